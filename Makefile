@@ -1,0 +1,42 @@
+# Two commands matter on a fresh machine: `make run` (the local stack) and `make test` (everything CI runs).
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+PYTEST_ARGS ?=
+
+.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e bench clean
+
+venv:
+	@./scripts/bootstrap.sh
+
+run: venv  ## start moto, deploy template.yaml into it, serve the API on 127.0.0.1:3000
+	$(PY) -m shoplocal run
+
+invoke: venv  ## make invoke FN=CatalogFunction EVENT=events/catalog/list_products.json
+	$(PY) -m shoplocal invoke $(FN) -e $(EVENT)
+
+test: venv lint validate pytest  ## what CI runs
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+validate: venv
+	cfn-lint template.yaml
+	sam validate --lint --region $(AWS_DEFAULT_REGION)
+	sam build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
+	@echo "sam build: ok"
+
+pytest: venv
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+unit integration workflow e2e: venv
+	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
+
+bench: venv
+	$(PY) scripts/benchmark.py
+
+clean:
+	rm -rf .aws-sam .aws-sam-build.log .local

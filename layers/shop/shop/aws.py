@@ -1,0 +1,80 @@
+"""boto3 access for the data layer only: cached clients and AWS-error-to-domain-error translation.
+
+Clients are created lazily on first use (never at import) and cached per (service, region, endpoint);
+boto3 clients are thread-safe once created, the session is not, so creation is locked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from shop.config import get_settings
+from shop.errors import ConfigurationError, ServiceBusy
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str, str | None], Any] = {}
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+
+THROTTLING_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "TooManyRequestsException", "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
+})
+
+
+def client(service: str) -> Any:
+    settings = get_settings()
+    key = (service, settings.region, settings.endpoint_url)
+    found = _clients.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _clients.get(key)
+        if found is None:
+            found = boto3.session.Session().client(
+                service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_BOTO_CONFIG
+            )
+            _clients[key] = found
+        return found
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def translate_common_errors(what: str) -> Iterator[None]:
+    """Map errors no caller handles specifically: throttling -> ServiceBusy, missing table -> config."""
+    try:
+        yield
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in THROTTLING_CODES:
+            raise ServiceBusy(f"{what}: the store is busy, retry shortly") from exc
+        if code == "ResourceNotFoundException":
+            raise ConfigurationError(f"{what}: resource missing ({exc})") from exc
+        raise
+
+
+def cancellation_codes(exc: ClientError) -> list[str]:
+    """Per-item reason codes of a TransactionCanceledException ("None" for items that were fine)."""
+    reasons = exc.response.get("CancellationReasons") or []
+    return [str(r.get("Code", "None")) for r in reasons]
+
+
+def cancellation_codes_or_parse(exc: ClientError) -> list[str]:
+    """Like cancellation_codes, falling back to the bracketed list in the message
+    ("Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]")."""
+    codes = cancellation_codes(exc)
+    if codes:
+        return codes
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    if "[" in message and message.endswith("]"):
+        return [c.strip() for c in message[message.rindex("[") + 1 : -1].split(",")]
+    return []

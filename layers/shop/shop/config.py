@@ -1,0 +1,128 @@
+"""Validated configuration, read at call time (never at import time).
+
+Functions read their settings with :func:`get_settings`, which validates the process environment (or the
+function environment installed by the local runtime with :func:`function_environment`) into a frozen
+pydantic model. Business settings (tax rates, shipping zones and rates, time-outs) are JSON strings in the
+template's environment so they can be changed per stage without code changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError, field_validator
+
+from shop.errors import ConfigurationError
+
+_function_env: ContextVar[Mapping[str, str] | None] = ContextVar("shop_function_env", default=None)
+
+
+@contextmanager
+def function_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Run the enclosed code with ``env`` as its environment (thread- and task-local, unlike os.environ)."""
+    token = _function_env.set(dict(env))
+    try:
+        yield
+    finally:
+        _function_env.reset(token)
+
+
+def environ() -> Mapping[str, str]:
+    override = _function_env.get()
+    return override if override is not None else os.environ
+
+
+class ShippingRate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    base: int = Field(ge=0, description="minor units per parcel")
+    per_kg: int = Field(ge=0, description="minor units per started kilogram")
+
+
+DEFAULT_TAX_RATES = {"DE": 1900, "AT": 2000, "FR": 2000, "NL": 2100, "GB": 2000, "US": 0, "US-CA": 725,
+                     "US-NY": 400}
+DEFAULT_ZONES = {"DE": "domestic", "AT": "eu", "FR": "eu", "NL": "eu", "GB": "europe", "US": "world"}
+DEFAULT_RATES = {
+    "domestic": {"base": 490, "per_kg": 100},
+    "eu": {"base": 990, "per_kg": 200},
+    "europe": {"base": 1490, "per_kg": 300},
+    "world": {"base": 2490, "per_kg": 600},
+}
+
+
+class Settings(BaseModel):
+    """Every setting any function may need; a function only touches the ones it uses."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    stage: str = Field("local", alias="STAGE")
+    region: str = Field("us-east-1", alias="AWS_REGION")
+    endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+
+    catalog_table: str | None = Field(None, alias="CATALOG_TABLE")
+    inventory_table: str | None = Field(None, alias="INVENTORY_TABLE")
+    carts_table: str | None = Field(None, alias="CARTS_TABLE")
+    orders_table: str | None = Field(None, alias="ORDERS_TABLE")
+    idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
+    order_state_machine_arn: str | None = Field(None, alias="ORDER_STATE_MACHINE_ARN")
+    event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
+
+    user_pool_id: str | None = Field(None, alias="USER_POOL_ID")
+    user_pool_client_id: str | None = Field(None, alias="USER_POOL_CLIENT_ID")
+    auto_confirm_signups: bool = Field(False, alias="AUTO_CONFIRM_SIGNUPS")
+
+    stripe_api_key: str | None = Field(None, alias="STRIPE_API_KEY")
+    stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+    stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
+
+    sender_email: str = Field("shop@example.com", alias="SENDER_EMAIL")
+
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field("EUR", alias="SHOP_CURRENCY")
+    tax_rates_bps: Json[dict[str, int]] | dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_TAX_RATES), alias="TAX_RATES_BPS"
+    )
+    tax_shipping: bool = Field(True, alias="TAX_SHIPPING")
+    shipping_zones: Json[dict[str, str]] | dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ZONES), alias="SHIPPING_ZONES"
+    )
+    shipping_rates: Json[dict[str, ShippingRate]] | dict[str, ShippingRate] = Field(
+        default_factory=lambda: {k: ShippingRate(**v) for k, v in DEFAULT_RATES.items()},
+        alias="SHIPPING_RATES",
+    )
+    default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field("DE", alias="DEFAULT_COUNTRY")
+    cart_ttl_seconds: int = Field(7 * 24 * 3600, gt=0, alias="CART_TTL_SECONDS")
+    reservation_ttl_seconds: int = Field(15 * 60, gt=0, alias="RESERVATION_TTL_SECONDS")
+    max_cart_lines: int = Field(50, gt=0, le=90, alias="MAX_CART_LINES")
+    max_line_quantity: int = Field(100, gt=0, alias="MAX_LINE_QUANTITY")
+
+    @field_validator("tax_rates_bps")
+    @classmethod
+    def _rates_in_range(cls, v: dict[str, int]) -> dict[str, int]:
+        for key, bps in v.items():
+            if not 0 <= bps <= 10_000:
+                raise ValueError(f"tax rate for {key} must be 0..10000 basis points")
+        return v
+
+    def require(self, name: str) -> str:
+        value = getattr(self, name)
+        if not value:
+            raise ConfigurationError(f"setting {name} is not configured for this function")
+        return str(value)
+
+
+@lru_cache(maxsize=64)
+def _settings_for(items: frozenset[tuple[str, str]]) -> Settings:
+    try:
+        return Settings.model_validate(dict(items))
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid configuration: {exc}") from exc
+
+
+def get_settings() -> Settings:
+    env = environ()
+    relevant = frozenset((k, v) for k, v in env.items() if k.isupper() and not k.startswith("_"))
+    return _settings_for(relevant)

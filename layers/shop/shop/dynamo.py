@@ -1,0 +1,90 @@
+"""Small DynamoDB helpers for repositories: typed (de)serialisation, money attributes, batch get, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from shop.errors import InvalidInput
+from shop.money import Money
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Python dict -> DynamoDB attribute map (None values are dropped)."""
+    return {k: _ser.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute map -> Python dict with ints (not Decimals) for whole numbers."""
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def value(v: Any) -> dict[str, Any]:
+    return dict(_ser.serialize(v))
+
+
+def money_attrs(prefix: str, money: Money) -> dict[str, Any]:
+    return {f"{prefix}_amount": money.amount, f"{prefix}_currency": money.currency}
+
+
+def money_from(data: Mapping[str, Any], prefix: str) -> Money:
+    return Money(amount=int(data[f"{prefix}_amount"]), currency=str(data[f"{prefix}_currency"]))
+
+
+def batch_get(ddb: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """BatchGetItem in chunks of 100, retrying UnprocessedKeys; returns raw items."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100]}}
+        for _ in range(8):
+            resp = ddb.batch_get_item(RequestItems=request)
+            out.extend(resp.get("Responses", {}).get(table, []))
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return out
+
+
+def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, field: str = "cursor") -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(field, "not a cursor returned by this API") from exc
+    if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
+        raise InvalidInput(field, "not a cursor returned by this API")
+    return decoded
+
+
+def chunks(items: Iterable[Any], size: int) -> list[list[Any]]:
+    seq = list(items)
+    return [seq[i : i + size] for i in range(0, len(seq), size)]

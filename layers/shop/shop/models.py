@@ -1,0 +1,119 @@
+"""Entities shared across bounded contexts. Context-specific request/response models live beside their
+services (shop/catalog, shop/cart, shop/checkout ...). Table layouts are documented in docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shop.money import Money
+
+SkuCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sku(Frozen):
+    """A sellable variant, as stored in the catalog (pk=PRODUCT#<product_id>, sk=SKU#<sku>)."""
+
+    sku: SkuCode
+    product_id: Slug
+    name: str
+    options: dict[str, str] = Field(default_factory=dict)
+    price: Money
+    weight_grams: int = Field(gt=0)
+    active: bool = True
+
+
+class Warehouse(Frozen):
+    warehouse_id: Slug
+    name: str
+    country: CountryCode
+    zone: str = Field(description="shipping zone the warehouse ships from")
+    priority: int = Field(100, description="lower is preferred when allocating")
+
+
+class StockLevel(Frozen):
+    """Stock of one SKU in one warehouse. Invariant: on_hand == available + reserved."""
+
+    sku: SkuCode
+    warehouse_id: Slug
+    on_hand: int = Field(ge=0)
+    available: int = Field(ge=0)
+    reserved: int = Field(ge=0)
+
+
+class Address(Frozen):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+    line1: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    line2: Annotated[str, StringConstraints(max_length=200)] | None = None
+    city: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
+    country: CountryCode
+    region: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")] | None = Field(
+        None, description="state/province code where tax depends on it (e.g. CA)")
+
+
+class Totals(Frozen):
+    subtotal: Money
+    discount: Money
+    shipping: Money
+    tax: Money
+    total: Money
+
+
+class Allocation(Frozen):
+    warehouse_id: Slug
+    quantity: int = Field(gt=0)
+
+
+class OrderLine(Frozen):
+    sku: SkuCode
+    product_id: Slug
+    name: str
+    quantity: int = Field(gt=0)
+    unit_price: Money
+    weight_grams: int = Field(gt=0)
+    allocations: list[Allocation]
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAYMENT_PROCESSING = "PAYMENT_PROCESSING"
+    PAID = "PAID"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+# Statuses in which the order still holds reserved stock that a compensation must release.
+RESERVATION_HOLDING = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_PROCESSING})
+
+
+class TimelineEntry(Frozen):
+    at: str
+    status: str
+    note: str | None = None
+
+
+class Order(Frozen):
+    order_id: str
+    customer_id: str
+    email: str | None = None
+    status: OrderStatus
+    lines: list[OrderLine]
+    totals: Totals
+    shipping_address: Address
+    payment_method_id: str
+    payment_intent_id: str | None = None
+    created_at: str
+    updated_at: str
+    reservation_expires_at: int
+    timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -1,0 +1,32 @@
+"""Powertools Logger, Tracer and Metrics for a function, one namespace for the whole shop.
+
+Each handler module calls ``observability("catalog")`` once; constructing these reads no AWS client.
+Every business event is a metric (``metrics.add_metric(name=..., unit=MetricUnit.Count, value=1)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+NAMESPACE = "ServerlessShop"
+
+
+@dataclass(frozen=True)
+class Observability:
+    logger: Logger
+    tracer: Tracer
+    metrics: Metrics
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def observability(service: str) -> Observability:
+    return Observability(
+        logger=Logger(service=service),
+        tracer=Tracer(service=service),
+        metrics=Metrics(namespace=NAMESPACE, service=service),
+    )

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Creates .venv with Python 3.13 and installs requirements-dev.txt. Idempotent: reinstalls only when
+# a requirements file changed. Used by every Makefile target, so a fresh clone needs nothing preinstalled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+STAMP=$VENV/.installed
+want=$(cat requirements-dev.txt layers/deps/requirements.txt | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then exit 0; fi
+find_python() {
+  for cand in "PYENV_VERSION=3.13.0 python3.13" "python3.13"; do
+    if env $cand -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then echo "$cand"; return 0; fi
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    local v; v=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.|$)' | tail -n1 || true)
+    if [ -n "$v" ]; then echo "PYENV_VERSION=$v python3.13"; return 0; fi
+  fi
+  return 1
+}
+if [ ! -x "$VENV/bin/python" ]; then
+  py=$(find_python) || { echo "Python 3.13 is required (pyenv 3.13.x or python3.13 on PATH)" >&2; exit 1; }
+  echo "creating $VENV with: $py" >&2
+  env $py -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+echo "$want" > "$STAMP"
