@@ -24,4 +24,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+# The shared layer and the local runtime are importable from the venv, as the layer is on Lambda.
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n%s\n' "$PWD/layers/shop" "$PWD" > "$site/serverless-shop-dev.pth"
 echo "$want" > "$STAMP"
