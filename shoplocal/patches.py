@@ -1,0 +1,142 @@
+"""The few patches moto needs to stand in for AWS here. Each is applied once per process, documented in
+docs/local-runtime.md and covered by tests/integration/test_runtime.py.
+
+1. Lambda invoke runs our handler in-process (moto's Docker-less backend only echoes the payload).
+   A raised exception becomes Lambda's error payload with the X-Amz-Function-Error header, so a Step
+   Functions Catch on the exception's class name works as on AWS.
+2. DynamoDB requests are serialized. DynamoDB makes each conditional write and each transaction atomic;
+   moto's server handles requests on several threads without such a guarantee, so two conditional
+   decrements could both pass their condition. One lock around moto's DynamoDB request handling restores
+   the semantics our no-oversell guarantee relies on (throughput is not what moto is for).
+3. EventBridge rules deliver to Lambda and Step Functions targets (moto raises NotImplementedError for
+   them). Lambda targets are invoked asynchronously, as EventBridge does.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("shoplocal")
+
+_applied = False
+_state: dict[str, Any] = {"invoker": None, "start_execution": None}
+_async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="eventbridge-target")
+_pending: set[Future[Any]] = set()
+_pending_lock = threading.Lock()
+DYNAMODB_LOCK = threading.RLock()
+
+
+def bind(invoker: Any, start_execution: Callable[[str, str], Any]) -> None:
+    """Point the patches at this process's stack (one stack per process)."""
+    _state["invoker"] = invoker
+    _state["start_execution"] = start_execution
+
+
+def drain(timeout: float = 30.0) -> None:
+    """Wait for asynchronous EventBridge deliveries started so far."""
+    with _pending_lock:
+        futures = list(_pending)
+    for fut in futures:
+        fut.result(timeout=timeout)
+
+
+def _submit(fn: Callable[[], Any]) -> None:
+    fut = _async_pool.submit(fn)
+    with _pending_lock:
+        _pending.add(fut)
+
+    def done(f: Future[Any]) -> None:
+        with _pending_lock:
+            _pending.discard(f)
+        if f.exception() is not None:
+            log.error("EventBridge target delivery failed: %s", f.exception())
+
+    fut.add_done_callback(done)
+
+
+def _patch_lambda() -> None:
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+               response_headers: Any) -> bytes:
+        invoker = _state["invoker"]
+        if invoker is None:
+            raise RuntimeError("shoplocal: no stack bound for Lambda invocations")
+        event = json.loads(body) if body else {}
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            _submit(lambda: invoker.invoke_as_lambda(function_name, event))
+            return b""
+        result, error = invoker.invoke_as_lambda(function_name, event)
+        if error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(error.payload()).encode()
+        return json.dumps(result).encode()
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+
+
+def _patch_dynamodb() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with DYNAMODB_LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def _patch_events() -> None:
+    from moto.events.models import EventTemplateParser, Rule
+    from moto.utilities.arns import parse_arn
+
+    original = Rule.send_to_targets
+
+    def deliver(target: dict[str, Any], event: Any) -> None:
+        arn = parse_arn(target["Arn"])
+        if arn.service == "lambda":
+            invoker = _state["invoker"]
+            _submit(lambda: invoker.invoke_as_lambda(target["Arn"], event))
+        else:
+            start = _state["start_execution"]
+            _submit(lambda: start(target["Arn"], json.dumps(event)))
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("lambda", "states")]
+        for target in ours:
+            if target.get("Input"):
+                event: Any = json.loads(target["Input"])
+            elif transform_input:
+                transformer = target.get("InputTransformer", {})
+                event = EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}), event=original_event)
+            else:
+                event = copy.deepcopy(original_event)
+            deliver(target, event)
+        rest = [t for t in self.targets if t not in ours]
+        if rest:
+            shallow = copy.copy(self)
+            shallow.targets = rest
+            original(shallow, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def apply() -> None:
+    global _applied
+    if _applied:
+        return
+    _patch_lambda()
+    _patch_dynamodb()
+    _patch_events()
+    _applied = True

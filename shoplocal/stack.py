@@ -1,0 +1,310 @@
+"""The local stack: moto server + patches + localstripe + the template deployed + the HTTP gateway.
+
+Used by `python -m shoplocal run`, by `invoke`, and (once per pytest worker) by the tests' `stack` fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+from shoplocal import patches
+from shoplocal.deploy import ACCOUNT_ID, Deployer, Deployment
+from shoplocal.lambdas import Invoker
+from shoplocal.template import load_template
+
+log = logging.getLogger("shoplocal")
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+STRIPE_KEY = "sk_test_local"
+STRIPE_WEBHOOK_SECRET = "whsec_local"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_until(check: Any, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as exc:
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout}s ({last})")
+
+
+@dataclass
+class TestUser:
+    email: str
+    password: str
+    user_id: str
+    id_token: str
+    access_token: str
+    refresh_token: str
+    groups: tuple[str, ...] = ()
+
+    __test__ = False  # not a pytest test class
+
+
+class Stack:
+    def __init__(self, template: str | Path = ROOT / "template.yaml", *, moto_port: int | None = None,
+                 gateway_port: int | None = None, stripe_port: int | None = None, serve_http: bool = True,
+                 start_stripe: bool = True, parameters: dict[str, str] | None = None):
+        self.template_path = Path(template)
+        self.moto_port = moto_port or free_port()
+        self.gateway_port = gateway_port if gateway_port is not None else 0
+        self.stripe_port = stripe_port or free_port()
+        self.serve_http = serve_http
+        self.start_stripe = start_stripe
+        self.extra_parameters = dict(parameters or {})
+        self._server: Any = None
+        self._stripe: subprocess.Popen[bytes] | None = None
+        self._http: Any = None
+        self._clients: dict[str, Any] = {}
+        self.deployment: Deployment
+        self.invoker: Invoker
+        self.gateway: Any = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def stripe_base(self) -> str:
+        return f"http://127.0.0.1:{self.stripe_port}"
+
+    @property
+    def base_url(self) -> str:
+        if self._http is None:
+            raise RuntimeError("the HTTP gateway is not serving (serve_http=False)")
+        return str(self._http.url)
+
+    def base_env(self) -> dict[str, str]:
+        return {**CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.endpoint_url, "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false"}
+
+    def start(self) -> Stack:
+        from moto.server import ThreadedMotoServer
+
+        for key, value in CREDENTIALS.items():
+            os.environ.setdefault(key, value)
+        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+        os.environ["MOTO_PORT"] = str(self.moto_port)  # Step Functions' engine calls moto back on this port
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        patches.apply()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._server.start()
+        requests.post(f"{self.endpoint_url}/moto-api/config", timeout=10, json={
+            "stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}).raise_for_status()
+        if self.start_stripe:
+            self._start_localstripe()
+        params = {"Stage": "local", "StripeApiBase": self.stripe_base if self.start_stripe else "",
+                  "StripeSecretKey": STRIPE_KEY, "StripeWebhookSecret": STRIPE_WEBHOOK_SECRET,
+                  "AutoConfirmSignups": "true", **self.extra_parameters}
+        loaded = load_template(self.template_path, params, REGION)
+        declared = set((loaded.transformed.get("Parameters") or {}).keys())
+        params = {k: v for k, v in params.items() if k in declared}
+        self.loaded = loaded
+        self.deployment = Deployer(loaded, self.client, region=REGION, parameters=params,
+                                   base_env=self.base_env()).deploy()
+        self.invoker = Invoker(self.deployment.functions, self.base_env())
+        patches.bind(self.invoker, self._start_execution_by_arn)
+        self._start_gateway()
+        return self
+
+    def _start_localstripe(self) -> None:
+        exe = Path(sys.executable).with_name("localstripe")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
+        self._stripe = subprocess.Popen([*cmd, "--port", str(self.stripe_port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: requests.get(f"{self.stripe_base}/v1/customers", auth=(STRIPE_KEY, ""),
+                                        timeout=2).status_code < 500, 30, "localstripe")
+
+    def _start_gateway(self) -> None:
+        from shoplocal.gateway import CognitoAuthorizer, Gateway, load_routes, serve
+
+        routes, cors = load_routes(self.template_path)
+        pool_id = self.physical_id_of_type("AWS::Cognito::UserPool")
+        client_id = self.physical_id_of_type("AWS::Cognito::UserPoolClient")
+        authorizer = None
+        if pool_id and client_id:
+            authorizer = CognitoAuthorizer(
+                jwks_url=f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json",
+                issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}", audience=client_id)
+        stage = self.deployment.parameters.get("Stage", "local")
+        self.gateway = Gateway(routes, self.invoker.invoke, authorizer, cors=cors, stage=stage)
+        if self.serve_http:
+            self._http = serve(self.gateway, "127.0.0.1", self.gateway_port)
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http = None
+        if self._stripe is not None:
+            self._stripe.terminate()
+            try:
+                self._stripe.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._stripe.kill()
+            self._stripe = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ fixture API
+    def client(self, service: str) -> Any:
+        found = self._clients.get(service)
+        if found is None:
+            found = boto3.session.Session(
+                aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing",
+                region_name=REGION,
+            ).client(service, endpoint_url=self.endpoint_url,
+                     config=Config(retries={"max_attempts": 2}, max_pool_connections=64))
+            self._clients[service] = found
+        return found
+
+    def physical_id(self, logical_id: str) -> str:
+        try:
+            return self.deployment.physical[logical_id]
+        except KeyError:
+            raise KeyError(f"{logical_id} is not a resource of the deployed template") from None
+
+    def physical_id_of_type(self, kind: str) -> str | None:
+        for lid, t in self.deployment.types.items():
+            if t == kind:
+                return self.deployment.physical[lid]
+        return None
+
+    def function_env(self, logical_id: str) -> dict[str, str]:
+        return self.invoker.environment(self.invoker.spec(logical_id))
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        return self.invoker.invoke(logical_id, event)
+
+    def request(self, method: str, path: str, *, json: Any = None, body: str | bytes | None = None,
+                headers: dict[str, str] | None = None, query: Any = None, token: str | None = None) -> Any:
+        hdrs = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        if json is not None:
+            import json as _json
+            body = _json.dumps(json)
+        return self.gateway.handle(method, path, headers=hdrs, query=query, body=body)
+
+    def user(self, groups: tuple[str, ...] | list[str] = (), email: str | None = None,
+             password: str | None = None) -> TestUser:
+        idp = self.client("cognito-idp")
+        pool_id = self.physical_id_of_type("AWS::Cognito::UserPool")
+        client_id = self.physical_id_of_type("AWS::Cognito::UserPoolClient")
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+        password = password or f"Pw-{uuid.uuid4().hex[:10]}A1"
+        sub = None
+        try:
+            signed = idp.sign_up(ClientId=client_id, Username=email, Password=password,
+                                 UserAttributes=[{"Name": "email", "Value": email}])
+            sub = signed["UserSub"]
+            idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+        except idp.exceptions.UsernameExistsException:
+            pass
+        for group in groups:
+            idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+        auth = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": email, "PASSWORD": password})["AuthenticationResult"]
+        if sub is None:
+            attrs = idp.admin_get_user(UserPoolId=pool_id, Username=email)["UserAttributes"]
+            sub = next(a["Value"] for a in attrs if a["Name"] == "sub")
+        return TestUser(email=email, password=password, user_id=sub, id_token=auth["IdToken"],
+                        access_token=auth["AccessToken"], refresh_token=auth.get("RefreshToken", ""),
+                        groups=tuple(groups))
+
+    def _start_execution_by_arn(self, arn: str, input_json: str, name: str | None = None) -> str:
+        args: dict[str, Any] = {"stateMachineArn": arn, "input": input_json}
+        if name:
+            args["name"] = name
+        return str(self.client("stepfunctions").start_execution(**args)["executionArn"])
+
+    def start_execution(self, state_machine_logical_id: str, input: dict[str, Any], name: str | None = None) -> str:
+        return self._start_execution_by_arn(self.physical_id(state_machine_logical_id), json.dumps(input), name)
+
+    def wait_execution(self, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            desc = sfn.describe_execution(executionArn=execution_arn)
+            if desc["status"] != "RUNNING":
+                return dict(desc)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout}s")
+            time.sleep(0.1)
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        return list(self.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, maxResults=1000)["events"])
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        from moto.ses.models import ses_backends
+
+        out = []
+        for msg in ses_backends[ACCOUNT_ID][REGION].sent_messages:
+            out.append({"source": getattr(msg, "source", None),
+                        "destinations": getattr(msg, "destinations", None),
+                        "subject": getattr(msg, "subject", None),
+                        "body": getattr(msg, "body", None) or getattr(msg, "raw_data", None)})
+        return out
+
+    def drain_async(self, timeout: float = 30) -> None:
+        patches.drain(timeout)
+
+    def register_stripe_webhook(self, url: str, secret: str = STRIPE_WEBHOOK_SECRET,
+                                events: list[str] | None = None) -> None:
+        payload: dict[str, Any] = {"url": url, "secret": secret}
+        if events:
+            payload["events"] = events
+        requests.post(f"{self.stripe_base}/_config/webhooks/shop", json=payload, timeout=5).raise_for_status()
+
+    def seed_demo(self) -> dict[str, Any]:
+        from shoplocal.seed import seed_demo
+
+        admin = self.user(groups=("admin",), email="admin@example.com", password=DEMO_PASSWORD)
+        return dict(seed_demo(self.request, admin.id_token))
+
+
+DEMO_PASSWORD = "Shop-Demo-2026"

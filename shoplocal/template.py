@@ -1,0 +1,85 @@
+"""Load template.yaml and transform it offline with samtranslator (no AWS, no Docker).
+
+Local paths (CodeUri, ContentUri, DefinitionUri) are what `sam package` would upload; here they are
+remembered, rewritten to placeholder S3 locations for the transform, and state machine definitions are
+inlined (DefinitionSubstitutions are kept and become Fn::Sub in the transformed template).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from samcli.yamlhelper import yaml_parse
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
+
+CODE_BUCKET = "shop-local-code"
+
+
+class _ManagedPolicies(dict[str, str]):
+    """samtranslator asks IAM for AWS managed policy ARNs; offline they are derived from the name."""
+
+    def __missing__(self, name: str) -> str:
+        return f"arn:aws:iam::aws:policy/{name}"
+
+    def get(self, name: str, default: Any = None) -> str:  # type: ignore[override]
+        return self[name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+
+@dataclass
+class LoadedTemplate:
+    path: Path
+    original: dict[str, Any]
+    transformed: dict[str, Any]
+    code_dirs: dict[str, Path] = field(default_factory=dict)  # function / layer logical id -> local dir
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    data = yaml_parse(path.read_text())
+    if not isinstance(data, dict) or "Resources" not in data:
+        raise ValueError(f"{path} is not a CloudFormation/SAM template")
+    return data
+
+
+def _transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    to_py27_compatible_template(template, parameters)
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    policies = _ManagedPolicies()
+    out = translator.translate(template, parameter_values=parameters, get_managed_policy_map=lambda: policies)
+    return dict(undo_mark_unicode_str_in_template(out))
+
+
+def load_template(
+    path: str | Path, parameters: dict[str, str] | None = None, region: str = "us-east-1"
+) -> LoadedTemplate:
+    path = Path(path).resolve()
+    original = load_yaml(path)
+    prepared = copy.deepcopy(original)
+    code_dirs: dict[str, Path] = {}
+    for logical_id, res in prepared["Resources"].items():
+        props = res.get("Properties") or {}
+        kind = res.get("Type")
+        if kind == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str):
+            code_dirs[logical_id] = (path.parent / props["CodeUri"]).resolve()
+            props["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif kind == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
+            code_dirs[logical_id] = (path.parent / props["ContentUri"]).resolve()
+            props["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+            definition_path = path.parent / props.pop("DefinitionUri")
+            props["Definition"] = json.loads(definition_path.read_text())
+    transformed = _transform(prepared, dict(parameters or {}), region)
+    return LoadedTemplate(path=path, original=original, transformed=transformed, code_dirs=code_dirs)
