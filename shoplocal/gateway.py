@@ -258,7 +258,8 @@ class Gateway:
         now = time.time()
         context: dict[str, Any] = {
             "resourceId": "local", "resourcePath": route.path, "httpMethod": method,
-            "extendedRequestId": str(uuid.uuid4()), "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "extendedRequestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "path": f"/{self.stage}{path}", "accountId": "123456789012", "protocol": "HTTP/1.1", "stage": self.stage,
             "domainPrefix": "localhost", "requestTimeEpoch": int(now * 1000), "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent") or headers.get("user-agent"),

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from shop.api import _parse_groups, make_resolver, principal, require_group
 from shop.config import function_environment, get_settings
 from shop.errors import ConfigurationError, Forbidden, InvalidInput, OutOfStock, Unauthorized

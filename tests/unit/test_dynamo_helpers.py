@@ -1,5 +1,4 @@
 import pytest
-
 from shop.dynamo import chunks, decode_cursor, encode_cursor, from_item, money_attrs, money_from, to_item
 from shop.errors import InvalidInput
 from shop.money import Money

@@ -2,7 +2,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
 from shop.money import CurrencyMismatch, Money, round_half_up, sum_money
 
 pytestmark = pytest.mark.unit
