@@ -5,6 +5,7 @@ Used by `python -m shoplocal run`, by `invoke`, and (once per pytest worker) by 
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -116,6 +117,8 @@ class Stack:
 
     def start(self) -> Stack:
         from moto.server import ThreadedMotoServer
+
+        atexit.register(self.stop)  # never leave localstripe behind, even when start() fails half-way
 
         for key, value in CREDENTIALS.items():
             os.environ.setdefault(key, value)
