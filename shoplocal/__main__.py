@@ -1,0 +1,155 @@
+"""`python -m shoplocal run | invoke | routes | openapi` — the local runtime's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from shoplocal.stack import DEMO_PASSWORD, ROOT, Stack, port_is_free
+
+DEMO_USERS = (("admin@example.com", ("admin",)), ("warehouse@example.com", ("warehouse",)),
+              ("shopper@example.com", ()))
+
+
+def _print_summary(stack: Stack, seeded: dict[str, Any] | None) -> None:
+    from shoplocal.gateway import describe_routes
+
+    d = stack.deployment
+    out = sys.stdout.write
+    out("\n=== Serverless Shop running locally ===\n")
+    out(f"API          {stack.base_url}   (stage {d.parameters.get('Stage')})\n")
+    out(f"moto (AWS)   {stack.endpoint_url}\n")
+    out(f"localstripe  {stack.stripe_base}\n\nRoutes:\n")
+    for line in describe_routes(stack.gateway.routes):
+        out(f"  {line}\n")
+    out(f"\nUsers (password {DEMO_PASSWORD}):\n")
+    for email, groups in DEMO_USERS:
+        out(f"  {email:<24} {', '.join(groups) or 'shopper'}\n")
+    out("\nResources:\n")
+    for lid, kind in sorted(d.types.items()):
+        if kind in ("AWS::DynamoDB::Table", "AWS::StepFunctions::StateMachine", "AWS::Cognito::UserPool",
+                    "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::S3::Bucket"):
+            out(f"  {kind:<34} {lid:<28} {d.physical[lid]}\n")
+    if seeded:
+        out("\nDemo data (stock on hand per warehouse):\n")
+        for key in ("warehouses", "categories", "products", "skus"):
+            value = seeded.get(key)
+            if value is not None:
+                out(f"  {key:<11} {value if isinstance(value, int) else len(value)}\n")
+        for sku, per_wh in sorted((seeded.get("stock") or {}).items()):
+            out(f"  {sku:<18} " + "  ".join(f"{wh}={qty}" for wh, qty in sorted(per_wh.items())) + "\n")
+    out(f"""
+Try:
+  curl -s {stack.base_url}/products | python -m json.tool
+  TOKEN=$(curl -s -XPOST {stack.base_url}/auth/login -d '{{"email":"shopper@example.com","password":"{DEMO_PASSWORD}"}}' \\
+          | python -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
+  curl -s {stack.base_url}/cart -H "Authorization: Bearer $TOKEN"
+Ctrl-C stops everything.
+""")
+    sys.stdout.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    moto_port = args.moto_port if port_is_free(args.moto_port) else None
+    gateway_port = args.port
+    if not port_is_free(gateway_port):
+        sys.stderr.write(f"port {gateway_port} is busy; pass --port\n")
+        return 2
+    stack = Stack(args.template, moto_port=moto_port, gateway_port=gateway_port)
+    stack.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for email, groups in DEMO_USERS:
+            stack.user(groups=groups, email=email, password=DEMO_PASSWORD)
+        seeded = None
+        if not args.no_seed:
+            try:
+                seeded = stack.seed_demo()
+            except ImportError:
+                logging.getLogger("shoplocal").warning("no shoplocal.seed module: starting without demo data")
+        scheduler = None
+        try:
+            from shoplocal.scheduler import Scheduler
+        except ImportError:
+            Scheduler = None  # type: ignore[assignment,misc]  # noqa: N806
+        if Scheduler is not None:
+            scheduler = Scheduler(stack)
+            scheduler.start()
+        _print_summary(stack, seeded)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sys.stdout.write("stopping...\n")
+        stack.stop()
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    event: Any = {}
+    if args.event:
+        event = json.loads(Path(args.event).read_text())
+    with Stack(args.template, serve_http=False, start_stripe=not args.no_stripe) as stack:
+        if args.seed:
+            stack.seed_demo()
+        spec = stack.invoker.spec(args.function)
+        result, error = stack.invoker.invoke_as_lambda(spec.logical_id, event)
+        if error is not None:
+            sys.stdout.write(json.dumps(error.payload(), indent=2) + "\n")
+            return 1
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+def cmd_routes(args: argparse.Namespace) -> int:
+    from shoplocal.gateway import describe_routes, load_routes
+
+    routes, _ = load_routes(args.template)
+    sys.stdout.write("\n".join(describe_routes(routes)) + "\n")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from shoplocal.openapi import write
+
+    sys.stdout.write(f"wrote {write(Path(args.output))}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shoplocal", description=__doc__)
+    parser.add_argument("--template", default=str(ROOT / "template.yaml"))
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the local stack and serve the API")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--moto-port", type=int, default=5000)
+    run.add_argument("--no-seed", action="store_true")
+    run.set_defaults(func=cmd_run)
+    inv = sub.add_parser("invoke", help="invoke one function with an event, like `sam local invoke`")
+    inv.add_argument("function", help="logical id in template.yaml, e.g. CatalogFunction")
+    inv.add_argument("-e", "--event", help="JSON event file (events/...)")
+    inv.add_argument("--seed", action="store_true", help="seed demo data first")
+    inv.add_argument("--no-stripe", action="store_true")
+    inv.set_defaults(func=cmd_invoke)
+    routes = sub.add_parser("routes", help="list the API routes declared in the template")
+    routes.set_defaults(func=cmd_routes)
+    oa = sub.add_parser("openapi", help="write the merged OpenAPI document")
+    oa.add_argument("--output", default=str(ROOT / "docs" / "openapi.json"))
+    oa.set_defaults(func=cmd_openapi)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
