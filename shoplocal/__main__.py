@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from shoplocal.scheduler import Scheduler
 from shoplocal.stack import DEMO_PASSWORD, ROOT, Stack, port_is_free
 
 DEMO_USERS = (("admin@example.com", ("admin",)), ("warehouse@example.com", ("warehouse",)),
@@ -47,7 +48,8 @@ def _print_summary(stack: Stack, seeded: dict[str, Any] | None) -> None:
     out(f"""
 Try:
   curl -s {stack.base_url}/products | python -m json.tool
-  TOKEN=$(curl -s -XPOST {stack.base_url}/auth/login -d '{{"email":"shopper@example.com","password":"{DEMO_PASSWORD}"}}' \\
+  TOKEN=$(curl -s -XPOST {stack.base_url}/auth/login \\
+          -d '{{"email":"shopper@example.com","password":"{DEMO_PASSWORD}"}}' \\
           | python -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
   curl -s {stack.base_url}/cart -H "Authorization: Bearer $TOKEN"
 Ctrl-C stops everything.
@@ -74,14 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 seeded = stack.seed_demo()
             except ImportError:
                 logging.getLogger("shoplocal").warning("no shoplocal.seed module: starting without demo data")
-        scheduler = None
-        try:
-            from shoplocal.scheduler import Scheduler
-        except ImportError:
-            Scheduler = None  # type: ignore[assignment,misc]  # noqa: N806
-        if Scheduler is not None:
-            scheduler = Scheduler(stack)
-            scheduler.start()
+        Scheduler(stack).start()  # moto never fires EventBridge schedules
         _print_summary(stack, seeded)
         while not stop.wait(0.5):
             pass

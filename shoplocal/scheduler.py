@@ -35,10 +35,11 @@ def _field(spec: str, lo: int, hi: int, names: dict[str, int] | None = None) -> 
     if spec in ("*", "?"):
         return None
     values: set[int] = set()
-    for part in spec.split(","):
+    for item in spec.split(","):
         step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
+        part = item
+        if "/" in item:
+            part, step_text = item.split("/", 1)
             step = int(step_text)
         if part in ("*", ""):
             start, end = lo, hi
