@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -141,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     oa.add_argument("--output", default=str(ROOT / "docs" / "openapi.json"))
     oa.set_defaults(func=cmd_openapi)
     args = parser.parse_args(argv)
+    if args.verbose:
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return int(args.func(args))

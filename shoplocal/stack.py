@@ -124,7 +124,11 @@ class Stack:
             os.environ.setdefault(key, value)
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         os.environ["MOTO_PORT"] = str(self.moto_port)  # Step Functions' engine calls moto back on this port
+        # Powertools reads these from the process environment, not the per-function one: keep the console
+        # readable (python -m shoplocal -v run shows function logs and EMF metrics).
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         patches.apply()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
