@@ -1,6 +1,7 @@
 """Run a function's handler in-process, as Lambda would, with that function's own environment.
 
-Several functions each have an `app.py`, so every function's module is imported under its own name.
+Several functions each have an `app.py`, so every function's module is imported under its own name, and,
+as on Lambda, each execution environment (a module instance) serves one invocation at a time.
 The environment is installed with shop.config.function_environment (a context variable), never by
 mutating os.environ, so concurrent invocations from the gateway and from Step Functions do not interfere.
 """
@@ -55,7 +56,8 @@ class Invoker:
     def __init__(self, functions: dict[str, FunctionSpec], base_env: dict[str, str]):
         self.functions = functions
         self.base_env = dict(base_env)
-        self._modules: dict[str, ModuleType] = {}
+        self._idle: dict[str, list[ModuleType]] = {}
+        self._created: dict[str, int] = {}
         self._lock = threading.Lock()
         self.invocations: list[tuple[str, float]] = []  # (logical id, seconds) for benchmarks
         self.hooks: list[Callable[[str, dict[str, Any]], None]] = []  # fault injection in tests
@@ -69,29 +71,40 @@ class Invoker:
         env.update(spec.environment)
         return env
 
-    def _module(self, spec: FunctionSpec) -> ModuleType:
-        module_file, _, _attr = spec.handler.rpartition(".")
-        key = f"shoplocal_fn_{spec.logical_id}"
+    def _load(self, spec: FunctionSpec, instance: int) -> ModuleType:
+        module_file = spec.handler.rpartition(".")[0]
+        key = f"shoplocal_fn_{spec.logical_id}_{instance}"
+        path = spec.code_dir / (module_file.replace(".", "/") + ".py")
+        if not path.exists():
+            raise FileNotFoundError(f"{spec.logical_id}: handler module {path} not found")
+        for layer in spec.layer_dirs:
+            if str(layer) not in sys.path:
+                sys.path.append(str(layer))
+        import_spec = importlib.util.spec_from_file_location(key, path)
+        assert import_spec and import_spec.loader
+        mod = importlib.util.module_from_spec(import_spec)
+        import_spec.loader.exec_module(mod)
+        return mod
+
+    def _acquire(self, spec: FunctionSpec) -> tuple[ModuleType, bool]:
+        """An idle execution environment of this function, or a new one (a cold start).
+
+        Like Lambda, one environment serves one invocation at a time: handler modules keep per-request state
+        (Powertools resolvers hold the current event), so concurrent invocations need separate instances.
+        """
         with self._lock:
-            mod = self._modules.get(key)
-            if mod is None:
-                path = spec.code_dir / (module_file.replace(".", "/") + ".py")
-                if not path.exists():
-                    raise FileNotFoundError(f"{spec.logical_id}: handler module {path} not found")
-                for layer in spec.layer_dirs:
-                    if str(layer) not in sys.path:
-                        sys.path.append(str(layer))
-                import_spec = importlib.util.spec_from_file_location(key, path)
-                assert import_spec and import_spec.loader
-                mod = importlib.util.module_from_spec(import_spec)
-                sys.modules[key] = mod
-                try:
-                    import_spec.loader.exec_module(mod)
-                except BaseException:
-                    sys.modules.pop(key, None)
-                    raise
-                self._modules[key] = mod
-            return mod
+            idle = self._idle.setdefault(spec.logical_id, [])
+            if idle:
+                return idle.pop(), False
+            self._created[spec.logical_id] = instance = self._created.get(spec.logical_id, 0) + 1
+        return self._load(spec, instance), True
+
+    def _release(self, spec: FunctionSpec, module: ModuleType) -> None:
+        with self._lock:
+            self._idle.setdefault(spec.logical_id, []).append(module)
+
+    def cold_starts(self, logical_id: str) -> int:
+        return self._created.get(logical_id, 0)
 
     def spec(self, logical_id_or_name: str) -> FunctionSpec:
         spec = self.functions.get(logical_id_or_name)
@@ -110,7 +123,8 @@ class Invoker:
         spec = self.spec(logical_id_or_name)
         for hook in self.hooks:
             hook(spec.logical_id, event)
-        handler = getattr(self._module(spec), spec.handler.rpartition(".")[2])
+        module, _cold = self._acquire(spec)
+        handler = getattr(module, spec.handler.rpartition(".")[2])
         request_id = str(uuid.uuid4())
         context = LambdaContext(
             function_name=spec.name, function_version="$LATEST", invoked_function_arn=spec.arn,
@@ -124,6 +138,7 @@ class Invoker:
                 return handler(event, context)
         finally:
             self.invocations.append((spec.logical_id, time.perf_counter() - started))
+            self._release(spec, module)
 
     def invoke_as_lambda(self, logical_id_or_name: str, event: Any) -> tuple[Any, FunctionError | None]:
         """Like Lambda's Invoke API: a raised exception becomes an error payload, not an exception."""

@@ -19,6 +19,9 @@ from shop import errors as E
 
 JSON = content_types.APPLICATION_JSON
 MAX_BODY_BYTES = 64 * 1024
+# 5xx messages never echo internals (table names, stack traces); the log keeps the details.
+PUBLIC_5XX = {"dependency_failed": "a downstream service failed; retry later",
+              "configuration_error": "the service is misconfigured"}
 
 
 def error_response(status: int, body: dict[str, Any]) -> Response:
@@ -46,7 +49,8 @@ def _domain_handler(app: APIGatewayRestResolver, cls: type[E.DomainError]) -> No
             app_logger = getattr(app, "shop_logger", None)
             if app_logger is not None:
                 app_logger.exception("request failed", extra={"error_code": exc.code})
-            return error_response(exc.status, {"error": {"code": exc.code, "message": exc.message}})
+            public = exc.message if isinstance(exc, E.ServiceBusy) else PUBLIC_5XX.get(exc.code, "internal error")
+            return error_response(exc.status, {"error": {"code": exc.code, "message": public}})
         return error_response(exc.status, exc.body())
 
     handle.__name__ = f"handle_{cls.__name__}"

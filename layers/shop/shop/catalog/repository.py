@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from shop import aws
+from shop.catalog.listing import ListingQuery, cursor_for
 from shop.config import get_settings
-from shop.dynamo import batch_get, from_item, money_from
+from shop.dynamo import batch_get, encode_cursor, from_item, money_from, to_item, value
+from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
 from shop.models import Sku
 
 
@@ -36,3 +38,291 @@ def get_skus(codes: list[str]) -> dict[str, Sku]:
             keys.append({"pk": {"S": f"PRODUCT#{item['product_id']}"}, "sk": {"S": f"SKU#{code}"}})
         skus = [sku_from_item(from_item(raw)) for raw in batch_get(ddb, table, keys)]
     return {s.sku: s for s in skus}
+
+
+# ---------------------------------------------------------------------------------------------- writes & reads
+# Every write to a product aggregate (product item, its SKU items, SKU lookups, price history) is one
+# TransactWriteItems conditioned on the product's `version`, which each such write increments; so concurrent
+# admin edits serialise and the listing keys (derived from the product and its SKUs) never go stale.
+
+CATEGORY_PK = "CATEGORY"
+PRODUCT_SK = "PRODUCT"
+
+
+class StaleProduct(Exception):
+    """The product changed since it was read (version condition failed): re-read and retry."""
+
+
+def product_key(product_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": PRODUCT_SK}}
+
+
+def sku_key(product_id: str, sku: str) -> dict[str, Any]:
+    return {"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": f"SKU#{sku}"}}
+
+
+def sku_lookup_key(sku: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": "SKU"}}
+
+
+def category_key(category_id: str) -> dict[str, Any]:
+    return {"pk": {"S": CATEGORY_PK}, "sk": {"S": f"CAT#{category_id}"}}
+
+
+# ---------------------------------------------------------------- categories
+
+def put_category(category_id: str, *, name: str, description: str | None, sort_order: int, now: str) -> dict[str, Any]:
+    item = {"pk": CATEGORY_PK, "sk": f"CAT#{category_id}", "category_id": category_id, "name": name,
+            "description": description or "", "sort_order": sort_order, "updated_at": now}
+    with aws.translate_common_errors("save category"):
+        aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item))
+    return item
+
+
+def get_category(category_id: str) -> dict[str, Any] | None:
+    with aws.translate_common_errors("read category"):
+        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=category_key(category_id), ConsistentRead=True)
+    return from_item(resp["Item"]) if "Item" in resp else None
+
+
+def list_categories() -> list[dict[str, Any]]:
+    ddb = aws.client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": "pk = :pk",
+                              "ExpressionAttributeValues": {":pk": {"S": CATEGORY_PK}}}
+    out: list[dict[str, Any]] = []
+    with aws.translate_common_errors("list categories"):
+        while True:
+            resp = ddb.query(**kwargs)
+            out.extend(from_item(i) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return out
+
+
+# ---------------------------------------------------------------- products
+
+def get_product_aggregate(product_id: str, *, consistent: bool = False) -> tuple[dict[str, Any] | None,
+                                                                                 list[dict[str, Any]]]:
+    """The product item and its SKU items in one query (sk >= "PRODUCT" covers PRODUCT and SKU#...,
+    leaving out the PRICE#... history)."""
+    ddb = aws.client("dynamodb")
+    kwargs: dict[str, Any] = {
+        "TableName": _table(), "ConsistentRead": consistent,
+        "KeyConditionExpression": "pk = :pk AND sk >= :sk",
+        "ExpressionAttributeValues": {":pk": {"S": f"PRODUCT#{product_id}"}, ":sk": {"S": PRODUCT_SK}},
+    }
+    product: dict[str, Any] | None = None
+    skus: list[dict[str, Any]] = []
+    with aws.translate_common_errors("read product"):
+        while True:
+            resp = ddb.query(**kwargs)
+            for raw in resp.get("Items", []):
+                item = from_item(raw)
+                if item["sk"] == PRODUCT_SK:
+                    product = item
+                elif item["sk"].startswith("SKU#"):
+                    skus.append(item)
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return product, skus
+
+
+def sku_owner(sku: str) -> str | None:
+    """The product id a SKU code belongs to (one GetItem on the lookup item)."""
+    with aws.translate_common_errors("sku lookup"):
+        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=sku_lookup_key(sku), ConsistentRead=True)
+    return str(from_item(resp["Item"])["product_id"]) if "Item" in resp else None
+
+
+def price_history(product_id: str, sku: str | None = None) -> list[dict[str, Any]]:
+    prefix = f"PRICE#{sku}#" if sku else "PRICE#"
+    with aws.translate_common_errors("price history"):
+        resp = aws.client("dynamodb").query(
+            TableName=_table(), KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": {"S": f"PRODUCT#{product_id}"}, ":p": {"S": prefix}})
+    return [from_item(i) for i in resp.get("Items", [])]
+
+
+def _transact(actions: list[dict[str, Any]], what: str) -> list[str] | None:
+    """Run a transaction; None on success, else the per-action cancellation codes."""
+    from botocore.exceptions import ClientError
+
+    try:
+        with aws.translate_common_errors(what):
+            aws.client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if aws.error_code(exc) == "TransactionCanceledException":
+            codes = aws.cancellation_codes_or_parse(exc)
+            if any(c in aws.THROTTLING_CODES or c == "TransactionConflict" for c in codes):
+                raise StaleProduct(what) from exc
+            return codes or ["Unknown"]
+        raise
+    return None
+
+
+def _failed(codes: list[str], index: int) -> bool:
+    return index < len(codes) and codes[index] == "ConditionalCheckFailed"
+
+
+def create_product(product: dict[str, Any], skus: list[dict[str, Any]]) -> None:
+    """Category check + product + SKU items + SKU lookups in one transaction; 409 naming what exists."""
+    table = _table()
+    pid = product["product_id"]
+    actions: list[dict[str, Any]] = [
+        {"ConditionCheck": {"TableName": table, "Key": category_key(product["category"]),
+                            "ConditionExpression": "attribute_exists(pk)"}},
+        {"Put": {"TableName": table, "Item": to_item(product), "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    for sku in skus:
+        actions.append({"Put": {"TableName": table, "Item": to_item(sku),
+                                "ConditionExpression": "attribute_not_exists(pk)"}})
+        actions.append({"Put": {"TableName": table,
+                                "Item": to_item({"pk": f"SKU#{sku['sku']}", "sk": "SKU", "sku": sku["sku"],
+                                                 "product_id": pid}),
+                                "ConditionExpression": "attribute_not_exists(pk)"}})
+    codes = _transact(actions, "create product")
+    if codes is None:
+        return
+    if _failed(codes, 0):
+        raise InvalidInput("body.category", f"unknown category '{product['category']}'")
+    if _failed(codes, 1):
+        raise Conflict(f"product '{pid}' already exists", details={"product_id": pid})
+    taken = [skus[(i - 2) // 2]["sku"] for i in range(2, len(codes)) if _failed(codes, i)]
+    if taken:
+        raise Conflict(f"sku {', '.join(sorted(set(taken)))} already exists",
+                       details={"skus": sorted(set(taken))})
+    raise ServiceBusy("create product: transaction cancelled, retry")
+
+
+def _product_update(product_id: str, version: int, set_attrs: dict[str, Any], remove: list[str]) -> dict[str, Any]:
+    names: dict[str, str] = {"#v": "version"}
+    values: dict[str, Any] = {":v": {"N": str(version)}, ":one": {"N": "1"}}
+    sets = ["#v = #v + :one"]
+    for i, (k, v) in enumerate(sorted(set_attrs.items())):
+        names[f"#s{i}"] = k
+        values[f":s{i}"] = value(v)
+        sets.append(f"#s{i} = :s{i}")
+    expr = "SET " + ", ".join(sets)
+    removes = [a for a in remove if a not in set_attrs]
+    if removes:
+        for i, k in enumerate(removes):
+            names[f"#r{i}"] = k
+        expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    return {"Update": {"TableName": _table(), "Key": product_key(product_id), "UpdateExpression": expr,
+                       "ConditionExpression": "#v = :v", "ExpressionAttributeNames": names,
+                       "ExpressionAttributeValues": values}}
+
+
+def update_product(product_id: str, version: int, set_attrs: dict[str, Any], remove: list[str],
+                   *, check_category: str | None = None) -> None:
+    actions = [_product_update(product_id, version, set_attrs, remove)]
+    if check_category:
+        actions.append({"ConditionCheck": {"TableName": _table(), "Key": category_key(check_category),
+                                           "ConditionExpression": "attribute_exists(pk)"}})
+    codes = _transact(actions, "update product")
+    if codes is None:
+        return
+    if _failed(codes, 1):
+        raise InvalidInput("body.category", f"unknown category '{check_category}'")
+    if _failed(codes, 0):
+        raise StaleProduct(product_id)
+    raise ServiceBusy("update product: transaction cancelled, retry")
+
+
+def put_sku(product_id: str, version: int, sku_item: dict[str, Any], product_set: dict[str, Any],
+            product_remove: list[str], history: dict[str, Any] | None) -> None:
+    """Create or replace a SKU of a product, claim its code (409 if another product owns it), refresh the
+    product's min price and listing keys, and record a price change, all in one transaction."""
+    table = _table()
+    code = sku_item["sku"]
+    actions: list[dict[str, Any]] = [
+        _product_update(product_id, version, product_set, product_remove),
+        {"Put": {"TableName": table,
+                 "Item": to_item({"pk": f"SKU#{code}", "sk": "SKU", "sku": code, "product_id": product_id}),
+                 "ConditionExpression": "attribute_not_exists(pk) OR product_id = :pid",
+                 "ExpressionAttributeValues": {":pid": {"S": product_id}}}},
+        {"Put": {"TableName": table, "Item": to_item(sku_item)}},
+    ]
+    if history:
+        actions.append({"Put": {"TableName": table, "Item": to_item(history),
+                                "ConditionExpression": "attribute_not_exists(pk)"}})
+    codes = _transact(actions, "save sku")
+    if codes is None:
+        return
+    if _failed(codes, 1):
+        raise Conflict(f"sku {code} belongs to another product", details={"sku": code})
+    if _failed(codes, 0) or _failed(codes, 3):
+        raise StaleProduct(product_id)
+    raise ServiceBusy("save sku: transaction cancelled, retry")
+
+
+def set_sku_price(product_id: str, version: int, sku: str, price_amount: int, price_currency: str,
+                  product_set: dict[str, Any], product_remove: list[str], history: dict[str, Any]) -> None:
+    """New price on the SKU (conditioned on it existing), a price history item, and the product's
+    recomputed min price / price_sk, in one transaction."""
+    table = _table()
+    actions: list[dict[str, Any]] = [
+        _product_update(product_id, version, product_set, product_remove),
+        {"Update": {"TableName": table, "Key": sku_key(product_id, sku),
+                    "UpdateExpression": "SET price_amount = :a, price_currency = :c, updated_at = :t",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":a": {"N": str(price_amount)}, ":c": {"S": price_currency},
+                                                  ":t": {"S": history["changed_at"]}}}},
+        {"Put": {"TableName": table, "Item": to_item(history), "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    codes = _transact(actions, "set price")
+    if codes is None:
+        return
+    if _failed(codes, 1):
+        raise NotFound(f"sku {sku} not found")
+    if _failed(codes, 0) or _failed(codes, 2):
+        raise StaleProduct(product_id)
+    raise ServiceBusy("set price: transaction cancelled, retry")
+
+
+# ---------------------------------------------------------------- listing
+
+MAX_LISTING_ROUNDS = 20
+
+
+def query_listing(query: ListingQuery, start: dict[str, Any] | None, limit: int) -> tuple[list[dict[str, Any]],
+                                                                                          str | None]:
+    """Up to `limit` listed products in index order, and a cursor resuming right after the last one (None at
+    the end). The filter (search words, price on the newest index) applies after DynamoDB's Limit, so pages
+    are fetched until `limit` matches or the end; the cursor is built from the last returned item."""
+    from botocore.exceptions import ClientError
+
+    ddb = aws.client("dynamodb")
+    page_size = limit + 1 if not query.filters else min(max(limit * 3, 50), 300)
+    kwargs: dict[str, Any] = {
+        "TableName": _table(), "IndexName": query.index, "KeyConditionExpression": query.key_condition,
+        "ExpressionAttributeNames": query.names, "ExpressionAttributeValues": query.values,
+        "ScanIndexForward": query.forward, "Limit": page_size,
+    }
+    if query.filters:
+        kwargs["FilterExpression"] = " AND ".join(query.filters)
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    out: list[dict[str, Any]] = []
+    for _ in range(MAX_LISTING_ROUNDS):
+        try:
+            with aws.translate_common_errors("list products"):
+                resp = ddb.query(**kwargs)
+        except ClientError as exc:
+            if aws.error_code(exc) == "ValidationException" and "ExclusiveStartKey" in kwargs:
+                raise InvalidInput("query.cursor", "not a cursor of this listing") from exc
+            raise
+        for raw in resp.get("Items", []):
+            if len(out) == limit:
+                return [from_item(i) for i in out], cursor_for(out[-1], query)
+            out.append(raw)
+        last = resp.get("LastEvaluatedKey")
+        if not last:
+            return [from_item(i) for i in out], None
+        if len(out) == limit:
+            return [from_item(i) for i in out], cursor_for(out[-1], query)
+        kwargs["ExclusiveStartKey"] = last
+    # read budget spent on a very selective filter: resume where the scan stopped
+    return [from_item(i) for i in out], encode_cursor(kwargs["ExclusiveStartKey"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import from_item
+from shop.dynamo import from_item, to_item
 from shop.models import StockLevel, Warehouse
 
 
@@ -60,3 +62,69 @@ def warehouses() -> dict[str, Warehouse]:
             ExpressionAttributeValues={":pk": {"S": "WAREHOUSE"}},
         )
     return {w.warehouse_id: w for w in (warehouse_from_item(r) for r in rows)}
+
+
+# ---------------------------------------------------------------------------------------------- admin writes
+
+class StockChanged(Exception):
+    """The stock level changed between read and write (condition on the old on_hand failed)."""
+
+
+def warehouse_key(warehouse_id: str) -> dict[str, Any]:
+    return {"pk": {"S": "WAREHOUSE"}, "sk": {"S": f"WH#{warehouse_id}"}}
+
+
+def put_warehouse(warehouse: Warehouse, now: str) -> None:
+    item = {"pk": "WAREHOUSE", "sk": f"WH#{warehouse.warehouse_id}", **warehouse.model_dump(), "updated_at": now}
+    with aws.translate_common_errors("save warehouse"):
+        aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item))
+
+
+def get_warehouse(warehouse_id: str) -> Warehouse | None:
+    with aws.translate_common_errors("read warehouse"):
+        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=warehouse_key(warehouse_id),
+                                               ConsistentRead=True)
+    return warehouse_from_item(from_item(resp["Item"])) if "Item" in resp else None
+
+
+def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
+    with aws.translate_common_errors("read stock"):
+        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=stock_key(sku, warehouse_id),
+                                               ConsistentRead=True)
+    return stock_from_item(from_item(resp["Item"])) if "Item" in resp else None
+
+
+def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str) -> None:
+    """First stock record of a SKU in a warehouse: on_hand == available, nothing reserved."""
+    item = {"pk": f"SKU#{sku}", "sk": f"WH#{warehouse_id}", "sku": sku, "warehouse_id": warehouse_id,
+            "on_hand": on_hand, "available": on_hand, "reserved": 0, "updated_at": now}
+    try:
+        with aws.translate_common_errors("create stock"):
+            aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item),
+                                            ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            raise StockChanged(sku) from exc
+        raise
+
+
+def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int, now: str) -> StockLevel:
+    """on_hand := new, available += new - old, conditioned on on_hand still being old and available staying
+    >= 0 (so on_hand never drops below reserved). Raises StockChanged when the condition fails."""
+    delta = new_on_hand - old_on_hand
+    try:
+        with aws.translate_common_errors("set stock"):
+            resp = aws.client("dynamodb").update_item(
+                TableName=_table(), Key=stock_key(sku, warehouse_id),
+                UpdateExpression="SET on_hand = :new, available = available + :delta, updated_at = :now",
+                ConditionExpression="attribute_exists(pk) AND on_hand = :old AND available >= :neg",
+                ExpressionAttributeValues={":new": {"N": str(new_on_hand)}, ":delta": {"N": str(delta)},
+                                           ":old": {"N": str(old_on_hand)}, ":neg": {"N": str(-delta)},
+                                           ":now": {"S": now}},
+                ReturnValues="ALL_NEW",
+            )
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            raise StockChanged(sku) from exc
+        raise
+    return stock_from_item(from_item(resp["Attributes"]))

@@ -1,0 +1,67 @@
+"""Auth API: register, confirm, login and refresh shoppers against the Cognito user pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.logging import correlation_paths
+from shop.api import JSON, make_resolver
+from shop.auth import service
+from shop.auth.models import ConfirmIn, LoginIn, RefreshIn, RegisterIn
+from shop.errors import DomainError
+from shop.observability import observability
+
+obs = observability("auth")
+app = make_resolver(obs.logger)
+auth = Router()
+
+
+@auth.post("/auth/register")
+def register(body: RegisterIn) -> Response[dict[str, Any]]:
+    try:
+        result = service.register(body)
+    except DomainError as exc:
+        obs.count("RegistrationRejected")
+        obs.logger.info("registration rejected", extra={"error_code": exc.code})
+        raise
+    obs.logger.append_keys(user_id=result["user_id"])
+    obs.count("UserRegistered")
+    return Response(status_code=201, content_type=JSON, body=result)
+
+
+@auth.post("/auth/confirm")
+def confirm(body: ConfirmIn) -> dict[str, Any]:
+    result = service.confirm(body)
+    obs.count("UserConfirmed")
+    return result
+
+
+@auth.post("/auth/login")
+def login(body: LoginIn) -> dict[str, Any]:
+    try:
+        result = service.login(body)
+    except DomainError as exc:
+        obs.count("LoginFailed")
+        obs.logger.info("login failed", extra={"error_code": exc.code})
+        raise
+    obs.count("LoginSucceeded")
+    return result
+
+
+@auth.post("/auth/refresh")
+def refresh(body: RefreshIn) -> dict[str, Any]:
+    result = service.refresh(body)
+    obs.count("TokenRefreshed")
+    return result
+
+
+app.include_router(auth)
+
+
+@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,126 @@
+"""Catalog API: public browse/search/details and admin management of categories, products, SKUs and prices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from shop.api import JSON, make_resolver, require_group
+from shop.auth import guard
+from shop.catalog import service
+from shop.catalog.listing import Sort
+from shop.catalog.models import CategoryIn, PriceIn, ProductCreate, ProductUpdate, SkuIn
+from shop.models import SkuCode, Slug
+from shop.observability import observability
+
+obs = observability("catalog")
+app = make_resolver(obs.logger)
+categories = Router()
+products = Router()
+admin = Router()
+
+
+def _json(status: int, payload: Any) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=JSON, body=payload)
+
+
+# ---------------------------------------------------------------- public
+
+@categories.get("/categories")
+def list_categories() -> dict[str, Any]:
+    return {"items": service.list_categories()}
+
+
+@products.get("/products")
+def list_products(
+    category: Annotated[Slug | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    min_price: Annotated[int | None, Query(ge=0, le=10**12 - 1)] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=10**12 - 1)] = None,
+    sort: Annotated[Sort, Query()] = Sort.NEWEST,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    obs.logger.append_keys(category=category)
+    result = service.list_products(category=category, q=q, min_price=min_price, max_price=max_price, sort=sort,
+                                   limit=limit, cursor=cursor)
+    obs.count("ProductSearched" if q else "ProductListViewed")
+    return result
+
+
+@products.get("/products/<productId>")
+def get_product(productId: str) -> dict[str, Any]:
+    obs.logger.append_keys(product_id=productId)
+    result = service.get_product(productId)
+    obs.count("ProductViewed")
+    return result
+
+
+# ---------------------------------------------------------------- admin
+
+@admin.put("/admin/categories/<categoryId>")
+def put_category(categoryId: Annotated[Slug, Path()], body: CategoryIn) -> dict[str, Any]:
+    require_group(app, "admin")
+    result = service.put_category(categoryId, body)
+    obs.count("CategorySaved")
+    return result
+
+
+@admin.post("/admin/products")
+def create_product(body: ProductCreate) -> Response[dict[str, Any]]:
+    require_group(app, "admin")
+    obs.logger.append_keys(product_id=body.product_id)
+    result = service.create_product(body)
+    obs.count("ProductCreated")
+    obs.count("SkuCreated", len(body.skus))
+    return _json(201, result)
+
+
+@admin.put("/admin/products/<productId>")
+def update_product(productId: Annotated[Slug, Path()], body: ProductUpdate) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.logger.append_keys(product_id=productId)
+    result = service.update_product(productId, body)
+    obs.count("ProductUpdated")
+    if body.active is False:
+        obs.count("ProductDeactivated")
+    return result
+
+
+@admin.put("/admin/products/<productId>/skus/<sku>")
+def put_sku(
+    productId: Annotated[Slug, Path()], sku: Annotated[SkuCode, Path()], body: SkuIn
+) -> Response[dict[str, Any]]:
+    require_group(app, "admin")
+    obs.logger.append_keys(product_id=productId, sku=sku)
+    result, created = service.put_sku(productId, sku, body)
+    obs.count("SkuCreated" if created else "SkuUpdated")
+    return _json(201 if created else 200, result)
+
+
+@admin.put("/admin/skus/<sku>/price")
+def set_price(sku: Annotated[SkuCode, Path()], body: PriceIn) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.logger.append_keys(sku=sku)
+    result = service.set_price(sku, body)
+    if result["changed"]:
+        obs.count("PriceChanged")
+    return result
+
+
+app.include_router(categories)
+app.include_router(products)
+app.include_router(admin)
+
+
+@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    blocked = guard.denied(event, "admin")
+    if blocked is not None:
+        return blocked
+    return app.resolve(event, context)

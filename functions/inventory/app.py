@@ -1,0 +1,67 @@
+"""Inventory admin API: warehouses and stock levels per SKU per warehouse (group admin only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from shop.api import make_resolver, require_group
+from shop.auth import guard
+from shop.inventory import service
+from shop.inventory.models import StockIn, WarehouseIn
+from shop.models import SkuCode, Slug
+from shop.observability import observability
+
+obs = observability("inventory")
+app = make_resolver(obs.logger)
+warehouses = Router()
+stock = Router()
+
+
+@warehouses.get("/admin/warehouses")
+def list_warehouses() -> dict[str, Any]:
+    require_group(app, "admin")
+    return {"items": service.list_warehouses()}
+
+
+@warehouses.put("/admin/warehouses/<warehouseId>")
+def put_warehouse(warehouseId: Annotated[Slug, Path()], body: WarehouseIn) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.logger.append_keys(warehouse_id=warehouseId)
+    result = service.put_warehouse(warehouseId, body)
+    obs.count("WarehouseSaved")
+    return result
+
+
+@stock.get("/admin/inventory/<sku>")
+def get_stock(sku: Annotated[SkuCode, Path()]) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.logger.append_keys(sku=sku)
+    return service.get_stock(sku)
+
+
+@stock.put("/admin/inventory/<sku>/<warehouseId>")
+def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: StockIn) -> dict[str, Any]:
+    who = require_group(app, "admin")
+    obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
+    result, delta = service.set_stock(sku, warehouseId, body)
+    if delta:
+        obs.count("StockAdjusted")
+        obs.logger.info("stock adjusted", extra={"delta": delta, "on_hand": result["on_hand"], "by": who.user_id})
+    return result
+
+
+app.include_router(warehouses)
+app.include_router(stock)
+
+
+@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    blocked = guard.denied(event, "admin")
+    if blocked is not None:
+        return blocked
+    return app.resolve(event, context)

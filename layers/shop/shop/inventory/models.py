@@ -1,0 +1,26 @@
+"""Inventory admin request models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shop.models import CountryCode
+
+MAX_ON_HAND = 10_000_000
+
+
+class WarehouseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    country: CountryCode
+    zone: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    priority: int = Field(100, ge=0, le=10_000, description="lower is preferred when allocating")
+
+
+class StockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on_hand: int = Field(ge=0, le=MAX_ON_HAND, strict=True)
