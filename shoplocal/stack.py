@@ -200,10 +200,11 @@ class Stack:
     def client(self, service: str) -> Any:
         found = self._clients.get(service)
         if found is None:
-            found = boto3.session.Session(
+            session: Any = boto3.session.Session(
                 aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing",
                 region_name=REGION,
-            ).client(service, endpoint_url=self.endpoint_url,
+            )
+            found = session.client(service, endpoint_url=self.endpoint_url,
                      config=Config(retries={"max_attempts": 2}, max_pool_connections=64))
             self._clients[service] = found
         return found

@@ -28,7 +28,7 @@ class _ManagedPolicies(dict[str, str]):
     def __missing__(self, name: str) -> str:
         return f"arn:aws:iam::aws:policy/{name}"
 
-    def get(self, name: str, default: Any = None) -> str:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> str:
         return self[name]
 
     def __contains__(self, name: object) -> bool:

@@ -37,7 +37,8 @@ def client(service: str) -> Any:
     with _lock:
         found = _clients.get(key)
         if found is None:
-            found = boto3.session.Session().client(
+            session: Any = boto3.session.Session()  # service names are dynamic: no typed overload applies
+            found = session.client(
                 service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_BOTO_CONFIG
             )
             _clients[key] = found
