@@ -25,7 +25,7 @@ from typing import Any
 log = logging.getLogger("shoplocal")
 
 _applied = False
-_state: dict[str, Any] = {"invoker": None, "start_execution": None}
+_state: dict[str, Any] = {"invokers": [], "start_execution": None}
 _async_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="eventbridge-target")
 _pending: set[Future[Any]] = set()
 _pending_lock = threading.Lock()
@@ -33,9 +33,25 @@ DYNAMODB_LOCK = threading.RLock()
 
 
 def bind(invoker: Any, start_execution: Callable[[str, str], Any]) -> None:
-    """Point the patches at this process's stack (one stack per process)."""
-    _state["invoker"] = invoker
+    """Register a deployment's invoker. moto's state is per process, so several deployments (the app and a
+    test fixture template) can live side by side; a function name or ARN finds its own invoker."""
+    _state["invokers"].append(invoker)
     _state["start_execution"] = start_execution
+
+
+def unbind(invoker: Any) -> None:
+    if invoker in _state["invokers"]:
+        _state["invokers"].remove(invoker)
+
+
+def invoker_for(name: str) -> Any:
+    for invoker in reversed(_state["invokers"]):
+        try:
+            invoker.spec(name)
+        except KeyError:
+            continue
+        return invoker
+    raise RuntimeError(f"shoplocal: no deployed function {name}")
 
 
 def drain(timeout: float = 30.0) -> None:
@@ -65,9 +81,7 @@ def _patch_lambda() -> None:
 
     def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
                response_headers: Any) -> bytes:
-        invoker = _state["invoker"]
-        if invoker is None:
-            raise RuntimeError("shoplocal: no stack bound for Lambda invocations")
+        invoker = invoker_for(function_name)
         event = json.loads(body) if body else {}
         if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
             _submit(lambda: invoker.invoke_as_lambda(function_name, event))
@@ -102,11 +116,11 @@ def _patch_events() -> None:
     def deliver(target: dict[str, Any], event: Any) -> None:
         arn = parse_arn(target["Arn"])
         if arn.service == "lambda":
-            invoker = _state["invoker"]
+            invoker = invoker_for(target["Arn"])
             _submit(lambda: invoker.invoke_as_lambda(target["Arn"], event))
         else:
             start = _state["start_execution"]
-            _submit(lambda: start(target["Arn"], json.dumps(event)))
+            _submit(lambda: start(target["Arn"], json.dumps(event), None))
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
         if not self.event_pattern.matches_event(original_event):

@@ -143,7 +143,7 @@ class Scheduler:
                 results.append(result if error is None else error.payload())
             elif ":states:" in arn:
                 results.append(self.stack.client("stepfunctions").start_execution(
-                    stateMachineArn=arn, input=target.get("Input") or "{}")["executionArn"])
+                    stateMachineArn=arn, name=str(uuid.uuid4()), input=target.get("Input") or "{}")["executionArn"])
         self.fired.append((logical_id, when))
         return results
 

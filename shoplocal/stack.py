@@ -176,6 +176,8 @@ class Stack:
             self._http = serve(self.gateway, "127.0.0.1", self.gateway_port)
 
     def stop(self) -> None:
+        if getattr(self, "invoker", None) is not None:
+            patches.unbind(self.invoker)
         if self._http is not None:
             self._http.shutdown()
             self._http = None
@@ -264,9 +266,8 @@ class Stack:
                         groups=tuple(groups))
 
     def _start_execution_by_arn(self, arn: str, input_json: str, name: str | None = None) -> str:
-        args: dict[str, Any] = {"stateMachineArn": arn, "input": input_json}
-        if name:
-            args["name"] = name
+        # AWS names an unnamed execution with a UUID; moto would name every one "None"
+        args: dict[str, Any] = {"stateMachineArn": arn, "input": input_json, "name": name or str(uuid.uuid4())}
         return str(self.client("stepfunctions").start_execution(**args)["executionArn"])
 
     def start_execution(self, state_machine_logical_id: str, input: dict[str, Any], name: str | None = None) -> str:

@@ -1,0 +1,188 @@
+"""The local runtime itself: deployer, in-process invoker, moto patches, scheduler, CLI.
+
+Uses a small test-only template (tests/fixtures/runtime) deployed into the worker's moto next to the app.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from shoplocal import patches
+from shoplocal.deploy import Deployer, DeployError
+from shoplocal.lambdas import Invoker
+from shoplocal.scheduler import Scheduler
+from shoplocal.stack import ROOT
+from shoplocal.template import load_template
+
+pytestmark = pytest.mark.integration
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "runtime" / "template.yaml"
+
+
+class _FixtureStack:
+    """Just enough of Stack for the scheduler: a deployment, its invoker and a client factory."""
+
+    def __init__(self, stack):
+        self.parent = stack
+        loaded = load_template(FIXTURE, {"Stage": "test"})
+        self.deployment = Deployer(loaded, stack.client, stack_name=f"rt-{uuid.uuid4().hex[:6]}",
+                                   parameters={"Stage": "test"}).deploy()
+        self.invoker = Invoker(self.deployment.functions, stack.base_env())
+        patches.bind(self.invoker, stack._start_execution_by_arn)
+
+    def client(self, service):
+        return self.parent.client(service)
+
+    def echoes(self):
+        table = self.deployment.physical["CounterTable"]
+        items = self.client("dynamodb").query(TableName=table, IndexName="ByKind",
+                                              KeyConditionExpression="kind = :k",
+                                              ExpressionAttributeValues={":k": {"S": "echo"}})["Items"]
+        return [json.loads(i["event"]["S"]) for i in items]
+
+
+@pytest.fixture(scope="module")
+def fixture_stack(stack):
+    fs = _FixtureStack(stack)
+    yield fs
+    patches.unbind(fs.invoker)
+
+
+def test_deployer_creates_resources_with_template_properties(fixture_stack):
+    d = fixture_stack.deployment
+    ddb = fixture_stack.client("dynamodb")
+    table = ddb.describe_table(TableName=d.physical["CounterTable"])["Table"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk"]
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["ByKind"]
+    ttl = ddb.describe_time_to_live(TableName=d.physical["CounterTable"])["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    env = d.functions["EchoFunction"].environment
+    assert env["TABLE"] == d.physical["CounterTable"]
+    assert env["TABLE_ARN"] == table["TableArn"]
+    assert env["GREETING"] == "hello from test in us-east-1"
+    assert env["FLAG"] == "on"
+    assert d.outputs["TableName"] == d.physical["CounterTable"]
+    machine = fixture_stack.client("stepfunctions").describe_state_machine(stateMachineArn=d.physical["Machine"])
+    definition = json.loads(machine["definition"])
+    assert definition["States"]["Echo"]["Resource"] == d.functions["EchoFunction"].arn
+    assert [s.expression for s in d.schedules] == ["rate(1 minute)"]
+
+
+def test_unknown_resource_types_fail_loudly(stack, tmp_path):
+    bad = tmp_path / "template.yaml"
+    bad.write_text("Resources:\n  Thing:\n    Type: AWS::Made::Up\n    Properties: {}\n")
+    with pytest.raises(DeployError, match=r"AWS::Made::Up \(Thing\)"):
+        Deployer(load_template(bad), stack.client).deploy()
+
+
+def test_invoke_runs_the_handler_with_its_own_environment(fixture_stack):
+    out = fixture_stack.invoker.invoke("EchoFunction", {"hello": "world"})
+    assert out["event"] == {"hello": "world"}
+    assert out["greeting"] == "hello from test in us-east-1"
+    assert out["function"] == fixture_stack.deployment.functions["EchoFunction"].name
+    assert out["process_env_untouched"] is True
+
+
+def test_state_machine_runs_tasks_in_process_with_retry_and_catch_by_exception_class(fixture_stack, stack):
+    arn = fixture_stack.deployment.physical["Machine"]
+    ok = stack._start_execution_by_arn(arn, json.dumps({"key": uuid.uuid4().hex, "fail_times": 1}))
+    caught = stack._start_execution_by_arn(arn, json.dumps({"key": uuid.uuid4().hex, "fail_times": 5}))
+    done = stack.wait_execution(ok, timeout=60)
+    failed = stack.wait_execution(caught, timeout=60)
+    assert done["status"] == "SUCCEEDED", done
+    out = json.loads(done["output"])
+    assert out["outcome"] == "done" and out["flaky"] == {"calls": 2}  # one failure, retried once
+    assert out["echo"]["greeting"] == "hello from test in us-east-1"
+    assert failed["status"] == "SUCCEEDED"
+    out = json.loads(failed["output"])
+    assert out["outcome"] == "caught"
+    assert out["error"]["Error"] == "OutOfBeans"
+
+
+def test_dynamodb_conditional_writes_are_atomic_across_threads(fixture_stack):
+    ddb = fixture_stack.client("dynamodb")
+    table = fixture_stack.deployment.physical["CounterTable"]
+    key = {"pk": {"S": f"stock#{uuid.uuid4()}"}}
+    ddb.put_item(TableName=table, Item={**key, "left": {"N": "5"}})
+    wins, losses = [], []
+    barrier = threading.Barrier(50)
+
+    def take():
+        barrier.wait()
+        try:
+            ddb.update_item(TableName=table, Key=key, UpdateExpression="SET #l = #l - :one",
+                            ConditionExpression="#l >= :one", ExpressionAttributeNames={"#l": "left"},
+                            ExpressionAttributeValues={":one": {"N": "1"}})
+            wins.append(1)
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+            losses.append(1)
+
+    threads = [threading.Thread(target=take) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert (len(wins), len(losses)) == (5, 45)
+    assert ddb.get_item(TableName=table, Key=key)["Item"]["left"] == {"N": "0"}
+
+
+def test_eventbridge_rules_deliver_to_lambda_and_state_machine_targets(fixture_stack, stack):
+    marker = uuid.uuid4().hex
+    bus = fixture_stack.deployment.physical["Bus"]
+    events = fixture_stack.client("events")
+    events.put_events(Entries=[
+        {"EventBusName": bus, "Source": "runtime.test", "DetailType": "Echo", "Detail": json.dumps({"m": marker})},
+        {"EventBusName": bus, "Source": "runtime.test", "DetailType": "Start",
+         "Detail": json.dumps({"m": marker})},
+        {"EventBusName": bus, "Source": "other", "DetailType": "Echo", "Detail": json.dumps({"m": "ignored"})},
+    ])
+    stack.drain_async(timeout=30)
+    echoed = [e for e in fixture_stack.echoes() if e.get("detail", {}).get("m") == marker]
+    assert len(echoed) >= 1 and echoed[0]["detail-type"] in ("Echo", "Start")
+    assert not [e for e in fixture_stack.echoes() if e.get("detail", {}).get("m") == "ignored"]
+    sfn = fixture_stack.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=fixture_stack.deployment.physical["Machine"])["executions"]
+    started = []
+    for ex in executions:
+        desc = sfn.describe_execution(executionArn=ex["executionArn"])
+        if marker in desc.get("input", ""):
+            started.append(desc)
+    assert len(started) == 1
+
+
+def test_scheduler_fires_schedule_rules_with_a_scheduled_event(fixture_stack):
+    scheduler = Scheduler(fixture_stack)
+    [result] = scheduler.fire(fixture_stack.deployment.schedules[0].logical_id)
+    assert result["event"]["detail-type"] == "Scheduled Event"
+    assert result["event"]["source"] == "aws.events"
+    assert scheduler.fired and scheduler.fired[0][0] == fixture_stack.deployment.schedules[0].logical_id
+
+
+def test_every_resource_of_the_real_template_is_deployed(stack):
+    resources = stack.loaded.transformed["Resources"]
+    assert set(resources) == set(stack.deployment.types)
+    assert all(stack.deployment.physical[lid] for lid in resources)
+    for lid, spec in stack.deployment.functions.items():
+        assert (spec.code_dir / "app.py").exists(), lid
+
+
+def test_invoke_command_mirrors_sam_local_invoke():
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "shoplocal", "invoke", "CatalogFunction", "-e",
+         str(ROOT / "events" / "catalog" / "list_categories.json"), "--no-stripe"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["statusCode"] == 200
+    assert "items" in json.loads(result["body"])
+    assert time.monotonic() - started < 120
