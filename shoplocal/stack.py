@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -154,10 +155,29 @@ class Stack:
     def _start_localstripe(self) -> None:
         exe = Path(sys.executable).with_name("localstripe")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
-        self._stripe = subprocess.Popen([*cmd, "--port", str(self.stripe_port)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: requests.get(f"{self.stripe_base}/v1/customers", auth=(STRIPE_KEY, ""),
-                                        timeout=2).status_code < 500, 30, "localstripe")
+        last_output = ""
+        for attempt in range(3):
+            if attempt:
+                self.stripe_port = free_port()
+            log_file = tempfile.TemporaryFile()
+            proc = subprocess.Popen([*cmd, "--port", str(self.stripe_port)], stdout=log_file, stderr=log_file)
+            self._stripe = proc
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if requests.get(f"{self.stripe_base}/v1/customers", auth=(STRIPE_KEY, ""),
+                                    timeout=2).status_code < 500:
+                        return
+                except requests.RequestException:
+                    pass
+                time.sleep(0.2)
+            proc.kill()
+            proc.wait(timeout=5)
+            log_file.seek(0)
+            last_output = log_file.read().decode(errors="replace")[-2000:]
+            log.warning("localstripe on port %s did not start: %s", self.stripe_port, last_output)
+        self._stripe = None
+        raise TimeoutError(f"localstripe did not start: {last_output}")
 
     def _start_gateway(self) -> None:
         from shoplocal.gateway import CognitoAuthorizer, Gateway, load_routes, serve

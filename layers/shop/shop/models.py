@@ -113,6 +113,8 @@ class Order(Frozen):
     shipping_address: Address
     payment_method_id: str
     payment_intent_id: str | None = None
+    payment_status: str | None = Field(None, description="last known payment outcome: succeeded, declined, ...")
+    decline_code: str | None = None
     created_at: str
     updated_at: str
     reservation_expires_at: int

@@ -1,0 +1,85 @@
+"""Cart API: the signed-in shopper's cart (keyed by the token's sub) with a priced estimate.
+
+GET /cart?country=&region=, PUT /cart/items/{sku} {quantity} (0 removes), DELETE /cart/items/{sku}; every
+route answers with the whole cart. country/region choose the destination of the shipping and tax estimate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import StringConstraints
+from shop.api import make_resolver, principal
+from shop.cart import service
+from shop.cart.service import Change, QuantityIn
+from shop.errors import Unauthorized
+from shop.models import CountryCode, SkuCode
+from shop.observability import observability
+
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")]
+Country = Annotated[CountryCode | None, Query(description="ISO 3166-1 alpha-2 destination country")]
+Region = Annotated[RegionCode | None, Query(description="state/province code where tax depends on it, e.g. CA")]
+
+obs = observability("cart")
+app = make_resolver(obs.logger)
+cart = Router()
+
+
+def _count(change: Change) -> None:
+    if change.after:
+        obs.count("CartItemSet")
+    elif change.before:
+        obs.count("CartItemRemoved")
+
+
+@cart.get("/cart")
+def get_cart(country: Country = None, region: Region = None) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(customer_id=who.user_id)
+    return service.view(who.user_id, country, region)
+
+
+@cart.put("/cart/items/<sku>")
+def put_item(sku: Annotated[SkuCode, Path()], body: QuantityIn, country: Country = None,
+             region: Region = None) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(customer_id=who.user_id, sku=sku)
+    result, change = service.set_quantity(who.user_id, sku, body.quantity, country, region)
+    _count(change)
+    return result
+
+
+@cart.delete("/cart/items/<sku>")
+def delete_item(sku: Annotated[SkuCode, Path()], country: Country = None,
+                region: Region = None) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(customer_id=who.user_id, sku=sku)
+    result, change = service.remove(who.user_id, sku, country, region)
+    _count(change)
+    return result
+
+
+app.include_router(cart)
+
+
+def _unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
+    """401 before request validation: without a verified user no route runs (nor reveals validation rules)."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    if claims.get("sub"):
+        return None
+    return {"statusCode": 401, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(Unauthorized("authentication required").body()), "isBase64Encoded": False}
+
+
+@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    denied = _unauthenticated(event)
+    if denied is not None:
+        return denied
+    return app.resolve(event, context)

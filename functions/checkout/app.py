@@ -1,0 +1,58 @@
+"""POST /checkout: reserve stock and create the order in one transaction, then start the order workflow.
+
+Requires header Idempotency-Key (8..64 of [A-Za-z0-9_-]); the same key replays the same order.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.logging import correlation_paths
+from shop.api import JSON, make_resolver, principal
+from shop.checkout import idempotency, service
+from shop.checkout.service import CheckoutIn
+from shop.errors import InvalidInput
+from shop.observability import observability
+
+obs = observability("checkout")
+app = make_resolver(obs.logger)
+checkout = Router()
+KEY_RE = re.compile(service.IDEMPOTENCY_KEY_PATTERN)
+
+
+def idempotency_key() -> str:
+    headers = app.current_event.headers or {}
+    key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
+    if not key:
+        raise InvalidInput("header.Idempotency-Key", "is required (8..64 characters of A-Z a-z 0-9 _ -)")
+    if not KEY_RE.match(key):
+        raise InvalidInput("header.Idempotency-Key", "must be 8..64 characters of A-Z a-z 0-9 _ -")
+    return key
+
+
+@checkout.post("/checkout")
+def post_checkout(body: CheckoutIn) -> Response[dict[str, Any]]:
+    who = principal(app)
+    key = idempotency_key()
+    obs.logger.append_keys(customer_id=who.user_id, order_id=service.order_id_for(who.user_id, key))
+    obs.count("CheckoutStarted")
+    result = idempotency.run_once(
+        who.user_id, key, body.model_dump(mode="json"),
+        lambda: service.place_order(who.user_id, who.email, key, body, on_event=obs.count),
+        app.lambda_context)
+    obs.logger.info("checkout done", extra={"status": result["status"], "replayed": result.get("replayed")})
+    return Response(status_code=201, content_type=JSON, body=result,
+                    headers={"Location": f"/orders/{result['order_id']}"})
+
+
+app.include_router(checkout)
+
+
+@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,40 @@
+"""The shopper's own orders: GET /orders (newest first, paginated) and GET /orders/{orderId}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from shop.api import make_resolver, principal
+from shop.observability import observability
+from shop.orders import service
+
+obs = observability("orders")
+app = make_resolver(obs.logger)
+orders = Router()
+
+
+@orders.get("/orders")
+def list_orders(limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+    who = principal(app)
+    return service.list_for_customer(who.user_id, limit, cursor)
+
+
+@orders.get("/orders/<orderId>")
+def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(order_id=orderId)
+    return service.get_for_customer(orderId, who.user_id)
+
+
+app.include_router(orders)
+
+
+@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

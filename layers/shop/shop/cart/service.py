@@ -1,0 +1,216 @@
+"""The shopper's cart: lines (sku -> quantity) with a priced estimate for a destination.
+
+- Reads price every line from the catalogue at read time (the cart stores only quantities), so an estimate
+  always shows current prices. Lines whose SKU disappeared or was deactivated stay in the cart, shown with
+  ``available`` 0 and a warning, and are left out of the totals; the shopper removes them explicitly.
+- Writes re-read the cart and write it back conditioned on the version read, retrying a bounded number of
+  times on a conflict, so two concurrent updates of one cart never lose a line. Every write refreshes the
+  cart's expiry (TTL); a cart read after its expiry is empty.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from shop import pricing
+from shop.cart import repository as repo
+from shop.catalog.repository import get_skus
+from shop.checkout.allocation import total_available
+from shop.config import Settings, get_settings
+from shop.errors import ConfigurationError, Conflict, InvalidInput, NotFound, OutOfStock
+from shop.inventory.repository import stock_levels, warehouses
+from shop.models import Sku, StockLevel, Warehouse
+
+WRITE_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 0.01
+COUNTRY_FIELD = "query.country"
+QUANTITY_FIELD = "body.quantity"
+SKU_FIELD = "path.sku"
+
+
+class QuantityIn(BaseModel):
+    """PUT /cart/items/{sku} body. The upper bound is a setting, checked by :func:`set_quantity`; the static
+    bound here only keeps absurd numbers out of the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Annotated[StrictInt, Field(ge=0, le=1_000_000, description="0 removes the line")]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write did, for metrics: the line's quantity before and after."""
+
+    sku: str
+    before: int
+    after: int
+
+
+def _now_epoch() -> int:
+    return int(time.time())
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# ---------------------------------------------------------------------------------------------- pricing view
+
+def destination_for(settings: Settings, country: str | None, region: str | None) -> pricing.Destination:
+    """The estimate's destination; validated up front (shippable, taxed) so a write never precedes a 422."""
+    dest = pricing.Destination(country=country or settings.default_country, region=region or None)
+    pricing.shipping_zone(settings, dest.country, COUNTRY_FIELD)
+    pricing.tax_rate_bps(settings, dest)
+    return dest
+
+
+def _unavailable_warning(code: str, reason: str) -> dict[str, Any]:
+    return {"code": "sku_unavailable", "sku": code,
+            "message": f"{code} {reason}; it is not included in the totals and cannot be checked out"}
+
+
+def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[str, Sequence[StockLevel]],
+               known_warehouses: Mapping[str, Warehouse], destination: pricing.Destination,
+               settings: Settings) -> dict[str, Any]:
+    """The cart as the API returns it (pure: all reads are done by the caller)."""
+    currency = settings.currency
+    items: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    priced: list[pricing.PricedLine] = []
+    for code, qty in sorted(cart.items.items()):
+        sku = skus.get(code)
+        if sku is None:
+            items.append({"sku": code, "product_id": None, "name": None, "options": {}, "quantity": qty,
+                          "unit_price": None, "line_total": None, "weight_grams": None, "available": 0})
+            warnings.append(_unavailable_warning(code, "is no longer sold"))
+            continue
+        if sku.price.currency != currency:
+            raise ConfigurationError(f"sku {code} is priced in {sku.price.currency}, the shop sells in {currency}")
+        available = total_available(stock.get(code, ()), known_warehouses) if sku.active else 0
+        items.append({"sku": code, "product_id": sku.product_id, "name": sku.name, "options": dict(sku.options),
+                      "quantity": qty, "unit_price": sku.price.model_dump(),
+                      "line_total": sku.price.times(qty).model_dump(), "weight_grams": sku.weight_grams,
+                      "available": available})
+        if not sku.active:
+            warnings.append(_unavailable_warning(code, "is currently not available"))
+            continue
+        if available < qty:
+            warnings.append({"code": "insufficient_stock", "sku": code, "requested": qty, "available": available,
+                             "message": f"only {available} of {code} in stock"})
+        priced.append(pricing.PricedLine(sku=code, quantity=qty, unit_price=sku.price,
+                                         weight_grams=sku.weight_grams))
+    breakdown = pricing.compute_totals(priced, destination, settings, currency=currency,
+                                       country_field=COUNTRY_FIELD)
+    return {
+        "items": items,
+        "totals": breakdown.totals.model_dump(),
+        "discounts": [{"code": d.code, "description": d.description, "amount": d.amount.model_dump()}
+                      for d in breakdown.discounts],
+        "destination": {"country": destination.country, "region": destination.region},
+        "currency": currency,
+        "expires_at": cart.expires_at,
+        "version": cart.version,
+        "warnings": warnings,
+    }
+
+
+def _render(cart: repo.CartRecord, destination: pricing.Destination, settings: Settings) -> dict[str, Any]:
+    codes = sorted(cart.items)
+    if not codes:
+        return build_view(cart, {}, {}, {}, destination, settings)
+    skus = get_skus(codes)
+    live = [c for c in codes if c in skus and skus[c].active]
+    stock = stock_levels(live) if live else {}
+    known = warehouses() if live else {}
+    return build_view(cart, skus, stock, known, destination, settings)
+
+
+def view(customer_id: str, country: str | None = None, region: str | None = None) -> dict[str, Any]:
+    settings = get_settings()
+    destination = destination_for(settings, country, region)
+    return _render(repo.get_cart(customer_id, _now_epoch()), destination, settings)
+
+
+# ---------------------------------------------------------------------------------------------- writes
+
+def write_with_retry(customer_id: str, change: Callable[[dict[str, int]], dict[str, int] | None],
+                     settings: Settings, *, attempts: int = WRITE_ATTEMPTS,
+                     sleep: Callable[[float], None] = time.sleep) -> repo.CartRecord:
+    """Optimistic read-modify-write. ``change(items)`` returns the new lines, or None when nothing changes
+    (no write: the cart read is returned as is). It may raise a domain error, which aborts the write. After
+    ``attempts`` conflicting writes the caller gets 409 and may retry."""
+    for attempt in range(attempts):
+        now = time.time()
+        cart = repo.get_cart(customer_id, int(now))
+        items = change(dict(cart.items))
+        if items is None:
+            return cart
+        try:
+            return repo.save_cart(customer_id, items, cart.version, now=_iso(now),
+                                  expires_at=int(now) + settings.cart_ttl_seconds)
+        except repo.StaleCart:
+            if attempt + 1 < attempts:
+                sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)
+    raise Conflict("the cart was changed concurrently; retry the request")
+
+
+def _check_line(settings: Settings, code: str, quantity: int) -> None:
+    """The SKU is sold and the quantity can currently be supplied (over all known warehouses)."""
+    sku = get_skus([code]).get(code)
+    if sku is None or not sku.active:
+        raise NotFound(f"sku {code} not found", details={"sku": code})
+    if sku.price.currency != settings.currency:
+        raise ConfigurationError(f"sku {code} is priced in {sku.price.currency}, the shop sells in "
+                                 f"{settings.currency}")
+    available = total_available(stock_levels([code]).get(code, []), warehouses())
+    if quantity > available:
+        raise OutOfStock(f"only {available} of sku {code} available",
+                         details={"skus": [{"sku": code, "requested": quantity, "available": available}]})
+
+
+def set_quantity(customer_id: str, code: str, quantity: int, country: str | None = None,
+                 region: str | None = None) -> tuple[dict[str, Any], Change]:
+    """Set a line's quantity (0 removes it); returns the updated cart view and what changed."""
+    settings = get_settings()
+    destination = destination_for(settings, country, region)
+    if quantity > settings.max_line_quantity:
+        raise InvalidInput(QUANTITY_FIELD, f"must be at most {settings.max_line_quantity}")
+    if quantity == 0:
+        return remove(customer_id, code, country, region)
+    _check_line(settings, code, quantity)
+    before = 0
+
+    def change(items: dict[str, int]) -> dict[str, int]:
+        nonlocal before
+        before = items.get(code, 0)
+        if code not in items and len(items) >= settings.max_cart_lines:
+            raise InvalidInput(SKU_FIELD, f"the cart already has the maximum of {settings.max_cart_lines} "
+                                          "lines; remove one first")
+        items[code] = quantity
+        return items
+
+    cart = write_with_retry(customer_id, change, settings)
+    return _render(cart, destination, settings), Change(sku=code, before=before, after=quantity)
+
+
+def remove(customer_id: str, code: str, country: str | None = None,
+           region: str | None = None) -> tuple[dict[str, Any], Change]:
+    """Remove a line (whether or not its SKU still exists); removing an absent line changes nothing."""
+    settings = get_settings()
+    destination = destination_for(settings, country, region)
+    before = 0
+
+    def change(items: dict[str, int]) -> dict[str, int] | None:
+        nonlocal before
+        before = items.pop(code, 0)
+        return items if before else None
+
+    cart = write_with_retry(customer_id, change, settings)
+    return _render(cart, destination, settings), Change(sku=code, before=before, after=0)

@@ -1,0 +1,84 @@
+"""Checkout's writes: the reservation transaction (stock + order + cart in one TransactWriteItems) and the
+start of the order workflow. The only checkout code that talks to boto3."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shop import aws
+from shop.cart.repository import empty_cart_action
+from shop.config import get_settings
+from shop.inventory.repository import stock_key
+from shop.models import Order
+from shop.orders.repository import to_record
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+class Outcome(StrEnum):
+    PLACED = "placed"
+    ORDER_EXISTS = "order_exists"  # a replay of this checkout already placed the order
+    STOCK_CHANGED = "stock_changed"  # some warehouse no longer has what was allocated: re-read, retry
+    CART_CHANGED = "cart_changed"  # the cart changed since it was read
+    CONTENDED = "contended"  # transaction conflict or throttling: retry
+
+
+def transaction_size(order: Order) -> int:
+    return sum(len(line.allocations) for line in order.lines) + 2
+
+
+def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, now: str) -> Outcome:
+    """ONE transaction: per (sku, warehouse) available -= q, reserved += q under available >= q; the order
+    Put under attribute_not_exists(pk); the cart emptied under its version. All or nothing."""
+    settings = get_settings()
+    inventory = settings.require("inventory_table")
+    actions: list[dict[str, Any]] = []
+    for line in order.lines:
+        for alloc in line.allocations:
+            actions.append({"Update": {
+                "TableName": inventory, "Key": stock_key(line.sku, alloc.warehouse_id),
+                "UpdateExpression": "SET available = available - :q, reserved = reserved + :q, updated_at = :now",
+                "ConditionExpression": "attribute_exists(pk) AND available >= :q",
+                "ExpressionAttributeValues": {":q": {"N": str(alloc.quantity)}, ":now": {"S": now}},
+            }})
+    order_index = len(actions)
+    actions.append({"Put": {"TableName": settings.require("orders_table"), "Item": to_record(order),
+                            "ConditionExpression": "attribute_not_exists(pk)"}})
+    actions.append(empty_cart_action(cart_customer_id, cart_version, now))
+    if len(actions) > MAX_TRANSACTION_ITEMS:
+        raise ValueError("transaction too large")  # callers check transaction_size first
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        code = aws.error_code(exc)
+        if code in aws.THROTTLING_CODES:
+            return Outcome.CONTENDED
+        if code != "TransactionCanceledException":
+            raise
+        codes = aws.cancellation_codes_or_parse(exc)
+        if len(codes) > order_index and codes[order_index] == "ConditionalCheckFailed":
+            return Outcome.ORDER_EXISTS
+        if any(c == "ConditionalCheckFailed" for c in codes[:order_index]):
+            return Outcome.STOCK_CHANGED
+        if len(codes) > order_index + 1 and codes[order_index + 1] == "ConditionalCheckFailed":
+            return Outcome.CART_CHANGED
+        return Outcome.CONTENDED
+    return Outcome.PLACED
+
+
+def start_workflow(order_id: str) -> bool:
+    """Start the order state machine with execution name = order_id. False if it was already started."""
+    arn = get_settings().require("order_state_machine_arn")
+    try:
+        with aws.translate_common_errors("start order workflow"):
+            aws.client("stepfunctions").start_execution(stateMachineArn=arn, name=order_id,
+                                                        input=json.dumps({"order_id": order_id}))
+    except ClientError as exc:
+        if aws.error_code(exc) == "ExecutionAlreadyExists":
+            return False
+        raise
+    return True

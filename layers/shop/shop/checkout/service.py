@@ -1,0 +1,155 @@
+"""Checkout: turn the shopper's cart into an order holding reserved stock, exactly once per Idempotency-Key.
+
+1. order_id is derived from (customer, Idempotency-Key): a retried checkout finds its order even without
+   the idempotency record, and can never reserve twice (the order Put is conditional on not existing).
+2. The cart is read, SKUs and stock looked up and an allocation computed (shop.checkout.allocation); if any
+   SKU is short, 409 out_of_stock names every short SKU and nothing is written.
+3. ONE TransactWriteItems reserves every allocation (available >= q), puts the order and empties the cart
+   on the version read. A stock condition failure means someone else reserved first: re-read and retry
+   (bounded, with jitter), then 409 naming the short SKUs, or 503 if stock exists but stays contended.
+4. The order workflow is started with execution name = order_id (a second start is a no-op).
+Powertools idempotency (payload validated) wraps the whole call in the function layer (see idempotency.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shop import pricing
+from shop.cart import repository as carts
+from shop.catalog.repository import get_skus
+from shop.checkout import repository as repo
+from shop.checkout.allocation import Shortage, allocate
+from shop.config import get_settings
+from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
+from shop.inventory.repository import stock_levels, warehouses
+from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
+from shop.orders import repository as orders
+from shop.orders.service import order_view
+
+RESERVE_ATTEMPTS = 5
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shipping_address: Address
+    payment_method_id: PaymentMethodId = Field(description="Stripe PaymentMethod id (pm_...)")
+    email: Email | None = None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def order_id_for(customer_id: str, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{customer_id}\n{idempotency_key}".encode()).digest()
+    return "ord_" + base64.b32encode(digest).decode().rstrip("=").lower()[:26]
+
+
+def _short_details(short: list[Any]) -> dict[str, Any]:
+    return {"skus": [{"sku": s.sku, "requested": s.requested, "available": s.available} for s in short]}
+
+
+def _out_of_stock(exc: Shortage) -> OutOfStock:
+    return OutOfStock(f"not enough stock for {', '.join(s.sku for s in exc.short)}", details=_short_details(exc.short))
+
+
+def priced_lines(items: dict[str, int], skus: dict[str, Sku]) -> list[pricing.PricedLine]:
+    return [pricing.PricedLine(sku=code, quantity=qty, unit_price=skus[code].price,
+                               weight_grams=skus[code].weight_grams) for code, qty in sorted(items.items())]
+
+
+def checkout_result(order: Order, *, replayed: bool) -> dict[str, Any]:
+    view = order_view(order)
+    return {"order_id": view["order_id"], "status": view["status"], "totals": view["totals"],
+            "lines": view["lines"], "reservation_expires_at": view["reservation_expires_at"],
+            "payment": view["payment"], "replayed": replayed}
+
+
+def _replay(order_id: str, customer_id: str) -> dict[str, Any] | None:
+    existing = orders.get_order(order_id)
+    if existing is None:
+        return None
+    if existing.customer_id != customer_id:
+        raise Conflict("this Idempotency-Key belongs to another checkout")
+    if existing.status == OrderStatus.PENDING_PAYMENT:
+        repo.start_workflow(order_id)
+    return checkout_result(existing, replayed=True)
+
+
+def place_order(customer_id: str, email: str | None, idempotency_key: str, body: CheckoutIn,
+                on_event: Any = None) -> dict[str, Any]:
+    """Returns the checkout result (order summary); on_event(name) is told OrderPlaced / CheckoutOutOfStock."""
+    emit = on_event or (lambda _name: None)
+    settings = get_settings()
+    order_id = order_id_for(customer_id, idempotency_key)
+    replay = _replay(order_id, customer_id)
+    if replay is not None:
+        return replay
+
+    cart = carts.get_cart(customer_id, int(time.time()))
+    if not cart.items:
+        raise InvalidInput("cart", "the cart is empty")
+    skus = get_skus(list(cart.items))
+    gone = sorted(code for code in cart.items if code not in skus or not skus[code].active)
+    if gone:
+        raise Conflict(f"no longer sold: {', '.join(gone)}; remove them from the cart", details={"skus": gone})
+    address = body.shipping_address
+    breakdown = pricing.compute_totals(
+        priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
+        country_field="body.shipping_address.country")
+
+    outcome = repo.Outcome.CONTENDED
+    for attempt in range(RESERVE_ATTEMPTS):
+        try:
+            allocation = allocate(cart.items, stock_levels(list(cart.items)), warehouses())
+        except Shortage as exc:
+            emit("CheckoutOutOfStock")
+            raise _out_of_stock(exc) from exc
+        now = now_iso()
+        now_epoch = int(time.time())
+        order = Order(
+            order_id=order_id, customer_id=customer_id, email=body.email or email, status=OrderStatus.PENDING_PAYMENT,
+            lines=[OrderLine(sku=code, product_id=skus[code].product_id, name=skus[code].name, quantity=qty,
+                             unit_price=skus[code].price, weight_grams=skus[code].weight_grams,
+                             allocations=allocation[code]) for code, qty in sorted(cart.items.items())],
+            totals=breakdown.totals, shipping_address=address, payment_method_id=body.payment_method_id,
+            created_at=now, updated_at=now, reservation_expires_at=now_epoch + settings.reservation_ttl_seconds,
+            timeline=[TimelineEntry(at=now, status=OrderStatus.PENDING_PAYMENT, note="stock reserved")],
+        )
+        if repo.transaction_size(order) > repo.MAX_TRANSACTION_ITEMS:
+            raise InvalidInput("cart", "the order needs too many stock reservations for one checkout; "
+                                       "split it into smaller orders")
+        outcome = repo.reserve_and_place(order, customer_id, cart.version, now)
+        if outcome == repo.Outcome.PLACED:
+            emit("OrderPlaced")
+            repo.start_workflow(order_id)
+            return checkout_result(order, replayed=False)
+        if outcome == repo.Outcome.ORDER_EXISTS:
+            replay = _replay(order_id, customer_id)
+            if replay is not None:
+                return replay
+        if outcome == repo.Outcome.CART_CHANGED:
+            raise Conflict("the cart changed during checkout; review it and check out again",
+                           details={"reason": "cart_changed"})
+        time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    # still failing: report shortage if there is one now, else ask the client to retry
+    try:
+        allocate(cart.items, stock_levels(list(cart.items)), warehouses())
+    except Shortage as exc:
+        emit("CheckoutOutOfStock")
+        raise _out_of_stock(exc) from exc
+    raise ServiceBusy(f"checkout is contended ({outcome}), retry with the same Idempotency-Key")

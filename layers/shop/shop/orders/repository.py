@@ -1,0 +1,259 @@
+"""Orders data access (OrdersTable) and the stock side of reservations (InventoryTable).
+
+Every status change is a conditional write on the current status, so concurrent actors (workflow,
+sweeper, cancellation) cannot both win; releasing a reservation changes the order status and gives the
+stock back in ONE transaction, which is what makes it happen exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shop import aws
+from shop.config import get_settings
+from shop.dynamo import decode_cursor, encode_cursor, from_item, to_item, value
+from shop.errors import Conflict, NotFound
+from shop.inventory.repository import stock_key
+from shop.models import Order, OrderStatus
+
+PENDING = "PENDING"
+
+
+class TransactionCancelled(Exception):
+    """TransactWriteItems was cancelled; codes are per action, in order ("None" where the action was fine)."""
+
+    def __init__(self, codes: list[str]):
+        super().__init__(f"transaction cancelled: {codes}")
+        self.codes = codes
+
+
+class StatusConflict(Conflict):
+    """The order is not in a status that allows the change."""
+
+    def __init__(self, order_id: str, current: str | None, wanted: str):
+        super().__init__(f"order {order_id} is {current}, cannot become {wanted}",
+                         details={"order_id": order_id, "status": current})
+        self.current = current
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def orders_table() -> str:
+    return get_settings().require("orders_table")
+
+
+def inventory_table() -> str:
+    return get_settings().require("inventory_table")
+
+
+def order_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}}
+
+
+# ------------------------------------------------------------------ (de)serialisation
+def to_record(order: Order) -> dict[str, Any]:
+    data = order.model_dump(mode="json")
+    record = {"pk": f"ORDER#{order.order_id}", "sk": "ORDER", **data}
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        record["pending_pk"] = PENDING
+    return to_item(record)
+
+
+def from_record(raw: dict[str, Any]) -> Order:
+    data = from_item(raw)
+    for key in ("pk", "sk", "pending_pk"):
+        data.pop(key, None)
+    return Order.model_validate(data)
+
+
+# ------------------------------------------------------------------ transactions
+def release_action(sku: str, warehouse_id: str, quantity: int) -> dict[str, Any]:
+    return {"Update": {
+        "TableName": inventory_table(), "Key": stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET available = available + :q, reserved = reserved - :q",
+        "ConditionExpression": "reserved >= :q",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+    }}
+
+
+def put_new_order_action(order: Order) -> dict[str, Any]:
+    return {"Put": {"TableName": orders_table(), "Item": to_record(order),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def transact(actions: list[dict[str, Any]]) -> None:
+    try:
+        with aws.translate_common_errors("order transaction"):
+            aws.client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        code = aws.error_code(exc)
+        if code == "TransactionCanceledException":
+            raise TransactionCancelled(aws.cancellation_codes_or_parse(exc)) from exc
+        raise
+
+
+# ------------------------------------------------------------------ reads
+def get_order(order_id: str, *, consistent: bool = True) -> Order | None:
+    with aws.translate_common_errors("order read"):
+        resp = aws.client("dynamodb").get_item(TableName=orders_table(), Key=order_key(order_id),
+                                               ConsistentRead=consistent)
+    raw = resp.get("Item")
+    return from_record(raw) if raw else None
+
+
+def require_order(order_id: str) -> Order:
+    order = get_order(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def list_for_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    args: dict[str, Any] = {
+        "TableName": orders_table(), "IndexName": "ByCustomer", "ScanIndexForward": False, "Limit": limit,
+        "KeyConditionExpression": "customer_id = :c", "ExpressionAttributeValues": {":c": {"S": customer_id}},
+    }
+    start = decode_cursor(cursor, "query.cursor")
+    if start is not None:
+        if start.get("customer_id", {}).get("S") != customer_id:
+            from shop.errors import InvalidInput
+
+            raise InvalidInput("query.cursor", "not a cursor returned by this API")
+        args["ExclusiveStartKey"] = start
+    with aws.translate_common_errors("order list"):
+        resp = aws.client("dynamodb").query(**args)
+    orders = [from_record(i) for i in resp.get("Items", [])]
+    return orders, encode_cursor(resp.get("LastEvaluatedKey"))
+
+
+def expired_pending(now_epoch: int, limit: int = 100) -> list[str]:
+    """Ids of orders still PENDING_PAYMENT whose reservation expired (sparse index, never a scan)."""
+    ids: list[str] = []
+    args: dict[str, Any] = {
+        "TableName": orders_table(), "IndexName": "PendingByExpiry", "Limit": limit,
+        "KeyConditionExpression": "pending_pk = :p AND reservation_expires_at < :now",
+        "ExpressionAttributeValues": {":p": {"S": PENDING}, ":now": {"N": str(now_epoch)}},
+    }
+    with aws.translate_common_errors("expired reservations"):
+        while True:
+            resp = aws.client("dynamodb").query(**args)
+            ids.extend(from_item(i)["pk"].removeprefix("ORDER#") for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp or len(ids) >= limit:
+                return ids
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+# ------------------------------------------------------------------ status changes
+def _timeline_entry(status: str, note: str | None) -> dict[str, Any]:
+    entry = {"at": now_iso(), "status": status}
+    if note:
+        entry["note"] = note
+    return value([entry])
+
+
+def status_update_action(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderStatus], to: OrderStatus,
+                         note: str | None = None, set_fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    names = {"#s": "status"}
+    values: dict[str, Any] = {":to": {"S": to.value}, ":entry": _timeline_entry(to.value, note),
+                              ":empty": {"L": []}, ":now": {"S": now_iso()}}
+    sets = ["#s = :to", "timeline = list_append(if_not_exists(timeline, :empty), :entry)", "updated_at = :now"]
+    for i, (name, v) in enumerate((set_fields or {}).items()):
+        names[f"#f{i}"] = name
+        values[f":f{i}"] = value(v)
+        sets.append(f"#f{i} = :f{i}")
+    allowed = sorted(s.value for s in allowed_from)
+    for i, status in enumerate(allowed):
+        values[f":from{i}"] = {"S": status}
+    condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(allowed))) + ")"
+    return {"Update": {
+        "TableName": orders_table(), "Key": order_key(order_id),
+        "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE pending_pk",
+        "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+    }}
+
+
+def transition(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderStatus], to: OrderStatus,
+               note: str | None = None, set_fields: dict[str, Any] | None = None) -> Order:
+    """Conditionally move the order to ``to``; StatusConflict (with the current status) when not allowed."""
+    update = status_update_action(order_id, allowed_from, to, note, set_fields)["Update"]
+    try:
+        with aws.translate_common_errors("order status"):
+            resp = aws.client("dynamodb").update_item(**update, ReturnValues="ALL_NEW")
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            current = get_order(order_id)
+            if current is None:
+                raise NotFound(f"order {order_id} not found") from exc
+            raise StatusConflict(order_id, current.status.value, to.value) from exc
+        raise
+    return from_record(resp["Attributes"])
+
+
+def set_payment_intent(order_id: str, payment_intent_id: str) -> str:
+    """Record the order's PaymentIntent once; returns the one recorded (ours or an earlier attempt's)."""
+    try:
+        with aws.translate_common_errors("order payment"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id),
+                UpdateExpression="SET payment_intent_id = :pi, updated_at = :now",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(payment_intent_id)",
+                ExpressionAttributeValues={":pi": {"S": payment_intent_id}, ":now": {"S": now_iso()}})
+        return payment_intent_id
+    except ClientError as exc:
+        if aws.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+    recorded = require_order(order_id).payment_intent_id
+    if recorded is None:
+        raise Conflict(f"order {order_id} payment could not be recorded")
+    return recorded
+
+
+def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note: str | None = None,
+            expired_before: int | None = None) -> bool:
+    """Give the order's reserved stock back and set its final status ``to``, in one transaction.
+
+    The order must still be in one of ``sources`` (and, with ``expired_before``, have its reservation expire
+    before that epoch second). Returns False and changes nothing otherwise: releasing twice is a no-op,
+    whoever does it (workflow, sweeper, cancellation).
+    """
+    if order.status not in sources:
+        return False
+    update = status_update_action(order.order_id, sources, to, note)
+    if expired_before is not None:
+        update["Update"]["ConditionExpression"] += " AND reservation_expires_at < :expiry"
+        update["Update"]["ExpressionAttributeValues"][":expiry"] = {"N": str(expired_before)}
+    actions = [update]
+    for line in order.lines:
+        for alloc in line.allocations:
+            actions.append(release_action(line.sku, alloc.warehouse_id, alloc.quantity))
+    try:
+        transact(actions)
+    except TransactionCancelled as exc:
+        if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
+            return False  # someone else released (or the order moved on) first
+        raise Conflict(f"releasing order {order.order_id} failed: {exc.codes}") from exc
+    return True
+
+
+def set_attributes(order_id: str, attrs: dict[str, Any]) -> None:
+    names = {f"#a{i}": k for i, k in enumerate(attrs)}
+    values = {f":a{i}": value(v) for i, v in enumerate(attrs.values())}
+    values[":now"] = {"S": now_iso()}
+    sets = [f"#a{i} = :a{i}" for i in range(len(attrs))] + ["updated_at = :now"]
+    with aws.translate_common_errors("order update"):
+        aws.client("dynamodb").update_item(
+            TableName=orders_table(), Key=order_key(order_id), UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values)
+
+
+def debug_dump(order: Order) -> str:
+    return json.dumps(order.model_dump(mode="json"), sort_keys=True)
+

@@ -1,0 +1,131 @@
+"""Stripe adapter: one PaymentIntent per order, created unconfirmed, recorded on the order, then confirmed.
+
+Two phases make a double charge impossible even where the provider ignores idempotency keys (localstripe
+does): a retried step finds the intent already recorded and only reads or confirms that one.
+
+The client is created at call time from settings (STRIPE_API_KEY, and STRIPE_API_BASE when set, which the
+local runtime points at localstripe). Outcomes:
+- succeeded / requires_action (3-D Secure; v1 treats it as not paid) / declined (card errors and requests
+  Stripe refuses, e.g. an unknown payment method) are results, not exceptions;
+- connection errors, rate limits, 5xx and authentication problems raise DependencyFailed (retried by the
+  workflow, then compensated).
+
+Local payment methods: localstripe knows the test ids pm_card_visa (4242 4242 4242 4242, succeeds) and
+pm_card_chargeCustomerFail (4000 0000 0000 0341, declined when charged), and creates others with
+POST /v1/payment_methods type=card&card[number]=...&card[exp_month]=12&card[exp_year]=2030&card[cvc]=123.
+(4000 0000 0000 0002 is declined by localstripe only when attached to a customer, not when charged.)
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from shop.config import get_settings
+from shop.errors import DependencyFailed
+from shop.money import Money
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    status: str  # succeeded | requires_action | declined
+    payment_intent_id: str | None
+    decline_code: str | None = None
+    message: str | None = None
+
+
+def _client() -> stripe.StripeClient:
+    settings = get_settings()
+    key = settings.require("stripe_api_key")
+    base = settings.stripe_api_base or None
+    with _lock:
+        found = _clients.get((key, base))
+        if found is None:
+            kwargs: dict[str, Any] = {"max_network_retries": 2}
+            if base:
+                kwargs["base_addresses"] = {"api": base}
+            found = stripe.StripeClient(key, **kwargs)
+            _clients[(key, base)] = found
+        return found
+
+
+def _intent_id_of(exc: stripe.StripeError) -> str | None:
+    err = getattr(exc, "error", None)
+    intent = getattr(err, "payment_intent", None) if err is not None else None
+    if isinstance(intent, dict):
+        return intent.get("id")
+    return getattr(intent, "id", None)
+
+
+def _result(intent: Any) -> ChargeResult:
+    status = str(intent.status)
+    if status == "succeeded":
+        return ChargeResult("succeeded", intent.id)
+    if status in ("requires_action", "requires_source_action"):
+        return ChargeResult("requires_action", intent.id, "authentication_required")
+    if status in ("processing", "requires_capture"):
+        # async methods are not offered in v1; a charge that is not final is treated as not taken
+        return ChargeResult("requires_action", intent.id, status)
+    last_error = getattr(intent, "last_payment_error", None)
+    code = None
+    if last_error is not None:
+        code = getattr(last_error, "decline_code", None) or getattr(last_error, "code", None)
+    return ChargeResult("declined", intent.id, str(code or status))
+
+
+def _declined(exc: stripe.StripeError, intent_id: str | None) -> ChargeResult:
+    err = getattr(exc, "error", None)
+    code = getattr(err, "decline_code", None) or exc.code or "card_declined"
+    return ChargeResult("declined", _intent_id_of(exc) or intent_id, str(code), exc.user_message or str(exc))
+
+
+def create_intent(order_id: str, amount: Money, payment_method_id: str) -> str | ChargeResult:
+    """Create the order's PaymentIntent, not yet confirmed (so creating it twice never charges twice).
+
+    Returns the intent id, or a declined ChargeResult when Stripe refuses the request itself (unknown or
+    unusable payment method): retrying that would not help.
+    """
+    params: dict[str, Any] = {
+        "amount": amount.amount, "currency": amount.currency.lower(), "payment_method": payment_method_id,
+        "payment_method_types": ["card"], "metadata": {"order_id": order_id},
+    }
+    try:
+        intent = _client().v1.payment_intents.create(params=params,  # type: ignore[arg-type]
+                                                     options={"idempotency_key": f"{order_id}:intent"})
+    except (stripe.CardError, stripe.InvalidRequestError) as exc:
+        return _declined(exc, None)
+    except stripe.StripeError as exc:
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    return str(intent.id)
+
+
+def confirm_intent(intent_id: str) -> ChargeResult:
+    """Charge the recorded PaymentIntent once: an intent already past confirmation reports its outcome."""
+    try:
+        intent = _client().v1.payment_intents.retrieve(intent_id)
+        if str(intent.status) == "requires_confirmation":
+            intent = _client().v1.payment_intents.confirm(intent_id, options={
+                "idempotency_key": f"{intent_id}:confirm"})
+    except stripe.CardError as exc:
+        return _declined(exc, intent_id)
+    except stripe.InvalidRequestError as exc:
+        # Stripe refuses the request itself (unknown/unusable payment method ...): not retryable
+        return _declined(exc, intent_id)
+    except stripe.StripeError as exc:
+        # APIConnectionError, RateLimitError, APIError (5xx), AuthenticationError, IdempotencyError
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    return _result(intent)
+
+
+def cancel_intent(intent_id: str) -> None:
+    """Best effort: cancel an intent that lost the race to be recorded (it was never confirmed)."""
+    try:
+        _client().v1.payment_intents.cancel(intent_id)
+    except stripe.StripeError:
+        pass
