@@ -420,3 +420,24 @@ def test_write_gives_up_with_409_after_bounded_retries(monkeypatch: pytest.Monke
     assert len(reads) == len(writes) == service.WRITE_ATTEMPTS
     assert len(sleeps) == service.WRITE_ATTEMPTS - 1
     assert all(writes[i][2] == 3 for i in range(len(writes)))  # always conditioned on the version read
+
+
+def test_skus_of_a_deactivated_product_cannot_be_added_or_bought(stack):
+    from tests.factories import checkout, make_product
+    from tests.factories import put_in_cart as put
+
+    admin = stack.user(groups=("admin",))
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    sku = product.skus[0]
+    put(stack, shopper.id_token, sku, 1)
+    resp = stack.request("PUT", f"/admin/products/{product.product_id}", json={"active": False}, token=admin.id_token)
+    assert resp.status == 200, resp.body
+    refused = stack.request("PUT", f"/cart/items/{sku}", json={"quantity": 2}, token=shopper.id_token)
+    assert refused.status == 404, refused.body
+    cart = stack.request("GET", "/cart", token=shopper.id_token).json()
+    assert cart["totals"]["subtotal"]["amount"] == 0
+    assert [w["sku"] for w in cart["warnings"]] == [sku]
+    order = checkout(stack, shopper.id_token)
+    assert order.status == 409, order.body
+    assert sku in order.body

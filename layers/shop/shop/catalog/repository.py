@@ -24,7 +24,10 @@ def sku_from_item(data: dict[str, Any]) -> Sku:
 
 
 def get_skus(codes: list[str]) -> dict[str, Sku]:
-    """The SKUs with these codes (unknown codes are simply absent). Two batch reads for any number of codes."""
+    """The SKUs with these codes (unknown codes are simply absent). Two batch reads for any number of codes.
+
+    A SKU is sellable only while its product is: the SKUs of a deactivated product come back inactive.
+    """
     if not codes:
         return {}
     ddb = aws.client("dynamodb")
@@ -32,12 +35,17 @@ def get_skus(codes: list[str]) -> dict[str, Sku]:
     with aws.translate_common_errors("catalog lookup"):
         lookups = batch_get(ddb, table, [{"pk": {"S": f"SKU#{c}"}, "sk": {"S": "SKU"}} for c in sorted(set(codes))])
         keys = []
+        products = set()
         for raw in lookups:
             item = from_item(raw)
             code = item["pk"].removeprefix("SKU#")
             keys.append({"pk": {"S": f"PRODUCT#{item['product_id']}"}, "sk": {"S": f"SKU#{code}"}})
-        skus = [sku_from_item(from_item(raw)) for raw in batch_get(ddb, table, keys)]
-    return {s.sku: s for s in skus}
+            products.add(item["product_id"])
+        keys.extend({"pk": {"S": f"PRODUCT#{pid}"}, "sk": {"S": "PRODUCT"}} for pid in sorted(products))
+        rows = [from_item(raw) for raw in batch_get(ddb, table, keys)]
+    inactive = {r["pk"].removeprefix("PRODUCT#") for r in rows if r["sk"] == "PRODUCT" and not r.get("active", True)}
+    skus = [sku_from_item(r) for r in rows if r["sk"].startswith("SKU#")]
+    return {s.sku: (s.model_copy(update={"active": False}) if s.product_id in inactive else s) for s in skus}
 
 
 # ---------------------------------------------------------------------------------------------- writes & reads
