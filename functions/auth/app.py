@@ -6,8 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.logging import correlation_paths
-from shop.api import JSON, make_resolver
+from shop.api import JSON, http_handler, make_resolver
 from shop.auth import service
 from shop.auth.models import ConfirmIn, LoginIn, RefreshIn, RegisterIn
 from shop.errors import DomainError
@@ -60,8 +59,4 @@ def refresh(body: RefreshIn) -> dict[str, Any]:
 app.include_router(auth)
 
 
-@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = http_handler(app, obs)

@@ -6,17 +6,14 @@ route answers with the whole cart. country/region choose the destination of the 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
 from pydantic import StringConstraints
-from shop.api import make_resolver, principal
+from shop.api import Guard, http_handler, make_resolver, principal
 from shop.cart import service
 from shop.cart.service import Change, QuantityIn
-from shop.errors import Unauthorized
 from shop.models import CountryCode, SkuCode
 from shop.observability import observability
 
@@ -66,20 +63,4 @@ def delete_item(sku: Annotated[SkuCode, Path()], country: Country = None,
 app.include_router(cart)
 
 
-def _unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
-    """401 before request validation: without a verified user no route runs (nor reveals validation rules)."""
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
-    if claims.get("sub"):
-        return None
-    return {"statusCode": 401, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(Unauthorized("authentication required").body()), "isBase64Encoded": False}
-
-
-@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    denied = _unauthenticated(event)
-    if denied is not None:
-        return denied
-    return app.resolve(event, context)
+handler = http_handler(app, obs, Guard("/"))

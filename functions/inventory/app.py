@@ -6,9 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.logging import correlation_paths
-from shop.api import make_resolver, require_group
-from shop.auth import guard
+from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.inventory import service
 from shop.inventory.models import StockIn, WarehouseIn
 from shop.models import SkuCode, Slug
@@ -57,11 +55,4 @@ app.include_router(warehouses)
 app.include_router(stock)
 
 
-@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    blocked = guard.denied(event, "admin")
-    if blocked is not None:
-        return blocked
-    return app.resolve(event, context)
+handler = http_handler(app, obs, Guard("/admin/", "admin"))

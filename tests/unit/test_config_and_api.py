@@ -114,3 +114,23 @@ def test_request_validation_is_422_naming_the_fields():
     malformed = app.resolve(_event("/things/1", {"sub": "u"}, method="PUT", body="{nope"), {})
     assert malformed["statusCode"] in (400, 422)
     assert "error" in json.loads(malformed["body"])
+
+
+@pytest.mark.parametrize(("guard_args", "resource", "claims", "status"), [
+    (("/admin/", "admin"), "/admin/products", None, 401),
+    (("/admin/", "admin"), "/admin/products", {"sub": "u", "cognito:groups": "warehouse"}, 403),
+    (("/admin/", "admin"), "/admin/products", {"sub": "u", "cognito:groups": "admin"}, None),
+    (("/admin/", "admin"), "/products", None, None),
+    (("/",), "/cart", None, 401),
+    (("/",), "/cart", {"sub": "u"}, None),
+])
+def test_guard_checks_access_before_the_resolver_sees_the_request(guard_args, resource, claims, status):
+    from shop.api import Guard
+
+    event = {"resource": resource, "requestContext": {"authorizer": {"claims": claims}} if claims else {}}
+    blocked = Guard(*guard_args).denied(event)
+    if status is None:
+        assert blocked is None
+    else:
+        assert blocked["statusCode"] == status
+        assert json.loads(blocked["body"])["error"]["code"] in ("unauthorized", "forbidden")

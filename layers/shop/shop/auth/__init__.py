@@ -1,1 +1,1 @@
-"""Shopper identity with Cognito: registration, confirmation, login, token refresh; group guards."""
+"""Shopper identity with Cognito: registration, confirmation, login, token refresh."""
