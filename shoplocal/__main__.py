@@ -49,10 +49,11 @@ def _print_summary(stack: Stack, seeded: dict[str, Any] | None) -> None:
     out(f"""
 Try:
   curl -s {stack.base_url}/products | python -m json.tool
-  TOKEN=$(curl -s -XPOST {stack.base_url}/auth/login \\
+  TOKEN=$(curl -s -XPOST {stack.base_url}/auth/login -H 'Content-Type: application/json' \\
           -d '{{"email":"shopper@example.com","password":"{DEMO_PASSWORD}"}}' \\
           | python -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
   curl -s {stack.base_url}/cart -H "Authorization: Bearer $TOKEN"
+  (the README walks through cart, checkout and orders)
 Ctrl-C stops everything.
 """)
     sys.stdout.flush()
