@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
 
-.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e bench clean
+.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e clean
 
 venv:
 	@./scripts/bootstrap.sh
@@ -34,9 +34,6 @@ pytest: venv
 
 unit integration workflow e2e: venv
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
-
-bench: venv
-	$(PY) scripts/benchmark.py
 
 clean:
 	rm -rf .aws-sam .aws-sam-build.log .local
