@@ -14,8 +14,9 @@ venv:
 run: venv  ## start moto, deploy template.yaml into it, serve the API on 127.0.0.1:3000
 	$(PY) -m shoplocal run
 
-invoke: venv  ## make invoke FN=CatalogFunction EVENT=events/catalog/list_products.json
-	$(PY) -m shoplocal invoke $(FN) -e $(EVENT)
+INVOKE_ARGS ?= --seed
+invoke: venv  ## make invoke FN=CatalogFunction EVENT=events/catalog/get_product.json (demo data seeded)
+	$(PY) -m shoplocal invoke $(FN) -e $(EVENT) $(INVOKE_ARGS)
 
 test: venv lint validate pytest  ## what CI runs
 
