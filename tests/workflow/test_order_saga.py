@@ -1,0 +1,222 @@
+"""The order state machine executed by moto's ASL engine, with our Lambda tasks in-process.
+
+Faults are injected with invoker hooks (run before a function's handler, like a crash at cold start or a
+timeout): transient failures are retried, permanent ones compensated, compensations are idempotent, a
+retried payment never charges twice, and the sweeper releases unpaid reservations exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import requests
+from shop.errors import DependencyFailed
+
+from shoplocal.stack import ROOT, STRIPE_KEY
+from tests.factories import checkout, make_product, put_in_cart, stock_of
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Any) -> Any:
+    return stack.user(groups=("admin",))
+
+
+def execution_arn(stack: Any, order_id: str) -> str:
+    machine = stack.physical_id("OrderStateMachine")
+    return machine.replace(":stateMachine:", ":execution:") + ":" + order_id
+
+
+def order_item(stack: Any, order_id: str) -> dict[str, Any]:
+    return stack.client("dynamodb").get_item(
+        TableName=stack.physical_id("OrdersTable"), ConsistentRead=True,
+        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}})["Item"]
+
+
+def status_of(stack: Any, order_id: str) -> str:
+    return order_item(stack, order_id)["status"]["S"]
+
+
+def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
+    found, after = [], None
+    for _ in range(50):
+        params: dict[str, Any] = {"limit": 100, **({"starting_after": after} if after else {})}
+        page = requests.get(f"{stack.stripe_base}/v1/payment_intents", params=params, auth=(STRIPE_KEY, ""),
+                            timeout=10).json()
+        found += [pi for pi in page["data"] if (pi.get("metadata") or {}).get("order_id") == order_id]
+        if not page.get("has_more"):
+            return found
+        after = page["data"][-1]["id"]
+    raise AssertionError("too many payment intents to page through")
+
+
+@contextmanager
+def hook(stack: Any, fn: Callable[[str, dict[str, Any]], None]) -> Iterator[None]:
+    stack.invoker.hooks.append(fn)
+    try:
+        yield
+    finally:
+        stack.invoker.hooks.remove(fn)
+
+
+def place(stack: Any, admin: Any, quantity: int = 1, pm: str = "pm_card_visa") -> tuple[str, str, str, Any]:
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    put_in_cart(stack, shopper.id_token, product.skus[0], quantity)
+    resp = checkout(stack, shopper.id_token, payment_method_id=pm)
+    assert resp.status == 201, resp.body
+    return resp.json()["order_id"], product.skus[0], product.warehouses[0], shopper
+
+
+def test_paid_order_succeeds_and_a_replayed_payment_step_charges_nothing_more(stack, admin):
+    order_id, sku, wh, _ = place(stack, admin, 2)
+    done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
+    assert done["status"] == "SUCCEEDED", done
+    assert status_of(stack, order_id) == "PAID"
+    assert stock_of(stack, sku)[wh] == {"on_hand": 5, "available": 3, "reserved": 2}
+    [intent] = intents_for(stack, order_id)
+    assert intent["status"] == "succeeded" and intent["amount"] == json.loads(done["output"])["payment"].get(
+        "amount", intent["amount"])
+    again = stack.invoke("PaymentFunction", {"action": "charge", "order_id": order_id})
+    assert again["status"] == "succeeded" and again["payment_intent_id"] == intent["id"]
+    assert len(intents_for(stack, order_id)) == 1
+    confirmed = stack.invoke("ConfirmOrderFunction", {"order_id": order_id, "payment_intent_id": intent["id"]})
+    assert confirmed == {"order_id": order_id, "status": "PAID"}
+
+
+def test_declined_card_fails_the_workflow_and_releases_the_stock(stack, admin):
+    order_id, sku, wh, _ = place(stack, admin, 3, pm="pm_card_chargeCustomerFail")
+    done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
+    assert done["status"] == "FAILED" and done["error"] == "PaymentFailed"
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAYMENT_FAILED" and item["decline_code"]["S"]
+    assert "pending_pk" not in item
+    assert stock_of(stack, sku)[wh] == {"on_hand": 5, "available": 5, "reserved": 0}
+
+
+def test_transient_failures_are_retried_without_a_second_charge(stack, admin):
+    calls: list[str] = []
+
+    def flaky(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == target["id"]:
+            calls.append(logical_id)
+            if len(calls) <= 2:
+                raise DependencyFailed("payment provider timed out")
+
+    target: dict[str, str] = {"id": ""}
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    put_in_cart(stack, shopper.id_token, product.skus[0], 1)
+    key = "retry-" + product.product_id
+    with hook(stack, flaky):
+        from shop.checkout.service import order_id_for
+
+        target["id"] = order_id_for(shopper.user_id, key)
+        assert checkout(stack, shopper.id_token, key).status == 201
+        done = stack.wait_execution(execution_arn(stack, target["id"]), timeout=90)
+    assert done["status"] == "SUCCEEDED", done
+    assert len(calls) == 3  # failed twice, succeeded on the third attempt (Retry MaxAttempts 3)
+    assert status_of(stack, target["id"]) == "PAID"
+    assert [pi["status"] for pi in intents_for(stack, target["id"])] == ["succeeded"]
+
+
+def test_a_crashing_task_is_compensated_and_the_compensation_is_idempotent(stack, admin):
+    target: dict[str, str] = {}
+
+    def crash(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == target.get("id"):
+            raise RuntimeError("process died")
+
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    sku, wh = product.skus[0], product.warehouses[0]
+    put_in_cart(stack, shopper.id_token, sku, 2)
+    from shop.checkout.service import order_id_for
+
+    key = "crash-" + product.product_id
+    target["id"] = order_id_for(shopper.user_id, key)
+    with hook(stack, crash):
+        assert checkout(stack, shopper.id_token, key).status == 201
+        done = stack.wait_execution(execution_arn(stack, target["id"]), timeout=60)
+    assert done["status"] == "FAILED" and done["error"] == "PaymentFailed"
+    after_first = (order_item(stack, target["id"]), stock_of(stack, sku))
+    assert after_first[0]["status"]["S"] == "PAYMENT_FAILED"
+    assert after_first[1][wh] == {"on_hand": 5, "available": 5, "reserved": 0}
+    for _ in range(2):
+        again = stack.invoke("ReleaseReservationFunction", {"order_id": target["id"], "reason": "PAYMENT_FAILED"})
+        assert again["released"] is False and again["status"] == "PAYMENT_FAILED"
+    assert (order_item(stack, target["id"]), stock_of(stack, sku)) == after_first
+
+
+def test_sweeper_releases_an_unpaid_expired_reservation_exactly_once(stack, admin):
+    gate = threading.Event()
+    target: dict[str, str] = {}
+
+    def hold(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == target.get("id"):
+            gate.wait(timeout=60)  # the shopper never gets to pay before the reservation expires
+
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    sku, wh = product.skus[0], product.warehouses[0]
+    put_in_cart(stack, shopper.id_token, sku, 2)
+    from shop.checkout.service import order_id_for
+
+    key = "expire-" + product.product_id
+    target["id"] = order_id_for(shopper.user_id, key)
+    ddb, orders = stack.client("dynamodb"), stack.physical_id("OrdersTable")
+    key_attr = {"pk": {"S": f"ORDER#{target['id']}"}, "sk": {"S": "ORDER"}}
+    sweep = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
+    with hook(stack, hold):
+        try:
+            assert checkout(stack, shopper.id_token, key).status == 201
+            not_yet = stack.invoke("ReservationSweeperFunction", sweep)
+            assert status_of(stack, target["id"]) == "PENDING_PAYMENT" and not_yet["released"] == 0
+            ddb.update_item(TableName=orders, Key=key_attr, UpdateExpression="SET reservation_expires_at = :p",
+                            ExpressionAttributeValues={":p": {"N": "1000"}})
+            first = stack.invoke("ReservationSweeperFunction", sweep)
+            second = stack.invoke("ReservationSweeperFunction", sweep)
+        finally:
+            gate.set()
+        done = stack.wait_execution(execution_arn(stack, target["id"]), timeout=60)
+    assert first["released"] >= 1 and second["released"] == 0
+    assert status_of(stack, target["id"]) == "EXPIRED"
+    assert stock_of(stack, sku)[wh] == {"on_hand": 5, "available": 5, "reserved": 0}
+    # the held payment step then finds the order closed and charges nothing
+    assert done["status"] == "SUCCEEDED" and json.loads(done["output"])["payment"]["status"] == "skipped"
+    assert intents_for(stack, target["id"]) == []
+
+
+def test_sweeper_never_releases_an_order_whose_payment_is_running(stack, admin):
+    order_id, sku, wh, _ = place(stack, admin, 1)
+    stack.wait_execution(execution_arn(stack, order_id), timeout=60)
+    ddb, orders = stack.client("dynamodb"), stack.physical_id("OrdersTable")
+    # a stale index entry on an order in payment: the release's status condition must refuse it
+    ddb.update_item(TableName=orders, Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}},
+                    UpdateExpression="SET #s = :p, pending_pk = :pending, reservation_expires_at = :past",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":p": {"S": "PAYMENT_PROCESSING"}, ":pending": {"S": "PENDING"},
+                                               ":past": {"N": "1000"}})
+    sweep = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
+    stack.invoke("ReservationSweeperFunction", sweep)
+    assert status_of(stack, order_id) == "PAYMENT_PROCESSING"
+    assert stock_of(stack, sku)[wh]["reserved"] == 1
+
+
+@pytest.mark.parametrize("name", ["payment/charge.json", "confirm_order/confirm.json",
+                                  "release_reservation/release.json", "reservation_sweeper/scheduled.json"])
+def test_task_sample_events_are_valid_inputs(name):
+    event = json.loads((ROOT / "events" / name).read_text())
+    if name.startswith("reservation_sweeper"):
+        assert event["detail-type"] == "Scheduled Event"
+    else:
+        from shop.orders.tasks import ChargeTask, ConfirmTask, ReleaseTask
+
+        model = {"payment": ChargeTask, "confirm_order": ConfirmTask, "release_reservation": ReleaseTask}
+        model[name.split("/")[0]].model_validate(event)
