@@ -10,8 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.logging import correlation_paths
-from shop.api import JSON, make_resolver, principal
+from shop.api import JSON, Guard, http_handler, make_resolver, principal
 from shop.checkout import idempotency, service
 from shop.checkout.service import CheckoutIn
 from shop.errors import InvalidInput
@@ -51,8 +50,4 @@ def post_checkout(body: CheckoutIn) -> Response[dict[str, Any]]:
 app.include_router(checkout)
 
 
-@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = http_handler(app, obs, Guard("/"))

@@ -11,13 +11,13 @@ from shop.orders.tasks import ConfirmTask
 obs = observability("confirm-order")
 
 
-@obs.logger.inject_lambda_context(clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = ConfirmTask.model_validate(event)
     obs.logger.append_keys(order_id=task.order_id)
     result = service.confirm_paid(task.order_id, task.payment_intent_id)
     if result["changed"]:
         obs.count("OrderPaid")
     return {"order_id": task.order_id, "status": str(result["status"])}
+
+
+handler = obs.entrypoint(_handle)

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from shop.api import make_resolver, principal
+from shop.api import Guard, http_handler, make_resolver, principal
 from shop.observability import observability
 from shop.orders import service
 
@@ -33,8 +32,4 @@ def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dic
 app.include_router(orders)
 
 
-@obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = http_handler(app, obs, Guard("/"))

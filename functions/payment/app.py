@@ -17,13 +17,13 @@ METRICS = {"succeeded": "PaymentSucceeded", "declined": "PaymentDeclined",
            "requires_action": "PaymentRequiresAction", "skipped": "PaymentSkipped"}
 
 
-@obs.logger.inject_lambda_context(clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = ChargeTask.model_validate(event)
     obs.logger.append_keys(order_id=task.order_id)
     result = service.take_payment(task.order_id)
     obs.count(METRICS[result["status"]])
     obs.logger.info("payment outcome", extra={"status": result["status"], "decline_code": result["decline_code"]})
     return result
+
+
+handler = obs.entrypoint(_handle)

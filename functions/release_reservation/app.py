@@ -14,10 +14,7 @@ from shop.orders.tasks import ReleaseTask
 obs = observability("release-reservation")
 
 
-@obs.logger.inject_lambda_context(clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = ReleaseTask.model_validate(event)
     obs.logger.append_keys(order_id=task.order_id, reason=task.reason)
     note = {"PAYMENT_FAILED": "payment failed, stock released", "EXPIRED": "reservation expired, stock released",
@@ -26,3 +23,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if result["released"]:
         obs.count("ReservationReleased")
     return {"order_id": task.order_id, "released": result["released"], "status": str(result["status"])}
+
+
+handler = obs.entrypoint(_handle)

@@ -16,10 +16,7 @@ BATCH = 100
 SAFETY_MARGIN_MS = 10_000
 
 
-@obs.logger.inject_lambda_context(clear_state=True)
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     released = skipped = failed = 0
     seen: set[str] = set()
     while context is None or context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS:
@@ -43,3 +40,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         obs.count("ReservationExpired", released)
     obs.logger.info("sweep done", extra={"released": released, "skipped": skipped, "failed": failed})
     return {"released": released, "skipped": skipped, "failed": failed}
+
+
+handler = obs.entrypoint(_handle)

@@ -165,9 +165,6 @@ def http_handler(app: APIGatewayRestResolver, obs: Any, *guards: Guard) -> Handl
     """The Lambda entry point of an HTTP function: Powertools logger (correlation id from the API Gateway
     request id), tracer and metrics around the guards and the resolver."""
 
-    @obs.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @obs.tracer.capture_lambda_handler
-    @obs.metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for guard in guards:
             blocked = guard.denied(event)
@@ -175,4 +172,4 @@ def http_handler(app: APIGatewayRestResolver, obs: Any, *guards: Guard) -> Handl
                 return blocked
         return app.resolve(event, context)
 
-    return handler
+    return obs.entrypoint(handler, correlation_paths.API_GATEWAY_REST)
