@@ -34,6 +34,13 @@ REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 STRIPE_KEY = "sk_test_local"
 STRIPE_WEBHOOK_SECRET = "whsec_local"
+# localstripe pickles its whole state to the fixed path /tmp/localstripe.pickle on every write and reads it
+# at start: two instances (test workers, `make run` beside the tests) corrupt each other's file. Each of ours
+# keeps its state in its own memory instead.
+LOCALSTRIPE_IN_MEMORY = (
+    "import localstripe.resources as r; r.Store.dump_to_disk = lambda self: None; "
+    "from localstripe.server import start; start()"
+)
 
 
 def free_port() -> int:
@@ -153,14 +160,14 @@ class Stack:
         return self
 
     def _start_localstripe(self) -> None:
-        exe = Path(sys.executable).with_name("localstripe")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
+        cmd = [sys.executable, "-c", LOCALSTRIPE_IN_MEMORY]
         last_output = ""
         for attempt in range(3):
             if attempt:
                 self.stripe_port = free_port()
             log_file = tempfile.TemporaryFile()
-            proc = subprocess.Popen([*cmd, "--port", str(self.stripe_port)], stdout=log_file, stderr=log_file)
+            proc = subprocess.Popen([*cmd, "--port", str(self.stripe_port), "--from-scratch"],
+                                    stdout=log_file, stderr=log_file)
             self._stripe = proc
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and proc.poll() is None:
