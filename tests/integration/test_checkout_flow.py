@@ -187,3 +187,17 @@ def test_sample_events_are_answered(stack, function, event_file, statuses):
     result = stack.invoke(function, event)
     assert result["statusCode"] in statuses, result
     json.loads(result["body"])
+
+
+def test_concurrent_duplicates_of_one_checkout_place_one_order(stack, admin):
+    from concurrent.futures import ThreadPoolExecutor
+
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    put_in_cart(stack, shopper.id_token, product.skus[0], 2)
+    key = f"dup-{uid(16)}"
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: checkout(stack, shopper.id_token, key), range(6)))
+    assert {r.status for r in results} == {201}, [r.body for r in results]
+    assert len({r.json()["order_id"] for r in results}) == 1
+    assert stock_of(stack, product.skus[0])[product.warehouses[0]]["reserved"] == 2

@@ -66,7 +66,7 @@ def test_fifty_parallel_checkouts_for_the_last_five_units(stack):
     assert statuses == {201: 5, 409: 45}, statuses
     for status, body in results:
         if status == 409:
-            assert body["error"]["code"] == "out_of_stock"
+            assert body["error"]["code"] == "out_of_stock", body
             assert [s["sku"] for s in body["error"]["details"]["skus"]] == [sku]
     assert lowest["available"] >= 0 and lowest["reserved"] >= 0
 
