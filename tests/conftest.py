@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shoplocal.stack import Stack
+from shoplocal.stack import Stack, TestUser
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +17,9 @@ def stack() -> Iterator[Stack]:
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(stack: Stack) -> TestUser:
+    """A shop administrator (Cognito group admin), logged in."""
+    return stack.user(groups=("admin",))

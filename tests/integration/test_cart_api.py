@@ -28,11 +28,6 @@ def eur(amount: int) -> dict[str, Any]:
     return {"amount": amount, "currency": "EUR"}
 
 
-@pytest.fixture(scope="module")
-def admin(stack: Any) -> Any:
-    return stack.user(groups=("admin",))
-
-
 @pytest.fixture
 def shopper(stack: Any) -> Any:
     return stack.user()

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
+from tests.factories import uid
+
 pytestmark = pytest.mark.integration
-
-
-def uid() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-@pytest.fixture(scope="module")
-def admin(stack: Any) -> Any:
-    return stack.user(groups=("admin",))
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,6 @@ from tests.factories import ADDRESS, checkout, make_product, put_in_cart, stock_
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def admin(stack: Any) -> Any:
-    return stack.user(groups=("admin",))
-
-
 def fields(resp: Any) -> list[str]:
     return [f["field"] for f in resp.json()["error"]["details"]["fields"]]
 

@@ -23,11 +23,6 @@ from tests.factories import checkout, make_product, put_in_cart, stock_of
 pytestmark = pytest.mark.workflow
 
 
-@pytest.fixture(scope="module")
-def admin(stack: Any) -> Any:
-    return stack.user(groups=("admin",))
-
-
 def execution_arn(stack: Any, order_id: str) -> str:
     machine = stack.physical_id("OrderStateMachine")
     return machine.replace(":stateMachine:", ":execution:") + ":" + order_id
@@ -74,6 +69,18 @@ def place(stack: Any, admin: Any, quantity: int = 1, pm: str = "pm_card_visa") -
     return resp.json()["order_id"], product.skus[0], product.warehouses[0], shopper
 
 
+def prepared(stack: Any, admin: Any, label: str, quantity: int = 2) -> tuple[Any, str, str, str, str]:
+    """A shopper with a filled cart and the id the checkout will give its order (known in advance, so a
+    fault hook can target it): (shopper, idempotency key, order id, sku, warehouse)."""
+    from shop.checkout.service import order_id_for
+
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5})
+    put_in_cart(stack, shopper.id_token, product.skus[0], quantity)
+    key = f"{label}-{product.product_id}"
+    return shopper, key, order_id_for(shopper.user_id, key), product.skus[0], product.warehouses[0]
+
+
 def test_paid_order_succeeds_and_a_replayed_payment_step_charges_nothing_more(stack, admin):
     order_id, sku, wh, _ = place(stack, admin, 2)
     done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
@@ -109,15 +116,9 @@ def test_transient_failures_are_retried_without_a_second_charge(stack, admin):
             if len(calls) <= 2:
                 raise DependencyFailed("payment provider timed out")
 
-    target: dict[str, str] = {"id": ""}
-    shopper = stack.user()
-    product = make_product(stack, admin.id_token, stock={"a": 5})
-    put_in_cart(stack, shopper.id_token, product.skus[0], 1)
-    key = "retry-" + product.product_id
+    target: dict[str, str] = {}
+    shopper, key, target["id"], _, _ = prepared(stack, admin, "retry", 1)
     with hook(stack, flaky):
-        from shop.checkout.service import order_id_for
-
-        target["id"] = order_id_for(shopper.user_id, key)
         assert checkout(stack, shopper.id_token, key).status == 201
         done = stack.wait_execution(execution_arn(stack, target["id"]), timeout=90)
     assert done["status"] == "SUCCEEDED", done
@@ -133,14 +134,7 @@ def test_a_crashing_task_is_compensated_and_the_compensation_is_idempotent(stack
         if logical_id == "PaymentFunction" and event.get("order_id") == target.get("id"):
             raise RuntimeError("process died")
 
-    shopper = stack.user()
-    product = make_product(stack, admin.id_token, stock={"a": 5})
-    sku, wh = product.skus[0], product.warehouses[0]
-    put_in_cart(stack, shopper.id_token, sku, 2)
-    from shop.checkout.service import order_id_for
-
-    key = "crash-" + product.product_id
-    target["id"] = order_id_for(shopper.user_id, key)
+    shopper, key, target["id"], sku, wh = prepared(stack, admin, "crash")
     with hook(stack, crash):
         assert checkout(stack, shopper.id_token, key).status == 201
         done = stack.wait_execution(execution_arn(stack, target["id"]), timeout=60)
@@ -162,14 +156,7 @@ def test_sweeper_releases_an_unpaid_expired_reservation_exactly_once(stack, admi
         if logical_id == "PaymentFunction" and event.get("order_id") == target.get("id"):
             gate.wait(timeout=60)  # the shopper never gets to pay before the reservation expires
 
-    shopper = stack.user()
-    product = make_product(stack, admin.id_token, stock={"a": 5})
-    sku, wh = product.skus[0], product.warehouses[0]
-    put_in_cart(stack, shopper.id_token, sku, 2)
-    from shop.checkout.service import order_id_for
-
-    key = "expire-" + product.product_id
-    target["id"] = order_id_for(shopper.user_id, key)
+    shopper, key, target["id"], sku, wh = prepared(stack, admin, "expire")
     ddb, orders = stack.client("dynamodb"), stack.physical_id("OrdersTable")
     key_attr = {"pk": {"S": f"ORDER#{target['id']}"}, "sk": {"S": "ORDER"}}
     sweep = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
