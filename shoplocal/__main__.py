@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -60,16 +61,20 @@ Ctrl-C stops everything.
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    moto_port = args.moto_port if port_is_free(args.moto_port) else None
+    moto_port: int | None = args.moto_port
+    if moto_port is not None and not port_is_free(moto_port):
+        sys.stderr.write(f"moto port {moto_port} is busy: using a free one (see the summary)\n")
+        moto_port = None
     gateway_port = args.port
     if not port_is_free(gateway_port):
-        sys.stderr.write(f"port {gateway_port} is busy; pass --port\n")
+        sys.stderr.write(f"port {gateway_port} is busy; pass --port or set SHOPLOCAL_PORT\n")
         return 2
     stack = Stack(args.template, moto_port=moto_port, gateway_port=gateway_port)
-    stack.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler: Scheduler | None = None
     try:
+        stack.start()
         for email, groups in DEMO_USERS:
             stack.user(groups=groups, email=email, password=DEMO_PASSWORD)
         seeded = None
@@ -78,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 seeded = stack.seed_demo()
             except ImportError:
                 logging.getLogger("shoplocal").warning("no shoplocal.seed module: starting without demo data")
-        Scheduler(stack).start()  # moto never fires EventBridge schedules
+        scheduler = Scheduler(stack)
+        scheduler.start()  # moto never fires EventBridge schedules
         _print_summary(stack, seeded)
         while not stop.wait(0.5):
             pass
@@ -86,6 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         pass
     finally:
         sys.stdout.write("stopping...\n")
+        if scheduler is not None:
+            scheduler.stop()
         stack.stop()
     return 0
 
@@ -94,15 +102,24 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     event: Any = {}
     if args.event:
         event = json.loads(Path(args.event).read_text())
-    with Stack(args.template, serve_http=False, start_stripe=not args.no_stripe) as stack:
+    # like `sam local invoke`: the function's logs (Powertools writes to stdout) go to stderr, so that stdout
+    # is exactly the JSON result
+    out = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr), \
+            Stack(args.template, serve_http=False, start_stripe=not args.no_stripe) as stack:
         if args.seed:
             stack.seed_demo()
-        spec = stack.invoker.spec(args.function)
+        try:
+            spec = stack.invoker.spec(args.function)
+        except KeyError:
+            known = ", ".join(sorted(stack.deployment.functions))
+            sys.stderr.write(f"no function {args.function} in {args.template}; functions: {known}\n")
+            return 2
         result, error = stack.invoker.invoke_as_lambda(spec.logical_id, event)
-        if error is not None:
-            sys.stdout.write(json.dumps(error.payload(), indent=2) + "\n")
-            return 1
-        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+    if error is not None:
+        out.write(json.dumps(error.payload(), indent=2) + "\n")
+        return 1
+    out.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 
 
@@ -127,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the local stack and serve the API")
-    run.add_argument("--port", type=int, default=3000)
-    run.add_argument("--moto-port", type=int, default=5000)
+    run.add_argument("--port", type=int, default=int(os.environ.get("SHOPLOCAL_PORT", "3000")),
+                     help="gateway port (env SHOPLOCAL_PORT, default 3000)")
+    run.add_argument("--moto-port", type=int, default=int(os.environ.get("SHOPLOCAL_MOTO_PORT", "5000")),
+                     help="moto port (env SHOPLOCAL_MOTO_PORT, default 5000; a free one when busy)")
     run.add_argument("--no-seed", action="store_true")
     run.set_defaults(func=cmd_run)
     inv = sub.add_parser("invoke", help="invoke one function with an event, like `sam local invoke`")
@@ -146,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
         os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return int(args.func(args))
 
 

@@ -7,6 +7,7 @@ after resolving the intrinsic functions. An unknown resource type fails loudly r
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -21,6 +22,9 @@ from shoplocal.template import LoadedTemplate
 
 ACCOUNT_ID = "123456789012"
 NO_VALUE = object()
+# Events::Rule target properties passed on to put_targets (the rest, e.g. EcsParameters, has no use here)
+TARGET_KEYS = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RoleArn", "RetryPolicy",
+               "DeadLetterConfig", "SqsParameters")
 
 
 class DeployError(RuntimeError):
@@ -155,6 +159,16 @@ class Resolver:
                 return any(self.resolve(v) for v in arg)
             if key == "Condition":
                 return self.condition(arg)
+            if key == "Fn::FindInMap":
+                name, top, second = (self.resolve(v) for v in arg)
+                try:
+                    return self.template["Mappings"][name][top][second]
+                except KeyError:
+                    raise DeployError(f"Fn::FindInMap {name}/{top}/{second}: no such mapping entry") from None
+            if key == "Fn::Base64":
+                return base64.b64encode(str(self.resolve(arg)).encode()).decode()
+            if key == "Fn::GetAZs":
+                return [f"{self.d.region}{zone}" for zone in "abc"]
             if key.startswith("Fn::"):
                 raise DeployError(f"intrinsic {key} is not supported by the local deployer")
         out = {k: self.resolve(v) for k, v in node.items()}
@@ -269,6 +283,8 @@ class Deployer:
             props = self.resolver.resolve(res.get("Properties") or {})
             handler(self, lid, props)
         for name, out in (self.loaded.transformed.get("Outputs") or {}).items():
+            if "Condition" in out and not self.resolver.condition(out["Condition"]):
+                continue
             self.d.outputs[name] = str(self.resolver.resolve(out["Value"]))
         sender = self.d.parameters.get("SenderEmail")
         if sender:
@@ -371,8 +387,8 @@ class Deployer:
         targets = p.get("Targets") or []
         if targets:
             self.client("events").put_targets(Rule=name, EventBusName=p.get("EventBusName", "default"),
-                                              Targets=[{k: v for k, v in t.items() if k in (
-                                                  "Id", "Arn", "Input", "InputPath", "RoleArn")} for t in targets])
+                                              Targets=[{k: v for k, v in t.items() if k in TARGET_KEYS}
+                                                       for t in targets])
         if p.get("ScheduleExpression"):
             self.d.schedules.append(ScheduledRule(lid, name, p["ScheduleExpression"], targets))
         self.d.physical[lid] = name

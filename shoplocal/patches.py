@@ -76,6 +76,21 @@ def _submit(fn: Callable[[], Any]) -> None:
     fut.add_done_callback(done)
 
 
+def select_path(event: Any, path: str) -> Any:
+    """A target's InputPath: the simple JSONPath EventBridge allows (`$`, `$.detail`, `$.detail.items[0]`)."""
+    if path.strip() == "$":
+        return copy.deepcopy(event)
+    if not path.startswith("$."):
+        raise ValueError(f"unsupported InputPath {path!r}")
+    node = event
+    for part in path[2:].split("."):
+        name, *indexes = part.replace("]", "").split("[")
+        node = node[name] if name else node
+        for index in indexes:
+            node = node[int(index)]
+    return copy.deepcopy(node)
+
+
 def _patch_lambda() -> None:
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -129,8 +144,17 @@ def _patch_events() -> None:
         for target in ours:
             if target.get("Input"):
                 event: Any = json.loads(target["Input"])
-            elif transform_input:
-                transformer = target.get("InputTransformer", {})
+            elif target.get("InputPath"):
+                try:
+                    event = select_path(original_event, target["InputPath"])
+                except (KeyError, IndexError, TypeError, ValueError) as exc:
+                    # EventBridge drops a delivery whose InputPath does not apply; it never fails PutEvents
+                    log.error("EventBridge target %s: InputPath %s: %r", target["Id"], target["InputPath"], exc)
+                    continue
+            elif transform_input and target.get("InputTransformer"):
+                # without a transformer, EventBridge delivers the whole event (moto's default template would
+                # drop `account`)
+                transformer = target["InputTransformer"]
                 event = EventTemplateParser.parse(
                     input_template=transformer.get("InputTemplate"),
                     input_paths_map=transformer.get("InputPathsMap", {}), event=original_event)

@@ -7,6 +7,7 @@ JAN for month). The target is invoked in-process with a scheduled-event payload 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -14,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from shoplocal.patches import select_path
 
 log = logging.getLogger("shoplocal.scheduler")
 
@@ -99,6 +102,15 @@ def scheduled_event(rule_arn: str, when: datetime, region: str = "us-east-1") ->
             "resources": [rule_arn], "detail": {}}
 
 
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What EventBridge hands the target: its constant Input, the InputPath of the event, or the event."""
+    if target.get("Input"):
+        return json.loads(target["Input"])
+    if target.get("InputPath"):
+        return select_path(event, target["InputPath"])
+    return event
+
+
 class Scheduler:
     def __init__(self, stack: Any, tick_seconds: float = 1.0):
         self.stack = stack
@@ -109,11 +121,17 @@ class Scheduler:
         self.fired: list[tuple[str, datetime]] = []
 
     def _next(self, expression: str, after: datetime) -> datetime | None:
+        """When the expression fires next, or None (logged) for what this scheduler does not understand,
+        e.g. cron's L, W and # forms."""
         rate = parse_rate(expression)
         if rate is not None:
             return after + rate
-        cron = Cron.parse(expression)
-        return cron.next_after(after) if cron else None
+        try:
+            cron = Cron.parse(expression)
+            return cron.next_after(after) if cron else None
+        except ValueError as exc:
+            log.warning("schedule %s is not supported locally (%s)", expression, exc)
+            return None
 
     def start(self) -> None:
         now = datetime.now(UTC)
@@ -125,25 +143,31 @@ class Scheduler:
             self.next_run[rule.logical_id] = nxt
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
 
     def fire(self, logical_id: str, when: datetime | None = None) -> list[Any]:
         """Deliver one scheduled event to every target of the rule now; returns the targets' results."""
         when = when or datetime.now(UTC)
         rule = next(r for r in self.stack.deployment.schedules if r.logical_id == logical_id)
         event = scheduled_event(self.stack.deployment.attributes[logical_id]["Arn"], when)
-        results = []
+        results: list[Any] = []
         for target in rule.targets:
             arn = str(target["Arn"])
+            payload = target_input(target, event)
             if ":lambda:" in arn:
-                result, error = self.stack.invoker.invoke_as_lambda(arn, event)
+                result, error = self.stack.invoker.invoke_as_lambda(arn, payload)
                 if error is not None:
                     log.error("scheduled %s failed: %s", logical_id, error)
                 results.append(result if error is None else error.payload())
             elif ":states:" in arn:
                 results.append(self.stack.client("stepfunctions").start_execution(
-                    stateMachineArn=arn, name=str(uuid.uuid4()), input=target.get("Input") or "{}")["executionArn"])
+                    stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload))["executionArn"])
+            else:
+                log.warning("scheduled %s: target %s is not a function or state machine; not delivered",
+                            logical_id, arn)
         self.fired.append((logical_id, when))
         return results
 
@@ -157,4 +181,8 @@ class Scheduler:
                         self.fire(lid, due)
                     except Exception:
                         log.exception("scheduled rule %s failed", lid)
-                    self.next_run[lid] = self._next(rules[lid].expression, now) or due + timedelta(days=3650)
+                    nxt = self._next(rules[lid].expression, now)
+                    if nxt is None:
+                        del self.next_run[lid]
+                    else:
+                        self.next_run[lid] = nxt

@@ -6,6 +6,8 @@ Used by `python -m shoplocal run`, by `invoke`, and (once per pytest worker) by 
 from __future__ import annotations
 
 import atexit
+import email
+import email.policy
 import json
 import logging
 import os
@@ -316,15 +318,11 @@ class Stack:
             executionArn=execution_arn, maxResults=1000)["events"])
 
     def sent_emails(self) -> list[dict[str, Any]]:
+        """Mail sent through moto SES (v1 or v2), oldest first: source, destinations (a flat list of addresses,
+        To/Cc/Bcc together), subject and body (text part of raw MIME; template name and data for templated)."""
         from moto.ses.models import ses_backends
 
-        out = []
-        for msg in ses_backends[ACCOUNT_ID][REGION].sent_messages:
-            out.append({"source": getattr(msg, "source", None),
-                        "destinations": getattr(msg, "destinations", None),
-                        "subject": getattr(msg, "subject", None),
-                        "body": getattr(msg, "body", None) or getattr(msg, "raw_data", None)})
-        return out
+        return [_email_record(msg) for msg in list(ses_backends[ACCOUNT_ID][REGION].sent_messages)]
 
     def drain_async(self, timeout: float = 30) -> None:
         patches.drain(timeout)
@@ -344,3 +342,22 @@ class Stack:
 
 
 DEMO_PASSWORD = "Shop-Demo-2026"
+
+
+def _email_record(msg: Any) -> dict[str, Any]:
+    destinations = getattr(msg, "destinations", None) or []
+    if isinstance(destinations, dict):
+        destinations = [a for addresses in destinations.values() for a in addresses or []]
+    record: dict[str, Any] = {"source": getattr(msg, "source", None), "destinations": list(destinations),
+                              "subject": getattr(msg, "subject", None), "body": getattr(msg, "body", None)}
+    raw = getattr(msg, "raw_data", None)
+    if raw:
+        parsed = email.message_from_string(raw, policy=email.policy.default)
+        record["subject"] = str(parsed["Subject"]) if parsed["Subject"] is not None else None
+        record["source"] = record["source"] or (str(parsed["From"]) if parsed["From"] else None)
+        part = parsed.get_body(preferencelist=("plain", "html"))
+        record["body"] = part.get_content() if part is not None else raw
+    if getattr(msg, "template", None) is not None:
+        record["template"] = msg.template
+        record["template_data"] = msg.template_data
+    return record

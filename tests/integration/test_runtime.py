@@ -159,6 +159,34 @@ def test_eventbridge_rules_deliver_to_lambda_and_state_machine_targets(fixture_s
     assert len(started) == 1
 
 
+def test_eventbridge_target_input_path_delivers_part_of_the_event(fixture_stack, stack):
+    marker = uuid.uuid4().hex
+    fixture_stack.client("events").put_events(Entries=[{
+        "EventBusName": fixture_stack.deployment.physical["Bus"], "Source": "runtime.test",
+        "DetailType": "DetailOnly", "Detail": json.dumps({"m": marker, "n": 1})}])
+    stack.drain_async(timeout=30)
+    assert [e for e in fixture_stack.echoes() if e.get("m") == marker] == [{"m": marker, "n": 1}]
+
+
+def test_scheduler_loop_fires_due_rules_until_stopped(fixture_stack):
+    from datetime import UTC, datetime
+
+    scheduler = Scheduler(fixture_stack, tick_seconds=0.05)
+    scheduler.start()
+    try:
+        [lid] = list(scheduler.next_run)
+        assert scheduler.next_run[lid] > datetime.now(UTC)  # rate(1 minute): not before a minute has passed
+        scheduler.next_run[lid] = datetime.now(UTC)  # make it due now
+        deadline = time.monotonic() + 15
+        while not scheduler.fired and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert [f[0] for f in scheduler.fired] == [lid]
+    assert scheduler.next_run[lid] > datetime.now(UTC)
+    assert not scheduler._thread.is_alive()
+
+
 def test_scheduler_fires_schedule_rules_with_a_scheduled_event(fixture_stack):
     scheduler = Scheduler(fixture_stack)
     [result] = scheduler.fire(fixture_stack.deployment.schedules[0].logical_id)
@@ -178,11 +206,41 @@ def test_every_resource_of_the_real_template_is_deployed(stack):
 def test_invoke_command_mirrors_sam_local_invoke():
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "shoplocal", "invoke", "CatalogFunction", "-e",
+        [sys.executable, "-m", "shoplocal", "-v", "invoke", "CatalogFunction", "-e",
          str(ROOT / "events" / "catalog" / "list_categories.json"), "--no-stripe"],
         capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
+    result = json.loads(proc.stdout)  # only the result: the function's logs (verbose here) go to stderr
     assert result["statusCode"] == 200
+    assert proc.stderr
     assert "items" in json.loads(result["body"])
     assert time.monotonic() - started < 120
+
+
+def test_invoke_command_exits_1_with_the_lambda_error_payload(tmp_path):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"key": uuid.uuid4().hex, "fail_times": 1}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "shoplocal", "--template", str(FIXTURE), "invoke", "FlakyFunction", "-e", str(event),
+         "--no-stripe"], capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    error = json.loads(proc.stdout)
+    assert error["errorType"] == "OutOfBeans"
+    assert error["errorMessage"] == "call 1 failed"
+    assert error["stackTrace"]
+
+
+def test_sender_identity_is_verified_and_sent_mail_is_recorded(stack):
+    sender = stack.deployment.parameters["SenderEmail"]
+    ses = stack.client("ses")
+    assert sender in ses.list_identities(IdentityType="EmailAddress")["Identities"]
+    to = f"{uuid.uuid4().hex[:10]}@example.com"
+    ses.send_email(Source=sender, Destination={"ToAddresses": [to], "CcAddresses": ["cc-" + to]},
+                   Message={"Subject": {"Data": "Your order"}, "Body": {"Text": {"Data": "Thanks!"}}})
+    raw = (f"From: {sender}\r\nTo: {to}\r\nSubject: Raw order mail\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nRaw thanks\r\n")
+    ses.send_raw_email(Source=sender, Destinations=[to], RawMessage={"Data": raw})
+    mine = [m for m in stack.sent_emails() if to in m["destinations"]]
+    assert mine[0] == {"source": sender, "destinations": [to, "cc-" + to], "subject": "Your order", "body": "Thanks!"}
+    assert mine[1]["subject"] == "Raw order mail"
+    assert mine[1]["body"].strip() == "Raw thanks"
