@@ -1,7 +1,8 @@
-"""Workflow task TakePayment: PENDING_PAYMENT -> PAYMENT_PROCESSING, then one Stripe PaymentIntent
-(confirm=True, idempotency key "<order_id>:charge"). Input {"order_id"}; output {status: succeeded |
-requires_action | declined | skipped, payment_intent_id, decline_code}. Provider outages raise
-DependencyFailed (the state machine retries, then releases the reservation)."""
+"""Workflow task TakePayment: PENDING_PAYMENT -> PAYMENT_PROCESSING, then one Stripe PaymentIntent per
+order (created unconfirmed, recorded on the order, then confirmed; see shop.payments.service). Input
+{"order_id"}; output {status: succeeded | requires_action | declined | skipped, payment_intent_id,
+decline_code}. Provider outages raise DependencyFailed (the state machine retries, then releases the
+reservation)."""
 
 from __future__ import annotations
 

@@ -123,6 +123,22 @@ def confirm_intent(intent_id: str) -> ChargeResult:
     return _result(intent)
 
 
+def abandon_intent(intent_id: str) -> ChargeResult:
+    """Cancel an intent that was not completed (authentication pending, not captured) before the order gives
+    its stock back, so it can never be charged for a closed order. Returns the intent's outcome afterwards:
+    succeeded when it completed in the meantime (it cannot be cancelled any more), else not taken.
+    Provider outages raise DependencyFailed (the task is retried; cancelling twice is harmless)."""
+    try:
+        try:
+            intent = _client().v1.payment_intents.cancel(intent_id)
+        except stripe.InvalidRequestError:
+            # not cancellable (already cancelled, or it completed meanwhile): report where it stands
+            intent = _client().v1.payment_intents.retrieve(intent_id)
+    except stripe.StripeError as exc:
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    return _result(intent)
+
+
 def cancel_intent(intent_id: str) -> None:
     """Best effort: cancel an intent that lost the race to be recorded (it was never confirmed)."""
     try:

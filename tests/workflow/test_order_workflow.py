@@ -1,0 +1,433 @@
+"""The order workflow (statemachines/order.asl.json) executed by moto's ASL engine, tasks run in-process.
+
+Orders are created through the real POST /checkout, which starts the execution itself (name = order id).
+Faults are injected with invoker hooks (run before a function's handler) or by making one layer call fail
+once (a crash between two steps of a task): transient failures are retried without a second charge,
+refusals are compensated, and the compensation and the confirmation are idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import requests
+from shop.errors import DependencyFailed
+
+from shoplocal.stack import ROOT, STRIPE_KEY
+from tests.factories import checkout, make_product, put_in_cart, stock_of
+
+pytestmark = pytest.mark.workflow
+
+EVENTS = ROOT / "events"
+Hook = Callable[[str, dict[str, Any]], None]
+
+
+# ------------------------------------------------------------------ helpers
+def execution_arn(stack: Any, order_id: str) -> str:
+    machine = stack.physical_id("OrderStateMachine")
+    return machine.replace(":stateMachine:", ":execution:") + ":" + order_id
+
+
+def order_item(stack: Any, order_id: str) -> dict[str, Any]:
+    return stack.client("dynamodb").get_item(
+        TableName=stack.physical_id("OrdersTable"), ConsistentRead=True,
+        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}})["Item"]
+
+
+def timeline_statuses(item: dict[str, Any]) -> list[str]:
+    return [entry["M"]["status"]["S"] for entry in item["timeline"]["L"]]
+
+
+def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
+    """Every PaymentIntent localstripe holds for the order (metadata order_id), oldest first."""
+    found, after = [], None
+    for _ in range(50):
+        params: dict[str, Any] = {"limit": 100, **({"starting_after": after} if after else {})}
+        resp = requests.get(f"{stack.stripe_base}/v1/payment_intents", params=params, auth=(STRIPE_KEY, ""),
+                            timeout=10)
+        resp.raise_for_status()
+        page = resp.json()
+        found += [pi for pi in page["data"] if (pi.get("metadata") or {}).get("order_id") == order_id]
+        if not page.get("has_more") or not page["data"]:
+            return found
+        after = page["data"][-1]["id"]
+    raise AssertionError("too many payment intents to page through")
+
+
+def history(stack: Any, order_id: str) -> list[dict[str, Any]]:
+    return stack.execution_history(execution_arn(stack, order_id))
+
+
+def entered_states(events: list[dict[str, Any]]) -> list[str]:
+    return [details["name"] for e in events for key, details in e.items()
+            if key == "stateEnteredEventDetails"]
+
+
+def lambda_failures(events: list[dict[str, Any]]) -> list[str]:
+    return [e["lambdaFunctionFailedEventDetails"].get("error", "") for e in events
+            if e["type"] == "LambdaFunctionFailed"]
+
+
+@contextmanager
+def hooked(stack: Any, fn: Hook) -> Iterator[None]:
+    stack.invoker.hooks.append(fn)
+    try:
+        yield
+    finally:
+        stack.invoker.hooks.remove(fn)
+
+
+class Calls:
+    """A hook recording which functions were invoked for one order."""
+
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.names: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, logical_id: str, event: dict[str, Any]) -> None:
+        if isinstance(event, dict) and event.get("order_id") == self.order_id:
+            with self._lock:
+                self.names.append(logical_id)
+
+    def count(self, logical_id: str) -> int:
+        return self.names.count(logical_id)
+
+
+class Gate:
+    """A hook holding the order's payment step until opened (the shopper has not paid yet)."""
+
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.opened = threading.Event()
+        self.reached = threading.Event()
+
+    def __call__(self, logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and isinstance(event, dict) and event.get("order_id") == self.order_id:
+            self.reached.set()
+            self.opened.wait(timeout=60)
+
+
+def prepared(stack: Any, admin: Any, label: str, quantity: int = 2,
+             stock: dict[str, int] | None = None) -> tuple[Any, str, str, str]:
+    """A shopper with a filled cart, and the id its checkout will give the order (known in advance so a
+    hook can target it before the execution starts): (shopper, idempotency key, order id, sku)."""
+    from shop.checkout.service import order_id_for
+
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock=stock or {"a": 5})
+    put_in_cart(stack, shopper.id_token, product.skus[0], quantity)
+    key = f"{label}-{product.product_id}"
+    return shopper, key, order_id_for(shopper.user_id, key), product.skus[0]
+
+
+def place(stack: Any, shopper: Any, key: str, pm: str = "pm_card_visa") -> dict[str, Any]:
+    resp = checkout(stack, shopper.id_token, key, payment_method_id=pm)
+    assert resp.status == 201, resp.body
+    return resp.json()
+
+
+def finish(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:
+    return stack.wait_execution(execution_arn(stack, order_id), timeout=timeout)
+
+
+def sample(name: str, **overrides: Any) -> dict[str, Any]:
+    return {**json.loads((EVENTS / name).read_text()), **overrides}
+
+
+def paid_order(stack: Any, admin: Any, label: str, quantity: int = 2) -> tuple[str, str]:
+    shopper, key, order_id, sku = prepared(stack, admin, label, quantity)
+    place(stack, shopper, key)
+    done = finish(stack, order_id)
+    assert done["status"] == "SUCCEEDED", done
+    return order_id, sku
+
+
+# ------------------------------------------------------------------ outcomes
+def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
+    shopper, key, order_id, sku = prepared(stack, admin, "visa", quantity=2)
+    calls = Calls(order_id)
+    with hooked(stack, calls):
+        placed = place(stack, shopper, key)
+        done = finish(stack, order_id)
+
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["payment"]["status"] == "succeeded"
+    assert output["confirmation"] == {"order_id": order_id, "status": "PAID"}
+    assert entered_states(history(stack, order_id)) == ["TakePayment", "PaymentOutcome", "ConfirmOrder",
+                                                        "OrderPaid"]
+    assert calls.names.count("PaymentFunction") == 1 and calls.count("ConfirmOrderFunction") == 1
+    assert calls.count("ReleaseReservationFunction") == 0
+
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAID" and item["payment_status"]["S"] == "succeeded"
+    assert "pending_pk" not in item and "decline_code" not in item
+    assert timeline_statuses(item) == ["PENDING_PAYMENT", "PAYMENT_PROCESSING", "PAID"]
+    [intent] = intents_for(stack, order_id)
+    assert item["payment_intent_id"]["S"] == intent["id"] == output["payment"]["payment_intent_id"]
+    assert intent["status"] == "succeeded"
+    assert intent["amount"] == placed["totals"]["total"]["amount"]
+    assert intent["currency"] == placed["totals"]["total"]["currency"].lower()
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 3, "reserved": 2}  # still reserved, for fulfilment
+
+    # the sample charge event replayed on the paid order reports the same intent and charges nothing more
+    again = stack.invoke("PaymentFunction", sample("payment/charge.json", order_id=order_id))
+    assert again == {"order_id": order_id, "status": "succeeded", "payment_intent_id": intent["id"],
+                     "decline_code": None}
+    assert [pi["id"] for pi in intents_for(stack, order_id)] == [intent["id"]]
+
+
+def test_declined_card_fails_the_execution_and_releases_the_stock(stack, admin):
+    shopper, key, order_id, sku = prepared(stack, admin, "declined", quantity=3)
+    place(stack, shopper, key, pm="pm_card_chargeCustomerFail")
+    done = finish(stack, order_id)
+
+    assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
+    assert entered_states(history(stack, order_id)) == ["TakePayment", "PaymentOutcome", "ReleaseAfterDecline",
+                                                        "PaymentFailed"]
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
+    assert item["decline_code"]["S"]
+    assert "pending_pk" not in item
+    assert timeline_statuses(item) == ["PENDING_PAYMENT", "PAYMENT_PROCESSING", "PAYMENT_FAILED"]
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
+    assert not [pi for pi in intents_for(stack, order_id) if pi["status"] == "succeeded"]
+
+
+def test_unknown_payment_method_fails_once_without_retries_and_releases_the_stock(stack, admin):
+    shopper, key, order_id, sku = prepared(stack, admin, "nopm", quantity=2)
+    calls = Calls(order_id)
+    with hooked(stack, calls):
+        place(stack, shopper, key, pm="pm_does_not_exist")
+        done = finish(stack, order_id)
+
+    assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
+    events = history(stack, order_id)
+    # a refusal is an outcome, not an outage: no Lambda error, so no Retry, one charge attempt
+    assert lambda_failures(events) == []
+    assert calls.count("PaymentFunction") == 1 and calls.count("ReleaseReservationFunction") == 1
+    assert json.loads(done["input"]) == {"order_id": order_id}
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
+    assert item["decline_code"]["S"]
+    assert "payment_intent_id" not in item
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
+    assert intents_for(stack, order_id) == []
+
+
+def test_card_needing_authentication_is_released_and_can_no_longer_be_charged(stack, admin):
+    """3-D Secure is not supported in v1: the workflow releases the stock, so the pending intent must be
+    cancelled too; otherwise the shopper could still authenticate it later and pay for a closed order."""
+    pm = requests.post(f"{stack.stripe_base}/v1/payment_methods", auth=(STRIPE_KEY, ""), timeout=10, data={
+        "type": "card", "card[number]": "4000002760003184", "card[exp_month]": "12", "card[exp_year]": "2030",
+        "card[cvc]": "123"})
+    pm.raise_for_status()
+    shopper, key, order_id, sku = prepared(stack, admin, "3ds", quantity=2)
+    place(stack, shopper, key, pm=pm.json()["id"])
+    done = finish(stack, order_id)
+
+    assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "requires_action"
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
+    [intent] = intents_for(stack, order_id)
+    assert intent["id"] == item["payment_intent_id"]["S"] and intent["status"] == "canceled"
+    late = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent['id']}/_authenticate",
+                         auth=(STRIPE_KEY, ""), timeout=10,
+                         data={"client_secret": intent["client_secret"], "success": "true"})
+    assert late.status_code >= 400, late.text
+    assert [pi["status"] for pi in intents_for(stack, order_id)] == ["canceled"]
+
+
+# ------------------------------------------------------------------ retries never charge twice
+def test_payment_failing_twice_is_retried_and_charged_exactly_once(stack, admin):
+    shopper, key, order_id, sku = prepared(stack, admin, "flaky", quantity=1)
+    attempts: list[int] = []
+
+    def flaky(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == order_id:
+            attempts.append(1)
+            if len(attempts) <= 2:
+                raise DependencyFailed("payment provider timed out")
+
+    with hooked(stack, flaky):
+        place(stack, shopper, key)
+        done = finish(stack, order_id, timeout=60)
+
+    assert done["status"] == "SUCCEEDED", done
+    assert len(attempts) == 3  # two failures, then the third attempt (Retry MaxAttempts 3) succeeds
+    assert lambda_failures(history(stack, order_id)) == ["DependencyFailed", "DependencyFailed"]
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAID"
+    intents = intents_for(stack, order_id)
+    assert [pi["id"] for pi in intents] == [item["payment_intent_id"]["S"]]
+    assert [pi for pi in intents if pi["status"] == "succeeded"] == intents
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 4, "reserved": 1}
+
+
+def test_crash_after_creating_the_intent_before_recording_it_still_charges_once(stack, admin, monkeypatch):
+    """The task dies between creating the PaymentIntent and recording it on the order: the retry creates
+    (or reuses) an intent, records one, and only the recorded one is ever confirmed."""
+    from shop.orders import repository
+
+    shopper, key, order_id, _ = prepared(stack, admin, "crash-record", quantity=1)
+    real = repository.set_payment_intent
+    crashed: list[str] = []
+
+    def crash_once(oid: str, intent_id: str) -> str:
+        if oid == order_id and not crashed:
+            crashed.append(intent_id)
+            raise DependencyFailed("task timed out after creating the intent")
+        return real(oid, intent_id)
+
+    monkeypatch.setattr(repository, "set_payment_intent", crash_once)
+    place(stack, shopper, key)
+    done = finish(stack, order_id)
+
+    assert done["status"] == "SUCCEEDED", done
+    assert len(crashed) == 1
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAID"
+    succeeded = [pi for pi in intents_for(stack, order_id) if pi["status"] == "succeeded"]
+    assert [pi["id"] for pi in succeeded] == [item["payment_intent_id"]["S"]]
+
+
+def test_crash_after_the_charge_before_recording_the_outcome_does_not_charge_again(stack, admin, monkeypatch):
+    """The task dies after Stripe charged but before the outcome was recorded: the retry reads the recorded
+    intent's outcome instead of confirming it again."""
+    from shop.orders import service as orders_service
+
+    shopper, key, order_id, _ = prepared(stack, admin, "crash-outcome", quantity=1)
+    real = orders_service.record_payment
+    crashed: list[str] = []
+
+    def crash_once(oid: str, **kwargs: Any) -> None:
+        if oid == order_id and not crashed:
+            crashed.append(kwargs["payment_status"])
+            raise DependencyFailed("task timed out after the charge")
+        real(oid, **kwargs)
+
+    monkeypatch.setattr(orders_service, "record_payment", crash_once)
+    place(stack, shopper, key)
+    done = finish(stack, order_id)
+
+    assert done["status"] == "SUCCEEDED", done
+    assert crashed == ["succeeded"]
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAID"
+    intents = intents_for(stack, order_id)
+    assert [(pi["id"], pi["status"]) for pi in intents] == [(item["payment_intent_id"]["S"], "succeeded")]
+
+
+# ------------------------------------------------------------------ idempotent steps
+def test_release_is_idempotent_and_the_workflow_then_finds_the_order_closed(stack, admin):
+    shopper, key, order_id, sku = prepared(stack, admin, "release", quantity=2)
+    gate = Gate(order_id)
+    event = sample("release_reservation/release.json", order_id=order_id)
+    with hooked(stack, gate):
+        try:
+            place(stack, shopper, key)
+            assert order_item(stack, order_id)["status"]["S"] == "PENDING_PAYMENT"
+            [(wh, stock)] = stock_of(stack, sku).items()
+            assert stock == {"on_hand": 5, "available": 3, "reserved": 2}
+
+            first = stack.invoke("ReleaseReservationFunction", event)
+            assert first == {"order_id": order_id, "released": True, "status": "PAYMENT_FAILED"}
+            before = (order_item(stack, order_id), stock_of(stack, sku))
+            second = stack.invoke("ReleaseReservationFunction", {"order_id": order_id, "reason": "PAYMENT_FAILED"})
+            assert second == {"order_id": order_id, "released": False, "status": "PAYMENT_FAILED"}
+            assert (order_item(stack, order_id), stock_of(stack, sku)) == before
+        finally:
+            gate.opened.set()
+        done = finish(stack, order_id)
+
+    assert before[1][wh] == {"on_hand": 5, "available": 5, "reserved": 0}
+    assert timeline_statuses(before[0]) == ["PENDING_PAYMENT", "PAYMENT_FAILED"]
+    # the held payment step then finds the order closed: nothing charged, nothing changed
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"])["payment"]["status"] == "skipped"
+    assert entered_states(history(stack, order_id))[-1] == "AlreadyClosed"
+    assert intents_for(stack, order_id) == []
+    assert (order_item(stack, order_id), stock_of(stack, sku)) == before
+
+
+def test_concurrent_releases_give_the_stock_back_once(stack, admin):
+    shopper, key, order_id, sku = prepared(stack, admin, "race", quantity=3)
+    gate = Gate(order_id)
+    with hooked(stack, gate):
+        try:
+            place(stack, shopper, key)
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                results = list(pool.map(
+                    lambda reason: stack.invoke("ReleaseReservationFunction",
+                                                {"order_id": order_id, "reason": reason}),
+                    ["PAYMENT_FAILED", "PAYMENT_FAILED", "CANCELLED", "PAYMENT_FAILED"]))
+        finally:
+            gate.opened.set()
+        finish(stack, order_id)
+
+    assert sum(r["released"] for r in results) == 1, results
+    final = order_item(stack, order_id)["status"]["S"]
+    assert {r["status"] for r in results} == {final}
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
+
+
+def test_confirm_twice_leaves_the_order_paid_once(stack, admin):
+    from shop.config import function_environment
+    from shop.orders import service as orders_service
+
+    order_id, sku = paid_order(stack, admin, "confirm")
+    paid = order_item(stack, order_id)
+    stock = stock_of(stack, sku)
+    event = sample("confirm_order/confirm.json", order_id=order_id, payment_intent_id=paid["payment_intent_id"]["S"])
+
+    again = stack.invoke("ConfirmOrderFunction", event)
+    assert again == {"order_id": order_id, "status": "PAID"}
+    with function_environment(stack.function_env("ConfirmOrderFunction")):
+        direct = orders_service.confirm_paid(order_id, paid["payment_intent_id"]["S"])
+    assert direct["changed"] is False and direct["status"] == "PAID"
+    after = order_item(stack, order_id)
+    assert after == paid  # nothing written: same updated_at, one PAID in the timeline
+    assert timeline_statuses(after).count("PAID") == 1
+    assert stock_of(stack, sku) == stock
+
+
+def test_confirm_refuses_an_order_that_was_never_charged(stack, admin):
+    shopper, key, order_id, _ = prepared(stack, admin, "confirm-early", quantity=1)
+    gate = Gate(order_id)
+    with hooked(stack, gate):
+        try:
+            place(stack, shopper, key)
+            before = order_item(stack, order_id)
+            with pytest.raises(Exception) as caught:
+                stack.invoke("ConfirmOrderFunction", {"order_id": order_id, "payment_intent_id": None})
+            assert type(caught.value).__name__ == "Conflict"
+            assert order_item(stack, order_id) == before
+        finally:
+            gate.opened.set()
+        assert finish(stack, order_id)["status"] == "SUCCEEDED"  # the real payment then goes through
+
+
+# ------------------------------------------------------------------ sample events
+@pytest.mark.parametrize("folder", ["payment", "confirm_order", "release_reservation"])
+def test_task_sample_events_are_valid_inputs(folder):
+    from shop.orders.tasks import ChargeTask, ConfirmTask, ReleaseTask
+
+    model = {"payment": ChargeTask, "confirm_order": ConfirmTask, "release_reservation": ReleaseTask}[folder]
+    files = sorted((EVENTS / folder).glob("*.json"))
+    assert files
+    for path in files:
+        model.model_validate(json.loads(path.read_text()))
