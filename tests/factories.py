@@ -73,3 +73,15 @@ def checkout(stack: Any, token: str, key: str | None = None, *, payment_method_i
              address: dict[str, Any] | None = None) -> Any:
     return stack.request("POST", "/checkout", token=token, headers={"Idempotency-Key": key or f"key-{uid(16)}"},
                          json={"shipping_address": address or ADDRESS, "payment_method_id": payment_method_id})
+
+
+def execution_arn(stack: Any, order_id: str) -> str:
+    """The order workflow's execution for an order (checkout names it after the order id)."""
+    machine = stack.physical_id("OrderStateMachine")
+    return machine.replace(":stateMachine:", ":execution:") + ":" + order_id
+
+
+def order_item(stack: Any, order_id: str) -> dict[str, Any]:
+    return stack.client("dynamodb").get_item(
+        TableName=stack.physical_id("OrdersTable"), ConsistentRead=True,
+        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}})["Item"]

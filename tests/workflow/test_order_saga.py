@@ -18,20 +18,9 @@ import requests
 from shop.errors import DependencyFailed
 
 from shoplocal.stack import ROOT, STRIPE_KEY
-from tests.factories import checkout, make_product, put_in_cart, stock_of
+from tests.factories import checkout, execution_arn, make_product, order_item, put_in_cart, stock_of
 
 pytestmark = pytest.mark.workflow
-
-
-def execution_arn(stack: Any, order_id: str) -> str:
-    machine = stack.physical_id("OrderStateMachine")
-    return machine.replace(":stateMachine:", ":execution:") + ":" + order_id
-
-
-def order_item(stack: Any, order_id: str) -> dict[str, Any]:
-    return stack.client("dynamodb").get_item(
-        TableName=stack.physical_id("OrdersTable"), ConsistentRead=True,
-        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}})["Item"]
 
 
 def status_of(stack: Any, order_id: str) -> str:
