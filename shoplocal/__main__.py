@@ -1,4 +1,4 @@
-"""`python -m shoplocal run | invoke | routes | openapi` — the local runtime's command line."""
+"""`python -m shoplocal run | invoke | routes | openapi | carrier` — the local runtime's command line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplocal.scheduler import Scheduler
-from shoplocal.stack import DEMO_PASSWORD, ROOT, Stack, port_is_free
+from shoplocal.stack import CARRIER_WEBHOOK_SECRET, DEMO_PASSWORD, ROOT, Stack, port_is_free
 
 DEMO_USERS = (("admin@example.com", ("admin",)), ("warehouse@example.com", ("warehouse",)),
               ("shopper@example.com", ()))
@@ -138,6 +138,34 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def carrier_request(base_url: str, secret: str, tracking_number: str, status: str, *, event_id: str | None = None,
+                    description: str | None = None, location: str | None = None) -> tuple[int, str]:
+    """POST one signed carrier tracking event to the gateway, as the carrier would; (status, body)."""
+    import time
+    import uuid
+
+    import requests
+    from shop.webhooks import carrier_signature
+
+    event = {"event_id": event_id or f"cevt_{uuid.uuid4().hex}", "tracking_number": tracking_number,
+             "status": status, "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if description:
+        event["description"] = description
+    if location:
+        event["location"] = location
+    body = json.dumps(event)
+    resp = requests.post(f"{base_url.rstrip('/')}/webhooks/carrier", data=body, timeout=30, headers={
+        "Content-Type": "application/json", "Carrier-Signature": carrier_signature(secret, int(time.time()), body)})
+    return resp.status_code, resp.text
+
+
+def cmd_carrier(args: argparse.Namespace) -> int:
+    status, text = carrier_request(args.api, args.secret, args.tracking_number, args.status,
+                                   description=args.description, location=args.location)
+    sys.stdout.write(f"{status} {text}\n")
+    return 0 if status < 300 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shoplocal", description=__doc__)
     parser.add_argument("--template", default=str(ROOT / "template.yaml"))
@@ -161,6 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     oa = sub.add_parser("openapi", help="write the merged OpenAPI document")
     oa.add_argument("--output", default=str(ROOT / "docs" / "openapi.json"))
     oa.set_defaults(func=cmd_openapi)
+    car = sub.add_parser("carrier", help="send a signed carrier tracking event to a running stack")
+    car.add_argument("tracking_number")
+    car.add_argument("status", choices=["picked_up", "in_transit", "delivered", "exception"])
+    car.add_argument("--description")
+    car.add_argument("--location")
+    car.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('SHOPLOCAL_PORT', '3000')}")
+    car.add_argument("--secret", default=os.environ.get("CARRIER_WEBHOOK_SECRET", CARRIER_WEBHOOK_SECRET),
+                     help="the stack's CarrierWebhookSecret (default: the local one)")
+    car.set_defaults(func=cmd_carrier)
     args = parser.parse_args(argv)
     if args.verbose:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"

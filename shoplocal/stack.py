@@ -36,6 +36,7 @@ REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 STRIPE_KEY = "sk_test_local"
 STRIPE_WEBHOOK_SECRET = "whsec_local"
+CARRIER_WEBHOOK_SECRET = "carrier_local"
 # localstripe pickles its whole state to the fixed path /tmp/localstripe.pickle on every write and reads it
 # at start: two instances (test workers, `make run` beside the tests) corrupt each other's file. Each of ours
 # keeps its state in its own memory instead.
@@ -149,6 +150,7 @@ class Stack:
             self._start_localstripe()
         params = {"Stage": "local", "StripeApiBase": self.stripe_base if self.start_stripe else "",
                   "StripeSecretKey": STRIPE_KEY, "StripeWebhookSecret": STRIPE_WEBHOOK_SECRET,
+                  "CarrierWebhookSecret": CARRIER_WEBHOOK_SECRET,
                   "AutoConfirmSignups": "true", **self.extra_parameters}
         loaded = load_template(self.template_path, params, REGION)
         declared = set((loaded.transformed.get("Parameters") or {}).keys())
@@ -159,6 +161,10 @@ class Stack:
         self.invoker = Invoker(self.deployment.functions, self.base_env())
         patches.bind(self.invoker, self._start_execution_by_arn)
         self._start_gateway()
+        if self._http is not None and self._stripe is not None:
+            # localstripe signs and posts payment_intent events to our webhook route, as Stripe would
+            self.register_stripe_webhook(f"{self.base_url}/webhooks/stripe", events=[
+                "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"])
         return self
 
     def _start_localstripe(self) -> None:
@@ -333,6 +339,18 @@ class Stack:
         if events:
             payload["events"] = events
         requests.post(f"{self.stripe_base}/_config/webhooks/shop", json=payload, timeout=5).raise_for_status()
+
+    def carrier_webhook(self, tracking_number: str, status: str, *, event_id: str | None = None,
+                        occurred_at: str | None = None, **extra: Any) -> Any:
+        """POST a carrier tracking event signed as the carrier would (Carrier-Signature) through the gateway."""
+        from shop.webhooks import carrier_signature
+
+        body = json.dumps({"event_id": event_id or f"evt_{uuid.uuid4().hex}", "tracking_number": tracking_number,
+                           "status": status, "occurred_at": occurred_at or time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                         time.gmtime()), **extra})
+        secret = self.deployment.parameters.get("CarrierWebhookSecret", CARRIER_WEBHOOK_SECRET)
+        return self.request("POST", "/webhooks/carrier", body=body,
+                            headers={"Carrier-Signature": carrier_signature(secret, int(time.time()), body)})
 
     def seed_demo(self) -> dict[str, Any]:
         from shoplocal.seed import seed_demo

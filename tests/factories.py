@@ -85,3 +85,93 @@ def order_item(stack: Any, order_id: str) -> dict[str, Any]:
     return stack.client("dynamodb").get_item(
         TableName=stack.physical_id("OrdersTable"), ConsistentRead=True,
         Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}})["Item"]
+
+
+def wait_for(check: Any, timeout: float = 30, what: str = "condition", interval: float = 0.1) -> Any:
+    """Poll ``check()`` until it returns something truthy (returned) or the timeout passes (AssertionError)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def order_view(stack: Any, token: str, order_id: str) -> dict[str, Any]:
+    return dict(ok(stack.request("GET", f"/orders/{order_id}", token=token)))
+
+
+def wait_status(stack: Any, token: str, order_id: str, *statuses: str, timeout: float = 30) -> dict[str, Any]:
+    return dict(wait_for(lambda: (v := order_view(stack, token, order_id)) and v["status"] in statuses and v,
+                         timeout, f"order {order_id} to become {statuses}"))
+
+
+def open_task(stack: Any, staff_token: str, warehouse_id: str, order_id: str, kind: str,
+              timeout: float = 30) -> dict[str, Any]:
+    """Wait until the warehouse lists an open task of this kind for the order; returns it."""
+    def find() -> dict[str, Any] | None:
+        listed = ok(stack.request("GET", f"/warehouse/{warehouse_id}/tasks", token=staff_token,
+                                  query={"limit": "100"}))
+        return next((t for t in listed["items"] if t["order_id"] == order_id and t["kind"] == kind), None)
+
+    return dict(wait_for(find, timeout, f"an open {kind} task for {order_id} in {warehouse_id}"))
+
+
+def pick_and_pack(stack: Any, staff_token: str, order_id: str, warehouse_id: str, *, extra_grams: int = 150,
+                  timeout: float = 30) -> dict[str, Any]:
+    """Complete the pick task (picked = checklist) and the pack task (items' weight + packaging) of the
+    order's shipment from ``warehouse_id``; returns the completed pack task."""
+    pick = open_task(stack, staff_token, warehouse_id, order_id, "pick", timeout)
+    picked = [{"sku": i["sku"], "quantity": i["quantity"]} for i in pick["checklist"]]
+    ok(stack.request("POST", f"/warehouse/tasks/{pick['task_id']}/complete", token=staff_token,
+                     json={"picked": picked}))
+    pack = open_task(stack, staff_token, warehouse_id, order_id, "pack", timeout)
+    weight = sum(i["weight_grams"] * i["quantity"] for i in pack["checklist"]) + extra_grams
+    return dict(ok(stack.request("POST", f"/warehouse/tasks/{pack['task_id']}/complete", token=staff_token,
+                                 json={"package_weight_grams": weight})))
+
+
+def emails_to(stack: Any, address: str) -> list[dict[str, Any]]:
+    return [m for m in stack.sent_emails() if address in m["destinations"]]
+
+
+def history(stack: Any, order_id: str) -> list[dict[str, Any]]:
+    return list(stack.execution_history(execution_arn(stack, order_id)))
+
+
+def entered_states(events: list[dict[str, Any]]) -> list[str]:
+    return [details["name"] for e in events for key, details in e.items() if key == "stateEnteredEventDetails"]
+
+
+def state_output(stack: Any, order_id: str, name: str) -> dict[str, Any]:
+    """The output of the last run of state ``name`` in the order's execution."""
+    import json
+
+    exits = [e["stateExitedEventDetails"] for e in history(stack, order_id) if "stateExitedEventDetails" in e
+             and e["stateExitedEventDetails"]["name"] == name]
+    assert exits, f"{name} never finished for {order_id}"
+    return dict(json.loads(exits[-1]["output"]))
+
+
+def wait_paid(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:
+    """Wait until the paid order is split and waiting in the warehouse (the execution keeps RUNNING until
+    staff pick and pack); returns the output of the ConfirmOrder state."""
+    sfn = stack.client("stepfunctions")
+    arn = execution_arn(stack, order_id)
+
+    def reached() -> str | None:
+        try:
+            status = sfn.describe_execution(executionArn=arn)["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        if status != "RUNNING":
+            return str(status)
+        return "split" if "FulfilShipments" in entered_states(history(stack, order_id)) else None
+
+    outcome = wait_for(reached, timeout, f"{order_id} to be paid and split")
+    assert outcome == "split", f"the execution ended {outcome} before fulfilment"
+    return state_output(stack, order_id, "ConfirmOrder")

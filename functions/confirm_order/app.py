@@ -1,4 +1,5 @@
-"""Workflow task ConfirmOrder: PAYMENT_PROCESSING -> PAID (conditional; a retry finding PAID is fine)."""
+"""Workflow task ConfirmOrder: PAYMENT_PROCESSING -> PAID and OrderPaid published (conditional; a retry finding
+PAID is fine; an order cancelled meanwhile is reported as CANCELLED and the workflow ends)."""
 
 from __future__ import annotations
 

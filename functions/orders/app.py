@@ -1,4 +1,5 @@
-"""The shopper's own orders: GET /orders (newest first, paginated) and GET /orders/{orderId}."""
+"""The shopper's own orders: GET /orders (newest first, paginated), GET /orders/{orderId} (status, shipments,
+tracking, timeline) and POST /orders/{orderId}/cancel."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, principal
 from shop.observability import observability
-from shop.orders import service
+from shop.orders import cancellation, service
 
 obs = observability("orders")
 app = make_resolver(obs.logger)
@@ -27,6 +28,17 @@ def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dic
     who = principal(app)
     obs.logger.append_keys(order_id=orderId)
     return service.get_for_customer(orderId, who.user_id)
+
+
+@orders.post("/orders/<orderId>/cancel")
+def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    """Cancel before any parcel is packed: stock released, payment refunded in full. Repeating it is safe;
+    once shipping has started the answer is 409 already_shipping."""
+    who = principal(app)
+    obs.logger.append_keys(order_id=orderId)
+    view = cancellation.cancel(orderId, reason="customer", customer_id=who.user_id)
+    obs.count("OrderCancelled")
+    return view
 
 
 app.include_router(orders)

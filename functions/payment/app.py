@@ -1,29 +1,39 @@
-"""Workflow task TakePayment: PENDING_PAYMENT -> PAYMENT_PROCESSING, then one Stripe PaymentIntent per
-order (created unconfirmed, recorded on the order, then confirmed; see shop.payments.service). Input
-{"order_id"}; output {status: succeeded | requires_action | declined | skipped, payment_intent_id,
-decline_code}. Provider outages raise DependencyFailed (the state machine retries, then releases the
-reservation)."""
+"""Workflow task Payment (shop.payments.service), by action:
+- charge: PENDING_PAYMENT -> PAYMENT_PROCESSING, then one Stripe PaymentIntent per order (created unconfirmed,
+  recorded on the order, then confirmed). Output {status: succeeded | requires_action | declined | skipped,
+  payment_intent_id, decline_code, auth_timeout_seconds?}.
+- await_authentication (lambda:invoke.waitForTaskToken): parks the token for the Stripe webhook (3-D Secure).
+- abandon: cancels an intent that did not complete before the stock is released (or reports it succeeded).
+Provider outages raise DependencyFailed (the state machine retries, then compensates)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
 from shop.observability import observability
-from shop.orders.tasks import ChargeTask
+from shop.orders.tasks import AwaitAuthenticationTask, ChargeTask, PaymentTask
 from shop.payments import service
 
 obs = observability("payment")
+TASK: TypeAdapter[Any] = TypeAdapter(PaymentTask)
 
 METRICS = {"succeeded": "PaymentSucceeded", "declined": "PaymentDeclined",
            "requires_action": "PaymentRequiresAction", "skipped": "PaymentSkipped"}
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    task = ChargeTask.model_validate(event)
-    obs.logger.append_keys(order_id=task.order_id)
-    result = service.take_payment(task.order_id)
-    obs.count(METRICS[result["status"]])
-    obs.logger.info("payment outcome", extra={"status": result["status"], "decline_code": result["decline_code"]})
+    task = TASK.validate_python({"action": "charge", **event})
+    obs.logger.append_keys(order_id=task.order_id, action=task.action)
+    if isinstance(task, ChargeTask):
+        result = service.take_payment(task.order_id)
+        obs.count(METRICS[result["status"]])
+    elif isinstance(task, AwaitAuthenticationTask):
+        result = service.await_authentication(task.order_id, task.task_token)
+    else:
+        result = service.abandon(task.order_id)
+        obs.count("PaymentAbandoned")
+    obs.logger.info("payment step", extra={"result": {k: v for k, v in result.items() if k != "order_id"}})
     return result
 
 

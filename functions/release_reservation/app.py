@@ -1,6 +1,7 @@
-"""Compensation ReleaseReservation: input {"order_id", "reason": PAYMENT_FAILED | EXPIRED | CANCELLED}.
-Releases the order's reserved stock and closes it in one transaction, exactly once: when the order no longer
-holds a reservation it returns {"released": false} and changes nothing."""
+"""Compensation ReleaseReservation: input {"order_id", "reason": PAYMENT_FAILED | EXPIRED | CANCELLED,
+"detail"?}. Releases the order's reserved stock and closes it in one transaction, exactly once: when the order
+no longer holds a reservation it returns {"released": false} and changes nothing. A payment failure also
+publishes PaymentFailed (the shopper is emailed once)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,23 @@ from shop.orders.tasks import ReleaseTask
 obs = observability("release-reservation")
 
 
+def _failure_reason(state: Any) -> str:
+    """Why the payment failed, from the workflow state handed over (detail = the whole state)."""
+    if isinstance(state, dict):
+        error = state.get("error")
+        if isinstance(error, dict):
+            return "authentication_timeout" if error.get("Error") == "States.Timeout" else "error"
+    return "declined"
+
+
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = ReleaseTask.model_validate(event)
     obs.logger.append_keys(order_id=task.order_id, reason=task.reason)
-    note = {"PAYMENT_FAILED": "payment failed, stock released", "EXPIRED": "reservation expired, stock released",
-            "CANCELLED": "cancelled, stock released"}[task.reason]
-    result = service.release(task.order_id, OrderStatus(task.reason), note=note)
+    if task.reason == "PAYMENT_FAILED":
+        result = service.fail_payment(task.order_id, _failure_reason(task.detail))
+    else:
+        note = {"EXPIRED": "reservation expired, stock released", "CANCELLED": "cancelled, stock released"}
+        result = service.release(task.order_id, OrderStatus(task.reason), note=note[task.reason])
     if result["released"]:
         obs.count("ReservationReleased")
     return {"order_id": task.order_id, "released": result["released"], "status": str(result["status"])}

@@ -160,9 +160,10 @@ def test_paid_and_declined_orders_reach_their_final_status(stack, admin):
     paid = checkout(stack, shopper.id_token).json()
     put_in_cart(stack, shopper.id_token, sku, 2)
     declined = checkout(stack, shopper.id_token, payment_method_id="pm_card_chargeCustomerFail").json()
-    done = wait_status(stack, shopper.id_token, paid["order_id"], {"PAID", "PAYMENT_FAILED"})
-    assert done["status"] == "PAID" and done["payment"]["payment_intent_id"].startswith("pi_")
-    failed = wait_status(stack, shopper.id_token, declined["order_id"], {"PAID", "PAYMENT_FAILED"})
+    done = wait_status(stack, shopper.id_token, paid["order_id"], {"FULFILLING", "PAYMENT_FAILED"})
+    assert done["status"] == "FULFILLING" and done["payment"]["payment_intent_id"].startswith("pi_")
+    assert done["payment"]["status"] == "paid" and [s["status"] for s in done["shipments"]] == ["PICKING"]
+    failed = wait_status(stack, shopper.id_token, declined["order_id"], {"FULFILLING", "PAYMENT_FAILED"})
     assert failed["status"] == "PAYMENT_FAILED" and failed["payment"]["decline_code"]
     assert [t["status"] for t in failed["timeline"]][-1] == "PAYMENT_FAILED"
     assert stock_of(stack, sku)[wh] == {"on_hand": 4, "available": 3, "reserved": 1}

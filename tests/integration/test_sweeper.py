@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from shoplocal.stack import ROOT
-from tests.factories import checkout, make_product, put_in_cart, stock_of
+from tests.factories import checkout, make_product, put_in_cart, stock_of, wait_paid
 
 pytestmark = pytest.mark.integration
 
@@ -124,9 +124,8 @@ def test_sweeper_leaves_a_reservation_that_has_not_expired(stack, admin):
         assert (order_item(stack, order_id), stock_of(stack, sku)) == before, result
 
         go.set()  # and the order can still be paid
-        done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
-    assert done["status"] == "SUCCEEDED", done
-    assert order_item(stack, order_id)["status"]["S"] == "PAID"
+        wait_paid(stack, order_id)
+    assert order_item(stack, order_id)["status"]["S"] == "FULFILLING"
     assert reserved(stock_of(stack, sku)) == 2
 
 
@@ -151,9 +150,8 @@ def test_sweeper_never_releases_an_order_whose_payment_is_running(stack, admin, 
         assert reserved(before[1]) == 1
 
         go.set()  # the payment goes on with the order it started: charged, confirmed, stock still reserved
-        done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
-    assert done["status"] == "SUCCEEDED", done
-    assert order_item(stack, order_id)["status"]["S"] == "PAID"
+        wait_paid(stack, order_id)
+    assert order_item(stack, order_id)["status"]["S"] == "FULFILLING"
     assert reserved(stock_of(stack, sku)) == 1
     assert sweep(stack)["failed"] == 0
 

@@ -20,7 +20,19 @@ import requests
 from shop.errors import DependencyFailed
 
 from shoplocal.stack import ROOT, STRIPE_KEY
-from tests.factories import checkout, execution_arn, make_product, order_item, put_in_cart, stock_of
+from tests.factories import (
+    checkout,
+    emails_to,
+    entered_states,
+    execution_arn,
+    history,
+    make_product,
+    order_item,
+    put_in_cart,
+    stock_of,
+    wait_for,
+    wait_paid,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -29,6 +41,27 @@ Hook = Callable[[str, dict[str, Any]], None]
 
 
 # ------------------------------------------------------------------ helpers
+def three_ds_card(stack: Any) -> str:
+    """A localstripe card that requires 3-D Secure (4000 0027 6000 3184)."""
+    pm = requests.post(f"{stack.stripe_base}/v1/payment_methods", auth=(STRIPE_KEY, ""), timeout=10, data={
+        "type": "card", "card[number]": "4000002760003184", "card[exp_month]": "12", "card[exp_year]": "2030",
+        "card[cvc]": "123"})
+    pm.raise_for_status()
+    return str(pm.json()["id"])
+
+
+def stripe_signed(body: str) -> str:
+    import hashlib
+    import hmac
+    import time as _time
+
+    from shoplocal.stack import STRIPE_WEBHOOK_SECRET
+
+    t = int(_time.time())
+    mac = hmac.new(STRIPE_WEBHOOK_SECRET.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
 def timeline_statuses(item: dict[str, Any]) -> list[str]:
     return [entry["M"]["status"]["S"] for entry in item["timeline"]["L"]]
 
@@ -47,15 +80,6 @@ def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
             return found
         after = page["data"][-1]["id"]
     raise AssertionError("too many payment intents to page through")
-
-
-def history(stack: Any, order_id: str) -> list[dict[str, Any]]:
-    return stack.execution_history(execution_arn(stack, order_id))
-
-
-def entered_states(events: list[dict[str, Any]]) -> list[str]:
-    return [details["name"] for e in events for key, details in e.items()
-            if key == "stateEnteredEventDetails"]
 
 
 def lambda_failures(events: list[dict[str, Any]]) -> list[str]:
@@ -133,8 +157,7 @@ def sample(name: str, **overrides: Any) -> dict[str, Any]:
 def paid_order(stack: Any, admin: Any, label: str, quantity: int = 2) -> tuple[str, str]:
     shopper, key, order_id, sku = prepared(stack, admin, label, quantity)
     place(stack, shopper, key)
-    done = finish(stack, order_id)
-    assert done["status"] == "SUCCEEDED", done
+    wait_paid(stack, order_id)
     return order_id, sku
 
 
@@ -144,28 +167,26 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
     calls = Calls(order_id)
     with hooked(stack, calls):
         placed = place(stack, shopper, key)
-        done = finish(stack, order_id)
+        output = wait_paid(stack, order_id)
 
-    assert done["status"] == "SUCCEEDED", done
-    output = json.loads(done["output"])
     assert output["payment"]["status"] == "succeeded"
     assert output["confirmation"] == {"order_id": order_id, "status": "PAID"}
-    assert entered_states(history(stack, order_id)) == ["TakePayment", "PaymentOutcome", "ConfirmOrder",
-                                                        "OrderPaid"]
+    assert entered_states(history(stack, order_id))[:7] == [
+        "TakePayment", "PaymentOutcome", "ConfirmOrder", "ConfirmOutcome", "SplitOrder", "FulfilShipments", "Pick"]
     assert calls.names.count("PaymentFunction") == 1 and calls.count("ConfirmOrderFunction") == 1
     assert calls.count("ReleaseReservationFunction") == 0
 
     item = order_item(stack, order_id)
-    assert item["status"]["S"] == "PAID" and item["payment_status"]["S"] == "succeeded"
+    assert item["status"]["S"] == "FULFILLING" and item["payment_status"]["S"] == "succeeded"
     assert "pending_pk" not in item and "decline_code" not in item
-    assert timeline_statuses(item) == ["PENDING_PAYMENT", "PAYMENT_PROCESSING", "PAID"]
+    assert timeline_statuses(item) == ["PENDING_PAYMENT", "PAYMENT_PROCESSING", "PAID", "FULFILLING"]
     [intent] = intents_for(stack, order_id)
     assert item["payment_intent_id"]["S"] == intent["id"] == output["payment"]["payment_intent_id"]
     assert intent["status"] == "succeeded"
     assert intent["amount"] == placed["totals"]["total"]["amount"]
     assert intent["currency"] == placed["totals"]["total"]["currency"].lower()
     [(_, stock)] = stock_of(stack, sku).items()
-    assert stock == {"on_hand": 5, "available": 3, "reserved": 2}  # still reserved, for fulfilment
+    assert stock == {"on_hand": 5, "available": 3, "reserved": 2}  # still reserved until packed
 
     # the sample charge event replayed on the paid order reports the same intent and charges nothing more
     again = stack.invoke("PaymentFunction", sample("payment/charge.json", order_id=order_id))
@@ -181,7 +202,7 @@ def test_declined_card_fails_the_execution_and_releases_the_stock(stack, admin):
 
     assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
     assert entered_states(history(stack, order_id)) == ["TakePayment", "PaymentOutcome", "ReleaseAfterDecline",
-                                                        "PaymentFailed"]
+                                                        "ReleaseOutcome", "PaymentFailed"]
     item = order_item(stack, order_id)
     assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
     assert item["decline_code"]["S"]
@@ -214,20 +235,27 @@ def test_unknown_payment_method_fails_once_without_retries_and_releases_the_stoc
     assert intents_for(stack, order_id) == []
 
 
-def test_card_needing_authentication_is_released_and_can_no_longer_be_charged(stack, admin):
-    """3-D Secure is not supported in v1: the workflow releases the stock, so the pending intent must be
-    cancelled too; otherwise the shopper could still authenticate it later and pay for a closed order."""
-    pm = requests.post(f"{stack.stripe_base}/v1/payment_methods", auth=(STRIPE_KEY, ""), timeout=10, data={
-        "type": "card", "card[number]": "4000002760003184", "card[exp_month]": "12", "card[exp_year]": "2030",
-        "card[cvc]": "123"})
-    pm.raise_for_status()
-    shopper, key, order_id, sku = prepared(stack, admin, "3ds", quantity=2)
-    place(stack, shopper, key, pm=pm.json()["id"])
-    done = finish(stack, order_id)
+def test_3ds_not_completed_in_time_releases_the_stock_and_the_intent_can_no_longer_be_charged(stack, admin):
+    """The shopper never authenticates: after the configured wait (PaymentAuthTimeoutSeconds) the intent is
+    cancelled and the stock released, so a late authentication cannot charge a closed order."""
+    from tests.conftest import AUTH_TIMEOUT_SECONDS
+
+    pm = three_ds_card(stack)
+    shopper, key, order_id, sku = prepared(stack, admin, "3ds-timeout", quantity=2)
+    place(stack, shopper, key, pm=pm)
+    waiting = wait_for(lambda: (v := stack.request("GET", f"/orders/{order_id}", token=shopper.id_token).json())
+                       and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
+    assert waiting["status"] == "PAYMENT_PROCESSING" and waiting["payment"]["client_secret"].startswith("pi_")
+    done = finish(stack, order_id, timeout=AUTH_TIMEOUT_SECONDS + 40)
 
     assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
+    assert entered_states(history(stack, order_id)) == [
+        "TakePayment", "PaymentOutcome", "AwaitAuthentication", "AbandonPayment", "AbandonOutcome",
+        "ReleaseAfterDecline", "ReleaseOutcome", "PaymentFailed"]
+    timed_out = [e for e in history(stack, order_id) if e["type"] == "TaskTimedOut"]
+    assert timed_out, "the wait must end by its timeout"
     item = order_item(stack, order_id)
-    assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "requires_action"
+    assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
     [(_, stock)] = stock_of(stack, sku).items()
     assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
     [intent] = intents_for(stack, order_id)
@@ -237,6 +265,59 @@ def test_card_needing_authentication_is_released_and_can_no_longer_be_charged(st
                          data={"client_secret": intent["client_secret"], "success": "true"})
     assert late.status_code >= 400, late.text
     assert [pi["status"] for pi in intents_for(stack, order_id)] == ["canceled"]
+    stack.drain_async()
+    [mail] = wait_for(lambda: emails_to(stack, shopper.email), 20, "the payment-failed email")
+    assert order_id in mail["subject"] and "payment" in mail["subject"].lower()
+
+
+def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_stripe_webhook(stack, admin):
+    pm = three_ds_card(stack)
+    shopper, key, order_id, sku = prepared(stack, admin, "3ds-ok", quantity=1)
+    calls = Calls(order_id)
+    with hooked(stack, calls):
+        place(stack, shopper, key, pm=pm)
+        waiting = wait_for(lambda: (v := stack.request("GET", f"/orders/{order_id}", token=shopper.id_token).json())
+                           and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
+        # the workflow must be parked on its token before the shopper authenticates, else this proves less
+        wait_for(lambda: "AwaitAuthentication" in entered_states(history(stack, order_id)), 20, "the wait")
+        intent_id = waiting["payment"]["payment_intent_id"]
+        authed = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent_id}/_authenticate",
+                               auth=(STRIPE_KEY, ""), timeout=10,
+                               data={"client_secret": waiting["payment"]["client_secret"], "success": "true"})
+        assert authed.status_code == 200, authed.text
+        output = wait_paid(stack, order_id, timeout=30)  # localstripe posts payment_intent.succeeded, signed
+
+    assert output["payment"]["status"] == "succeeded" and output["confirmation"]["status"] == "PAID"
+    states = entered_states(history(stack, order_id))
+    assert states[:6] == ["TakePayment", "PaymentOutcome", "AwaitAuthentication", "AuthenticationOutcome",
+                          "ConfirmOrder", "ConfirmOutcome"]
+    assert not [e for e in history(stack, order_id) if e["type"] == "TaskTimedOut"]
+    assert calls.count("WebhooksFunction") == 0  # webhooks are HTTP: counted below through the gateway
+    assert order_item(stack, order_id)["status"]["S"] == "FULFILLING"
+    [intent] = intents_for(stack, order_id)
+    assert intent["status"] == "succeeded"
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 4, "reserved": 1}
+
+
+def test_stripe_webhook_refuses_missing_or_forged_signatures_and_ignores_replays(stack, admin):
+    import time as _time
+
+    from shop.errors import Unauthorized  # noqa: F401  (the 401 body names the problem)
+
+    body = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded",
+                       "data": {"object": {"id": "pi_x", "metadata": {"order_id": "ord_aaaaaaaaaaaaaa"}}}})
+    missing = stack.request("POST", "/webhooks/stripe", body=body)
+    assert missing.status == 401 and missing.json()["error"]["code"] == "bad_signature"
+    forged = stack.request("POST", "/webhooks/stripe", body=body,
+                           headers={"Stripe-Signature": f"t={int(_time.time())},v1={'0' * 64}"})
+    assert forged.status == 401 and "Stripe-Signature" in forged.json()["error"]["message"]
+    signed = stripe_signed(body)
+    first = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": signed})
+    assert first.status == 200, first.body
+    assert first.json()["resumed"] is False  # not one of our orders' payments: acknowledged, nothing done
+    again = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": signed})
+    assert again.status == 200 and again.json() == first.json()
 
 
 # ------------------------------------------------------------------ retries never charge twice
@@ -252,13 +333,12 @@ def test_payment_failing_twice_is_retried_and_charged_exactly_once(stack, admin)
 
     with hooked(stack, flaky):
         place(stack, shopper, key)
-        done = finish(stack, order_id, timeout=60)
+        wait_paid(stack, order_id)
 
-    assert done["status"] == "SUCCEEDED", done
     assert len(attempts) == 3  # two failures, then the third attempt (Retry MaxAttempts 3) succeeds
     assert lambda_failures(history(stack, order_id)) == ["DependencyFailed", "DependencyFailed"]
     item = order_item(stack, order_id)
-    assert item["status"]["S"] == "PAID"
+    assert item["status"]["S"] == "FULFILLING"
     intents = intents_for(stack, order_id)
     assert [pi["id"] for pi in intents] == [item["payment_intent_id"]["S"]]
     assert [pi for pi in intents if pi["status"] == "succeeded"] == intents
@@ -283,12 +363,11 @@ def test_crash_after_creating_the_intent_before_recording_it_still_charges_once(
 
     monkeypatch.setattr(repository, "set_payment_intent", crash_once)
     place(stack, shopper, key)
-    done = finish(stack, order_id)
+    wait_paid(stack, order_id)
 
-    assert done["status"] == "SUCCEEDED", done
     assert len(crashed) == 1
     item = order_item(stack, order_id)
-    assert item["status"]["S"] == "PAID"
+    assert item["status"]["S"] == "FULFILLING"
     succeeded = [pi for pi in intents_for(stack, order_id) if pi["status"] == "succeeded"]
     assert [pi["id"] for pi in succeeded] == [item["payment_intent_id"]["S"]]
 
@@ -310,12 +389,11 @@ def test_crash_after_the_charge_before_recording_the_outcome_does_not_charge_aga
 
     monkeypatch.setattr(orders_service, "record_payment", crash_once)
     place(stack, shopper, key)
-    done = finish(stack, order_id)
+    wait_paid(stack, order_id)
 
-    assert done["status"] == "SUCCEEDED", done
     assert crashed == ["succeeded"]
     item = order_item(stack, order_id)
-    assert item["status"]["S"] == "PAID"
+    assert item["status"]["S"] == "FULFILLING"
     intents = intents_for(stack, order_id)
     assert [(pi["id"], pi["status"]) for pi in intents] == [(item["payment_intent_id"]["S"], "succeeded")]
 
@@ -379,17 +457,18 @@ def test_confirm_twice_leaves_the_order_paid_once(stack, admin):
     from shop.orders import service as orders_service
 
     order_id, sku = paid_order(stack, admin, "confirm")
-    paid = order_item(stack, order_id)
+    paid_item = order_item(stack, order_id)
     stock = stock_of(stack, sku)
-    event = sample("confirm_order/confirm.json", order_id=order_id, payment_intent_id=paid["payment_intent_id"]["S"])
+    event = sample("confirm_order/confirm.json", order_id=order_id,
+                   payment_intent_id=paid_item["payment_intent_id"]["S"])
 
     again = stack.invoke("ConfirmOrderFunction", event)
-    assert again == {"order_id": order_id, "status": "PAID"}
+    assert again == {"order_id": order_id, "status": "FULFILLING"}
     with function_environment(stack.function_env("ConfirmOrderFunction")):
-        direct = orders_service.confirm_paid(order_id, paid["payment_intent_id"]["S"])
-    assert direct["changed"] is False and direct["status"] == "PAID"
+        direct = orders_service.confirm_paid(order_id, paid_item["payment_intent_id"]["S"])
+    assert direct["changed"] is False and direct["status"] == "FULFILLING"
     after = order_item(stack, order_id)
-    assert after == paid  # nothing written: same updated_at, one PAID in the timeline
+    assert after == paid_item  # nothing written: same updated_at, one PAID in the timeline
     assert timeline_statuses(after).count("PAID") == 1
     assert stock_of(stack, sku) == stock
 
@@ -407,16 +486,21 @@ def test_confirm_refuses_an_order_that_was_never_charged(stack, admin):
             assert order_item(stack, order_id) == before
         finally:
             gate.opened.set()
-        assert finish(stack, order_id)["status"] == "SUCCEEDED"  # the real payment then goes through
+        assert wait_paid(stack, order_id)["confirmation"]["status"] == "PAID"  # the real payment then goes through
 
 
 # ------------------------------------------------------------------ sample events
-@pytest.mark.parametrize("folder", ["payment", "confirm_order", "release_reservation"])
+@pytest.mark.parametrize("folder", ["payment", "confirm_order", "release_reservation", "fulfillment"])
 def test_task_sample_events_are_valid_inputs(folder):
-    from shop.orders.tasks import ChargeTask, ConfirmTask, ReleaseTask
+    from pydantic import TypeAdapter
+    from shop.orders.tasks import ConfirmTask, FulfillmentTask, PaymentTask, ReleaseTask
 
-    model = {"payment": ChargeTask, "confirm_order": ConfirmTask, "release_reservation": ReleaseTask}[folder]
+    model: Any = {"payment": PaymentTask, "confirm_order": ConfirmTask, "release_reservation": ReleaseTask,
+                  "fulfillment": FulfillmentTask}[folder]
     files = sorted((EVENTS / folder).glob("*.json"))
     assert files
     for path in files:
-        model.model_validate(json.loads(path.read_text()))
+        event = json.loads(path.read_text())
+        if folder == "payment":
+            event = {"action": "charge", **event}
+        TypeAdapter(model).validate_python(event)

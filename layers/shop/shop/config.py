@@ -80,6 +80,13 @@ class Settings(BaseModel):
     stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
 
     sender_email: str = Field("shop@example.com", alias="SENDER_EMAIL")
+    payment_auth_timeout_seconds: int = Field(
+        900, gt=0, le=86_400, alias="PAYMENT_AUTH_TIMEOUT_SECONDS",
+        description="how long the workflow waits for a 3-D Secure authentication before releasing the stock")
+    carrier_name: str = Field("ShopPost", alias="CARRIER_NAME")
+    tracking_url_template: str = Field("https://track.shoppost.example/{tracking_number}",
+                                       alias="TRACKING_URL_TEMPLATE")
+    carrier_webhook_secret: str | None = Field(None, alias="CARRIER_WEBHOOK_SECRET")
 
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field("EUR", alias="SHOP_CURRENCY")
     tax_rates_bps: Json[dict[str, int]] | dict[str, int] = Field(

@@ -48,6 +48,7 @@ class StockLevel(Frozen):
     on_hand: int = Field(ge=0)
     available: int = Field(ge=0)
     reserved: int = Field(ge=0)
+    bin: str | None = Field(None, description="storage location shown on pick lists")
 
 
 class Address(Frozen):
@@ -88,13 +89,19 @@ class OrderStatus(StrEnum):
     PENDING_PAYMENT = "PENDING_PAYMENT"
     PAYMENT_PROCESSING = "PAYMENT_PROCESSING"
     PAID = "PAID"
+    FULFILLING = "FULFILLING"  # split into shipments; picking and packing (still cancellable)
+    DISPATCHING = "DISPATCHING"  # a parcel is packed: its stock left the shelf, cancellation is refused
+    SHIPPED = "SHIPPED"  # every shipment handed to the carrier
+    DELIVERED = "DELIVERED"  # every shipment delivered
     PAYMENT_FAILED = "PAYMENT_FAILED"
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
 
 
-# Statuses in which the order still holds reserved stock that a compensation must release.
-RESERVATION_HOLDING = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_PROCESSING})
+# Statuses in which the order still holds all of its reserved stock (none committed to a parcel yet), which
+# a compensation (payment failure, expiry, cancellation) releases.
+RESERVATION_HOLDING = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_PROCESSING, OrderStatus.PAID,
+                                 OrderStatus.FULFILLING})
 
 
 class TimelineEntry(Frozen):
@@ -115,6 +122,11 @@ class Order(Frozen):
     payment_intent_id: str | None = None
     payment_status: str | None = Field(None, description="last known payment outcome: succeeded, declined, ...")
     decline_code: str | None = None
+    payment_client_secret: str | None = Field(
+        None, description="for the shopper's 3-D Secure step (Stripe.js handleNextAction) while requires_action")
+    refund_id: str | None = None
+    refunded: Money | None = None
+    cancel_reason: str | None = None
     created_at: str
     updated_at: str
     reservation_expires_at: int

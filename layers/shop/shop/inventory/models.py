@@ -24,3 +24,5 @@ class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     on_hand: int = Field(ge=0, le=MAX_ON_HAND, strict=True)
+    bin: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")] | None = Field(
+        None, description="storage location shown on pick lists (unchanged when omitted)")

@@ -22,7 +22,8 @@ def stock_key(sku: str, warehouse_id: str) -> dict[str, Any]:
 
 def stock_from_item(data: dict[str, Any]) -> StockLevel:
     return StockLevel(sku=data["sku"], warehouse_id=data["warehouse_id"], on_hand=int(data["on_hand"]),
-                      available=int(data["available"]), reserved=int(data["reserved"]))
+                      available=int(data["available"]), reserved=int(data["reserved"]),
+                      bin=data.get("bin"))
 
 
 def warehouse_from_item(data: dict[str, Any]) -> Warehouse:
@@ -94,10 +95,11 @@ def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
     return stock_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
 
-def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str) -> None:
+def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str, bin: str | None = None) -> None:
     """First stock record of a SKU in a warehouse: on_hand == available, nothing reserved."""
     item = {"pk": f"SKU#{sku}", "sk": f"WH#{warehouse_id}", "sku": sku, "warehouse_id": warehouse_id,
-            "on_hand": on_hand, "available": on_hand, "reserved": 0, "updated_at": now}
+            "on_hand": on_hand, "available": on_hand, "reserved": 0, "updated_at": now,
+            **({"bin": bin} if bin else {})}
     try:
         with aws.translate_common_errors("create stock"):
             aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item),
@@ -108,20 +110,23 @@ def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str) -> None:
         raise
 
 
-def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int, now: str) -> StockLevel:
+def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int, now: str,
+                bin: str | None = None) -> StockLevel:
     """on_hand := new, available += new - old, conditioned on on_hand still being old and available staying
     >= 0 (so on_hand never drops below reserved). Raises StockChanged when the condition fails."""
     delta = new_on_hand - old_on_hand
+    values = {":new": {"N": str(new_on_hand)}, ":delta": {"N": str(delta)}, ":old": {"N": str(old_on_hand)},
+              ":neg": {"N": str(-delta)}, ":now": {"S": now}}
+    expression = "SET on_hand = :new, available = available + :delta, updated_at = :now"
+    if bin:
+        expression += ", bin = :bin"
+        values[":bin"] = {"S": bin}
     try:
         with aws.translate_common_errors("set stock"):
             resp = aws.client("dynamodb").update_item(
-                TableName=_table(), Key=stock_key(sku, warehouse_id),
-                UpdateExpression="SET on_hand = :new, available = available + :delta, updated_at = :now",
+                TableName=_table(), Key=stock_key(sku, warehouse_id), UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk) AND on_hand = :old AND available >= :neg",
-                ExpressionAttributeValues={":new": {"N": str(new_on_hand)}, ":delta": {"N": str(delta)},
-                                           ":old": {"N": str(old_on_hand)}, ":neg": {"N": str(-delta)},
-                                           ":now": {"S": now}},
-                ReturnValues="ALL_NEW",
+                ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
             )
     except ClientError as exc:
         if aws.error_code(exc) == "ConditionalCheckFailedException":

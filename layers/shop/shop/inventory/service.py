@@ -30,7 +30,7 @@ def warehouse_view(w: Warehouse) -> dict[str, Any]:
 
 def level_view(level: StockLevel) -> dict[str, Any]:
     return {"warehouse_id": level.warehouse_id, "on_hand": level.on_hand, "available": level.available,
-            "reserved": level.reserved}
+            "reserved": level.reserved, **({"bin": level.bin} if level.bin else {})}
 
 
 def put_warehouse(warehouse_id: str, body: WarehouseIn) -> dict[str, Any]:
@@ -71,15 +71,16 @@ def set_stock(sku: str, warehouse_id: str, body: StockIn) -> tuple[dict[str, Any
         current = repo.get_stock(sku, warehouse_id)
         try:
             if current is None:
-                repo.create_stock(sku, warehouse_id, target, now_iso())
-                level = StockLevel(sku=sku, warehouse_id=warehouse_id, on_hand=target, available=target, reserved=0)
+                repo.create_stock(sku, warehouse_id, target, now_iso(), body.bin)
+                level = StockLevel(sku=sku, warehouse_id=warehouse_id, on_hand=target, available=target, reserved=0,
+                                   bin=body.bin)
                 return {"sku": sku, **level_view(level)}, target
             if target < current.reserved:
                 raise Conflict(f"on_hand {target} is below the {current.reserved} units reserved by orders",
                                details={"field": "reserved", "reserved": current.reserved, "on_hand": target})
-            if target == current.on_hand:
+            if target == current.on_hand and (body.bin is None or body.bin == current.bin):
                 return {"sku": sku, **level_view(current)}, 0
-            level = repo.set_on_hand(sku, warehouse_id, current.on_hand, target, now_iso())
+            level = repo.set_on_hand(sku, warehouse_id, current.on_hand, target, now_iso(), body.bin)
             return {"sku": sku, **level_view(level)}, target - current.on_hand
         except repo.StockChanged:
             continue

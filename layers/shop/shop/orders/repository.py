@@ -19,6 +19,7 @@ from shop.dynamo import decode_cursor, encode_cursor, from_item, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.inventory.repository import stock_key
 from shop.models import Order, OrderStatus
+from shop.money import Money
 
 PENDING = "PENDING"
 
@@ -67,9 +68,8 @@ def to_record(order: Order) -> dict[str, Any]:
 
 def from_record(raw: dict[str, Any]) -> Order:
     data = from_item(raw)
-    for key in ("pk", "sk", "pending_pk"):
-        data.pop(key, None)
-    return Order.model_validate(data)
+    # keys, index attributes and workflow bookkeeping (task tokens) are not part of the order
+    return Order.model_validate({k: v for k, v in data.items() if k in Order.model_fields})
 
 
 # ------------------------------------------------------------------ transactions
@@ -203,20 +203,24 @@ def set_payment_intent(order_id: str, payment_intent_id: str) -> str:
             aws.client("dynamodb").update_item(
                 TableName=orders_table(), Key=order_key(order_id),
                 UpdateExpression="SET payment_intent_id = :pi, updated_at = :now",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(payment_intent_id)",
-                ExpressionAttributeValues={":pi": {"S": payment_intent_id}, ":now": {"S": now_iso()}})
+                # only while payment is in progress: an order cancelled meanwhile must not get a charge
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(payment_intent_id) "
+                                    "AND #s = :processing",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":pi": {"S": payment_intent_id}, ":now": {"S": now_iso()},
+                                           ":processing": {"S": OrderStatus.PAYMENT_PROCESSING.value}})
         return payment_intent_id
     except ClientError as exc:
         if aws.error_code(exc) != "ConditionalCheckFailedException":
             raise
-    recorded = require_order(order_id).payment_intent_id
-    if recorded is None:
-        raise Conflict(f"order {order_id} payment could not be recorded")
-    return recorded
+    order = require_order(order_id)
+    if order.payment_intent_id is None:
+        raise StatusConflict(order_id, order.status.value, "charged")
+    return order.payment_intent_id
 
 
 def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note: str | None = None,
-            expired_before: int | None = None) -> bool:
+            expired_before: int | None = None, set_fields: dict[str, Any] | None = None) -> bool:
     """Give the order's reserved stock back and set its final status ``to``, in one transaction.
 
     The order must still be in one of ``sources`` (and, with ``expired_before``, have its reservation expire
@@ -225,7 +229,7 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
     """
     if order.status not in sources:
         return False
-    update = status_update_action(order.order_id, sources, to, note)
+    update = status_update_action(order.order_id, sources, to, note, set_fields)
     if expired_before is not None:
         update["Update"]["ConditionExpression"] += " AND reservation_expires_at < :expiry"
         update["Update"]["ExpressionAttributeValues"][":expiry"] = {"N": str(expired_before)}
@@ -239,6 +243,49 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
         if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
             return False  # someone else released (or the order moved on) first
         raise Conflict(f"releasing order {order.order_id} failed: {exc.codes}") from exc
+    return True
+
+
+def set_auth_token(order_id: str, token: str) -> bool:
+    """Store the workflow token waiting for 3-D Secure; False when the order is no longer being paid."""
+    try:
+        with aws.translate_common_errors("order payment"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id), UpdateExpression="SET auth_task_token = :t",
+                ConditionExpression="attribute_exists(pk) AND #s = :processing",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":t": {"S": token},
+                                           ":processing": {"S": OrderStatus.PAYMENT_PROCESSING.value}})
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def auth_token(order_id: str) -> str | None:
+    with aws.translate_common_errors("order read"):
+        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=order_key(order_id),
+                                              ConsistentRead=True, ProjectionExpression="auth_task_token").get("Item")
+    return from_item(raw).get("auth_task_token") if raw else None
+
+
+def record_refund(order_id: str, refund_id: str, amount: Money, note: str) -> bool:
+    """Record the order's refund once (a second recording of the same refund is a no-op)."""
+    try:
+        with aws.translate_common_errors("order refund"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id),
+                UpdateExpression="SET refund_id = :r, refunded = :amt, updated_at = :now, "
+                                 "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(refund_id)",
+                ExpressionAttributeValues={":r": {"S": refund_id}, ":amt": value(amount.model_dump()),
+                                           ":now": {"S": now_iso()}, ":empty": {"L": []},
+                                           ":entry": _timeline_entry("REFUNDED", note)})
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
     return True
 
 

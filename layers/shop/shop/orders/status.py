@@ -10,7 +10,12 @@ S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PAYMENT_PROCESSING, S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED}),
     S.PAYMENT_PROCESSING: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELLED}),
-    S.PAID: frozenset(),  # fulfilment and refunds come with later issues
+    S.PAID: frozenset({S.FULFILLING, S.CANCELLED}),
+    S.FULFILLING: frozenset({S.DISPATCHING, S.CANCELLED}),
+    # a carrier may report delivery without a pickup scan we saw: DISPATCHING -> DELIVERED is allowed
+    S.DISPATCHING: frozenset({S.DISPATCHING, S.SHIPPED, S.DELIVERED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
     S.PAYMENT_FAILED: frozenset(),
     S.EXPIRED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -21,11 +26,15 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 # the payment's to finish, so a sweeper racing a payment can never release stock being paid for.
 RELEASE_FROM: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.EXPIRED: frozenset({S.PENDING_PAYMENT}),
-    S.PAYMENT_FAILED: frozenset(RESERVATION_HOLDING),
+    S.PAYMENT_FAILED: frozenset({S.PENDING_PAYMENT, S.PAYMENT_PROCESSING}),
+    # cancellation (by the shopper, or the workflow's compensation after a fulfilment failure) is possible
+    # until the first parcel is packed: after that its stock has left the shelf (DISPATCHING)
     S.CANCELLED: frozenset(RESERVATION_HOLDING),
 }
 
+CANCELLABLE = RELEASE_FROM[S.CANCELLED]
 CLOSED = frozenset({S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED})
+SHIPPING_STARTED = frozenset({S.DISPATCHING, S.SHIPPED, S.DELIVERED})
 
 
 class InvalidTransition(ValueError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[a-z2-7]{10,40}$")]
+ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_[0-9]{1,3}$")]
 
 
 class OrderTask(BaseModel):
@@ -19,6 +20,18 @@ class ChargeTask(OrderTask):
     action: Literal["charge"] = "charge"
 
 
+class AwaitAuthenticationTask(OrderTask):
+    action: Literal["await_authentication"]
+    task_token: str = Field(min_length=1)
+
+
+class AbandonPaymentTask(OrderTask):
+    action: Literal["abandon"]
+
+
+PaymentTask = Annotated[ChargeTask | AwaitAuthenticationTask | AbandonPaymentTask, Field(discriminator="action")]
+
+
 class ConfirmTask(OrderTask):
     payment_intent_id: str | None = None
 
@@ -26,3 +39,42 @@ class ConfirmTask(OrderTask):
 class ReleaseTask(OrderTask):
     reason: Literal["PAYMENT_FAILED", "EXPIRED", "CANCELLED"]
     detail: Any = None
+
+
+# ------------------------------------------------------------------ fulfilment
+class SplitTask(OrderTask):
+    action: Literal["split"]
+
+
+class ShipmentTask(OrderTask):
+    shipment_id: ShipmentId
+
+
+class OpenTaskTask(ShipmentTask):
+    action: Literal["open_task"]
+    kind: Literal["pick", "pack", "pickup"]
+    task_token: str = Field(min_length=1)
+
+
+class CommitStockTask(ShipmentTask):
+    action: Literal["commit_stock"]
+    package_weight_grams: int = Field(gt=0)
+
+
+class CreateLabelTask(ShipmentTask):
+    action: Literal["create_label"]
+
+
+class MarkShippedTask(ShipmentTask):
+    action: Literal["mark_shipped"]
+    picked_up_at: str | None = None
+
+
+class CancelOrderTask(OrderTask):
+    action: Literal["cancel"]
+    reason: Literal["fulfilment_failed"] = "fulfilment_failed"
+
+
+FulfillmentTask = Annotated[
+    SplitTask | OpenTaskTask | CommitStockTask | CreateLabelTask | MarkShippedTask | CancelOrderTask,
+    Field(discriminator="action")]

@@ -1,48 +1,129 @@
-"""Workflow step TakePayment: move the order into PAYMENT_PROCESSING and charge it exactly once.
+"""Payment steps of the order workflow. Capture now: the charge is taken when the order is placed.
 
+Why capture now rather than authorise at checkout and capture on shipment: the stock is reserved firmly at
+checkout, an order may ship in several parcels days apart (one authorisation would need partial multi-capture,
+which Stripe offers only for some cards), and card authorisations lapse after about seven days while a
+pick can wait longer. Cancelling before shipping refunds in full (Stripe returns the fees of a full refund
+within the same day for most cards); returns refund per line.
+
+TakePayment (charge):
 1. PENDING_PAYMENT -> PAYMENT_PROCESSING (a closed order is skipped, a PAID one reports success);
-2. create the PaymentIntent unconfirmed unless one is already recorded, and record it conditionally (an
-   attempt that loses the race cancels its own intent);
-3. confirm the recorded intent (or read its outcome when it is past confirmation) and record the result;
-   an intent left waiting for authentication (3-D Secure, not offered in v1) is cancelled, since the
-   workflow then releases the stock.
+2. create the PaymentIntent unconfirmed unless one is already recorded, and record it conditionally (only
+   while the order is PAYMENT_PROCESSING; an attempt that loses the race cancels its own intent);
+3. confirm the recorded intent (or read its outcome when it is past confirmation) and record the result.
 Every step can be retried after a crash at any point without charging twice.
+
+requires_action (3-D Secure): the workflow waits with a task token (await_authentication) that the Stripe
+webhook resumes; on timeout or any error the intent is abandoned (cancelled; if it completed meanwhile, the
+order goes on as paid) before the stock is released, so a closed order can never be charged later.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shop.models import OrderStatus
+from shop import events, workflow
+from shop.config import get_settings
+from shop.models import Order, OrderStatus
+from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders
 from shop.payments import stripe_adapter
+
+S = OrderStatus
+
+
+def _out(order_id: str, status: str, intent_id: str | None, decline_code: str | None) -> dict[str, Any]:
+    return {"order_id": order_id, "status": status, "payment_intent_id": intent_id, "decline_code": decline_code}
 
 
 def take_payment(order_id: str) -> dict[str, Any]:
     order = orders.start_payment(order_id)
     if order is None:
-        return {"order_id": order_id, "status": "skipped", "payment_intent_id": None, "decline_code": None}
-    if order.status == OrderStatus.PAID:
-        return {"order_id": order_id, "status": "succeeded", "payment_intent_id": order.payment_intent_id,
-                "decline_code": None}
+        return _out(order_id, "skipped", None, None)
+    # the workflow has taken the placed order over (published on every run of this step; consumers dedupe)
+    events.publish(event_details.order_placed(order))
+    if order.status != S.PAYMENT_PROCESSING:  # PAID or later: a replay of a finished step
+        return _out(order_id, "succeeded", order.payment_intent_id, None)
     intent_id = order.payment_intent_id
     if intent_id is None:
         created = stripe_adapter.create_intent(order_id, order.totals.total, order.payment_method_id)
         if isinstance(created, stripe_adapter.ChargeResult):  # refused outright: nothing was charged
             orders.record_payment(order_id, payment_status=created.status, decline_code=created.decline_code)
-            return {"order_id": order_id, "status": created.status, "payment_intent_id": None,
-                    "decline_code": created.decline_code}
-        intent_id = orders_repo.set_payment_intent(order_id, created)
+            return _out(order_id, created.status, None, created.decline_code)
+        try:
+            intent_id = orders_repo.set_payment_intent(order_id, created)
+        except orders_repo.StatusConflict:
+            stripe_adapter.cancel_intent(created)  # the order was cancelled meanwhile: never charge it
+            return _out(order_id, "skipped", None, None)
         if intent_id != created:
             stripe_adapter.cancel_intent(created)
     result = stripe_adapter.confirm_intent(intent_id)
+    attrs: dict[str, Any] = {}
+    out = _out(order_id, result.status, intent_id, result.decline_code)
     if result.status == "requires_action":
-        # v1 has no 3-D Secure flow: the workflow releases the stock, so the pending intent is cancelled
-        # first (the shopper could otherwise still authenticate it and pay for a closed order)
-        after = stripe_adapter.abandon_intent(intent_id)
-        if after.status == "succeeded":
-            result = after
-    orders.record_payment(order_id, payment_status=result.status, decline_code=result.decline_code)
-    return {"order_id": order_id, "status": result.status, "payment_intent_id": intent_id,
-            "decline_code": result.decline_code}
+        attrs["payment_client_secret"] = stripe_adapter.client_secret(intent_id)
+        out["auth_timeout_seconds"] = get_settings().payment_auth_timeout_seconds
+    orders.record_payment(order_id, payment_status=result.status, decline_code=result.decline_code, extra=attrs)
+    return out
+
+
+def await_authentication(order_id: str, token: str) -> dict[str, Any]:
+    """Park the workflow's token on the order until the Stripe webhook reports the outcome. If the outcome is
+    already known (the shopper was quicker than this step, or the webhook came first), resume at once."""
+    order = orders_repo.require_order(order_id)
+    if order.payment_intent_id is None or not orders_repo.set_auth_token(order_id, token):
+        workflow.send_success(token, _out(order_id, "declined", order.payment_intent_id, "order_closed"))
+        return {"waiting": False}
+    result = stripe_adapter.outcome(order.payment_intent_id)
+    if result.status != "requires_action":
+        workflow.send_success(token, _out(order_id, result.status, result.payment_intent_id, result.decline_code))
+        return {"waiting": False}
+    return {"waiting": True}
+
+
+def on_intent_event(order_id: str, intent_id: str) -> dict[str, Any]:
+    """A Stripe webhook about the order's intent: read the intent's real state and, when it is final, resume
+    the workflow waiting for it. Safe to repeat (a used token is ignored)."""
+    order = orders_repo.get_order(order_id)
+    if order is None or order.payment_intent_id != intent_id:
+        return {"order_id": order_id, "resumed": False, "reason": "not this order's payment"}
+    result = stripe_adapter.outcome(intent_id)
+    if result.status == "requires_action":
+        return {"order_id": order_id, "resumed": False, "reason": "still waiting for the shopper"}
+    token = orders_repo.auth_token(order_id)
+    if token is None:
+        return {"order_id": order_id, "resumed": False, "reason": "the workflow is not waiting"}
+    resumed = workflow.send_success(token, _out(order_id, result.status, intent_id, result.decline_code))
+    return {"order_id": order_id, "resumed": resumed, "status": result.status}
+
+
+def abandon(order_id: str) -> dict[str, Any]:
+    """Compensation before releasing the stock of an order whose payment did not complete (declined,
+    authentication timed out, or the payment step kept failing): cancel the intent so it can never be charged
+    later. If it turns out to have succeeded after all, report succeeded: the workflow then confirms the order
+    instead of releasing it (the shopper paid). Idempotent."""
+    order = orders_repo.require_order(order_id)
+    if order.payment_intent_id is None:
+        return _out(order_id, "declined", None, order.decline_code or "not_charged")
+    result = stripe_adapter.abandon_intent(order.payment_intent_id)
+    if result.status == "succeeded":
+        return _out(order_id, "succeeded", order.payment_intent_id, None)
+    code = result.decline_code if result.decline_code not in (None, "canceled") else order.decline_code
+    orders.record_payment(order_id, payment_status="declined", decline_code=code or "abandoned")
+    return _out(order_id, "declined", order.payment_intent_id, code or "abandoned")
+
+
+def refund_in_full(order: Order, reason: str) -> dict[str, Any] | None:
+    """Refund what the order was charged (once: keyed on the order), record it and publish RefundIssued.
+    None when nothing was charged (no intent, or it never succeeded: then it is cancelled instead)."""
+    if order.payment_intent_id is None:
+        return None
+    state = stripe_adapter.abandon_intent(order.payment_intent_id)  # cancels it unless it was charged
+    if state.status != "succeeded":
+        return None
+    key = f"{order.order_id}:full"
+    refund = stripe_adapter.refund(order.payment_intent_id, order.totals.total, key)
+    orders_repo.record_refund(order.order_id, refund.refund_id, refund.amount, f"refunded {refund.amount} ({reason})")
+    events.publish(event_details.refund_issued(order, refund.refund_id, refund.amount, reason, key))
+    return {"refund_id": refund.refund_id, "amount": refund.amount.model_dump(), "status": refund.status}

@@ -145,3 +145,54 @@ def cancel_intent(intent_id: str) -> None:
         _client().v1.payment_intents.cancel(intent_id)
     except stripe.StripeError:
         pass
+
+
+def outcome(intent_id: str) -> ChargeResult:
+    """Where the intent stands now (read only): the webhook and the 3-D Secure wait trust this, never the
+    webhook's own payload."""
+    try:
+        intent = _client().v1.payment_intents.retrieve(intent_id)
+    except stripe.StripeError as exc:
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    status = str(intent.status)
+    if status == "requires_payment_method" and getattr(intent, "last_payment_error", None) is None:
+        return ChargeResult("declined", intent.id, "payment_method_missing")
+    if status == "canceled":
+        return ChargeResult("declined", intent.id, "canceled")
+    return _result(intent)
+
+
+def client_secret(intent_id: str) -> str | None:
+    try:
+        return str(_client().v1.payment_intents.retrieve(intent_id).client_secret)
+    except stripe.StripeError as exc:
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    amount: Money
+    status: str
+
+
+def refund(intent_id: str, amount: Money, key: str) -> RefundResult:
+    """Refund ``amount`` of the intent's charge once per ``key`` (e.g. "<order>:cancel").
+
+    Two phases again: the refunds of the intent are listed first and one carrying our key in its metadata is
+    returned instead of refunding twice (localstripe ignores idempotency keys; Stripe honours the key too).
+    """
+    client = _client()
+    try:
+        listed = client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+        for existing in listed.data:
+            if (getattr(existing, "metadata", None) or {}).get("refund_key") == key:
+                return RefundResult(str(existing.id), Money(amount=int(existing.amount), currency=amount.currency),
+                                    str(existing.status))
+        created = client.v1.refunds.create(
+            params={"payment_intent": intent_id, "amount": amount.amount, "metadata": {"refund_key": key}},
+            options={"idempotency_key": f"refund:{key}"})
+    except stripe.StripeError as exc:
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    return RefundResult(str(created.id), Money(amount=int(created.amount), currency=amount.currency),
+                        str(created.status))

@@ -1,0 +1,60 @@
+"""Workflow task Fulfillment (shop.fulfillment.service), by action:
+- split: PAID -> FULFILLING with one shipment per warehouse; output {shipments: [{shipment_id, warehouse_id}]}
+- open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token
+- commit_stock: the packed parcel's stock leaves (reserved -> shipped), shipment PACKED, order DISPATCHING
+- create_label: carrier label (cost by weight and zone, tracking number), ShipmentPacked published
+- mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is
+- cancel: compensation when fulfilment fails for good before any parcel is packed (release + refund)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+from shop.fulfillment import service
+from shop.fulfillment.models import TaskKind
+from shop.observability import observability
+from shop.orders import cancellation
+from shop.orders.tasks import (
+    CommitStockTask,
+    CreateLabelTask,
+    FulfillmentTask,
+    MarkShippedTask,
+    OpenTaskTask,
+    SplitTask,
+)
+
+obs = observability("fulfillment")
+TASK: TypeAdapter[Any] = TypeAdapter(FulfillmentTask)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    task = TASK.validate_python(event)
+    obs.logger.append_keys(order_id=task.order_id, action=task.action,
+                           shipment_id=getattr(task, "shipment_id", None))
+    if isinstance(task, SplitTask):
+        result = service.split(task.order_id)
+        obs.count("OrderSplit")
+        obs.count("ShipmentsCreated", len(result["shipments"]))
+    elif isinstance(task, OpenTaskTask):
+        result = service.open_task(task.order_id, task.shipment_id, TaskKind(task.kind), task.task_token)
+        obs.count("WarehouseTaskOpened")
+    elif isinstance(task, CommitStockTask):
+        result = service.commit_stock(task.order_id, task.shipment_id, task.package_weight_grams)
+        if result["committed"]:
+            obs.count("StockCommitted")
+    elif isinstance(task, CreateLabelTask):
+        result = service.create_label(task.order_id, task.shipment_id)
+        obs.count("ShipmentPacked")
+    elif isinstance(task, MarkShippedTask):
+        result = service.mark_shipped(task.order_id, task.shipment_id, task.picked_up_at)
+        obs.count("ShipmentShipped")
+    else:
+        view = cancellation.cancel(task.order_id, reason=task.reason)
+        result = {"order_id": task.order_id, "status": view["status"], "payment": view["payment"]}
+        obs.count("OrderCancelled")
+    return result
+
+
+handler = obs.entrypoint(_handle)

@@ -1,0 +1,32 @@
+"""EventBridge consumer: emails the shopper about order events, once per dedupe_key (docs/events.md).
+
+A malformed event fails validation (a pydantic ValidationError; retrying cannot fix it). ServiceBusy (SES
+throttled, or a concurrent duplicate of the event still sending) fails the invocation so that it is retried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shop.notifications import service
+from shop.observability import observability
+
+obs = observability("notifications")
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    parsed = service.DomainEvent.model_validate(event)
+    obs.logger.append_keys(order_id=parsed.detail.order_id, dedupe_key=parsed.detail.dedupe_key,
+                           detail_type=parsed.detail_type)
+    result = service.notify(parsed.detail_type, parsed.detail.model_dump(), context)
+    if result.get("replayed"):
+        obs.count("EmailDuplicate")
+    elif result["sent"]:
+        obs.count("EmailSent")
+    else:
+        obs.count("EmailSkipped")
+    obs.logger.info("notification handled", extra={"sent": result["sent"], "reason": result.get("reason")})
+    return result
+
+
+handler = obs.entrypoint(_handle)

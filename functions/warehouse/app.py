@@ -1,0 +1,42 @@
+"""Warehouse staff (Cognito group `warehouse`): the open pick, pack and pickup tasks of a warehouse, and
+completing a pick (picked lines) or pack (parcel weight) task, which resumes the order's workflow."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from shop.api import Guard, http_handler, make_resolver, require_group
+from shop.fulfillment import service
+from shop.fulfillment.models import TaskCompletion
+from shop.observability import observability
+
+obs = observability("warehouse")
+app = make_resolver(obs.logger)
+tasks = Router()
+GROUP = "warehouse"
+
+
+@tasks.get("/warehouse/<warehouseId>/tasks")
+def list_tasks(warehouseId: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")],
+               limit: Annotated[int, Query(ge=1, le=100)] = 50,
+               cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+    require_group(app, GROUP)
+    return service.list_open_tasks(warehouseId, limit, cursor)
+
+
+@tasks.post("/warehouse/tasks/<taskId>/complete")
+def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)], body: TaskCompletion) -> dict[str, Any]:
+    who = require_group(app, GROUP)
+    obs.logger.append_keys(task_id=taskId, staff_id=who.user_id)
+    result = service.complete_task(taskId, body, who.user_id)
+    obs.logger.append_keys(order_id=result["order_id"])
+    obs.count(f"WarehouseTaskCompleted_{result['kind']}")
+    return result
+
+
+app.include_router(tasks)
+
+
+handler = http_handler(app, obs, Guard("/warehouse", GROUP))

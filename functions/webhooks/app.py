@@ -1,0 +1,53 @@
+"""Signed webhooks (public routes, no Cognito; the signature is the authentication):
+POST /webhooks/stripe  (Stripe-Signature)  payment_intent.* events resume the order waiting for 3-D Secure.
+POST /webhooks/carrier (Carrier-Signature) picked_up, in_transit, delivered, exception for a tracking number.
+Each event id is processed once; see shop.webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from shop import webhooks
+from shop.api import make_resolver
+from shop.observability import observability
+
+obs = observability("webhooks")
+app = make_resolver(obs.logger)
+stripe_hooks = Router()
+carrier_hooks = Router()
+
+
+def _header(name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def _raw_body() -> str:
+    return app.current_event.decoded_body or ""
+
+
+@stripe_hooks.post("/webhooks/stripe")
+def stripe_webhook() -> dict[str, Any]:
+    event = webhooks.stripe_event(_raw_body(), _header("Stripe-Signature"))
+    obs.logger.append_keys(stripe_event_id=event.get("id"), stripe_event_type=event.get("type"))
+    result = webhooks.handle_stripe(event, app.lambda_context)
+    obs.count("StripeWebhookHandled" if result.get("handled") else "StripeWebhookIgnored")
+    return result
+
+
+@carrier_hooks.post("/webhooks/carrier")
+def carrier_webhook() -> dict[str, Any]:
+    event = webhooks.carrier_event(_raw_body(), _header("Carrier-Signature"))
+    obs.logger.append_keys(carrier_event_id=event.event_id, tracking_number=event.tracking_number)
+    result = webhooks.handle_carrier(event, app.lambda_context)
+    obs.logger.append_keys(order_id=result.get("order_id"))
+    obs.count(f"CarrierEvent_{event.status}")
+    return result
+
+
+app.include_router(stripe_hooks)
+app.include_router(carrier_hooks)
+
+
+handler = obs.entrypoint(app.resolve, "requestContext.requestId")

@@ -1,0 +1,330 @@
+"""Fulfilment data access (OrdersTable and InventoryTable).
+
+Items in OrdersTable next to the order (pk ORDER#<order>):
+- shipment  sk SHIPMENT#<shipment_id>    one per warehouse the order ships from;
+- warehouse task  pk TASK#<task_id>, sk TASK   pick / pack / pickup, with the workflow's task token while
+  OPEN and the sparse index attribute ``open_warehouse_id`` (index OpenTasksByWarehouse);
+- tracking  pk TRACKING#<number>, sk TRACKING   carrier webhooks find the shipment by tracking number.
+Every status change is conditional on the current status; stock commits are one transaction with the
+shipment and the order, so a parcel's stock leaves exactly once and never for a cancelled order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shop import aws
+from shop.dynamo import decode_cursor, encode_cursor, from_item, to_item, value
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.fulfillment.models import (
+    Shipment,
+    ShipmentStatus,
+    TaskStatus,
+    TrackingEvent,
+    WarehouseTask,
+)
+from shop.inventory.repository import stock_key
+from shop.models import Order, OrderStatus
+from shop.orders.repository import (
+    TransactionCancelled,
+    inventory_table,
+    now_iso,
+    order_key,
+    orders_table,
+    status_update_action,
+    transact,
+)
+
+S = OrderStatus
+
+
+def shipment_key(order_id: str, shipment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"SHIPMENT#{shipment_id}"}}
+
+
+def task_key(task_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": "TASK"}}
+
+
+def tracking_key(tracking_number: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TRACKING#{tracking_number}"}, "sk": {"S": "TRACKING"}}
+
+
+def _model(cls: Any, raw: dict[str, Any]) -> Any:
+    data = from_item(raw)
+    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return aws.error_code(exc) == "ConditionalCheckFailedException"
+
+
+# ------------------------------------------------------------------ reads
+def order_items(order_id: str) -> tuple[dict[str, Any] | None, list[Shipment]]:
+    """The order record and its shipments, in one strongly consistent query."""
+    ddb = aws.client("dynamodb")
+    args: dict[str, Any] = {"TableName": orders_table(), "ConsistentRead": True,
+                            "KeyConditionExpression": "pk = :pk",
+                            "ExpressionAttributeValues": {":pk": {"S": f"ORDER#{order_id}"}}}
+    order_raw: dict[str, Any] | None = None
+    shipments: list[Shipment] = []
+    with aws.translate_common_errors("order read"):
+        while True:
+            resp = ddb.query(**args)
+            for raw in resp.get("Items", []):
+                sk = raw["sk"]["S"]
+                if sk == "ORDER":
+                    order_raw = raw
+                elif sk.startswith("SHIPMENT#"):
+                    shipments.append(_model(Shipment, raw))
+            if "LastEvaluatedKey" not in resp:
+                break
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    shipments.sort(key=lambda s: s.shipment_id)
+    return order_raw, shipments
+
+
+def get_shipment(order_id: str, shipment_id: str) -> Shipment:
+    with aws.translate_common_errors("shipment read"):
+        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=shipment_key(order_id, shipment_id),
+                                              ConsistentRead=True).get("Item")
+    if raw is None:
+        raise NotFound(f"shipment {shipment_id} of order {order_id} not found")
+    return _model(Shipment, raw)
+
+
+def get_task(task_id: str) -> tuple[WarehouseTask, str | None] | None:
+    """The task and the workflow token waiting on it (None once used or never stored)."""
+    with aws.translate_common_errors("task read"):
+        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=task_key(task_id),
+                                              ConsistentRead=True).get("Item")
+    if raw is None:
+        return None
+    return _model(WarehouseTask, raw), from_item(raw).get("task_token")
+
+
+def open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[WarehouseTask], str | None]:
+    args: dict[str, Any] = {
+        "TableName": orders_table(), "IndexName": "OpenTasksByWarehouse", "Limit": limit,
+        "KeyConditionExpression": "open_warehouse_id = :w", "ExpressionAttributeValues": {":w": {"S": warehouse_id}},
+    }
+    start = decode_cursor(cursor, "query.cursor")
+    if start is not None:
+        if start.get("open_warehouse_id", {}).get("S") != warehouse_id:
+            raise InvalidInput("query.cursor", "not a cursor returned by this API")
+        args["ExclusiveStartKey"] = start
+    with aws.translate_common_errors("task list"):
+        resp = aws.client("dynamodb").query(**args)
+    return [_model(WarehouseTask, i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+
+
+def tracking_lookup(tracking_number: str) -> tuple[str, str] | None:
+    with aws.translate_common_errors("tracking lookup"):
+        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=tracking_key(tracking_number),
+                                              ConsistentRead=True).get("Item")
+    if raw is None:
+        return None
+    data = from_item(raw)
+    return str(data["order_id"]), str(data["shipment_id"])
+
+
+# ------------------------------------------------------------------ split
+def save_split(order: Order, shipments: list[Shipment]) -> bool:
+    """PAID -> FULFILLING and every shipment created, in one transaction. False (nothing written) when the
+    order is no longer PAID (already split by an earlier attempt, or cancelled)."""
+    note = f"split into {len(shipments)} shipment(s)"
+    actions = [status_update_action(order.order_id, {S.PAID}, S.FULFILLING, note)]
+    for shipment in shipments:
+        item = {"pk": f"ORDER#{order.order_id}", "sk": f"SHIPMENT#{shipment.shipment_id}",
+                **shipment.model_dump(mode="json", exclude_none=True)}
+        actions.append({"Put": {"TableName": orders_table(), "Item": to_item(item),
+                                "ConditionExpression": "attribute_not_exists(pk)"}})
+    try:
+        transact(actions)
+    except TransactionCancelled as exc:
+        if "ConditionalCheckFailed" in exc.codes:
+            return False
+        raise Conflict(f"splitting order {order.order_id} failed: {exc.codes}") from exc
+    return True
+
+
+# ------------------------------------------------------------------ tasks
+def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | None]:
+    """Create the task OPEN with the workflow's token, or (a retried step) give an OPEN task the new token.
+    Returns the stored task; a task already DONE or CANCELLED is returned unchanged (token None)."""
+    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
+            "task_token": token, "open_warehouse_id": task.warehouse_id}
+    ddb = aws.client("dynamodb")
+    try:
+        with aws.translate_common_errors("task create"):
+            ddb.put_item(TableName=orders_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+        return task, token
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+    try:
+        with aws.translate_common_errors("task token"):
+            resp = ddb.update_item(
+                TableName=orders_table(), Key=task_key(task.task_id), UpdateExpression="SET task_token = :t",
+                ConditionExpression="#s = :open", ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":t": {"S": token}, ":open": {"S": TaskStatus.OPEN.value}},
+                ReturnValues="ALL_NEW")
+        return _model(WarehouseTask, resp["Attributes"]), token
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+    found = get_task(task.task_id)
+    if found is None:
+        raise Conflict(f"task {task.task_id} vanished while being stored")
+    return found[0], None
+
+
+def finish_task(task_id: str, to: TaskStatus, *, result: dict[str, Any] | None = None,
+                by: str | None = None) -> tuple[WarehouseTask, str | None, bool]:
+    """OPEN -> DONE / CANCELLED. Returns (task, token, changed); when the task was no longer OPEN nothing
+    changes and the stored task comes back with changed False."""
+    names = {"#s": "status"}
+    values: dict[str, Any] = {":to": {"S": to.value}, ":open": {"S": TaskStatus.OPEN.value}, ":now": {"S": now_iso()}}
+    sets = ["#s = :to", "completed_at = :now"]
+    if result is not None:
+        sets.append("#r = :result")
+        names["#r"] = "result"
+        values[":result"] = value(result)
+    if by:
+        sets.append("completed_by = :by")
+        values[":by"] = {"S": by}
+    try:
+        with aws.translate_common_errors("task update"):
+            resp = aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=task_key(task_id),
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE open_warehouse_id",
+                ConditionExpression="attribute_exists(pk) AND #s = :open", ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        raw = resp["Attributes"]
+        return _model(WarehouseTask, raw), from_item(raw).get("task_token"), True
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+    found = get_task(task_id)
+    if found is None:
+        raise NotFound(f"task {task_id} not found")
+    return found[0], found[1], False
+
+
+# ------------------------------------------------------------------ shipment status
+def set_shipment_status(order_id: str, shipment_id: str, allowed_from: frozenset[ShipmentStatus],
+                        to: ShipmentStatus, fields: dict[str, Any] | None = None,
+                        event: TrackingEvent | None = None) -> Shipment | None:
+    """Conditional shipment status change (plus fields, plus a tracking event). None when the shipment was
+    not in ``allowed_from`` (nothing changed)."""
+    names = {"#s": "status"}
+    values: dict[str, Any] = {":to": {"S": to.value}, ":now": {"S": now_iso()}}
+    sets = ["#s = :to", "updated_at = :now"]
+    for i, (name, v) in enumerate((fields or {}).items()):
+        names[f"#f{i}"] = name
+        values[f":f{i}"] = value(v)
+        sets.append(f"#f{i} = :f{i}")
+    if event is not None:
+        values[":ev"] = value([event.model_dump(mode="json", exclude_none=True)])
+        values[":empty"] = {"L": []}
+        sets.append("tracking = list_append(if_not_exists(tracking, :empty), :ev)")
+    allowed = sorted(s.value for s in allowed_from)
+    for i, status in enumerate(allowed):
+        values[f":from{i}"] = {"S": status}
+    condition = "attribute_exists(pk) AND #s IN (" + ", ".join(f":from{i}" for i in range(len(allowed))) + ")"
+    try:
+        with aws.translate_common_errors("shipment status"):
+            resp = aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=shipment_key(order_id, shipment_id),
+                UpdateExpression="SET " + ", ".join(sets), ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+    except ClientError as exc:
+        if _conditional_failed(exc):
+            return None
+        raise
+    return _model(Shipment, resp["Attributes"])
+
+
+def add_tracking_event(order_id: str, shipment_id: str, event: TrackingEvent) -> None:
+    with aws.translate_common_errors("tracking event"):
+        aws.client("dynamodb").update_item(
+            TableName=orders_table(), Key=shipment_key(order_id, shipment_id),
+            UpdateExpression="SET tracking = list_append(if_not_exists(tracking, :empty), :ev), updated_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":ev": value([event.model_dump(mode="json", exclude_none=True)]),
+                                       ":empty": {"L": []}, ":now": {"S": now_iso()}})
+
+
+# ------------------------------------------------------------------ stock commit (pack)
+def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int) -> bool:
+    """The parcel is packed: its reserved stock leaves the shelf (reserved -> shipped, on_hand down), the
+    shipment becomes PACKED and the order DISPATCHING, in ONE transaction. Conditions: the order is
+    FULFILLING or DISPATCHING (never a cancelled one), the shipment PACKING, each stock row still holds the
+    reservation. Returns False when the shipment was already committed (a retry); raises Conflict with the
+    order's status when the order cannot ship any more."""
+    note = f"parcel {shipment.shipment_id} packed ({package_weight_grams} g)"
+    actions = [status_update_action(order.order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
+    now = now_iso()
+    actions.append({"Update": {
+        "TableName": orders_table(), "Key": shipment_key(order.order_id, shipment.shipment_id),
+        "UpdateExpression": "SET #s = :packed, package_weight_grams = :w, packed_at = :now, updated_at = :now",
+        "ConditionExpression": "#s = :packing", "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":packed": {"S": ShipmentStatus.PACKED.value},
+                                      ":packing": {"S": ShipmentStatus.PACKING.value},
+                                      ":w": {"N": str(package_weight_grams)}, ":now": {"S": now}},
+    }})
+    for item in shipment.items:
+        actions.append({"Update": {
+            "TableName": inventory_table(), "Key": stock_key(item.sku, shipment.warehouse_id),
+            "UpdateExpression": "SET reserved = reserved - :q, on_hand = on_hand - :q, "
+                                "shipped = if_not_exists(shipped, :zero) + :q, updated_at = :now",
+            "ConditionExpression": "reserved >= :q AND on_hand >= :q",
+            "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}, ":zero": {"N": "0"}, ":now": {"S": now}},
+        }})
+    try:
+        transact(actions)
+    except TransactionCancelled as exc:
+        codes = exc.codes
+        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            return False  # the shipment is past PACKING: committed before
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise Conflict(f"order {order.order_id} can no longer ship", details={"order_id": order.order_id}) \
+                from exc
+        raise Conflict(f"committing stock of {shipment.shipment_id} failed: {codes}") from exc
+    return True
+
+
+def save_label(order_id: str, shipment: Shipment, fields: dict[str, Any], note: str) -> bool:
+    """Record the label on the shipment (once: a retry keeps the first), the tracking lookup and a timeline
+    entry on the order, in one transaction. False when the label was recorded before."""
+    names = {f"#f{i}": k for i, k in enumerate(fields)}
+    values = {f":f{i}": value(v) for i, v in enumerate(fields.values())}
+    values[":now"] = {"S": now_iso()}
+    sets = [f"#f{i} = :f{i}" for i in range(len(fields))] + ["updated_at = :now"]
+    tracking_number = str(fields["tracking_number"])
+    actions = [
+        {"Update": {"TableName": orders_table(), "Key": shipment_key(order_id, shipment.shipment_id),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(tracking_number)",
+                    "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
+        {"Put": {"TableName": orders_table(),
+                 "Item": to_item({"pk": f"TRACKING#{tracking_number}", "sk": "TRACKING", "order_id": order_id,
+                                  "shipment_id": shipment.shipment_id}),
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
+                    "UpdateExpression": "SET timeline = list_append(if_not_exists(timeline, :empty), :entry), "
+                                        "updated_at = :now",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {
+                        ":entry": value([{"at": now_iso(), "status": "LABEL_CREATED", "note": note}]),
+                        ":empty": {"L": []}, ":now": {"S": now_iso()}}}},
+    ]
+    try:
+        transact(actions)
+    except TransactionCancelled as exc:
+        if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
+            return False
+        raise Conflict(f"saving the label of {shipment.shipment_id} failed: {exc.codes}") from exc
+    return True

@@ -1,0 +1,299 @@
+"""Fulfilment: splitting a paid order into shipments, warehouse tasks (pick, pack, carrier pickup) that the
+workflow waits on, stock commit and shipping label at packing, and the carrier's tracking updates.
+
+Workflow steps (FulfillmentFunction) and routes (WarehouseFunction, WebhooksFunction) call these. Each one
+is safe to repeat: conditional writes make a second run a no-op that reports the state reached, and events
+are published again (consumers dedupe on their key).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shop import events, workflow
+from shop.config import get_settings
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.fulfillment import carrier
+from shop.fulfillment import repository as repo
+from shop.fulfillment.models import (
+    HANDED_OVER,
+    SHIPMENT_FROM,
+    CarrierEvent,
+    Shipment,
+    ShipmentStatus,
+    TaskCompletion,
+    TaskKind,
+    TaskStatus,
+    TrackingEvent,
+    WarehouseTask,
+)
+from shop.fulfillment.split import plan_shipments, task_id_for
+from shop.inventory.repository import stock_levels
+from shop.models import Order, OrderStatus
+from shop.orders import event_details
+from shop.orders import repository as orders_repo
+
+S = OrderStatus
+SH = ShipmentStatus
+
+INSTRUCTIONS = {
+    TaskKind.PICK: "Pick every listed item from its bin and complete the task with the picked quantities.",
+    TaskKind.PACK: "Pack the picked items into one parcel, weigh it and complete the task with its weight.",
+    TaskKind.PICKUP: "Hand the labelled parcel to the carrier; the carrier's pickup scan completes this task.",
+}
+
+
+class OrderNotShippable(Conflict):
+    """The order was cancelled (or closed) while its fulfilment was under way."""
+
+    code = "order_not_shippable"
+
+
+def _order(order_id: str) -> Order:
+    return orders_repo.require_order(order_id)
+
+
+def shipments_of(order_id: str) -> list[Shipment]:
+    return repo.order_items(order_id)[1]
+
+
+# ------------------------------------------------------------------ split
+def split(order_id: str) -> dict[str, Any]:
+    order = _order(order_id)
+    if order.status == S.PAID:
+        bins = {(lv.sku, lv.warehouse_id): lv.bin or "" for levels in
+                stock_levels([ln.sku for ln in order.lines]).values() for lv in levels}
+        planned = plan_shipments(order, bins, orders_repo.now_iso())
+        repo.save_split(order, planned)
+        order = _order(order_id)
+    if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
+        raise OrderNotShippable(f"order {order_id} is {order.status.value}")
+    shipments = shipments_of(order_id)
+    if not shipments:
+        raise Conflict(f"order {order_id} is {order.status.value} but has no shipments")
+    events.publish(event_details.order_split(order, shipments))
+    return {"order_id": order_id, "shipments": [
+        {"shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id} for s in shipments]}
+
+
+# ------------------------------------------------------------------ tasks (workflow side)
+def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str) -> dict[str, Any]:
+    """Create the warehouse task the workflow now waits on (its token stored with it). A retried step gives
+    the open task the new token; a task done already resumes the workflow at once with its result."""
+    order = _order(order_id)
+    if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
+        workflow.send_failure(token, "OrderNotShippable", f"order {order_id} is {order.status.value}")
+        return {"task_id": None, "waiting": False}
+    shipment = repo.get_shipment(order_id, shipment_id)
+    if kind == TaskKind.PACK:
+        repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.PACKING], SH.PACKING)
+    now = orders_repo.now_iso()
+    task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
+                         order_id=order_id, shipment_id=shipment_id, warehouse_id=shipment.warehouse_id,
+                         checklist=shipment.items, created_at=now, instructions=INSTRUCTIONS[kind])
+    stored, stored_token = repo.store_task(task, token)
+    if stored.status == TaskStatus.DONE:
+        workflow.send_success(token, task_output(stored))
+        return {"task_id": stored.task_id, "waiting": False}
+    if stored.status == TaskStatus.CANCELLED or stored_token is None:
+        workflow.send_failure(token, "OrderNotShippable", f"task {stored.task_id} was cancelled")
+        return {"task_id": stored.task_id, "waiting": False}
+    return {"task_id": stored.task_id, "waiting": True}
+
+
+def task_output(task: WarehouseTask) -> dict[str, Any]:
+    return {"task_id": task.task_id, "kind": task.kind.value, "completed_at": task.completed_at,
+            "completed_by": task.completed_by, **(task.result or {})}
+
+
+# ------------------------------------------------------------------ tasks (staff side)
+def task_view(task: WarehouseTask) -> dict[str, Any]:
+    return {"task_id": task.task_id, "kind": task.kind.value, "status": task.status.value,
+            "order_id": task.order_id, "shipment_id": task.shipment_id, "warehouse_id": task.warehouse_id,
+            "instructions": task.instructions,
+            "checklist": [{"sku": i.sku, "name": i.name, "quantity": i.quantity, "bin": i.bin,
+                           "weight_grams": i.weight_grams} for i in task.checklist],
+            "created_at": task.created_at, "completed_at": task.completed_at, "completed_by": task.completed_by,
+            "result": task.result}
+
+
+def list_open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    tasks, next_cursor = repo.open_tasks(warehouse_id, limit, cursor)
+    return {"warehouse_id": warehouse_id, "items": [task_view(t) for t in tasks], "next_cursor": next_cursor}
+
+
+def _check_completion(task: WarehouseTask, body: TaskCompletion) -> dict[str, Any]:
+    if task.kind == TaskKind.PICK:
+        if body.picked is None:
+            raise InvalidInput("body.picked", "a pick task is completed with the picked lines")
+        picked: dict[str, int] = {}
+        for line in body.picked:
+            picked[line.sku] = picked.get(line.sku, 0) + line.quantity
+        wanted: dict[str, int] = {}
+        for item in task.checklist:
+            wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
+        if picked != wanted:
+            raise InvalidInput("body.picked", "the picked quantities must match the checklist",
+                               details={"expected": wanted, "picked": picked})
+        return {"picked": [{"sku": k, "quantity": v} for k, v in sorted(picked.items())]}
+    if task.kind == TaskKind.PACK:
+        if body.package_weight_grams is None:
+            raise InvalidInput("body.package_weight_grams", "a pack task is completed with the parcel's weight")
+        items_weight = sum(i.weight_grams * i.quantity for i in task.checklist)
+        if body.package_weight_grams < items_weight:
+            raise InvalidInput("body.package_weight_grams",
+                               f"the parcel cannot weigh less than its items ({items_weight} g)",
+                               details={"items_weight_grams": items_weight})
+        return {"package_weight_grams": body.package_weight_grams}
+    raise Conflict(f"task {task.task_id} is completed by the carrier's pickup scan, not by staff",
+                   details={"task_id": task.task_id, "kind": task.kind.value})
+
+
+def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str, Any]:
+    """Staff complete a pick or pack task: it becomes DONE with the result and the workflow resumes. Completing
+    a DONE task again with the same result resumes the workflow again (a lost resume is repaired) and
+    answers the same; a different result, or a cancelled task, is a 409."""
+    found = repo.get_task(task_id) if task_id.startswith("tsk_") else None
+    if found is None:
+        raise NotFound(f"task {task_id} not found")
+    task, _ = found
+    result = _check_completion(task, body)
+    if body.note:
+        result["note"] = body.note
+    if task.status == TaskStatus.OPEN:
+        order = _order(task.order_id)
+        if order.status not in (S.FULFILLING, S.DISPATCHING):
+            raise Conflict(f"order {task.order_id} is {order.status.value}: put the items back",
+                           details={"order_id": task.order_id, "status": order.status.value})
+    task, token, _changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
+    if task.status == TaskStatus.CANCELLED:
+        raise Conflict(f"task {task_id} was cancelled (the order was cancelled): put the items back",
+                       details={"task_id": task_id, "status": task.status.value})
+    if {k: v for k, v in (task.result or {}).items() if k != "note"} != {
+            k: v for k, v in result.items() if k != "note"}:
+        raise Conflict(f"task {task_id} was already completed with a different result",
+                       details={"task_id": task_id, "result": task.result})
+    resumed = workflow.send_success(token, task_output(task)) if token else False
+    return {**task_view(task), "workflow_resumed": resumed}
+
+
+# ------------------------------------------------------------------ packing: stock commit and label
+def commit_stock(order_id: str, shipment_id: str, package_weight_grams: int) -> dict[str, Any]:
+    order = _order(order_id)
+    shipment = repo.get_shipment(order_id, shipment_id)
+    try:
+        committed = repo.commit_shipment(order, shipment, package_weight_grams)
+    except Conflict as exc:
+        current = _order(order_id)
+        if current.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
+            raise OrderNotShippable(f"order {order_id} is {current.status.value}") from exc
+        raise
+    return {"order_id": order_id, "shipment_id": shipment_id, "committed": committed}
+
+
+def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
+    order = _order(order_id)
+    shipment = repo.get_shipment(order_id, shipment_id)
+    if shipment.tracking_number is None:
+        weight = shipment.package_weight_grams or shipment.items_weight_grams
+        label = carrier.create_label(get_settings(), shipment_id, order.shipping_address.country, weight,
+                                     order.totals.total.currency)
+        repo.save_label(order_id, shipment, {
+            "carrier": label.carrier, "tracking_number": label.tracking_number, "tracking_url": label.tracking_url,
+            "zone": label.zone, "shipping_cost": label.cost.model_dump()},
+            note=f"parcel {shipment_id}: {label.carrier} tracking {label.tracking_number}")
+        shipment = repo.get_shipment(order_id, shipment_id)
+    events.publish(event_details.shipment_packed(order, shipment))
+    return {"order_id": order_id, "shipment_id": shipment_id, "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "shipping_cost": shipment.shipping_cost.model_dump() if shipment.shipping_cost else None}
+
+
+def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset[ShipmentStatus]) -> bool:
+    """After a shipment changed: when every shipment of the order is in ``statuses``, move the order to
+    ``target`` (conditional; a concurrent update doing the same is fine)."""
+    shipments = shipments_of(order.order_id)
+    if not shipments or any(s.status not in statuses for s in shipments):
+        return False
+    sources = {S.DISPATCHING, S.SHIPPED} if target == S.DELIVERED else {S.DISPATCHING}
+    try:
+        orders_repo.transition(order.order_id, sources, target, note=f"all {len(shipments)} parcel(s) "
+                               + ("delivered" if target == S.DELIVERED else "handed to the carrier"))
+    except orders_repo.StatusConflict:
+        return False
+    return True
+
+
+def mark_shipped(order_id: str, shipment_id: str, picked_up_at: str | None = None) -> dict[str, Any]:
+    """The carrier picked the parcel up: shipment SHIPPED; the order SHIPPED once every parcel is."""
+    order = _order(order_id)
+    at = picked_up_at or orders_repo.now_iso()
+    repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.SHIPPED], SH.SHIPPED, {"shipped_at": at})
+    shipment = repo.get_shipment(order_id, shipment_id)
+    _all_handed_over_then(order, S.SHIPPED, HANDED_OVER)
+    events.publish(event_details.shipment_shipped(order, shipment))
+    return {"order_id": order_id, "shipment_id": shipment_id, "status": shipment.status.value}
+
+
+# ------------------------------------------------------------------ carrier webhook
+def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
+    task_id = task_id_for(shipment.shipment_id, TaskKind.PICKUP.value)
+    if repo.get_task(task_id) is None:
+        return False
+    task, token, _ = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at}, by="carrier")
+    return workflow.send_success(token, task_output(task)) if token else False
+
+
+def carrier_event(event: CarrierEvent) -> dict[str, Any]:
+    found = repo.tracking_lookup(event.tracking_number)
+    if found is None:
+        raise NotFound(f"tracking number {event.tracking_number} is not one of our parcels")
+    order_id, shipment_id = found
+    order = _order(order_id)
+    shipment = repo.get_shipment(order_id, shipment_id)
+    tracking = TrackingEvent(event_id=event.event_id, status=event.status, occurred_at=event.occurred_at,
+                             description=event.description, location=event.location)
+    if any(t.event_id == event.event_id for t in shipment.tracking):
+        return {"order_id": order_id, "shipment_id": shipment_id, "status": shipment.status.value,
+                "duplicate": True}
+    out: dict[str, Any] = {"order_id": order_id, "shipment_id": shipment_id}
+    if event.status == "picked_up":
+        repo.add_tracking_event(order_id, shipment_id, tracking)
+        out["workflow_resumed"] = _resume_pickup(shipment, event.occurred_at)
+    elif event.status in ("in_transit", "exception"):
+        to = SH.IN_TRANSIT if event.status == "in_transit" else SH.EXCEPTION
+        changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[to], to, event=tracking)
+        if changed is None:
+            repo.add_tracking_event(order_id, shipment_id, tracking)
+        kind = "ShipmentInTransit" if to == SH.IN_TRANSIT else "ShipmentException"
+        events.publish(event_details.shipment_tracking(kind, order, shipment, event.event_id, event.description,
+                                                       event.location))
+    else:  # delivered
+        changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.DELIVERED], SH.DELIVERED,
+                                           {"delivered_at": event.occurred_at}, event=tracking)
+        if changed is None:
+            repo.add_tracking_event(order_id, shipment_id, tracking)
+        if shipment.status == SH.PACKED:  # delivered without a pickup scan: the pickup happened
+            out["workflow_resumed"] = _resume_pickup(shipment, event.occurred_at)
+        delivered = repo.get_shipment(order_id, shipment_id)
+        if delivered.status == SH.DELIVERED:
+            events.publish(event_details.shipment_delivered(order, delivered))
+            if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED})):
+                events.publish(event_details.order_delivered(order, event.occurred_at))
+    out["status"] = repo.get_shipment(order_id, shipment_id).status.value
+    return out
+
+
+# ------------------------------------------------------------------ cancellation
+def cancel_open_work(order_id: str) -> None:
+    """Cancel the shipments not yet packed and their tasks, failing the workflow tokens waiting on them (part
+    of cancelling an order; idempotent: a token already failed is ignored)."""
+    for shipment in shipments_of(order_id):
+        repo.set_shipment_status(order_id, shipment.shipment_id, SHIPMENT_FROM[SH.CANCELLED], SH.CANCELLED)
+        for kind in TaskKind:
+            task_id = task_id_for(shipment.shipment_id, kind.value)
+            if repo.get_task(task_id) is not None:
+                task, token, _ = repo.finish_task(task_id, TaskStatus.CANCELLED, by="cancellation")
+                if token and task.status == TaskStatus.CANCELLED:
+                    # the workflow waiting on it ends (Catch OrderNotShippable -> CancelledMeanwhile)
+                    workflow.send_failure(token, "OrderNotShippable", f"order {order_id} was cancelled")

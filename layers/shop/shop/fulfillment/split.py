@@ -1,0 +1,37 @@
+"""Order splitting (pure): the reserved lines become shipments, one per warehouse.
+
+Which warehouse ships what was decided at checkout, when the stock was reserved (shop.checkout.allocation:
+fewest warehouses for the whole order, then warehouse priority, a line split across warehouses only when
+no single chosen warehouse has enough). Splitting follows those allocations exactly, since that is the
+stock that is reserved: one parcel per warehouse, holding every allocation to it (a line split across two
+warehouses appears in both parcels with its part of the quantity). Shipments are numbered in the order of
+the warehouses' first appearance in the order's lines, so ids are stable across retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shop.fulfillment.models import Shipment, ShipmentItem, ShipmentStatus
+from shop.models import Order
+
+
+def shipment_id_for(order_id: str, n: int) -> str:
+    return f"shp_{order_id.removeprefix('ord_')}_{n}"
+
+
+def task_id_for(shipment_id: str, kind: str) -> str:
+    return f"tsk_{shipment_id.removeprefix('shp_')}_{kind}"
+
+
+def plan_shipments(order: Order, bins: Mapping[tuple[str, str], str], now: str) -> list[Shipment]:
+    """``bins`` maps (sku, warehouse) to the storage bin shown on the pick list."""
+    by_warehouse: dict[str, list[ShipmentItem]] = {}
+    for line in order.lines:
+        for alloc in line.allocations:
+            by_warehouse.setdefault(alloc.warehouse_id, []).append(ShipmentItem(
+                sku=line.sku, name=line.name, quantity=alloc.quantity, weight_grams=line.weight_grams,
+                bin=bins.get((line.sku, alloc.warehouse_id)) or "UNASSIGNED"))
+    return [Shipment(shipment_id=shipment_id_for(order.order_id, n), order_id=order.order_id, warehouse_id=wh,
+                     status=ShipmentStatus.PICKING, items=items, created_at=now, updated_at=now)
+            for n, (wh, items) in enumerate(by_warehouse.items(), start=1)]

@@ -1,0 +1,63 @@
+"""Cancelling an order before it ships: by the shopper (POST /orders/{orderId}/cancel) or by the workflow's
+compensation when fulfilment fails for good.
+
+1. One transaction: the order becomes CANCELLED (only from PENDING_PAYMENT, PAYMENT_PROCESSING, PAID or
+   FULFILLING: before any parcel is packed) and every reserved unit goes back to available.
+2. Then, idempotently (a repeated cancel, or a retry after a crash, redoes exactly what is missing):
+   open shipments and warehouse tasks are cancelled and the workflow tokens waiting on them (or on a 3-D
+   Secure outcome) are failed, which ends the workflow; the payment is cancelled if it never completed or
+   refunded in full if it did (once: keyed on the order), and OrderCancelled is published. A workflow step
+   running at that moment finds the order CANCELLED through its own conditional write and ends too.
+Once a parcel is packed (DISPATCHING and later) the stock has left the shelf: cancellation is refused with
+409 (the shopper can return the goods instead).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shop import events, workflow
+from shop.errors import Conflict, NotFound
+from shop.fulfillment import service as fulfillment
+from shop.models import OrderStatus
+from shop.money import Money
+from shop.orders import event_details
+from shop.orders import repository as repo
+from shop.orders import service as orders
+from shop.orders.status import CANCELLABLE, SHIPPING_STARTED
+from shop.payments import service as payments
+
+S = OrderStatus
+
+
+class AlreadyShipping(Conflict):
+    code = "already_shipping"
+
+
+def cancel(order_id: str, *, reason: str, customer_id: str | None = None) -> dict[str, Any]:
+    order = repo.get_order(order_id) if order_id.startswith("ord_") else None
+    if order is None or (customer_id is not None and order.customer_id != customer_id):
+        raise NotFound(f"order {order_id} not found")
+    if order.status in CANCELLABLE:
+        repo.release(order, S.CANCELLED, CANCELLABLE, note=f"cancelled ({reason}), stock released",
+                     set_fields={"cancel_reason": reason})
+        order = repo.require_order(order_id)
+    if order.status in SHIPPING_STARTED:
+        raise AlreadyShipping(f"order {order_id} is {order.status.value}: a parcel is already packed, so it can no "
+                              "longer be cancelled (return the goods after delivery instead)",
+                              details={"order_id": order_id, "status": order.status.value})
+    if order.status != S.CANCELLED:
+        raise Conflict(f"order {order_id} is {order.status.value} and cannot be cancelled",
+                       details={"order_id": order_id, "status": order.status.value})
+    fulfillment.cancel_open_work(order_id)
+    token = repo.auth_token(order_id)
+    if token:  # the workflow waits for a 3-D Secure outcome that no longer matters
+        workflow.send_failure(token, "OrderNotShippable", f"order {order_id} was cancelled")
+    refund: Money | None = order.refunded
+    if order.refund_id is None:
+        done = payments.refund_in_full(order, order.cancel_reason or reason)
+        if done is not None:
+            refund = Money.model_validate(done["amount"])
+    order = repo.require_order(order_id)
+    events.publish(event_details.order_cancelled(order, order.cancel_reason or reason, refund))
+    return orders.order_view(order, fulfillment.shipments_of(order_id))
