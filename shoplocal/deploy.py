@@ -466,6 +466,7 @@ PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::Cognito::UserPoolGroup": Deployer.user_pool_group,
     "AWS::S3::Bucket": Deployer.bucket,
     "AWS::SQS::Queue": Deployer.queue,
+    "AWS::SQS::QueuePolicy": Deployer.skip,  # resource policies are not enforced locally
     "AWS::SNS::Topic": Deployer.topic,
     "AWS::Logs::LogGroup": Deployer.log_group,
 }

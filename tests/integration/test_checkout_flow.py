@@ -173,6 +173,13 @@ def test_paid_and_declined_orders_reach_their_final_status(stack, admin):
     ("CheckoutFunction", "checkout/checkout.json", {201, 409, 422}),
     ("OrdersFunction", "orders/list_orders.json", {200}),
     ("OrdersFunction", "orders/get_order.json", {200, 404}),
+    ("OrdersFunction", "orders/cancel_order.json", {404}),  # the sample order does not exist
+    ("WarehouseFunction", "warehouse/list_tasks.json", {200}),
+    ("WarehouseFunction", "warehouse/complete_pick.json", {404}),
+    ("WarehouseFunction", "warehouse/complete_pack.json", {404}),
+    # the samples carry a placeholder signature: a real sender signs each delivery
+    ("WebhooksFunction", "webhooks/stripe_payment_intent_succeeded.json", {401}),
+    ("WebhooksFunction", "webhooks/carrier_delivered.json", {401}),
 ])
 def test_sample_events_are_answered(stack, function, event_file, statuses):
     import json

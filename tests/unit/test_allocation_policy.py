@@ -1,4 +1,5 @@
-"""Allocation policy: fewest warehouses for the whole order, then priority; split only when needed."""
+"""Allocation policy: fewest warehouses for the whole order, then nearest to the destination, then priority;
+split only when needed."""
 
 from __future__ import annotations
 
@@ -101,3 +102,23 @@ def test_prefers_one_warehouse_when_one_can_ship_everything(case: tuple[dict[str
     assert len(used) == 1
     best = min(single, key=lambda w: (many[w].priority, w))
     assert used == {best}
+
+
+def test_among_equally_few_warehouses_the_nearest_to_the_destination_wins() -> None:
+    from shop.checkout.allocation import ShipTo
+
+    whs = {"berlin": Warehouse(warehouse_id="berlin", name="b", country="DE", zone="domestic", priority=10),
+           "paris": Warehouse(warehouse_id="paris", name="p", country="FR", zone="eu", priority=20),
+           "vienna": Warehouse(warehouse_id="vienna", name="v", country="AT", zone="eu", priority=30)}
+    stock = {"A-1": [lvl("A-1", w, 5) for w in whs]}
+    assert as_plain(allocate({"A-1": 2}, stock, whs)) == {"A-1": [("berlin", 2)]}  # no destination: priority
+    assert as_plain(allocate({"A-1": 2}, stock, whs, ShipTo("DE", "domestic"))) == {"A-1": [("berlin", 2)]}
+    assert as_plain(allocate({"A-1": 2}, stock, whs, ShipTo("FR", "eu"))) == {"A-1": [("paris", 2)]}
+    # same zone beats priority; same country beats same zone
+    assert as_plain(allocate({"A-1": 2}, stock, whs, ShipTo("NL", "eu"))) == {"A-1": [("paris", 2)]}
+    assert as_plain(allocate({"A-1": 2}, stock, whs, ShipTo("AT", "eu"))) == {"A-1": [("vienna", 2)]}
+    # fewest parcels still comes first: a single far warehouse beats two near ones
+    split_stock = {"A-1": [lvl("A-1", "paris", 1), lvl("A-1", "vienna", 1), lvl("A-1", "berlin", 2)]}
+    assert as_plain(allocate({"A-1": 2}, split_stock, whs, ShipTo("FR", "eu"))) == {"A-1": [("berlin", 2)]}
+    # a line split across warehouses takes from the nearest first
+    assert as_plain(allocate({"A-1": 7}, stock, whs, ShipTo("AT", "eu"))) == {"A-1": [("vienna", 5), ("paris", 2)]}

@@ -398,6 +398,38 @@ def test_crash_after_the_charge_before_recording_the_outcome_does_not_charge_aga
     assert [(pi["id"], pi["status"]) for pi in intents] == [(item["payment_intent_id"]["S"], "succeeded")]
 
 
+def test_a_payment_step_dying_for_good_after_the_charge_confirms_the_order_instead_of_releasing_it(
+        stack, admin, monkeypatch):
+    """The charge went through but the step keeps crashing before it can say so (not a retried error): the
+    compensation first asks Stripe, finds the intent succeeded and sends the order on as paid; nothing is
+    released, nothing refunded, nothing charged twice."""
+    from shop.orders import service as orders_service
+
+    shopper, key, order_id, sku = prepared(stack, admin, "charged-then-dies", quantity=1)
+    real = orders_service.record_payment
+    crashes: list[str] = []
+
+    def always_crash(oid: str, **kwargs: Any) -> None:
+        if oid == order_id and kwargs["payment_status"] == "succeeded":
+            crashes.append(oid)
+            raise RuntimeError("process died after the charge")
+        real(oid, **kwargs)
+
+    monkeypatch.setattr(orders_service, "record_payment", always_crash)
+    place(stack, shopper, key)
+    wait_paid(stack, order_id)
+
+    assert crashes == [order_id]
+    assert entered_states(history(stack, order_id))[:5] == [
+        "TakePayment", "AbandonPayment", "AbandonOutcome", "ConfirmOrder", "ConfirmOutcome"]
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "FULFILLING" and item["payment_status"]["S"] == "succeeded"
+    [intent] = intents_for(stack, order_id)
+    assert intent["status"] == "succeeded" and intent["id"] == item["payment_intent_id"]["S"]
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 4, "reserved": 1}
+
+
 # ------------------------------------------------------------------ idempotent steps
 def test_release_is_idempotent_and_the_workflow_then_finds_the_order_closed(stack, admin):
     shopper, key, order_id, sku = prepared(stack, admin, "release", quantity=2)

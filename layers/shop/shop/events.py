@@ -20,7 +20,7 @@ SOURCE = "shop.orders"
 DETAIL_TYPES = frozenset({
     "OrderPlaced", "OrderPaid", "PaymentFailed", "OrderSplit", "ShipmentPacked", "ShipmentShipped",
     "ShipmentInTransit", "ShipmentException", "ShipmentDelivered", "OrderDelivered", "OrderCancelled",
-    "RefundIssued",
+    "RefundIssued", "WarehouseTaskOpened", "WarehouseTaskCompleted",
 })
 
 

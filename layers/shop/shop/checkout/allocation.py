@@ -6,8 +6,9 @@ Policy, in order:
    short SKU with the requested and available quantities.
 2. Fewest warehouses for the whole order: the smallest set of warehouses that can together cover every line
    is chosen (one parcel is cheaper than two). Among sets of the same size, the one whose warehouses come
-   first in priority order wins (priority ascending, then warehouse id, so the result is deterministic).
-3. Within the chosen set each line takes stock from the warehouses in priority order, so a line is split
+   first in preference order wins: nearest to the destination first (same country, then same shipping
+   zone, then the rest), then priority ascending, then warehouse id (so the result is deterministic).
+3. Within the chosen set each line takes stock from the warehouses in that order, so a line is split
    across warehouses only when no single warehouse of the set has enough.
 For very many candidate warehouses the exhaustive search is bounded (sets of up to MAX_SET_SEARCH
 warehouses); beyond that, lines are filled greedily in priority order over all warehouses.
@@ -59,8 +60,23 @@ def _fill(quantity: int, stock: Mapping[str, int], order: Sequence[str]) -> list
     return out if left == 0 else None
 
 
+@dataclass(frozen=True)
+class ShipTo:
+    country: str
+    zone: str
+
+
+def nearness(warehouse: Warehouse, destination: ShipTo | None) -> int:
+    """0 ships within the destination country, 1 within its shipping zone, 2 from farther away."""
+    if destination is None:
+        return 0
+    if warehouse.country == destination.country:
+        return 0
+    return 1 if warehouse.zone == destination.zone else 2
+
+
 def allocate(requested: Mapping[str, int], stock: Mapping[str, Sequence[StockLevel]],
-             warehouses: Mapping[str, Warehouse]) -> dict[str, list[Allocation]]:
+             warehouses: Mapping[str, Warehouse], destination: ShipTo | None = None) -> dict[str, list[Allocation]]:
     """Allocation per SKU (quantities > 0); raises Shortage naming every SKU that cannot be covered."""
     avail = {sku: available_by_warehouse(stock.get(sku, ()), warehouses) for sku in requested}
     short = [ShortSku(sku, qty, sum(avail[sku].values())) for sku, qty in sorted(requested.items())
@@ -71,7 +87,7 @@ def allocate(requested: Mapping[str, int], stock: Mapping[str, Sequence[StockLev
     if not wanted:
         return {}
     candidates = sorted({wid for sku in wanted for wid in avail[sku]},
-                        key=lambda w: (warehouses[w].priority, w))
+                        key=lambda w: (nearness(warehouses[w], destination), warehouses[w].priority, w))
     max_size = len(candidates) if len(candidates) <= MAX_EXHAUSTIVE_CANDIDATES else MAX_SET_SEARCH
     for size in range(1, max_size + 1):
         for chosen in combinations(candidates, size):

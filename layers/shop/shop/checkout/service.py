@@ -26,7 +26,7 @@ from shop import pricing
 from shop.cart import repository as carts
 from shop.catalog.repository import get_skus
 from shop.checkout import repository as repo
-from shop.checkout.allocation import Shortage, allocate
+from shop.checkout.allocation import ShipTo, Shortage, allocate
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
 from shop.inventory.repository import stock_levels, warehouses
@@ -115,7 +115,8 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     outcome = repo.Outcome.CONTENDED
     for attempt in range(RESERVE_ATTEMPTS):
         try:
-            allocation = allocate(cart.items, stock_levels(list(cart.items)), warehouses())
+            allocation = allocate(cart.items, stock_levels(list(cart.items)), warehouses(),
+                                  ShipTo(address.country, breakdown.shipping_zone))
         except Shortage as exc:
             emit("CheckoutOutOfStock")
             raise _out_of_stock(exc) from exc

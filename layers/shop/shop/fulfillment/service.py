@@ -98,6 +98,7 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str) -> di
     if stored.status == TaskStatus.CANCELLED or stored_token is None:
         workflow.send_failure(token, "OrderNotShippable", f"task {stored.task_id} was cancelled")
         return {"task_id": stored.task_id, "waiting": False}
+    events.publish(event_details.task_changed("WarehouseTaskOpened", stored))
     return {"task_id": stored.task_id, "waiting": True}
 
 
@@ -165,7 +166,7 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str
         if order.status not in (S.FULFILLING, S.DISPATCHING):
             raise Conflict(f"order {task.order_id} is {order.status.value}: put the items back",
                            details={"order_id": task.order_id, "status": order.status.value})
-    task, token, _changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
+    task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
     if task.status == TaskStatus.CANCELLED:
         raise Conflict(f"task {task_id} was cancelled (the order was cancelled): put the items back",
                        details={"task_id": task_id, "status": task.status.value})
@@ -174,6 +175,8 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str
         raise Conflict(f"task {task_id} was already completed with a different result",
                        details={"task_id": task_id, "result": task.result})
     resumed = workflow.send_success(token, task_output(task)) if token else False
+    if changed or resumed:
+        events.publish(event_details.task_changed("WarehouseTaskCompleted", task))
     return {**task_view(task), "workflow_resumed": resumed}
 
 
@@ -240,7 +243,10 @@ def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
     task_id = task_id_for(shipment.shipment_id, TaskKind.PICKUP.value)
     if repo.get_task(task_id) is None:
         return False
-    task, token, _ = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at}, by="carrier")
+    task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at},
+                                            by="carrier")
+    if changed:
+        events.publish(event_details.task_changed("WarehouseTaskCompleted", task))
     return workflow.send_success(token, task_output(task)) if token else False
 
 

@@ -1,8 +1,9 @@
 """Order splitting (pure): the reserved lines become shipments, one per warehouse.
 
 Which warehouse ships what was decided at checkout, when the stock was reserved (shop.checkout.allocation:
-fewest warehouses for the whole order, then warehouse priority, a line split across warehouses only when
-no single chosen warehouse has enough). Splitting follows those allocations exactly, since that is the
+fewest warehouses for the whole order, then the nearest to the destination (same country, then same
+shipping zone), then warehouse priority; a line split across warehouses only when no single chosen
+warehouse has enough). Splitting follows those allocations exactly, since that is the
 stock that is reserved: one parcel per warehouse, holding every allocation to it (a line split across two
 warehouses appears in both parcels with its part of the quantity). Shipments are numbered in the order of
 the warehouses' first appearance in the order's lines, so ids are stable across retries.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shop import events
-from shop.fulfillment.models import Shipment
+from shop.fulfillment.models import Shipment, WarehouseTask
 from shop.models import Order
 from shop.money import Money
 
@@ -27,6 +27,15 @@ def lines(order: Order) -> list[dict[str, Any]]:
 
 def items(shipment: Shipment) -> list[dict[str, Any]]:
     return [{"sku": i.sku, "name": i.name, "quantity": i.quantity} for i in shipment.items]
+
+
+def task_changed(kind: str, task: WarehouseTask) -> dict[str, Any]:
+    """WarehouseTaskOpened / WarehouseTaskCompleted (staff tooling, throughput figures; no email)."""
+    return events.entry(kind, {
+        "order_id": task.order_id, "task_id": task.task_id, "kind": task.kind.value, "status": task.status.value,
+        "shipment_id": task.shipment_id, "warehouse_id": task.warehouse_id, "created_at": task.created_at,
+        "completed_at": task.completed_at, "completed_by": task.completed_by, "occurred_at": _now()},
+        dedupe_suffix=task.task_id)
 
 
 def order_placed(order: Order) -> dict[str, Any]:
