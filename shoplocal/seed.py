@@ -141,9 +141,11 @@ def seed_demo(request: Request, admin_token: str) -> dict[str, Any]:
         if resp.status == 201:
             created += 1
     stock: dict[str, dict[str, int]] = {}
-    for sku, per_warehouse in STOCK.items():
+    for n, (sku, per_warehouse) in enumerate(STOCK.items()):
         for warehouse_id, on_hand in per_warehouse.items():
-            _check(request("PUT", f"/admin/inventory/{sku}/{warehouse_id}", json={"on_hand": on_hand},
+            # a storage bin per SKU (aisle-shelf), shown on the warehouse's pick lists
+            body = {"on_hand": on_hand, "bin": f"{chr(65 + n // 6)}-{n % 6 + 1:02d}"}
+            _check(request("PUT", f"/admin/inventory/{sku}/{warehouse_id}", json=body,
                            token=admin_token), f"stock {sku}@{warehouse_id}")
             stock.setdefault(sku, {})[warehouse_id] = on_hand
     return {

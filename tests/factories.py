@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,3 +177,40 @@ def wait_paid(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:
     outcome = wait_for(reached, timeout, f"{order_id} to be paid and split")
     assert outcome == "split", f"the execution ended {outcome} before fulfilment"
     return state_output(stack, order_id, "ConfirmOrder")
+
+
+@contextmanager
+def hooked(stack: Any, fn: Callable[[str, dict[str, Any]], None]) -> Iterator[None]:
+    """Run ``fn(logical_id, event)`` before every function invocation while inside (fault injection: raise
+    to fail the invocation, block to hold it)."""
+    stack.invoker.hooks.append(fn)
+    try:
+        yield
+    finally:
+        stack.invoker.hooks.remove(fn)
+
+
+@dataclass
+class Prepared:
+    """A shopper with a filled cart, and the id its checkout will give the order (known in advance, so a
+    hook can target the order before its workflow starts)."""
+
+    shopper: Any
+    key: str
+    order_id: str
+    product: Product
+
+    @property
+    def sku(self) -> str:
+        return self.product.skus[0]
+
+
+def prepare_checkout(stack: Any, admin: Any, label: str, quantity: int = 2,
+                     stock: dict[str, int] | None = None) -> Prepared:
+    from shop.checkout.service import order_id_for
+
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock=stock or {"a": 5})
+    put_in_cart(stack, shopper.id_token, product.skus[0], quantity)
+    key = f"{label}-{product.product_id}"
+    return Prepared(shopper, key, order_id_for(shopper.user_id, key), product)

@@ -131,3 +131,19 @@ def test_set_stock_bad_input(stack: Any, admin: Any, sku: str, value: Any) -> No
     assert r.status == 422 and fields(r) == {"body.on_hand"}, r.body
     r = stack.request("PUT", f"/admin/inventory/{sku}/Bad WH", json={"on_hand": 1}, token=admin.id_token)
     assert r.status == 422 and "path.warehouseId" in fields(r)
+
+
+def test_set_stock_records_the_storage_bin_shown_on_pick_lists(stack: Any, admin: Any, sku: str) -> None:
+    wid = make_warehouse(stack, admin)
+    path = f"/admin/inventory/{sku}/{wid}"
+    r = stack.request("PUT", path, json={"on_hand": 4, "bin": "A-01"}, token=admin.id_token)
+    assert r.status == 200 and r.json()["bin"] == "A-01", r.body
+    # the bin can move while the quantity stays, and omitting it keeps it
+    r = stack.request("PUT", path, json={"on_hand": 4, "bin": "B-07"}, token=admin.id_token)
+    assert r.status == 200 and r.json()["bin"] == "B-07" and r.json()["on_hand"] == 4
+    r = stack.request("PUT", path, json={"on_hand": 6}, token=admin.id_token)
+    assert r.status == 200 and r.json()["bin"] == "B-07" and r.json()["available"] == 6
+    bad = stack.request("PUT", path, json={"on_hand": 6, "bin": "no spaces!"}, token=admin.id_token)
+    assert bad.status == 422 and fields(bad) == {"body.bin"}
+    [level] = stack.request("GET", f"/admin/inventory/{sku}", token=admin.id_token).json()["levels"]
+    assert level["bin"] == "B-07" and level["on_hand"] == 6

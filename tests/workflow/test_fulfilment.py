@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -23,12 +21,14 @@ from tests.factories import (
     entered_states,
     execution_arn,
     history,
+    hooked,
     make_product,
     ok,
     open_task,
     order_item,
     order_view,
     pick_and_pack,
+    prepare_checkout,
     put_in_cart,
     stock_of,
     wait_for,
@@ -37,16 +37,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.workflow
-Hook = Callable[[str, dict[str, Any]], None]
-
-
-@contextmanager
-def hooked(stack: Any, fn: Hook) -> Iterator[None]:
-    stack.invoker.hooks.append(fn)
-    try:
-        yield
-    finally:
-        stack.invoker.hooks.remove(fn)
 
 
 def refunds_for(stack: Any, intent_id: str) -> list[dict[str, Any]]:
@@ -149,13 +139,8 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
 
 
 def test_a_fulfilment_lambda_failing_twice_is_retried_and_the_order_goes_on(stack, admin):
-    from shop.checkout.service import order_id_for
-
-    shopper = stack.user()
-    product = make_product(stack, admin.id_token, stock={"a": 3})
-    put_in_cart(stack, shopper.id_token, product.skus[0], 1)
-    key = f"split-retry-{product.product_id}"
-    order_id = order_id_for(shopper.user_id, key)
+    prep = prepare_checkout(stack, admin, "split-retry", quantity=1, stock={"a": 3})
+    shopper, key, order_id = prep.shopper, prep.key, prep.order_id
     attempts: list[str] = []
 
     def flaky(logical_id: str, event: dict[str, Any]) -> None:
@@ -234,13 +219,8 @@ def test_cancel_after_a_parcel_is_packed_is_refused(stack, admin, staff):
 def test_cancel_during_payment_never_leaves_a_charge(stack, admin):
     """The shopper cancels while the payment step is running: the step finds the order cancelled and charges
     nothing (or the cancellation refunds what it took)."""
-    from shop.checkout.service import order_id_for
-
-    shopper = stack.user()
-    product = make_product(stack, admin.id_token, stock={"a": 3})
-    put_in_cart(stack, shopper.id_token, product.skus[0], 2)
-    key = f"cancel-pay-{product.product_id}"
-    order_id = order_id_for(shopper.user_id, key)
+    prep = prepare_checkout(stack, admin, "cancel-pay", quantity=2, stock={"a": 3})
+    shopper, key, order_id, product = prep.shopper, prep.key, prep.order_id, prep.product
     reached, go = threading.Event(), threading.Event()
 
     def hold(logical_id: str, event: dict[str, Any]) -> None:
@@ -267,13 +247,8 @@ def test_cancel_during_payment_never_leaves_a_charge(stack, admin):
 
 
 def test_a_permanent_fulfilment_failure_cancels_and_refunds_and_the_compensation_is_idempotent(stack, admin):
-    from shop.checkout.service import order_id_for
-
-    shopper = stack.user()
-    product = make_product(stack, admin.id_token, stock={"a": 3})
-    put_in_cart(stack, shopper.id_token, product.skus[0], 2)
-    key = f"split-dies-{product.product_id}"
-    order_id = order_id_for(shopper.user_id, key)
+    prep = prepare_checkout(stack, admin, "split-dies", quantity=2, stock={"a": 3})
+    shopper, key, order_id, product = prep.shopper, prep.key, prep.order_id, prep.product
 
     def broken(logical_id: str, event: dict[str, Any]) -> None:
         if logical_id == "FulfillmentFunction" and event.get("order_id") == order_id and event.get("action") == "split":

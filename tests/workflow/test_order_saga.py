@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 
 from shoplocal.stack import ROOT, STRIPE_KEY
-from tests.factories import checkout, execution_arn, make_product, order_item, put_in_cart, stock_of, wait_paid
+from tests.factories import checkout, execution_arn, hooked, make_product, order_item, put_in_cart, stock_of, wait_paid
 
 pytestmark = pytest.mark.workflow
 
@@ -37,15 +35,6 @@ def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
             return found
         after = page["data"][-1]["id"]
     raise AssertionError("too many payment intents to page through")
-
-
-@contextmanager
-def hook(stack: Any, fn: Callable[[str, dict[str, Any]], None]) -> Iterator[None]:
-    stack.invoker.hooks.append(fn)
-    try:
-        yield
-    finally:
-        stack.invoker.hooks.remove(fn)
 
 
 def place(stack: Any, admin: Any, quantity: int = 1, pm: str = "pm_card_visa") -> tuple[str, str, str, Any]:
@@ -79,7 +68,7 @@ def test_a_crashing_task_is_compensated_and_the_compensation_is_idempotent(stack
             raise RuntimeError("process died")
 
     shopper, key, target["id"], sku, wh = prepared(stack, admin, "crash")
-    with hook(stack, crash):
+    with hooked(stack, crash):
         assert checkout(stack, shopper.id_token, key).status == 201
         done = stack.wait_execution(execution_arn(stack, target["id"]), timeout=60)
     assert done["status"] == "FAILED" and done["error"] == "PaymentFailed"
@@ -104,7 +93,7 @@ def test_sweeper_releases_an_unpaid_expired_reservation_exactly_once(stack, admi
     ddb, orders = stack.client("dynamodb"), stack.physical_id("OrdersTable")
     key_attr = {"pk": {"S": f"ORDER#{target['id']}"}, "sk": {"S": "ORDER"}}
     sweep = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
-    with hook(stack, hold):
+    with hooked(stack, hold):
         try:
             assert checkout(stack, shopper.id_token, key).status == 201
             not_yet = stack.invoke("ReservationSweeperFunction", sweep)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -26,6 +24,7 @@ from tests.factories import (
     entered_states,
     execution_arn,
     history,
+    hooked,
     make_product,
     order_item,
     put_in_cart,
@@ -37,7 +36,6 @@ from tests.factories import (
 pytestmark = pytest.mark.workflow
 
 EVENTS = ROOT / "events"
-Hook = Callable[[str, dict[str, Any]], None]
 
 
 # ------------------------------------------------------------------ helpers
@@ -85,15 +83,6 @@ def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
 def lambda_failures(events: list[dict[str, Any]]) -> list[str]:
     return [e["lambdaFunctionFailedEventDetails"].get("error", "") for e in events
             if e["type"] == "LambdaFunctionFailed"]
-
-
-@contextmanager
-def hooked(stack: Any, fn: Hook) -> Iterator[None]:
-    stack.invoker.hooks.append(fn)
-    try:
-        yield
-    finally:
-        stack.invoker.hooks.remove(fn)
 
 
 class Calls:

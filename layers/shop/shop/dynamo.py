@@ -85,6 +85,19 @@ def decode_cursor(cursor: str | None, field: str = "cursor") -> dict[str, Any] |
     return decoded
 
 
+def page_query(args: dict[str, Any], cursor: str | None, partition: tuple[str, str],
+               field: str = "query.cursor") -> dict[str, Any]:
+    """Query arguments resuming from an API cursor, which must belong to the same index partition
+    (``partition`` = (attribute, value)): a cursor from another customer's or warehouse's list is refused."""
+    start = decode_cursor(cursor, field)
+    if start is None:
+        return args
+    attribute, expected = partition
+    if start.get(attribute, {}).get("S") != expected:
+        raise InvalidInput(field, "not a cursor returned by this API")
+    return {**args, "ExclusiveStartKey": start}
+
+
 def chunks(items: Iterable[Any], size: int) -> list[list[Any]]:
     seq = list(items)
     return [seq[i : i + size] for i in range(0, len(seq), size)]

@@ -16,8 +16,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.dynamo import decode_cursor, encode_cursor, from_item, to_item, value
-from shop.errors import Conflict, InvalidInput, NotFound
+from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
+from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
     Shipment,
     ShipmentStatus,
@@ -106,15 +106,10 @@ def get_task(task_id: str) -> tuple[WarehouseTask, str | None] | None:
 
 
 def open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[WarehouseTask], str | None]:
-    args: dict[str, Any] = {
+    args = page_query({
         "TableName": orders_table(), "IndexName": "OpenTasksByWarehouse", "Limit": limit,
         "KeyConditionExpression": "open_warehouse_id = :w", "ExpressionAttributeValues": {":w": {"S": warehouse_id}},
-    }
-    start = decode_cursor(cursor, "query.cursor")
-    if start is not None:
-        if start.get("open_warehouse_id", {}).get("S") != warehouse_id:
-            raise InvalidInput("query.cursor", "not a cursor returned by this API")
-        args["ExclusiveStartKey"] = start
+    }, cursor, ("open_warehouse_id", warehouse_id))
     with aws.translate_common_errors("task list"):
         resp = aws.client("dynamodb").query(**args)
     return [_model(WarehouseTask, i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import decode_cursor, encode_cursor, from_item, to_item, value
+from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.inventory.repository import stock_key
 from shop.models import Order, OrderStatus
@@ -115,17 +115,10 @@ def require_order(order_id: str) -> Order:
 
 
 def list_for_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-    args: dict[str, Any] = {
+    args = page_query({
         "TableName": orders_table(), "IndexName": "ByCustomer", "ScanIndexForward": False, "Limit": limit,
         "KeyConditionExpression": "customer_id = :c", "ExpressionAttributeValues": {":c": {"S": customer_id}},
-    }
-    start = decode_cursor(cursor, "query.cursor")
-    if start is not None:
-        if start.get("customer_id", {}).get("S") != customer_id:
-            from shop.errors import InvalidInput
-
-            raise InvalidInput("query.cursor", "not a cursor returned by this API")
-        args["ExclusiveStartKey"] = start
+    }, cursor, ("customer_id", customer_id))
     with aws.translate_common_errors("order list"):
         resp = aws.client("dynamodb").query(**args)
     orders = [from_record(i) for i in resp.get("Items", [])]
