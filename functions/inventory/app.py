@@ -1,14 +1,15 @@
-"""Inventory admin API: warehouses and stock levels per SKU per warehouse (group admin only)."""
+"""Inventory admin API (group admin only): warehouses; stock levels per SKU per warehouse with reorder settings;
+adjustments with a reason and the stock movement ledger."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.inventory import service
-from shop.inventory.models import StockIn, WarehouseIn
+from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 
@@ -49,6 +50,25 @@ def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path
         obs.count("StockAdjusted")
         obs.logger.info("stock adjusted", extra={"delta": delta, "on_hand": result["on_hand"], "by": who.user_id})
     return result
+
+
+@stock.post("/admin/inventory/<sku>/<warehouseId>/adjustments")
+def adjust_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
+                 body: AdjustmentIn) -> dict[str, Any]:
+    who = require_group(app, "admin")
+    obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
+    result = service.adjust_stock(sku, warehouseId, body)
+    obs.count("StockAdjusted")
+    obs.logger.info("stock adjusted", extra={"delta": body.delta, "reason": body.reason, "by": who.user_id})
+    return result
+
+
+@stock.get("/admin/inventory/<sku>/<warehouseId>/movements")
+def list_movements(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
+                   limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                   cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+    require_group(app, "admin")
+    return service.movements(sku, warehouseId, limit, cursor)
 
 
 app.include_router(warehouses)

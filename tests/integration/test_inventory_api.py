@@ -9,6 +9,7 @@ import pytest
 from tests.factories import uid
 
 pytestmark = pytest.mark.integration
+NO_REORDER = {"incoming": 0, "reorder_point": 0, "reorder_quantity": 0}
 
 
 def fields(resp: Any) -> set[str]:
@@ -79,7 +80,7 @@ def test_set_stock_create_raise_lower_and_reserved_floor(stack: Any, admin: Any,
     w1, w2 = make_warehouse(stack, admin), make_warehouse(stack, admin)
     r = set_stock(stack, admin, sku, w1, 10)
     assert r.status == 200
-    assert r.json() == {"sku": sku, "warehouse_id": w1, "on_hand": 10, "available": 10, "reserved": 0}
+    assert r.json() == {"sku": sku, "warehouse_id": w1, "on_hand": 10, "available": 10, "reserved": 0, **NO_REORDER}
     assert set_stock(stack, admin, sku, w2, 5).status == 200
     assert set_stock(stack, admin, sku, w1, 25).json()["available"] == 25
 
@@ -91,7 +92,8 @@ def test_set_stock_create_raise_lower_and_reserved_floor(stack: Any, admin: Any,
                     ConditionExpression="available >= :q", ExpressionAttributeValues={":q": {"N": "8"}})
 
     lowered = set_stock(stack, admin, sku, w1, 12)
-    assert lowered.json() == {"sku": sku, "warehouse_id": w1, "on_hand": 12, "available": 4, "reserved": 8}
+    assert lowered.json() == {"sku": sku, "warehouse_id": w1, "on_hand": 12, "available": 4, "reserved": 8,
+                              **NO_REORDER}
     assert set_stock(stack, admin, sku, w1, 8).json()["available"] == 0  # exactly the reserved amount
     r = set_stock(stack, admin, sku, w1, 7)
     assert r.status == 409
@@ -103,8 +105,9 @@ def test_set_stock_create_raise_lower_and_reserved_floor(stack: Any, admin: Any,
     body = stock.json()
     assert body["sku"] == sku
     assert sorted(body["levels"], key=lambda lv: lv["warehouse_id"]) == sorted([
-        {"warehouse_id": w1, "on_hand": 8, "available": 0, "reserved": 8},
-        {"warehouse_id": w2, "on_hand": 5, "available": 5, "reserved": 0}], key=lambda lv: lv["warehouse_id"])
+        {"warehouse_id": w1, "on_hand": 8, "available": 0, "reserved": 8, **NO_REORDER},
+        {"warehouse_id": w2, "on_hand": 5, "available": 5, "reserved": 0, **NO_REORDER}],
+        key=lambda lv: lv["warehouse_id"])
     assert body["totals"] == {"on_hand": 13, "available": 5, "reserved": 8}
     # the invariant holds on every stored level
     for level in body["levels"]:

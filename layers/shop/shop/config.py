@@ -68,6 +68,7 @@ class Settings(BaseModel):
     carts_table: str | None = Field(None, alias="CARTS_TABLE")
     orders_table: str | None = Field(None, alias="ORDERS_TABLE")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
+    procurement_table: str | None = Field(None, alias="PROCUREMENT_TABLE")
     order_state_machine_arn: str | None = Field(None, alias="ORDER_STATE_MACHINE_ARN")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
 

@@ -16,19 +16,24 @@ from shop.config import get_settings
 from shop.errors import DependencyFailed
 
 SOURCE = "shop.orders"
+INVENTORY_SOURCE = "shop.inventory"
 
 DETAIL_TYPES = frozenset({
     "OrderPlaced", "OrderPaid", "PaymentFailed", "OrderSplit", "ShipmentPacked", "ShipmentShipped",
     "ShipmentInTransit", "ShipmentException", "ShipmentDelivered", "OrderDelivered", "OrderCancelled",
     "RefundIssued", "WarehouseTaskOpened", "WarehouseTaskCompleted",
+    "StockLow", "PurchaseOrderCreated", "PurchaseOrderSubmitted", "GoodsReceived", "SupplierReturned",
+    "InvoiceMatched", "InvoiceDisputed", "InvoiceSettled",
 })
 
 
-def entry(detail_type: str, detail: dict[str, Any], dedupe_suffix: str | None = None) -> dict[str, Any]:
+def entry(detail_type: str, detail: dict[str, Any], dedupe_suffix: str | None = None, *,
+          subject: str | None = None, source: str = SOURCE) -> dict[str, Any]:
+    """One event; its dedupe key is "<type>:<subject or order id>[:<suffix>]"."""
     if detail_type not in DETAIL_TYPES:
         raise ValueError(f"unknown event type {detail_type}")
-    key = f"{detail_type}:{detail['order_id']}" + (f":{dedupe_suffix}" if dedupe_suffix else "")
-    return {"Source": SOURCE, "DetailType": detail_type, "EventBusName": get_settings().require("event_bus_name"),
+    key = f"{detail_type}:{subject or detail['order_id']}" + (f":{dedupe_suffix}" if dedupe_suffix else "")
+    return {"Source": source, "DetailType": detail_type, "EventBusName": get_settings().require("event_bus_name"),
             "Detail": json.dumps({**detail, "dedupe_key": key}, sort_keys=True, default=str)}
 
 

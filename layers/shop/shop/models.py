@@ -41,7 +41,8 @@ class Warehouse(Frozen):
 
 
 class StockLevel(Frozen):
-    """Stock of one SKU in one warehouse. Invariant: on_hand == available + reserved."""
+    """Stock of one SKU in one warehouse. Invariants: on_hand == available + reserved, and on_hand equals the
+    sum of the level's stock movements (ledger). ``incoming`` is ordered from suppliers, not yet received."""
 
     sku: SkuCode
     warehouse_id: Slug
@@ -49,6 +50,18 @@ class StockLevel(Frozen):
     available: int = Field(ge=0)
     reserved: int = Field(ge=0)
     bin: str | None = Field(None, description="storage location shown on pick lists")
+    incoming: int = Field(0, ge=0)
+    reorder_point: int = Field(0, ge=0, description="restock when available + incoming falls to this or below")
+    reorder_quantity: int = Field(0, ge=0, description="how much to order then (0: no automatic restock)")
+
+    @property
+    def position(self) -> int:
+        """What the shop can count on: available now plus what suppliers will deliver."""
+        return self.available + self.incoming
+
+    @property
+    def needs_restock(self) -> bool:
+        return self.reorder_quantity > 0 and self.position <= self.reorder_point
 
 
 class Address(Frozen):

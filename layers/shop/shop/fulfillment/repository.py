@@ -25,7 +25,7 @@ from shop.fulfillment.models import (
     TrackingEvent,
     WarehouseTask,
 )
-from shop.inventory.repository import stock_key
+from shop.inventory.repository import movement_action, stock_key
 from shop.models import Order, OrderStatus
 from shop.orders.repository import (
     TransactionCancelled,
@@ -278,6 +278,9 @@ def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int)
             "ConditionExpression": "reserved >= :q AND on_hand >= :q",
             "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}, ":zero": {"N": "0"}, ":now": {"S": now}},
         }})
+    for item in shipment.items:  # the ledger: on_hand is the sum of its movements
+        actions.append(movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
+                                       ref=shipment.shipment_id, table=inventory_table()))
     try:
         transact(actions)
     except TransactionCancelled as exc:

@@ -32,6 +32,7 @@ from shop.inventory.repository import stock_levels
 from shop.models import Order, OrderStatus
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
+from shop.procurement import restock
 
 S = OrderStatus
 SH = ShipmentStatus
@@ -60,9 +61,9 @@ def shipments_of(order_id: str) -> list[Shipment]:
 # ------------------------------------------------------------------ split
 def split(order_id: str) -> dict[str, Any]:
     order = _order(order_id)
+    levels = [lv for found in stock_levels([ln.sku for ln in order.lines]).values() for lv in found]
     if order.status == S.PAID:
-        bins = {(lv.sku, lv.warehouse_id): lv.bin or "" for levels in
-                stock_levels([ln.sku for ln in order.lines]).values() for lv in levels}
+        bins = {(lv.sku, lv.warehouse_id): lv.bin or "" for lv in levels}
         planned = plan_shipments(order, bins, orders_repo.now_iso())
         repo.save_split(order, planned)
         order = _order(order_id)
@@ -71,6 +72,10 @@ def split(order_id: str) -> dict[str, Any]:
     shipments = shipments_of(order_id)
     if not shipments:
         raise Conflict(f"order {order_id} is {order.status.value} but has no shipments")
+    # the sale may have taken a level to its reorder point: restock (published again on a retry)
+    sold_from = {(ln.sku, a.warehouse_id) for ln in order.lines for a in ln.allocations}
+    restock.publish_if_low([lv for lv in levels if (lv.sku, lv.warehouse_id) in sold_from], f"order {order_id}",
+                           strict=True)
     events.publish(event_details.order_split(order, shipments))
     return {"order_id": order_id, "shipments": [
         {"shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id} for s in shipments]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -26,3 +26,17 @@ class StockIn(BaseModel):
     on_hand: int = Field(ge=0, le=MAX_ON_HAND, strict=True)
     bin: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")] | None = Field(
         None, description="storage location shown on pick lists (unchanged when omitted)")
+    reorder_point: int | None = Field(None, ge=0, le=MAX_ON_HAND, strict=True,
+                                      description="restock at available + incoming <= this (unchanged when omitted)")
+    reorder_quantity: int | None = Field(None, ge=0, le=MAX_ON_HAND, strict=True,
+                                         description="units a restock orders; 0 turns automatic restock off")
+
+
+class AdjustmentIn(BaseModel):
+    """A correction of on-hand stock with its reason (damage, loss, a found unit, a recount)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delta: int = Field(ge=-MAX_ON_HAND, le=MAX_ON_HAND, strict=True, description="units added (+) or removed (-)")
+    reason: Literal["damaged", "lost", "found", "count_correction", "other"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import from_item, to_item
+from shop.dynamo import encode_cursor, from_item, page_query, to_item
 from shop.models import StockLevel, Warehouse
 
 
@@ -23,7 +24,9 @@ def stock_key(sku: str, warehouse_id: str) -> dict[str, Any]:
 def stock_from_item(data: dict[str, Any]) -> StockLevel:
     return StockLevel(sku=data["sku"], warehouse_id=data["warehouse_id"], on_hand=int(data["on_hand"]),
                       available=int(data["available"]), reserved=int(data["reserved"]),
-                      bin=data.get("bin"))
+                      bin=data.get("bin"), incoming=int(data.get("incoming", 0)),
+                      reorder_point=int(data.get("reorder_point", 0)),
+                      reorder_quantity=int(data.get("reorder_quantity", 0)))
 
 
 def warehouse_from_item(data: dict[str, Any]) -> Warehouse:
@@ -95,19 +98,50 @@ def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
     return stock_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
 
+MOVEMENT_KINDS = frozenset({"count", "adjustment", "receipt", "supplier_return", "shipment"})
+
+
+def ledger_pk(sku: str, warehouse_id: str) -> str:
+    return f"LEDGER#{sku}#{warehouse_id}"
+
+
+def movement_action(sku: str, warehouse_id: str, delta: int, kind: str, now: str, *, reason: str | None = None,
+                    ref: str | None = None, table: str | None = None) -> dict[str, Any]:
+    """A Put of one stock movement (a ledger line: the change of on_hand and why). Every write that changes
+    on_hand carries one in the same transaction, so on_hand always equals the sum of its movements."""
+    if kind not in MOVEMENT_KINDS:
+        raise ValueError(f"unknown movement kind {kind}")
+    item = {"pk": ledger_pk(sku, warehouse_id), "sk": f"{now}#{uuid.uuid4().hex[:10]}", "sku": sku,
+            "warehouse_id": warehouse_id, "delta": delta, "kind": kind, "at": now,
+            **({"reason": reason} if reason else {}), **({"ref": ref} if ref else {})}
+    return {"Put": {"TableName": table or _table(), "Item": to_item(item),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def _transact(actions: list[dict[str, Any]], what: str) -> list[str] | None:
+    """Run a transaction; None when it committed, else the cancellation codes."""
+    try:
+        with aws.translate_common_errors(what):
+            aws.client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if aws.error_code(exc) == "TransactionCanceledException":
+            return aws.cancellation_codes_or_parse(exc)
+        raise
+    return None
+
+
 def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str, bin: str | None = None) -> None:
-    """First stock record of a SKU in a warehouse: on_hand == available, nothing reserved."""
+    """First stock record of a SKU in a warehouse: on_hand == available, nothing reserved; the opening count
+    is its first movement."""
     item = {"pk": f"SKU#{sku}", "sk": f"WH#{warehouse_id}", "sku": sku, "warehouse_id": warehouse_id,
             "on_hand": on_hand, "available": on_hand, "reserved": 0, "updated_at": now,
             **({"bin": bin} if bin else {})}
-    try:
-        with aws.translate_common_errors("create stock"):
-            aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item),
-                                            ConditionExpression="attribute_not_exists(pk)")
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            raise StockChanged(sku) from exc
-        raise
+    actions = [{"Put": {"TableName": _table(), "Item": to_item(item),
+                        "ConditionExpression": "attribute_not_exists(pk)"}}]
+    if on_hand:
+        actions.append(movement_action(sku, warehouse_id, on_hand, "count", now, reason="opening count"))
+    if _transact(actions, "create stock") is not None:
+        raise StockChanged(sku)
 
 
 def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int, now: str,
@@ -121,15 +155,70 @@ def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int,
     if bin:
         expression += ", bin = :bin"
         values[":bin"] = {"S": bin}
-    try:
-        with aws.translate_common_errors("set stock"):
-            resp = aws.client("dynamodb").update_item(
-                TableName=_table(), Key=stock_key(sku, warehouse_id), UpdateExpression=expression,
-                ConditionExpression="attribute_exists(pk) AND on_hand = :old AND available >= :neg",
-                ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
-            )
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            raise StockChanged(sku) from exc
-        raise
-    return stock_from_item(from_item(resp["Attributes"]))
+    actions = [{"Update": {
+        "TableName": _table(), "Key": stock_key(sku, warehouse_id), "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(pk) AND on_hand = :old AND available >= :neg",
+        "ExpressionAttributeValues": values}}]
+    if delta:
+        actions.append(movement_action(sku, warehouse_id, delta, "count", now, reason="stock count"))
+    if _transact(actions, "set stock") is not None:
+        raise StockChanged(sku)
+    level = get_stock(sku, warehouse_id)
+    if level is None:
+        raise StockChanged(sku)
+    return level
+
+
+def set_reorder(sku: str, warehouse_id: str, reorder_point: int | None, reorder_quantity: int | None,
+                now: str) -> None:
+    sets, values = ["updated_at = :now"], {":now": {"S": now}}
+    if reorder_point is not None:
+        sets.append("reorder_point = :rp")
+        values[":rp"] = {"N": str(reorder_point)}
+    if reorder_quantity is not None:
+        sets.append("reorder_quantity = :rq")
+        values[":rq"] = {"N": str(reorder_quantity)}
+    with aws.translate_common_errors("set reorder"):
+        aws.client("dynamodb").update_item(TableName=_table(), Key=stock_key(sku, warehouse_id),
+                                           UpdateExpression="SET " + ", ".join(sets),
+                                           ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues=values)
+
+
+def adjust(sku: str, warehouse_id: str, delta: int, reason: str, note: str | None, now: str) -> bool:
+    """on_hand and available change by ``delta`` with a movement, in one transaction; False (nothing
+    written) when available would drop below zero (stock that orders reserved cannot be adjusted away)."""
+    actions = [
+        {"Update": {"TableName": _table(), "Key": stock_key(sku, warehouse_id),
+                    "UpdateExpression": "SET on_hand = on_hand + :d, available = available + :d, updated_at = :now",
+                    "ConditionExpression": "attribute_exists(pk) AND available >= :neg",
+                    "ExpressionAttributeValues": {":d": {"N": str(delta)}, ":neg": {"N": str(max(0, -delta))},
+                                                  ":now": {"S": now}}}},
+        movement_action(sku, warehouse_id, delta, "adjustment", now, reason=reason, ref=note),
+    ]
+    return _transact(actions, "adjust stock") is None
+
+
+def movements(sku: str, warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    args = page_query({"TableName": _table(), "KeyConditionExpression": "pk = :pk", "Limit": limit,
+                       "ScanIndexForward": False, "ConsistentRead": True,
+                       "ExpressionAttributeValues": {":pk": {"S": ledger_pk(sku, warehouse_id)}}},
+                      cursor, ("pk", ledger_pk(sku, warehouse_id)))
+    with aws.translate_common_errors("stock movements"):
+        resp = aws.client("dynamodb").query(**args)
+    rows = [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk")} for i in resp.get("Items", [])]
+    return rows, encode_cursor(resp.get("LastEvaluatedKey"))
+
+
+def ledger_total(sku: str, warehouse_id: str) -> int:
+    """Sum of every movement of the level (reads the whole ledger: for checks and tests, not hot paths)."""
+    total, args = 0, {"TableName": _table(), "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
+                      "ExpressionAttributeValues": {":pk": {"S": ledger_pk(sku, warehouse_id)}},
+                      "ProjectionExpression": "delta"}
+    ddb = aws.client("dynamodb")
+    with aws.translate_common_errors("stock ledger"):
+        while True:
+            resp = ddb.query(**args)
+            total += sum(int(i["delta"]["N"]) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return total
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

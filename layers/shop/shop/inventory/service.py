@@ -14,8 +14,9 @@ from shop.catalog.repository import get_skus
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
 from shop.inventory import repository as repo
-from shop.inventory.models import StockIn, WarehouseIn
+from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
 from shop.models import StockLevel, Warehouse
+from shop.procurement import restock
 
 SET_STOCK_ATTEMPTS = 5
 
@@ -30,7 +31,8 @@ def warehouse_view(w: Warehouse) -> dict[str, Any]:
 
 def level_view(level: StockLevel) -> dict[str, Any]:
     return {"warehouse_id": level.warehouse_id, "on_hand": level.on_hand, "available": level.available,
-            "reserved": level.reserved, **({"bin": level.bin} if level.bin else {})}
+            "reserved": level.reserved, "incoming": level.incoming, "reorder_point": level.reorder_point,
+            "reorder_quantity": level.reorder_quantity, **({"bin": level.bin} if level.bin else {})}
 
 
 def put_warehouse(warehouse_id: str, body: WarehouseIn) -> dict[str, Any]:
@@ -62,7 +64,47 @@ def get_stock(sku: str) -> dict[str, Any]:
 
 
 def set_stock(sku: str, warehouse_id: str, body: StockIn) -> tuple[dict[str, Any], int]:
-    """Set on-hand stock; returns (level view, change in on_hand)."""
+    """Set on-hand stock (a counted quantity: the difference is a movement) and the reorder settings; returns
+    (level view, change in on_hand). A level that ends at or below its reorder point triggers a restock."""
+    _, delta = _set_on_hand(sku, warehouse_id, body)
+    if body.reorder_point is not None or body.reorder_quantity is not None:
+        repo.set_reorder(sku, warehouse_id, body.reorder_point, body.reorder_quantity, now_iso())
+    level = repo.get_stock(sku, warehouse_id)
+    if level is None:
+        raise ServiceBusy("stock is changing concurrently, retry shortly")
+    restock.publish_if_low([level], "stock set")
+    return {"sku": sku, **level_view(level)}, delta
+
+
+def adjust_stock(sku: str, warehouse_id: str, body: AdjustmentIn) -> dict[str, Any]:
+    """Add or remove units with a reason (a movement in the ledger). Refused (409) when it would take away
+    units that orders have reserved."""
+    if body.delta == 0:
+        raise InvalidInput("body.delta", "an adjustment changes the stock: use a non-zero delta")
+    current = repo.get_stock(sku, warehouse_id)
+    if current is None:
+        raise NotFound(f"no stock of {sku} in warehouse {warehouse_id}")
+    if not repo.adjust(sku, warehouse_id, body.delta, body.reason, body.note, now_iso()):
+        latest = repo.get_stock(sku, warehouse_id)
+        available = latest.available if latest else 0
+        raise Conflict(f"cannot remove {-body.delta} units: only {available} are not reserved by orders",
+                       details={"field": "body.delta", "available": available})
+    level = repo.get_stock(sku, warehouse_id)
+    assert level is not None
+    restock.publish_if_low([level], f"adjustment ({body.reason})")
+    return {"sku": sku, **level_view(level)}
+
+
+def movements(sku: str, warehouse_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    level = repo.get_stock(sku, warehouse_id)
+    if level is None:
+        raise NotFound(f"no stock of {sku} in warehouse {warehouse_id}")
+    rows, next_cursor = repo.movements(sku, warehouse_id, limit, cursor)
+    return {"sku": sku, "warehouse_id": warehouse_id, "on_hand": level.on_hand, "items": rows,
+            "next_cursor": next_cursor}
+
+
+def _set_on_hand(sku: str, warehouse_id: str, body: StockIn) -> tuple[dict[str, Any], int]:
     _require_sku(sku)
     if repo.get_warehouse(warehouse_id) is None:
         raise NotFound(f"warehouse {warehouse_id} not found")

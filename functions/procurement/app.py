@@ -1,0 +1,158 @@
+"""Procurement admin API (group admin): suppliers, contracts, purchase orders (create, submit, cancel, close),
+receiving goods, returns to suppliers, supplier invoices (three-way match) and their settlement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from shop.api import JSON, Guard, http_handler, make_resolver, require_group
+from shop.models import SkuCode, Slug
+from shop.observability import observability
+from shop.procurement import service
+from shop.procurement.models import (
+    ContractIn,
+    InvoiceIn,
+    PoStatus,
+    PurchaseOrderIn,
+    ReceiptIn,
+    RecordId,
+    SupplierIn,
+    SupplierReturnIn,
+)
+
+obs = observability("procurement")
+app = make_resolver(obs.logger)
+suppliers = Router()
+contracts = Router()
+purchase_orders = Router()
+invoices = Router()
+PoId = Annotated[str, Path(pattern=r"^po_[a-f0-9]{20}$")]
+
+
+def admin() -> None:
+    require_group(app, "admin")
+
+
+@suppliers.get("/admin/suppliers")
+def list_suppliers() -> dict[str, Any]:
+    admin()
+    return service.list_suppliers()
+
+
+@suppliers.put("/admin/suppliers/<supplierId>")
+def put_supplier(supplierId: Annotated[Slug, Path()], body: SupplierIn) -> dict[str, Any]:
+    admin()
+    obs.count("SupplierSaved")
+    return service.put_supplier(supplierId, body)
+
+
+@contracts.put("/admin/suppliers/<supplierId>/contracts/<contractId>")
+def put_contract(supplierId: Annotated[Slug, Path()], contractId: Annotated[Slug, Path()],
+                 body: ContractIn) -> dict[str, Any]:
+    admin()
+    obs.count("ContractSaved")
+    return service.put_contract(supplierId, contractId, body)
+
+
+@contracts.get("/admin/contracts")
+def list_contracts(sku: Annotated[SkuCode, Query()]) -> dict[str, Any]:
+    admin()
+    return service.list_contracts(sku)
+
+
+@purchase_orders.post("/admin/purchase-orders")
+def create_po(body: PurchaseOrderIn) -> Response[dict[str, Any]]:
+    admin()
+    view = service.create_po(body)
+    obs.count("PurchaseOrderCreated")
+    return Response(status_code=201, content_type=JSON, body=view,
+                    headers={"Location": f"/admin/purchase-orders/{view['po_id']}"})
+
+
+@purchase_orders.get("/admin/purchase-orders")
+def list_pos(status: Annotated[PoStatus, Query()] = PoStatus.DRAFT,
+             limit: Annotated[int, Query(ge=1, le=100)] = 20,
+             cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+    admin()
+    return service.list_pos(status, limit, cursor)
+
+
+@purchase_orders.get("/admin/purchase-orders/<poId>")
+def get_po(poId: PoId) -> dict[str, Any]:
+    admin()
+    return service.get_po(poId)
+
+
+@purchase_orders.post("/admin/purchase-orders/<poId>/submit")
+def submit(poId: PoId) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId)
+    obs.count("PurchaseOrderSubmitted")
+    return service.submit(poId)
+
+
+@purchase_orders.post("/admin/purchase-orders/<poId>/cancel")
+def cancel(poId: PoId) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId)
+    obs.count("PurchaseOrderCancelled")
+    return service.cancel(poId)
+
+
+@purchase_orders.post("/admin/purchase-orders/<poId>/close")
+def close(poId: PoId) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId)
+    obs.count("PurchaseOrderClosed")
+    return service.close(poId)
+
+
+@purchase_orders.post("/admin/purchase-orders/<poId>/receipts")
+def receive(poId: PoId, body: ReceiptIn) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId, receipt_id=body.receipt_id)
+    result = service.receive(poId, body)
+    if not result["replayed"]:
+        obs.count("GoodsReceived")
+    return result
+
+
+@purchase_orders.post("/admin/purchase-orders/<poId>/returns")
+def return_goods(poId: PoId, body: SupplierReturnIn) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId, return_id=body.return_id)
+    result = service.return_to_supplier(poId, body)
+    if not result["replayed"]:
+        obs.count("SupplierReturned")
+    return result
+
+
+@invoices.post("/admin/purchase-orders/<poId>/invoices")
+def record_invoice(poId: PoId, body: InvoiceIn) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId, invoice_id=body.invoice_id)
+    result = service.record_invoice(poId, body)
+    if not result["replayed"]:
+        obs.count(f"Invoice{result['status'].title()}")
+    return result
+
+
+@invoices.post("/admin/purchase-orders/<poId>/invoices/<invoiceId>/settle")
+def settle(poId: PoId, invoiceId: Annotated[RecordId, Path()]) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(po_id=poId, invoice_id=invoiceId)
+    result = service.settle(poId, invoiceId)
+    obs.count("InvoiceSettled")
+    return result
+
+
+app.include_router(suppliers)
+app.include_router(contracts)
+app.include_router(purchase_orders)
+app.include_router(invoices)
+
+
+handler = http_handler(app, obs, Guard("/admin/", "admin"))

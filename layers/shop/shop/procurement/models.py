@@ -1,0 +1,218 @@
+"""Procurement: suppliers, contracts, purchase orders, receipts, returns to suppliers, supplier invoices."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shop.models import Frozen, SkuCode, Slug
+from shop.money import Money
+
+RecordId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$", max_length=320)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ------------------------------------------------------------------ suppliers and contracts
+class SupplierIn(In):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    email: Email
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    active: bool = True
+
+
+class Supplier(Frozen):
+    supplier_id: Slug
+    name: str
+    email: str
+    currency: str
+    active: bool
+    updated_at: str
+
+
+class ContractIn(In):
+    sku: SkuCode
+    unit_cost: Money
+    lead_time_days: int = Field(ge=0, le=365)
+    min_order_quantity: int = Field(1, ge=1, le=1_000_000)
+    valid_from: date
+    valid_to: date
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.valid_to < self.valid_from:
+            raise ValueError("valid_to must not be before valid_from")
+        if self.unit_cost.amount <= 0:
+            raise ValueError("unit_cost must be positive")
+        return self
+
+
+class Contract(Frozen):
+    contract_id: Slug
+    supplier_id: Slug
+    sku: SkuCode
+    unit_cost: Money
+    lead_time_days: int
+    min_order_quantity: int
+    valid_from: date
+    valid_to: date
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day <= self.valid_to
+
+
+# ------------------------------------------------------------------ purchase orders
+class PoStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
+    RECEIVED = "RECEIVED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+P = PoStatus
+PO_TRANSITIONS: dict[PoStatus, frozenset[PoStatus]] = {
+    P.DRAFT: frozenset({P.SUBMITTED, P.CANCELLED}),
+    P.SUBMITTED: frozenset({P.PARTIALLY_RECEIVED, P.RECEIVED, P.CANCELLED}),
+    P.PARTIALLY_RECEIVED: frozenset({P.PARTIALLY_RECEIVED, P.RECEIVED, P.CLOSED}),
+    P.RECEIVED: frozenset({P.CLOSED}),
+    P.CLOSED: frozenset(),
+    P.CANCELLED: frozenset(),
+}
+RECEIVING = frozenset({P.SUBMITTED, P.PARTIALLY_RECEIVED})
+HAS_GOODS = frozenset({P.PARTIALLY_RECEIVED, P.RECEIVED, P.CLOSED})
+OPEN = frozenset({P.DRAFT, P.SUBMITTED, P.PARTIALLY_RECEIVED})
+
+
+class PoLine(Frozen):
+    sku: SkuCode
+    quantity: int = Field(gt=0)
+    unit_cost: Money
+    contract_id: str | None = None
+    received: int = Field(0, ge=0)
+    returned: int = Field(0, ge=0)
+
+    @property
+    def outstanding(self) -> int:
+        return max(0, self.quantity - self.received)
+
+    @property
+    def received_net(self) -> int:
+        return self.received - self.returned
+
+
+class PoEvent(Frozen):
+    at: str
+    status: str
+    note: str | None = None
+
+
+class PurchaseOrder(Frozen):
+    po_id: str
+    supplier_id: Slug
+    warehouse_id: Slug
+    status: PoStatus
+    lines: list[PoLine]
+    currency: str
+    auto: bool = Field(False, description="created by the automatic restock")
+    expected_at: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 0
+    timeline: list[PoEvent] = Field(default_factory=list)
+
+    def line(self, sku: str) -> PoLine | None:
+        return next((ln for ln in self.lines if ln.sku == sku), None)
+
+
+class PoLineIn(In):
+    sku: SkuCode
+    quantity: int = Field(gt=0, le=1_000_000, strict=True)
+    unit_cost: Money | None = Field(None, description="defaults to the supplier's valid contract price")
+
+
+class PurchaseOrderIn(In):
+    supplier_id: Slug
+    warehouse_id: Slug
+    lines: list[PoLineIn] = Field(min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        skus = [ln.sku for ln in self.lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU may appear once")
+        return self
+
+
+class QuantityLine(In):
+    sku: SkuCode
+    quantity: int = Field(gt=0, le=1_000_000, strict=True)
+
+
+def _unique_lines(lines: list[QuantityLine] | list[InvoiceLineIn]) -> None:
+    skus = [ln.sku for ln in lines]
+    if len(set(skus)) != len(skus):
+        raise ValueError("each SKU may appear once")
+
+
+class ReceiptIn(In):
+    receipt_id: RecordId = Field(description="the delivery note number: receiving it twice counts it once")
+    lines: list[QuantityLine] = Field(min_length=1, max_length=40)
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        _unique_lines(self.lines)
+        return self
+
+
+class SupplierReturnIn(In):
+    return_id: RecordId
+    lines: list[QuantityLine] = Field(min_length=1, max_length=40)
+    reason: Literal["damaged", "wrong_item", "other"]
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        _unique_lines(self.lines)
+        return self
+
+
+class InvoiceLineIn(In):
+    sku: SkuCode
+    quantity: int = Field(gt=0, le=1_000_000, strict=True)
+    unit_price: Money
+
+
+class InvoiceIn(In):
+    invoice_id: RecordId
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=40)
+
+
+class InvoiceStatus(StrEnum):
+    MATCHED = "MATCHED"
+    DISPUTED = "DISPUTED"
+    SETTLED = "SETTLED"
+
+
+# ------------------------------------------------------------------ automatic restock trigger
+class StockLowDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sku: SkuCode
+    warehouse_id: Slug
+
+
+class StockLowEvent(BaseModel):
+    """The part of an EventBridge StockLow event the restock consumer reads."""
+
+    model_config = ConfigDict(extra="ignore")
+    detail_type: Annotated[str, StringConstraints(pattern="^StockLow$")] = Field(alias="detail-type")
+    detail: StockLowDetail

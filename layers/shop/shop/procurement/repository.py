@@ -1,0 +1,246 @@
+"""Procurement data access (ProcurementTable), and the stock side of purchasing (InventoryTable).
+
+Items (pk, sk):
+- supplier       SUPPLIER, <supplier_id>
+- contract       CONTRACT#<sku>, <supplier_id>#<contract_id>      (the contracts of a SKU in one query)
+- purchase order PO#<po_id>, PO       po_status + created_at feed the index PurchaseOrdersByStatus
+- receipt        PO#<po_id>, RECEIPT#<receipt_id>
+- return         PO#<po_id>, RETURN#<return_id>
+- invoice        PO#<po_id>, INVOICE#<invoice_id>
+- restock guard  RESTOCK#<sku>#<warehouse_id>, GUARD   the one open automatic PO of a stock level
+Every purchase order write is conditional on its version (optimistic concurrency), and every change of
+stock happens in the same transaction as the PO change and the ledger movement that explain it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shop import aws
+from shop.config import get_settings
+from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
+from shop.inventory.repository import movement_action, stock_key
+from shop.procurement.models import Contract, PoEvent, PurchaseOrder, Supplier
+
+
+class TransactionFailed(Exception):
+    def __init__(self, codes: list[str]):
+        super().__init__(f"transaction cancelled: {codes}")
+        self.codes = codes
+
+
+def table() -> str:
+    return get_settings().require("procurement_table")
+
+
+def inventory() -> str:
+    return get_settings().require("inventory_table")
+
+
+def _model(cls: Any, raw: dict[str, Any]) -> Any:
+    data = from_item(raw)
+    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+
+
+def po_key(po_id: str, sk: str = "PO") -> dict[str, Any]:
+    return {"pk": {"S": f"PO#{po_id}"}, "sk": {"S": sk}}
+
+
+def guard_key(sku: str, warehouse_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"RESTOCK#{sku}#{warehouse_id}"}, "sk": {"S": "GUARD"}}
+
+
+def transact(actions: list[dict[str, Any]], what: str) -> None:
+    try:
+        with aws.translate_common_errors(what):
+            aws.client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if aws.error_code(exc) == "TransactionCanceledException":
+            raise TransactionFailed(aws.cancellation_codes_or_parse(exc)) from exc
+        raise
+
+
+# ------------------------------------------------------------------ suppliers and contracts
+def put_supplier(supplier: Supplier) -> None:
+    item = {"pk": "SUPPLIER", "sk": supplier.supplier_id, **supplier.model_dump(mode="json")}
+    with aws.translate_common_errors("save supplier"):
+        aws.client("dynamodb").put_item(TableName=table(), Item=to_item(item))
+
+
+def get_supplier(supplier_id: str) -> Supplier | None:
+    with aws.translate_common_errors("read supplier"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), ConsistentRead=True, Key={
+            "pk": {"S": "SUPPLIER"}, "sk": {"S": supplier_id}}).get("Item")
+    return _model(Supplier, raw) if raw else None
+
+
+def _query_all(**args: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    ddb = aws.client("dynamodb")
+    while True:
+        resp = ddb.query(**args)
+        items.extend(resp.get("Items", []))
+        if "LastEvaluatedKey" not in resp:
+            return items
+        args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def list_suppliers() -> list[Supplier]:
+    with aws.translate_common_errors("list suppliers"):
+        rows = _query_all(TableName=table(), KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "SUPPLIER"}})
+    return [_model(Supplier, r) for r in rows]
+
+
+def put_contract(contract: Contract) -> None:
+    item = {"pk": f"CONTRACT#{contract.sku}", "sk": f"{contract.supplier_id}#{contract.contract_id}",
+            **contract.model_dump(mode="json")}
+    with aws.translate_common_errors("save contract"):
+        aws.client("dynamodb").put_item(TableName=table(), Item=to_item(item))
+
+
+def contracts_for(sku: str) -> list[Contract]:
+    with aws.translate_common_errors("list contracts"):
+        rows = _query_all(TableName=table(), KeyConditionExpression="pk = :p", ConsistentRead=True,
+                          ExpressionAttributeValues={":p": {"S": f"CONTRACT#{sku}"}})
+    return [_model(Contract, r) for r in rows]
+
+
+# ------------------------------------------------------------------ purchase orders
+def po_item(po: PurchaseOrder) -> dict[str, Any]:
+    return to_item({"pk": f"PO#{po.po_id}", "sk": "PO", **po.model_dump(mode="json", exclude_none=True),
+                    "po_status": po.status.value})
+
+
+def get_po(po_id: str) -> PurchaseOrder | None:
+    with aws.translate_common_errors("read purchase order"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=po_key(po_id), ConsistentRead=True).get("Item")
+    return _model(PurchaseOrder, raw) if raw else None
+
+
+def po_records(po_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Receipts, returns and invoices of a PO (one query)."""
+    with aws.translate_common_errors("read purchase order"):
+        rows = _query_all(TableName=table(), KeyConditionExpression="pk = :p", ConsistentRead=True,
+                          ExpressionAttributeValues={":p": {"S": f"PO#{po_id}"}})
+    out: dict[str, list[dict[str, Any]]] = {"receipts": [], "returns": [], "invoices": []}
+    for raw in rows:
+        sk = raw["sk"]["S"]
+        kind = {"RECEIPT#": "receipts", "RETURN#": "returns", "INVOICE#": "invoices"}.get(sk[:sk.find("#") + 1])
+        if kind:
+            out[kind].append({k: v for k, v in from_item(raw).items() if k not in ("pk", "sk")})
+    return out
+
+
+def get_record(po_id: str, kind: str, record_id: str) -> dict[str, Any] | None:
+    with aws.translate_common_errors("read purchase order"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=po_key(po_id, f"{kind}#{record_id}"),
+                                              ConsistentRead=True).get("Item")
+    return {k: v for k, v in from_item(raw).items() if k not in ("pk", "sk")} if raw else None
+
+
+def list_pos(status: str, limit: int, cursor: str | None) -> tuple[list[PurchaseOrder], str | None]:
+    args = page_query({"TableName": table(), "IndexName": "PurchaseOrdersByStatus", "Limit": limit,
+                       "ScanIndexForward": False, "KeyConditionExpression": "po_status = :s",
+                       "ExpressionAttributeValues": {":s": {"S": status}}}, cursor, ("po_status", status))
+    with aws.translate_common_errors("list purchase orders"):
+        resp = aws.client("dynamodb").query(**args)
+    return [_model(PurchaseOrder, i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+
+
+def put_new_po_action(po: PurchaseOrder) -> dict[str, Any]:
+    return {"Put": {"TableName": table(), "Item": po_item(po), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def guard_put_action(sku: str, warehouse_id: str, po_id: str, now: str) -> dict[str, Any]:
+    item = {**guard_key(sku, warehouse_id), "po_id": {"S": po_id}, "created_at": {"S": now}}
+    return {"Put": {"TableName": table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def guard_delete_action(sku: str, warehouse_id: str, po_id: str) -> dict[str, Any]:
+    return {"Delete": {"TableName": table(), "Key": guard_key(sku, warehouse_id),
+                       "ConditionExpression": "attribute_not_exists(pk) OR po_id = :po",
+                       "ExpressionAttributeValues": {":po": {"S": po_id}}}}
+
+
+def guard_of(sku: str, warehouse_id: str) -> str | None:
+    with aws.translate_common_errors("read restock guard"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=guard_key(sku, warehouse_id),
+                                              ConsistentRead=True).get("Item")
+    return raw["po_id"]["S"] if raw else None
+
+
+def po_update_action(before: PurchaseOrder, after: PurchaseOrder, note: str, now: str) -> dict[str, Any]:
+    """Replace the PO's lines and status, conditional on the version read (no lost update)."""
+    entry = PoEvent(at=now, status=after.status.value, note=note).model_dump(mode="json", exclude_none=True)
+    return {"Update": {
+        "TableName": table(), "Key": po_key(before.po_id),
+        "UpdateExpression": "SET #s = :s, po_status = :s, #l = :lines, version = :next, updated_at = :now, "
+                            "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeNames": {"#s": "status", "#l": "lines"},
+        "ExpressionAttributeValues": {
+            ":s": {"S": after.status.value}, ":lines": value([ln.model_dump(mode="json") for ln in after.lines]),
+            ":v": {"N": str(before.version)}, ":next": {"N": str(before.version + 1)}, ":now": {"S": now},
+            ":empty": {"L": []}, ":entry": value([entry])},
+    }}
+
+
+def record_put_action(po_id: str, kind: str, record_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    item = to_item({"pk": f"PO#{po_id}", "sk": f"{kind}#{record_id}", **record})
+    return {"Put": {"TableName": table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def incoming_action(sku: str, warehouse_id: str, delta: int, now: str) -> dict[str, Any]:
+    """incoming += delta (the stock level is created empty if the SKU was never stocked there)."""
+    return {"Update": {
+        "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET incoming = if_not_exists(incoming, :zero) + :d, sku = :sku, warehouse_id = :wh, "
+                            "on_hand = if_not_exists(on_hand, :zero), available = if_not_exists(available, :zero), "
+                            "reserved = if_not_exists(reserved, :zero), updated_at = :now",
+        "ConditionExpression": "attribute_not_exists(incoming) OR incoming >= :neg",
+        "ExpressionAttributeValues": {":d": {"N": str(delta)}, ":zero": {"N": "0"}, ":sku": {"S": sku},
+                                      ":wh": {"S": warehouse_id}, ":neg": {"N": str(max(0, -delta))},
+                                      ":now": {"S": now}},
+    }}
+
+
+def receive_stock_actions(sku: str, warehouse_id: str, quantity: int, now: str, ref: str) -> list[dict[str, Any]]:
+    """Goods arrived: on_hand and available up, incoming down (never below zero), with the movement."""
+    return [{"Update": {
+        "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET on_hand = on_hand + :q, available = available + :q, "
+                            "incoming = if_not_exists(incoming, :zero) - :dec, updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":zero": {"N": "0"}, ":now": {"S": now},
+                                      ":dec": {"N": str(quantity)}},
+    }}, movement_action(sku, warehouse_id, quantity, "receipt", now, ref=ref, table=inventory())]
+
+
+def return_stock_actions(sku: str, warehouse_id: str, quantity: int, now: str, ref: str,
+                         reason: str) -> list[dict[str, Any]]:
+    """Goods go back to the supplier: on_hand and available down (only unreserved units), with the movement."""
+    return [{"Update": {
+        "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET on_hand = on_hand - :q, available = available - :q, updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk) AND available >= :q",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":now": {"S": now}},
+    }}, movement_action(sku, warehouse_id, -quantity, "supplier_return", now, reason=reason, ref=ref,
+                        table=inventory())]
+
+
+def set_invoice_status(po_id: str, invoice_id: str, allowed_from: str, to: str, now: str) -> bool:
+    try:
+        with aws.translate_common_errors("invoice status"):
+            aws.client("dynamodb").update_item(
+                TableName=table(), Key=po_key(po_id, f"INVOICE#{invoice_id}"),
+                UpdateExpression="SET #s = :to, settled_at = :now", ConditionExpression="#s = :from",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":to": {"S": to}, ":from": {"S": allowed_from}, ":now": {"S": now}})
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
