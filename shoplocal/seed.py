@@ -6,6 +6,7 @@ Idempotent: warehouses, categories and stock are PUTs; a 409 on product creation
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 Request = Callable[..., Any]
@@ -118,6 +119,14 @@ class SeedError(RuntimeError):
     pass
 
 
+SUPPLIERS: list[dict[str, Any]] = [
+    {"supplier_id": "nordlicht", "name": "Nordlicht Roasters GmbH", "email": "orders@nordlicht.example",
+     "currency": "EUR", "lead_time_days": 3, "brands": ["Nordlicht Roasters"]},
+    {"supplier_id": "brewgear", "name": "BrewGear Wholesale B.V.", "email": "sales@brewgear.example",
+     "currency": "EUR", "lead_time_days": 7, "brands": []},  # everything else
+]
+
+
 def _check(resp: Any, what: str, ok: tuple[int, ...] = (200, 201)) -> Any:
     if resp.status not in ok:
         raise SeedError(f"seeding {what} failed: HTTP {resp.status} {resp.body[:500]}")
@@ -145,10 +154,28 @@ def seed_demo(request: Request, admin_token: str) -> dict[str, Any]:
         for warehouse_id, on_hand in per_warehouse.items():
             # a storage bin per SKU (aisle-shelf), shown on the warehouse's pick lists
             body = {"on_hand": on_hand, "bin": f"{chr(65 + n // 6)}-{n % 6 + 1:02d}"}
+            if warehouse_id == "berlin":  # the main warehouse restocks itself: a quarter of the stock, twice that
+                body.update(reorder_point=max(2, on_hand // 4), reorder_quantity=max(5, on_hand // 2))
             _check(request("PUT", f"/admin/inventory/{sku}/{warehouse_id}", json=body,
                            token=admin_token), f"stock {sku}@{warehouse_id}")
             stock.setdefault(sku, {})[warehouse_id] = on_hand
+    # suppliers with a contract per SKU, valid this year, at 55 % of the shelf price
+    year = datetime.now(UTC).year
+    for supplier in SUPPLIERS:
+        body = {k: v for k, v in supplier.items() if k not in ("supplier_id", "brands", "lead_time_days")}
+        _check(request("PUT", f"/admin/suppliers/{supplier['supplier_id']}", json=body, token=admin_token),
+               f"supplier {supplier['supplier_id']}")
+    for product in PRODUCTS:
+        supplier = next(s for s in SUPPLIERS if product.get("brand") in s["brands"] or not s["brands"])
+        for sku in product["skus"]:
+            contract = {"sku": sku["sku"], "unit_cost": {"amount": sku["price"]["amount"] * 55 // 100,
+                                                         "currency": "EUR"},
+                        "lead_time_days": supplier["lead_time_days"], "min_order_quantity": 5,
+                        "valid_from": f"{year}-01-01", "valid_to": f"{year + 1}-12-31"}
+            _check(request("PUT", f"/admin/suppliers/{supplier['supplier_id']}/contracts/{sku['sku'].lower()}",
+                           json=contract, token=admin_token), f"contract {sku['sku']}")
     return {
+        "suppliers": [s["supplier_id"] for s in SUPPLIERS],
         "warehouses": [w["warehouse_id"] for w in WAREHOUSES],
         "categories": [c["category_id"] for c in CATEGORIES],
         "products": [p["product_id"] for p in PRODUCTS],

@@ -321,3 +321,32 @@ def test_on_hand_always_equals_the_sum_of_its_movements(stack, api, setup, ops):
     assert on_hand == total == current["on_hand"]
     assert current["on_hand"] == current["available"] + current["reserved"]
     assert min(current["on_hand"], current["available"], current["incoming"]) >= 0
+
+
+# ------------------------------------------------------------------ sample events
+def test_procurement_sample_events_run_the_whole_chain(stack):
+    """events/procurement/*.json are valid `make invoke` inputs: run in order against the seeded shop (the
+    sample PO id replaced by the one created), they take a purchase order from draft to closed."""
+    stack.seed_demo()
+    folder = ROOT / "events" / "procurement"
+    chain = ["put_supplier", "list_suppliers", "put_contract", "list_contracts", "create_purchase_order",
+             "list_purchase_orders", "get_purchase_order", "submit_purchase_order", "receive_goods",
+             "return_to_supplier", "record_invoice", "settle_invoice", "close_purchase_order"]
+    assert sorted([*chain, "cancel_purchase_order"]) == sorted(p.stem for p in folder.glob("*.json"))
+    po_id = None
+    for name in chain:
+        raw = (folder / f"{name}.json").read_text()
+        if po_id:
+            raw = raw.replace("po_0123456789abcdef0123", po_id)
+        result = stack.invoke("ProcurementFunction", json.loads(raw))
+        assert result["statusCode"] in (200, 201), (name, result)
+        body = json.loads(result["body"])
+        if name == "create_purchase_order":
+            po_id = body["po_id"]
+    assert body["status"] == "CLOSED"
+    assert json.loads(stack.invoke("ProcurementFunction", json.loads(
+        (folder / "cancel_purchase_order.json").read_text()))["body"])["error"]["code"] == "not_found"
+    for name in ("adjust_stock", "list_movements"):
+        event = json.loads((ROOT / "events" / "inventory" / f"{name}.json").read_text())
+        result = stack.invoke("InventoryFunction", event)
+        assert result["statusCode"] == 200, (name, result)
