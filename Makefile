@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
 
-.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e clean
+.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e clean report bench-report
 
 venv:
 	@./scripts/bootstrap.sh
@@ -38,3 +38,9 @@ unit integration workflow e2e: venv
 
 clean:
 	rm -rf .aws-sam .aws-sam-build.log .local
+
+report: venv  ## a generated day of demo orders through the daily report: reports/daily-<date>.html + the email
+	$(PY) -m shoplocal report $(REPORT_ARGS)
+
+bench-report: venv  ## report build time, a day of 1,000 vs 10,000 orders (prints the ratio)
+	$(PY) scripts/bench_report.py

@@ -1,4 +1,4 @@
-"""`python -m shoplocal run | invoke | routes | openapi | carrier` — the local runtime's command line."""
+"""`python -m shoplocal run | invoke | routes | openapi | carrier | report` — the local runtime's command line."""
 
 from __future__ import annotations
 
@@ -166,6 +166,44 @@ def cmd_carrier(args: argparse.Namespace) -> int:
     return 0 if status < 300 else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The daily report, locally: a fresh stack with the demo shop, a generated day of orders sent through the
+    Analytics function as events, then the Reports function as the morning schedule runs it. Writes the HTML
+    (and JSON, CSV) to --out and prints the email from the local outbox."""
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    from shoplocal.demo_day import generate_day
+    from shoplocal.seed import PRODUCTS
+
+    day = date.fromisoformat(args.date) if args.date else date.today() - timedelta(days=1)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.redirect_stdout(sys.stderr), Stack(args.template, serve_http=False) as stack:
+        stack.seed_demo()
+        tz = ZoneInfo(stack.function_env("ReportsFunction").get("REPORT_TIME_ZONE", "UTC"))
+        products = [(s["sku"], p["product_id"]) for p in PRODUCTS for s in p["skus"]]
+        events, _ = generate_day(day, args.orders, args.seed, products, tz, low=(products[0][0], products[1][0]))
+        for event in events:
+            stack.invoke("AnalyticsFunction", event)
+        result = stack.invoke("ReportsFunction", {"report": "daily", "date": day.isoformat()})
+        from shop.analytics import repository
+        from shop.config import function_environment
+
+        written = []
+        with function_environment(stack.function_env("ReportsFunction")):
+            for kind, key in result["objects"].items():
+                target = out_dir / f"daily-{day.isoformat()}.{kind}"
+                target.write_text(repository.get_object(key))
+                written.append(target)
+        mails = [m for m in stack.sent_emails() if day.isoformat() in (m["subject"] or "")]
+    for path in written:
+        sys.stdout.write(f"wrote {path}\n")
+    for mail in mails:
+        sys.stdout.write(f"\n--- email to {', '.join(mail['destinations'])}: {mail['subject']}\n{mail['body']}\n")
+    return 0 if written and mails else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shoplocal", description=__doc__)
     parser.add_argument("--template", default=str(ROOT / "template.yaml"))
@@ -198,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     car.add_argument("--secret", default=os.environ.get("CARRIER_WEBHOOK_SECRET", CARRIER_WEBHOOK_SECRET),
                      help="the stack's CarrierWebhookSecret (default: the local one)")
     car.set_defaults(func=cmd_carrier)
+    rep = sub.add_parser("report", help="generate a day of demo orders and run the daily report on it")
+    rep.add_argument("--date", help="YYYY-MM-DD (default: yesterday)")
+    rep.add_argument("--orders", type=int, default=200, help="orders to generate for the day")
+    rep.add_argument("--seed", type=int, default=1)
+    rep.add_argument("--out", default=str(ROOT / "reports"), help="where to write the HTML, JSON and CSV")
+    rep.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
     if args.verbose:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"

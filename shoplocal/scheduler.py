@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shoplocal.patches import select_path
 
@@ -120,15 +121,18 @@ class Scheduler:
         self.next_run: dict[str, datetime] = {}
         self.fired: list[tuple[str, datetime]] = []
 
-    def _next(self, expression: str, after: datetime) -> datetime | None:
-        """When the expression fires next, or None (logged) for what this scheduler does not understand,
-        e.g. cron's L, W and # forms."""
+    def _next(self, expression: str, after: datetime, timezone: str = "UTC") -> datetime | None:
+        """When the expression fires next (a cron read in ``timezone``, as EventBridge Scheduler does), or
+        None (logged) for what this scheduler does not understand, e.g. cron's L, W and # forms."""
         rate = parse_rate(expression)
         if rate is not None:
             return after + rate
         try:
             cron = Cron.parse(expression)
-            return cron.next_after(after) if cron else None
+            if cron is None:
+                return None
+            zone = ZoneInfo(timezone)
+            return cron.next_after(after.astimezone(zone)).astimezone(UTC)
         except ValueError as exc:
             log.warning("schedule %s is not supported locally (%s)", expression, exc)
             return None
@@ -136,7 +140,7 @@ class Scheduler:
     def start(self) -> None:
         now = datetime.now(UTC)
         for rule in self.stack.deployment.schedules:
-            nxt = self._next(rule.expression, now)
+            nxt = self._next(rule.expression, now, rule.timezone)
             if nxt is None:
                 log.warning("schedule %s (%s) is not understood and will not fire", rule.logical_id, rule.expression)
                 continue
@@ -181,7 +185,7 @@ class Scheduler:
                         self.fire(lid, due)
                     except Exception:
                         log.exception("scheduled rule %s failed", lid)
-                    nxt = self._next(rules[lid].expression, now)
+                    nxt = self._next(rules[lid].expression, now, rules[lid].timezone)
                     if nxt is None:
                         del self.next_run[lid]
                     else:

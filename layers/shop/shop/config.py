@@ -69,6 +69,13 @@ class Settings(BaseModel):
     orders_table: str | None = Field(None, alias="ORDERS_TABLE")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
     procurement_table: str | None = Field(None, alias="PROCUREMENT_TABLE")
+    analytics_table: str | None = Field(None, alias="ANALYTICS_TABLE")
+    reports_bucket: str | None = Field(None, alias="REPORTS_BUCKET")
+    report_time_zone: str = Field("Europe/Berlin", alias="REPORT_TIME_ZONE",
+                                  description="the day of the daily report and the analytics, as an IANA zone")
+    management_emails: str = Field("", alias="MANAGEMENT_EMAILS", description="comma-separated report recipients")
+    promised_ship_hours: int = Field(48, gt=0, le=24 * 30, alias="PROMISED_SHIP_HOURS",
+                                     description="a parcel should ship within this many hours of payment")
     order_state_machine_arn: str | None = Field(None, alias="ORDER_STATE_MACHINE_ARN")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
 

@@ -334,3 +334,17 @@ def query_listing(query: ListingQuery, start: dict[str, Any] | None, limit: int)
         kwargs["ExclusiveStartKey"] = last
     # read budget spent on a very selective filter: resume where the scan stopped
     return [from_item(i) for i in out], encode_cursor(kwargs["ExclusiveStartKey"])
+
+
+def product_summaries(product_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """product_id -> {name, category} for the given products (one BatchGetItem per 100; missing ones left out)."""
+    keys = [product_key(pid) for pid in sorted(set(product_ids))]
+    if not keys:
+        return {}
+    with aws.translate_common_errors("product lookup"):
+        raws = batch_get(aws.client("dynamodb"), _table(), keys)
+    out = {}
+    for raw in raws:
+        data = from_item(raw)
+        out[str(data["product_id"])] = {"name": data.get("name"), "category": data.get("category")}
+    return out

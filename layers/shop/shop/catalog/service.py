@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from shop.analytics.service import bought_together
 from shop.catalog import listing
 from shop.catalog import repository as repo
 from shop.catalog.models import CategoryIn, NewSku, PriceIn, ProductCreate, ProductUpdate, SkuIn
@@ -117,6 +118,9 @@ def get_product(product_id: str) -> dict[str, Any]:
     available = {code: sum(lv.available for lv in rows) for code, rows in levels.items()}
     view = product_view(product, active, available)
     view.pop("active")
+    if get_settings().analytics_table:
+        # "customers who bought this also bought": counts kept up to date from paid orders (one query)
+        view["also_bought"] = bought_together(product_id)
     return view
 
 

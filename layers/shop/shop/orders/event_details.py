@@ -21,8 +21,12 @@ def base(order: Order) -> dict[str, Any]:
 
 
 def lines(order: Order) -> list[dict[str, Any]]:
-    return [{"sku": ln.sku, "name": ln.name, "quantity": ln.quantity, "unit_price": ln.unit_price.model_dump()}
-            for ln in order.lines]
+    return [{"sku": ln.sku, "product_id": ln.product_id, "name": ln.name, "quantity": ln.quantity,
+             "unit_price": ln.unit_price.model_dump()} for ln in order.lines]
+
+
+def paid_at(order: Order) -> str | None:
+    return next((t.at for t in order.timeline if t.status == "PAID"), None)
 
 
 def items(shipment: Shipment) -> list[dict[str, Any]]:
@@ -46,6 +50,7 @@ def order_placed(order: Order) -> dict[str, Any]:
 def order_paid(order: Order) -> dict[str, Any]:
     return events.entry("OrderPaid", {
         **base(order), "totals": order.totals.model_dump(mode="json"), "lines": lines(order),
+        "paid_at": paid_at(order),
         "payment_intent_id": order.payment_intent_id,
         "shipping_address": order.shipping_address.model_dump(mode="json", exclude_none=True)})
 
@@ -71,8 +76,9 @@ def shipment_packed(order: Order, s: Shipment) -> dict[str, Any]:
 
 def shipment_shipped(order: Order, s: Shipment) -> dict[str, Any]:
     return events.entry("ShipmentShipped", {
-        **base(order), "shipment_id": s.shipment_id, "carrier": s.carrier, "tracking_number": s.tracking_number,
-        "tracking_url": s.tracking_url, "shipped_at": s.shipped_at}, dedupe_suffix=s.shipment_id)
+        **base(order), "shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "carrier": s.carrier,
+        "tracking_number": s.tracking_number, "tracking_url": s.tracking_url, "shipped_at": s.shipped_at,
+        "paid_at": paid_at(order), "units": sum(i.quantity for i in s.items)}, dedupe_suffix=s.shipment_id)
 
 
 def shipment_tracking(kind: str, order: Order, s: Shipment, event_id: str, description: str | None,
@@ -83,8 +89,8 @@ def shipment_tracking(kind: str, order: Order, s: Shipment, event_id: str, descr
 
 def shipment_delivered(order: Order, s: Shipment) -> dict[str, Any]:
     return events.entry("ShipmentDelivered", {
-        **base(order), "shipment_id": s.shipment_id, "carrier": s.carrier, "tracking_number": s.tracking_number,
-        "delivered_at": s.delivered_at}, dedupe_suffix=s.shipment_id)
+        **base(order), "shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "carrier": s.carrier,
+        "tracking_number": s.tracking_number, "delivered_at": s.delivered_at}, dedupe_suffix=s.shipment_id)
 
 
 def order_delivered(order: Order, delivered_at: str) -> dict[str, Any]:

@@ -1,0 +1,23 @@
+"""Analytics consumer (EventBridge, order and inventory events): each event becomes one fact of the day it
+happened on, once, with the day's totals and the bought-together counts (shop.analytics.facts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shop.analytics import service
+from shop.analytics.models import BusEvent
+from shop.observability import observability
+
+obs = observability("analytics")
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    parsed = BusEvent.model_validate(event)
+    obs.logger.append_keys(detail_type=parsed.detail_type, order_id=parsed.detail.get("order_id"))
+    result = service.record_event(parsed.detail_type, parsed.detail)
+    obs.count("FactRecorded" if result["recorded"] else "FactSkipped")
+    return result
+
+
+handler = obs.entrypoint(_handle)

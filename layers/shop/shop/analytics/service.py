@@ -1,0 +1,148 @@
+"""Analytics and the daily report.
+
+- ``record_event``: the Analytics function turns each domain event into a day fact, once (facts.py).
+- ``daily_report``: the report for one day, built from that day's facts (one partition), the open purchase
+  orders (index by status) and the categories of the products sold (batch get): stored as JSON, CSV and HTML
+  in the reports bucket and emailed to the management list. Idempotent: the first run for a day stores it
+  and sends the one email; any later run (the schedule retried, an admin asking) returns what was stored.
+- ``sales_trend``: day totals over a range; ``bought_together``: "customers who bought this also bought".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger
+
+from shop.analytics import facts, report
+from shop.analytics import repository as repo
+from shop.catalog.repository import product_summaries
+from shop.config import get_settings
+from shop.errors import DependencyFailed, InvalidInput
+from shop.notifications import mailer
+from shop.notifications.templates import Email
+from shop.procurement import repository as procurement
+from shop.procurement.models import OPEN
+
+log = Logger(child=True)
+MAX_TREND_DAYS = 366
+
+
+def tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().report_time_zone)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def previous_day(now: datetime | None = None) -> date:
+    """Yesterday in the report's time zone (what the morning schedule reports on)."""
+    return ((now or datetime.now(UTC)).astimezone(tz()) - timedelta(days=1)).date()
+
+
+def record_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    fact = facts.fact_for(detail_type, detail, tz())
+    if fact is None:
+        return {"recorded": False, "reason": f"{detail_type} is not used by the reports"}
+    new = repo.record(fact)
+    return {"recorded": new, "day": fact.day.isoformat(), "fact": fact.sk, **({} if new else {"duplicate": True})}
+
+
+def _open_purchase_orders() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for status in sorted(s.value for s in OPEN):
+        cursor: str | None = None
+        while True:
+            pos, cursor = procurement.list_pos(status, 100, cursor)
+            out += [p.model_dump(mode="json") for p in pos]
+            if cursor is None:
+                break
+    return out
+
+
+def build(day: date) -> dict[str, Any]:
+    """The report's figures for ``day`` (nothing stored)."""
+    day_facts = repo.day_facts(day)
+    products = sorted({ln.get("product_id") for f in day_facts if f["kind"] == "paid" for ln in f["lines"]
+                       if ln.get("product_id")})
+    categories = {pid: str(s.get("category") or "uncategorised") for pid, s in product_summaries(products).items()}
+    settings = get_settings()
+    return report.compute(day, day_facts, _open_purchase_orders(), categories, currency=settings.currency, tz=tz(),
+                          promised_ship_hours=settings.promised_ship_hours)
+
+
+def _keys(day: date) -> dict[str, str]:
+    base = f"reports/daily/{day.isoformat()}/report"
+    return {"json": f"{base}.json", "csv": f"{base}.csv", "html": f"{base}.html"}
+
+
+def daily_report(day: date, *, today: date | None = None) -> dict[str, Any]:
+    if day >= (today or datetime.now(UTC).astimezone(tz()).date()):
+        raise InvalidInput("query.date", "a daily report covers a day that has ended")
+    stored = repo.get_report(day)
+    if stored is None:
+        figures = build(day)
+        keys = _keys(day)
+        repo.put_object(keys["json"], json.dumps(figures, indent=2), "application/json")
+        repo.put_object(keys["csv"], report.to_csv(figures), "text/csv")
+        repo.put_object(keys["html"], report.to_html(figures), "text/html; charset=utf-8")
+        # figures hold fractional hours: stored as the JSON document itself (DynamoDB numbers are not floats)
+        repo.save_report(day, {"figures": json.dumps(figures), "objects": keys, "created_at": now_iso()})
+        stored = repo.get_report(day)
+        assert stored is not None
+    _email_once(day, stored)
+    final = repo.get_report(day) or stored
+    return {**json.loads(final["figures"]), "objects": final["objects"], "link": repo.link(final["objects"]["html"]),
+            "created_at": final["created_at"], "emailed": bool(final.get("email_message_id"))}
+
+
+def _email_once(day: date, stored: dict[str, Any]) -> None:
+    recipients = [a.strip() for a in get_settings().management_emails.split(",") if a.strip()]
+    if not recipients or stored.get("email_message_id") or not repo.claim_email(day, now_iso()):
+        return
+    figures, link = json.loads(stored["figures"]), repo.link(stored["objects"]["html"])
+    net = figures["net"]
+    email = Email(subject=f"Daily fulfilment report {day.isoformat()}: {figures['orders']['paid']} orders paid, "
+                          f"net {net['currency']} {net['amount'] // 100}.{net['amount'] % 100:02d}",
+                  text=report.email_text(figures, link),
+                  html=report.to_html(figures).replace("</h1>", f'</h1><p><a href="{link}">Full report</a></p>', 1))
+    message_id: str | None = None
+    try:
+        for to in recipients:
+            message_id = mailer.send(to, email)
+    except DependencyFailed:
+        repo.emailed(day, None)  # release the claim: the next run sends
+        raise
+    repo.emailed(day, message_id)
+
+
+def sales_trend(first: date, last: date) -> dict[str, Any]:
+    if last < first:
+        raise InvalidInput("query.to", "must not be before from")
+    if (last - first).days >= MAX_TREND_DAYS:
+        raise InvalidInput("query.to", f"a trend covers at most {MAX_TREND_DAYS} days")
+    totals = repo.day_totals(first, last)
+    keys = ("orders_placed", "orders_paid", "orders_cancelled", "revenue", "refunds", "units")
+    days: list[dict[str, Any]] = []
+    sums = dict.fromkeys((*keys, "net"), 0)
+    d = first
+    while d <= last:
+        t = totals.get(d.isoformat(), {})
+        row = {k: int(t.get(k, 0)) for k in keys}
+        row["net"] = row["revenue"] - row["refunds"]
+        for k, v in row.items():
+            sums[k] += v
+        days.append({"date": d.isoformat(), **row})
+        d += timedelta(days=1)
+    return {"from": first.isoformat(), "to": last.isoformat(), "currency": get_settings().currency,
+            "days": days, "totals": sums}
+
+
+def bought_together(product_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    pairs = sorted(repo.bought_together(product_id), key=lambda p: (-p[1], p[0]))[:limit]
+    names = product_summaries([p for p, _ in pairs])
+    return [{"product_id": p, "name": names.get(p, {}).get("name"), "orders": n} for p, n in pairs if p in names]
