@@ -1,0 +1,59 @@
+"""Reports: the daily fulfilment and performance report, run by the morning schedule (EventBridge Scheduler,
+in the report's time zone) for the previous day or by admins for any ended day, and the sales trend:
+GET /admin/reports/daily?date=YYYY-MM-DD, GET /admin/analytics/sales?from=YYYY-MM-DD&to=YYYY-MM-DD."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from shop.analytics import service
+from shop.analytics.models import ScheduledReport
+from shop.api import Guard, http_handler, make_resolver, require_group
+from shop.observability import observability
+
+obs = observability("reports")
+app = make_resolver(obs.logger)
+reports = Router()
+analytics = Router()
+
+
+@reports.get("/admin/reports/daily")
+def daily(date: Annotated[date | None, Query(description="default: yesterday in the report's time zone")] = None
+          ) -> dict[str, Any]:
+    require_group(app, "admin")
+    day = date or service.previous_day()
+    obs.logger.append_keys(report_date=day.isoformat())
+    return service.daily_report(day)
+
+
+@analytics.get("/admin/analytics/sales")
+def sales(start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")]) -> dict[str, Any]:
+    require_group(app, "admin")
+    return service.sales_trend(start, end)
+
+
+app.include_router(reports)
+app.include_router(analytics)
+http = http_handler(app, obs, Guard("/admin/", "admin"))
+
+
+def _scheduled(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    task = ScheduledReport.model_validate(event if isinstance(event, dict) else {})
+    day = task.date or service.previous_day()
+    obs.logger.append_keys(report_date=day.isoformat())
+    result = service.daily_report(day)
+    obs.count("DailyReportRun")
+    return {"date": day.isoformat(), "objects": result["objects"], "emailed": result["emailed"]}
+
+
+scheduled = obs.entrypoint(_scheduled)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway requests go to the routes; the schedule's event runs the report."""
+    if isinstance(event, dict) and "httpMethod" in event:
+        return http(event, context)
+    return scheduled(event, context)
