@@ -10,6 +10,11 @@ docs/local-runtime.md and covered by tests/integration/test_runtime.py.
    the semantics our no-oversell guarantee relies on (throughput is not what moto is for).
 3. EventBridge rules deliver to Lambda and Step Functions targets (moto raises NotImplementedError for
    them). Lambda targets are invoked asynchronously, as EventBridge does.
+4. Powertools' event handler keeps the request being resolved in class attributes
+   (``BaseRouter.current_event`` and ``lambda_context``), shared by every resolver in the process. On Lambda a
+   process serves one invocation at a time; locally many invocations of one function run at once in one
+   process, and one request could read another's principal and body (seen as two checkouts answered with the
+   same order). Those two attributes become thread-local.
 """
 
 from __future__ import annotations
@@ -170,6 +175,53 @@ def _patch_events() -> None:
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
 
 
+class _RequestState(threading.local):
+    current_event: Any = None
+    lambda_context: Any = None
+
+
+REQUEST_STATE = _RequestState()
+_PER_REQUEST = ("current_event", "lambda_context")
+
+
+class _BaseRouterName:
+    """Stands for the name ``BaseRouter`` inside Powertools' api_gateway module, which assigns and reads the
+    request as class attributes of it: those two go to the calling thread's state, anything else to the class."""
+
+    def __init__(self, real: type):
+        object.__setattr__(self, "_real", real)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _PER_REQUEST:
+            return getattr(REQUEST_STATE, name)
+        return getattr(object.__getattribute__(self, "_real"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _PER_REQUEST:
+            setattr(REQUEST_STATE, name, value)
+        else:
+            setattr(object.__getattribute__(self, "_real"), name, value)
+
+
+def _per_request_property(name: str) -> property:
+    def get(self: Any) -> Any:
+        return getattr(REQUEST_STATE, name)
+
+    def put(self: Any, value: Any) -> None:
+        setattr(REQUEST_STATE, name, value)
+
+    return property(get, put)
+
+
+def _patch_powertools_request_state() -> None:
+    from aws_lambda_powertools.event_handler import api_gateway
+
+    real = api_gateway.BaseRouter
+    for name in _PER_REQUEST:  # instances (resolvers, routers) read and write through these properties
+        setattr(real, name, _per_request_property(name))
+    api_gateway.BaseRouter = _BaseRouterName(real)  # type: ignore[misc,assignment]
+
+
 def apply() -> None:
     global _applied
     if _applied:
@@ -177,4 +229,5 @@ def apply() -> None:
     _patch_lambda()
     _patch_dynamodb()
     _patch_events()
+    _patch_powertools_request_state()
     _applied = True

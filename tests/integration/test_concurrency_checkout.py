@@ -88,16 +88,21 @@ def test_fifty_parallel_checkouts_for_the_last_five_units(stack):
                   for k, v in e.items() if "Failed" in k or "TimedOut" in k]
         warnings.warn(f"{oid} was placed but its payment failed under load and released its unit: {causes}",
                       stacklevel=1)
+    # every request got its own answer (the local runtime keeps concurrent requests apart: patches.py, 4)
+    assert len(placed) == len(set(placed)), placed
     assert len(holding) == 5, final_status
-    assert statuses[201] == 5 + len(released) and statuses[409] == SHOPPERS - statuses[201], (statuses, released)
+    assert len(set(placed)) == 5 + len(released), (statuses, released)
+    assert statuses[409] == SHOPPERS - statuses[201], statuses
 
     final = stock_of(stack, sku)
     assert sum(level["available"] for level in final.values()) == 0
     for level in final.values():
         assert level["available"] + level["reserved"] == level["on_hand"]
     held: Counter[str] = Counter()
+    counted: set[str] = set()
     for status, body in results:
-        if status == 201 and body["order_id"] in holding:
+        if status == 201 and body["order_id"] in holding and body["order_id"] not in counted:
+            counted.add(body["order_id"])
             [line] = body["lines"]
             assert line["quantity"] == 1
             for alloc in line["allocations"]:
