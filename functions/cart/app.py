@@ -1,7 +1,8 @@
 """Cart API: the signed-in shopper's cart (keyed by the token's sub) with a priced estimate.
 
-GET /cart?country=&region=, PUT /cart/items/{sku} {quantity} (0 removes), DELETE /cart/items/{sku}; every
-route answers with the whole cart. country/region choose the destination of the shipping and tax estimate.
+GET /cart?country=&region=, PUT /cart/items/{sku} {quantity} (0 removes), DELETE /cart/items/{sku},
+PUT /cart/coupon {code}, DELETE /cart/coupon; every route answers with the whole cart (sale and coupon
+discounts included). country/region choose the destination of the shipping and tax estimate.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from shop.cart import service
 from shop.cart.service import Change, QuantityIn
 from shop.models import CountryCode, SkuCode
 from shop.observability import observability
+from shop.promotions.models import CartCouponIn
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")]
 Country = Annotated[CountryCode | None, Query(description="ISO 3166-1 alpha-2 destination country")]
@@ -58,6 +60,22 @@ def delete_item(sku: Annotated[SkuCode, Path()], country: Country = None,
     result, change = service.remove(who.user_id, sku, country, region)
     _count(change)
     return result
+
+
+@cart.put("/cart/coupon")
+def put_coupon(body: CartCouponIn, country: Country = None, region: Region = None) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(customer_id=who.user_id, coupon=body.code)
+    result = service.set_coupon(who.user_id, body.code, country, region)
+    obs.count("CouponAdded")
+    return result
+
+
+@cart.delete("/cart/coupon")
+def delete_coupon(country: Country = None, region: Region = None) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(customer_id=who.user_id)
+    return service.set_coupon(who.user_id, None, country, region)
 
 
 app.include_router(cart)

@@ -126,7 +126,7 @@ def test_new_cart_is_empty(stack: Any, shopper: Any) -> None:
     assert r.json() == {
         "items": [], "totals": {k: eur(0) for k in ("subtotal", "discount", "shipping", "tax", "total")},
         "discounts": [], "destination": {"country": "DE", "region": None}, "currency": "EUR", "expires_at": None,
-        "version": 0, "warnings": [],
+        "version": 0, "warnings": [], "coupon": None,
     }
 
 

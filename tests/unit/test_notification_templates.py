@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 
 SAMPLES = ROOT / "events" / "notifications"
 EMAILED = {"OrderPaid", "PaymentFailed", "ShipmentPacked", "ShipmentException", "ShipmentDelivered",
-           "OrderCancelled", "RefundIssued"}
+           "OrderCancelled", "RefundIssued", "TicketAnswered"}
 
 
 def sample(name: str) -> tuple[str, dict]:
@@ -70,18 +70,20 @@ def test_every_emailed_type_has_a_template_and_a_sample():
 
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.stem)
-def test_every_sample_renders_with_the_order_id_in_the_subject(path):
+def test_every_sample_renders_with_its_reference_and_the_order_id_in_the_subject(path):
     event = json.loads(path.read_text())
     assert {"version", "id", "detail-type", "source", "account", "time", "region", "resources",
             "detail"} <= set(event)
     assert event["source"] == "shop.orders"
     detail = event["detail"]
-    assert detail["dedupe_key"].startswith(f"{event['detail-type']}:{detail['order_id']}")
+    reference = detail["ticket_id"] if event["detail-type"] == "TicketAnswered" else detail["order_id"]
+    assert detail["dedupe_key"].startswith(f"{event['detail-type']}:{reference}")
     email = render(event["detail-type"], detail)
     assert email is not None
-    assert detail["order_id"] in email.subject
-    assert detail["order_id"] in email.text
-    assert detail["order_id"] in email.html
+    for shown in {reference, detail["order_id"]}:
+        assert shown in email.subject
+        assert shown in email.text
+        assert shown in email.html
     assert email.html.lstrip().startswith("<!DOCTYPE html>")
     assert "\n" not in email.subject
 
@@ -192,6 +194,44 @@ def test_refund_issued_states_the_amount():
     assert "USD 9.99" in email.html
 
 
+def test_ticket_answer_quotes_the_answer_under_the_ticket_id_and_subject():
+    detail, email = rendered("ticket_answered")
+    assert email.subject == f"Re: {detail['subject']} [{detail['ticket_id']}] (order {detail['order_id']})"
+    for line in detail["answer"].splitlines():  # every line of the answer, blank lines kept
+        assert f"  {line}".rstrip() + "\n" in email.text
+    assert "\n\n  your parcel left" in email.text
+    assert re.search(r"Answered:\s+2026-11-26 14:30 UTC", email.text)
+    assert re.search(r"Ticket:\s+" + detail["ticket_id"], email.text)
+    assert "Order reference" not in email.text  # a ticket's footer names the ticket
+    assert f"Ticket reference: {detail['ticket_id']}" in email.text
+    assert "<blockquote" in email.html
+    assert "Hello Erika,<br><br>your parcel left" in email.html  # line breaks survive in HTML
+
+
+def test_ticket_answer_without_an_order_leaves_the_order_out():
+    detail, email = rendered("ticket_answered", order_id=None)
+    assert email.subject == f"Re: {detail['subject']} [{detail['ticket_id']}]"
+    assert "order" not in email.subject.lower()
+    assert not re.search(r"^Order:", email.text, re.MULTILINE)
+    assert "None" not in email.text
+    assert "ord_" not in email.html
+
+
+def test_ticket_answer_and_subject_are_escaped_and_the_subject_has_one_line():
+    evil = '<script>alert("x")</script>'
+    _, email = rendered("ticket_answered", answer=f"See {evil}\nand <a href='javascript:x'>here</a>",
+                        subject="Help <b>now</b>\r\nBcc: victim@example.com")
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in email.html
+    assert "<a href" not in email.html
+    assert "<b>" not in email.html
+    assert "Help &lt;b&gt;now&lt;/b&gt;" in email.html
+    assert evil in email.text  # plain text is shown verbatim
+    assert "\r" not in email.subject
+    assert "\n" not in email.subject
+    assert email.subject.startswith("Re: Help <b>now</b>")
+
+
 # ------------------------------------------------------------------------------------------ escaping
 def test_shop_and_customer_strings_are_escaped_in_html():
     evil = '<script>alert("x")</script>'
@@ -229,7 +269,7 @@ def test_subject_has_no_line_breaks_even_if_a_field_does():
 
 # ------------------------------------------------------------------------------------ missing fields
 @pytest.mark.parametrize("name", ["order_paid", "payment_failed", "shipment_packed", "shipment_exception",
-                                  "shipment_delivered", "order_cancelled", "refund_issued"])
+                                  "shipment_delivered", "order_cancelled", "refund_issued", "ticket_answered"])
 def test_only_the_common_fields_still_render(name):
     detail_type, detail = sample(name)
     minimal = {k: detail[k] for k in ("order_id", "customer_id", "email", "occurred_at", "dedupe_key")}
@@ -237,6 +277,17 @@ def test_only_the_common_fields_still_render(name):
     assert email is not None
     assert detail["order_id"] in email.subject
     assert "None" not in email.text
+
+
+def test_a_ticket_answer_missing_its_fields_still_renders():
+    _, detail = sample("ticket_answered")
+    for missing in ({"ticket_id": None, "subject": None, "answer": None, "answered_at": None, "order_id": None},
+                    {"answer": "   ", "subject": ""}, {"ticket_id": 42, "answer": ["not", "text"]}):
+        email = render("TicketAnswered", {**detail, **missing})
+        assert email is not None
+        assert email.subject
+        assert "None" not in email.text
+        assert "None" not in email.subject
 
 
 def test_malformed_optional_fields_do_not_crash():

@@ -70,6 +70,9 @@ class Settings(BaseModel):
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
     procurement_table: str | None = Field(None, alias="PROCUREMENT_TABLE")
     analytics_table: str | None = Field(None, alias="ANALYTICS_TABLE")
+    reviews_table: str | None = Field(None, alias="REVIEWS_TABLE")
+    promotions_table: str | None = Field(None, alias="PROMOTIONS_TABLE")
+    support_table: str | None = Field(None, alias="SUPPORT_TABLE")
     reports_bucket: str | None = Field(None, alias="REPORTS_BUCKET")
     report_time_zone: str = Field("Europe/Berlin", alias="REPORT_TIME_ZONE",
                                   description="the day of the daily report and the analytics, as an IANA zone")

@@ -24,6 +24,7 @@ DETAIL_TYPES = frozenset({
     "RefundIssued", "WarehouseTaskOpened", "WarehouseTaskCompleted",
     "StockLow", "PurchaseOrderCreated", "PurchaseOrderSubmitted", "GoodsReceived", "SupplierReturned",
     "InvoiceMatched", "InvoiceDisputed", "InvoiceSettled",
+    "TicketAnswered",
 })
 
 

@@ -96,6 +96,7 @@ class OrderLine(Frozen):
     unit_price: Money
     weight_grams: int = Field(gt=0)
     allocations: list[Allocation]
+    discount: Money | None = Field(None, description="the line's share of sale and coupon discounts")
 
 
 class OrderStatus(StrEnum):
@@ -135,6 +136,8 @@ class Order(Frozen):
     payment_intent_id: str | None = None
     payment_status: str | None = Field(None, description="last known payment outcome: succeeded, declined, ...")
     decline_code: str | None = None
+    coupon_code: str | None = None
+    tax_rate_bps: int | None = None
     payment_client_secret: str | None = Field(
         None, description="for the shopper's 3-D Secure step (Stripe.js handleNextAction) while requires_action")
     refund_id: str | None = None

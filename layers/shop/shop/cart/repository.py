@@ -23,6 +23,7 @@ class CartRecord:
     version: int = 0
     expires_at: int | None = None
     updated_at: str | None = None
+    coupon_code: str | None = None
 
 
 # Name used by checkout for the cart as read from the table.
@@ -50,7 +51,7 @@ def get_cart(customer_id: str, now_epoch: int) -> CartRecord:
         return CartRecord(customer_id=customer_id, version=version)
     items = {str(k): int(v) for k, v in (data.get("items") or {}).items() if int(v) > 0}
     return CartRecord(customer_id=customer_id, items=items, version=version, expires_at=expires_at,
-                      updated_at=data.get("updated_at"))
+                      updated_at=data.get("updated_at"), coupon_code=data.get("coupon_code"))
 
 
 def version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
@@ -60,7 +61,7 @@ def version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
 
 
 def save_cart(customer_id: str, items: dict[str, int], expected_version: int, *, now: str,
-              expires_at: int) -> CartRecord:
+              expires_at: int, coupon_code: str | None = None) -> CartRecord:
     """Replace the cart's lines with ``items`` if its version is still ``expected_version``.
 
     One conditional PutItem: ``attribute_not_exists`` for a cart never written, ``version = expected``
@@ -71,9 +72,9 @@ def save_cart(customer_id: str, items: dict[str, int], expected_version: int, *,
         raise ValueError("cart quantities must be positive; remove a line instead of storing 0")
     condition, values = version_condition(expected_version)
     record = CartRecord(customer_id=customer_id, items=dict(items), version=expected_version + 1,
-                        expires_at=expires_at, updated_at=now)
+                        expires_at=expires_at, updated_at=now, coupon_code=coupon_code)
     item = {"customer_id": customer_id, "items": record.items, "version": record.version, "updated_at": now,
-            "expires_at": expires_at}
+            "expires_at": expires_at, "coupon_code": coupon_code}
     try:
         with aws.translate_common_errors("save cart"):
             aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item), ConditionExpression=condition,
@@ -92,7 +93,8 @@ def empty_cart_action(customer_id: str, expected_version: int, now: str) -> dict
     values.update({":empty": {"M": {}}, ":one": {"N": "1"}, ":now": {"S": now}, ":zero": {"N": "0"}})
     return {"Update": {
         "TableName": _table(), "Key": cart_key(customer_id),
-        "UpdateExpression": "SET #items = :empty, version = if_not_exists(version, :zero) + :one, updated_at = :now",
+        "UpdateExpression": "SET #items = :empty, version = if_not_exists(version, :zero) + :one, updated_at = :now "
+                            "REMOVE coupon_code",
         "ConditionExpression": condition,
         "ExpressionAttributeNames": {"#items": "items"},
         "ExpressionAttributeValues": values,

@@ -27,6 +27,7 @@ from shop.config import Settings, get_settings
 from shop.errors import ConfigurationError, Conflict, InvalidInput, NotFound, OutOfStock
 from shop.inventory.repository import stock_levels, warehouses
 from shop.models import Sku, StockLevel, Warehouse
+from shop.promotions import service as promotions
 
 WRITE_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 0.01
@@ -78,7 +79,7 @@ def _unavailable_warning(code: str, reason: str) -> dict[str, Any]:
 
 def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[str, Sequence[StockLevel]],
                known_warehouses: Mapping[str, Warehouse], destination: pricing.Destination,
-               settings: Settings) -> dict[str, Any]:
+               settings: Settings, priced_promotions: promotions.Priced | None = None) -> dict[str, Any]:
     """The cart as the API returns it (pure: all reads are done by the caller)."""
     currency = settings.currency
     items: list[dict[str, Any]] = []
@@ -106,13 +107,24 @@ def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[st
                              "message": f"only {available} of {code} in stock"})
         priced.append(pricing.PricedLine(sku=code, quantity=qty, unit_price=sku.price,
                                          weight_grams=sku.weight_grams))
+    if priced_promotions is not None:
+        for item in items:
+            found = priced_promotions.result.lines.get(item["sku"])
+            if found is not None and found.total.amount:
+                item["discount"] = found.total.model_dump()
+        if cart.coupon_code and priced_promotions.problem:
+            warnings.append({"code": "coupon_not_applicable", "coupon": cart.coupon_code,
+                             "reason": priced_promotions.problem,
+                             "message": promotions.problem_message(cart.coupon_code, priced_promotions.problem)})
     breakdown = pricing.compute_totals(priced, destination, settings, currency=currency,
+                                       discounts=priced_promotions.applied if priced_promotions else (),
                                        country_field=COUNTRY_FIELD)
     return {
         "items": items,
         "totals": breakdown.totals.model_dump(),
         "discounts": [{"code": d.code, "description": d.description, "amount": d.amount.model_dump()}
                       for d in breakdown.discounts],
+        "coupon": cart.coupon_code,
         "destination": {"country": destination.country, "region": destination.region},
         "currency": currency,
         "expires_at": cart.expires_at,
@@ -129,7 +141,9 @@ def _render(cart: repo.CartRecord, destination: pricing.Destination, settings: S
     live = [c for c in codes if c in skus and skus[c].active]
     stock = stock_levels(live) if live else {}
     known = warehouses() if live else {}
-    return build_view(cart, skus, stock, known, destination, settings)
+    priced = promotions.discounts([(skus[c], cart.items[c]) for c in live], cart.coupon_code, cart.customer_id,
+                                  settings.currency) if live and settings.promotions_table else None
+    return build_view(cart, skus, stock, known, destination, settings, priced)
 
 
 def view(customer_id: str, country: str | None = None, region: str | None = None) -> dict[str, Any]:
@@ -154,7 +168,7 @@ def write_with_retry(customer_id: str, change: Callable[[dict[str, int]], dict[s
             return cart
         try:
             return repo.save_cart(customer_id, items, cart.version, now=_iso(now),
-                                  expires_at=int(now) + settings.cart_ttl_seconds)
+                                  expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=cart.coupon_code)
         except repo.StaleCart:
             if attempt + 1 < attempts:
                 sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)
@@ -214,3 +228,26 @@ def remove(customer_id: str, code: str, country: str | None = None,
 
     cart = write_with_retry(customer_id, change, settings)
     return _render(cart, destination, settings), Change(sku=code, before=before, after=0)
+
+
+# ---------------------------------------------------------------------------------------------- coupon
+
+def set_coupon(customer_id: str, code: str | None, country: str | None = None,
+               region: str | None = None) -> dict[str, Any]:
+    """Put a coupon on the cart (one per cart: it replaces the one there), or take it off (None). An unknown
+    code is refused (404); one that does not apply right now stays on the cart with a warning that says why
+    (it may apply once the cart grows), and checkout refuses it explicitly."""
+    settings = get_settings()
+    destination = destination_for(settings, country, region)
+    if code is not None and promotions.repo.coupon_record(code) is None:
+        raise NotFound(f"coupon {code} not found")
+    for attempt in range(WRITE_ATTEMPTS):
+        now = time.time()
+        cart = repo.get_cart(customer_id, int(now))
+        try:
+            saved = repo.save_cart(customer_id, cart.items, cart.version, now=_iso(now),
+                                   expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=code)
+            return _render(saved, destination, settings)
+        except repo.StaleCart:
+            time.sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)
+    raise Conflict("the cart was changed concurrently; retry the request")

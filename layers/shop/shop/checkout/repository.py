@@ -25,15 +25,18 @@ class Outcome(StrEnum):
     STOCK_CHANGED = "stock_changed"  # some warehouse no longer has what was allocated: re-read, retry
     CART_CHANGED = "cart_changed"  # the cart changed since it was read
     CONTENDED = "contended"  # transaction conflict or throttling: retry
+    COUPON_EXHAUSTED = "coupon_exhausted"  # the coupon reached its global or per-customer limit
 
 
 def transaction_size(order: Order) -> int:
-    return sum(len(line.allocations) for line in order.lines) + 2
+    return sum(len(line.allocations) for line in order.lines) + 2 + (3 if order.coupon_code else 0)
 
 
-def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, now: str) -> Outcome:
+def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, now: str,
+                      coupon_actions: list[dict[str, Any]] | None = None) -> Outcome:
     """ONE transaction: per (sku, warehouse) available -= q, reserved += q under available >= q; the order
-    Put under attribute_not_exists(pk); the cart emptied under its version. All or nothing."""
+    Put under attribute_not_exists(pk); the cart emptied under its version; the coupon's use counted under its
+    limits (global and per customer). All or nothing."""
     settings = get_settings()
     inventory = settings.require("inventory_table")
     actions: list[dict[str, Any]] = []
@@ -49,6 +52,8 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
     actions.append({"Put": {"TableName": settings.require("orders_table"), "Item": to_record(order),
                             "ConditionExpression": "attribute_not_exists(pk)"}})
     actions.append(empty_cart_action(cart_customer_id, cart_version, now))
+    coupon_index = len(actions)
+    actions.extend(coupon_actions or [])
     if len(actions) > MAX_TRANSACTION_ITEMS:
         raise ValueError("transaction too large")  # callers check transaction_size first
     try:
@@ -66,6 +71,8 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
             return Outcome.STOCK_CHANGED
         if len(codes) > order_index + 1 and codes[order_index + 1] == "ConditionalCheckFailed":
             return Outcome.CART_CHANGED
+        if any(c == "ConditionalCheckFailed" for c in codes[coupon_index:]):
+            return Outcome.COUPON_EXHAUSTED
         return Outcome.CONTENDED
     return Outcome.PLACED
 

@@ -33,6 +33,8 @@ from shop.inventory.repository import stock_levels, warehouses
 from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
 from shop.orders import repository as orders
 from shop.orders.service import order_view
+from shop.promotions import repository as promotion_repo
+from shop.promotions import service as promotions
 
 RESERVE_ATTEMPTS = 5
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
@@ -108,9 +110,15 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     if gone:
         raise Conflict(f"no longer sold: {', '.join(gone)}; remove them from the cart", details={"skus": gone})
     address = body.shipping_address
+    offers = promotions.discounts([(skus[c], q) for c, q in sorted(cart.items.items())], cart.coupon_code,
+                                  customer_id, settings.currency) if settings.promotions_table else None
+    if cart.coupon_code and offers is not None and offers.problem:
+        raise promotions.CouponNotApplicable(promotions.problem_message(cart.coupon_code, offers.problem),
+                                             details={"coupon": cart.coupon_code, "reason": offers.problem})
     breakdown = pricing.compute_totals(
         priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
-        country_field="body.shipping_address.country")
+        discounts=offers.applied if offers else (), country_field="body.shipping_address.country")
+    coupon = offers.coupon if offers else None
 
     outcome = repo.Outcome.CONTENDED
     for attempt in range(RESERVE_ATTEMPTS):
@@ -126,7 +134,10 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             order_id=order_id, customer_id=customer_id, email=body.email or email, status=OrderStatus.PENDING_PAYMENT,
             lines=[OrderLine(sku=code, product_id=skus[code].product_id, name=skus[code].name, quantity=qty,
                              unit_price=skus[code].price, weight_grams=skus[code].weight_grams,
-                             allocations=allocation[code]) for code, qty in sorted(cart.items.items())],
+                             allocations=allocation[code],
+                             discount=promotions.line_discount(offers, code, settings.currency) if offers else None)
+                   for code, qty in sorted(cart.items.items())],
+            coupon_code=coupon["code"] if coupon else None, tax_rate_bps=breakdown.tax_rate_bps,
             totals=breakdown.totals, shipping_address=address, payment_method_id=body.payment_method_id,
             created_at=now, updated_at=now, reservation_expires_at=now_epoch + settings.reservation_ttl_seconds,
             timeline=[TimelineEntry(at=now, status=OrderStatus.PENDING_PAYMENT, note="stock reserved")],
@@ -134,7 +145,10 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
         if repo.transaction_size(order) > repo.MAX_TRANSACTION_ITEMS:
             raise InvalidInput("cart", "the order needs too many stock reservations for one checkout; "
                                        "split it into smaller orders")
-        outcome = repo.reserve_and_place(order, customer_id, cart.version, now)
+        coupon_actions = promotion_repo.redemption_actions(
+            coupon["code"], customer_id, order_id, coupon.get("global_limit"), int(coupon["per_customer_limit"]),
+            now) if coupon else None
+        outcome = repo.reserve_and_place(order, customer_id, cart.version, now, coupon_actions)
         if outcome == repo.Outcome.PLACED:
             emit("OrderPlaced")
             repo.start_workflow(order_id)
@@ -143,6 +157,11 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             replay = _replay(order_id, customer_id)
             if replay is not None:
                 return replay
+        if outcome == repo.Outcome.COUPON_EXHAUSTED:
+            emit("CouponExhausted")
+            raise promotions.CouponNotApplicable(
+                f"coupon {cart.coupon_code} has been used up; remove it to check out without it",
+                details={"coupon": cart.coupon_code, "reason": "exhausted"})
         if outcome == repo.Outcome.CART_CHANGED:
             raise Conflict("the cart changed during checkout; review it and check out again",
                            details={"reason": "cart_changed"})

@@ -11,7 +11,7 @@ persistence layer is built per call, never at import.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shop import aws
 from shop.config import get_settings
@@ -32,12 +32,17 @@ from shop.orders.tasks import OrderId
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
 
 
+# detail types that are not about an order: their order_id may be null or absent (a support ticket may
+# or may not concern an order); every other detail type must name its order
+ORDER_OPTIONAL_DETAIL_TYPES = frozenset({"TicketAnswered"})
+
+
 class EventDetail(BaseModel):
     """The fields every consumer relies on; the rest of the detail is kept as published."""
 
     model_config = ConfigDict(extra="allow")
 
-    order_id: OrderId
+    order_id: OrderId | None = None
     dedupe_key: str = Field(min_length=1)
 
 
@@ -48,6 +53,12 @@ class DomainEvent(BaseModel):
 
     detail_type: str = Field(alias="detail-type", min_length=1)
     detail: EventDetail
+
+    @model_validator(mode="after")
+    def _order_named(self) -> Self:
+        if self.detail.order_id is None and self.detail_type not in ORDER_OPTIONAL_DETAIL_TYPES:
+            raise ValueError(f"detail.order_id is required for {self.detail_type}")
+        return self
 
 
 def _mark_replay(response: Any, idempotent_data: DataRecord) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Shopper emails rendered from domain event details (pure: no AWS, no I/O).
 
 ``render(detail_type, detail)`` returns an :class:`Email` (subject, plain text, HTML) for the detail types
-that notify the shopper (docs/events.md, column "email sent") and ``None`` for the others. Each template
-builds a small document (paragraphs, tables, label/value fields, links) that is rendered twice: as plain
-text and as HTML in which every string is escaped, since names, addresses and carrier texts come from the
-shop's catalog, its carriers and the customer. Money is integer minor units formatted with the currency's
+that notify the shopper (docs/events.md, column "email sent": order events and staff answers to support
+tickets) and ``None`` for the others. Each template builds a small document (paragraphs, tables, label/value
+fields, links, quoted free text) that is rendered twice: as plain text and as HTML in which every string is
+escaped, since names, addresses, carrier texts and support answers come from the shop's catalog, its
+carriers, the customer and staff. Money is integer minor units formatted with the currency's
 exponent ("EUR 12.34", "JPY 1234"); fields missing from a detail are left out or shown as "n/a", never a crash.
 """
 
@@ -147,7 +148,14 @@ class _Address:
     lines: tuple[str, ...]
 
 
-_Block = _Para | _Fields | _Table | _Link | _Address
+@dataclass(frozen=True)
+class _Quote:
+    """Free text written by a person (a support answer): its lines and blank lines are kept."""
+
+    text: str
+
+
+_Block = _Para | _Fields | _Table | _Link | _Address | _Quote
 
 
 def _text(blocks: list[_Block]) -> str:
@@ -173,6 +181,8 @@ def _text(blocks: list[_Block]) -> str:
                 parts.append(f"{label}: {url}")
             case _Address(title, lines):
                 parts.append("\n".join([f"{title}:", *(f"  {x}" for x in lines)]))
+            case _Quote(text):
+                parts.append("\n".join(f"  {x}".rstrip() for x in text.splitlines()))
     return "\n\n".join(parts) + "\n"
 
 
@@ -201,13 +211,19 @@ def _html(title: str, blocks: list[_Block]) -> str:
                 out.append(f'<p>{e(label)}: <a href="{e(url, quote=True)}">{e(url)}</a></p>')
             case _Address(title, lines):
                 out.append(f"<p><strong>{e(title)}</strong><br>{'<br>'.join(e(x) for x in lines)}</p>")
+            case _Quote(text):
+                out.append('<blockquote style="border-left: 3px solid #ccc; margin: 0; padding-left: 12px;">'
+                           f"{'<br>'.join(e(x) for x in text.splitlines())}</blockquote>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
-def _email(subject: str, blocks: list[_Block], order_id: str) -> Email:
+def _email(subject: str, blocks: list[_Block], order_id: str, *, reference: str | None = None) -> Email:
+    """The email with the footer: ``reference`` (default "Order reference: <order id>") and the thanks."""
     subject = _subject(subject)
-    footer: list[_Block] = [_Para(f"Order reference: {order_id}"), _Para(f"Thank you for shopping with {SHOP_NAME}.")]
+    reference = reference if reference is not None else f"Order reference: {order_id}"
+    footer: list[_Block] = [*([_Para(reference)] if reference else []),
+                            _Para(f"Thank you for shopping with {SHOP_NAME}.")]
     return Email(subject=subject, text=_text([*blocks, *footer]), html=_html(subject, [*blocks, *footer]))
 
 
@@ -393,6 +409,26 @@ def _refund_issued(order_id: str, d: Mapping[str, Any]) -> Email:
                   f"Refund issued for your order {order_id}", blocks, order_id)
 
 
+def _ticket_answered(order_id: str, d: Mapping[str, Any]) -> Email:
+    """A staff answer to a support ticket (order_id is "" when the ticket is not about an order)."""
+    ticket_id, subject = _s(d.get("ticket_id")), _s(d.get("subject"))
+    about = f'"{subject}"' if subject else "your support request"
+    answer = _s(d.get("answer"))
+    blocks: list[_Block] = [
+        _Para("Hello,"),
+        _Para(f"Our support team has answered {about}:"),
+        _Quote(answer) if answer else _Para("(The answer is shown with your ticket in your account.)"),
+        _Fields(items=(("Ticket", ticket_id), ("Subject", subject), ("Order", order_id),
+                       ("Answered", _when(d.get("answered_at"))))),
+        _Para("Please do not reply to this email. To reply, open the ticket in the support section of your "
+              "account; your message goes straight back to our team."),
+    ]
+    title = f"Re: {subject}" if subject else "Your support request has been answered"
+    tags = " ".join(x for x in (f"[{ticket_id}]" if ticket_id else "", f"(order {order_id})" if order_id else "") if x)
+    return _email(f"{title} {tags}".strip(), blocks, order_id,
+                  reference=f"Ticket reference: {ticket_id}" if ticket_id else "")
+
+
 _TEMPLATES: dict[str, Callable[[str, Mapping[str, Any]], Email]] = {
     "OrderPaid": _order_paid,
     "PaymentFailed": _payment_failed,
@@ -401,6 +437,7 @@ _TEMPLATES: dict[str, Callable[[str, Mapping[str, Any]], Email]] = {
     "ShipmentDelivered": _shipment_delivered,
     "OrderCancelled": _order_cancelled,
     "RefundIssued": _refund_issued,
+    "TicketAnswered": _ticket_answered,
 }
 EMAILED_DETAIL_TYPES = frozenset(_TEMPLATES)
 

@@ -20,6 +20,7 @@ from shop.errors import Conflict, NotFound
 from shop.inventory.repository import stock_key
 from shop.models import Order, OrderStatus
 from shop.money import Money
+from shop.promotions.repository import release_actions as coupon_release_actions
 
 PENDING = "PENDING"
 
@@ -230,6 +231,8 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
     for line in order.lines:
         for alloc in line.allocations:
             actions.append(release_action(line.sku, alloc.warehouse_id, alloc.quantity))
+    if order.coupon_code:  # the coupon's use goes back with the stock, once
+        actions.extend(coupon_release_actions(order.coupon_code, order.customer_id, order.order_id))
     try:
         transact(actions)
     except TransactionCancelled as exc:

@@ -1,0 +1,53 @@
+"""Promotions admin API (group admin): sale events (percentage or fixed, for everything, a category or a SKU,
+with start and end) and coupons (code, minimum subtotal, global and per-customer limits)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from shop.api import Guard, http_handler, make_resolver, require_group
+from shop.config import get_settings
+from shop.models import Slug
+from shop.observability import observability
+from shop.promotions import service
+from shop.promotions.models import CouponCode, CouponIn, SaleIn
+
+obs = observability("promotions")
+app = make_resolver(obs.logger)
+sales = Router()
+coupons = Router()
+
+
+@sales.get("/admin/sales")
+def list_sales() -> dict[str, Any]:
+    require_group(app, "admin")
+    return service.list_sales()
+
+
+@sales.put("/admin/sales/<saleId>")
+def put_sale(saleId: Annotated[Slug, Path()], body: SaleIn) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.count("SaleSaved")
+    return service.put_sale(saleId, body)
+
+
+@coupons.put("/admin/coupons/<code>")
+def put_coupon(code: Annotated[CouponCode, Path()], body: CouponIn) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.count("CouponSaved")
+    return service.put_coupon(code, body, get_settings().currency)
+
+
+@coupons.get("/admin/coupons/<code>")
+def get_coupon(code: Annotated[CouponCode, Path()]) -> dict[str, Any]:
+    require_group(app, "admin")
+    return service.get_coupon(code)
+
+
+app.include_router(sales)
+app.include_router(coupons)
+
+
+handler = http_handler(app, obs, Guard("/admin/", "admin"))

@@ -1,0 +1,111 @@
+"""Support tickets. Shoppers (signed in): POST /support/tickets (optionally about one of their orders),
+GET /support/tickets (their own, newest first, paginated), GET /support/tickets/{ticketId} (with its
+messages) and POST /support/tickets/{ticketId}/messages (reopens a closed ticket). Staff (group admin):
+GET /admin/support/tickets?status= (longest-waiting first, paginated), GET /admin/support/tickets/{ticketId},
+POST /admin/support/tickets/{ticketId}/messages (answer: the shopper is emailed) and
+POST /admin/support/tickets/{ticketId}/close. Status rules: shop.support.models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from shop.api import JSON, Guard, Principal, http_handler, make_resolver, principal, require_group
+from shop.observability import observability
+from shop.support import service
+from shop.support.models import TICKET_ID_PATTERN, MessageIn, TicketIn, TicketStatus
+
+obs = observability("support")
+app = make_resolver(obs.logger)
+tickets = Router()
+staff = Router()
+TicketId = Annotated[str, Path(pattern=TICKET_ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2000)]
+
+
+def admin() -> Principal:
+    return require_group(app, "admin")
+
+
+def created(body: dict[str, Any], location: str) -> Response[dict[str, Any]]:
+    return Response(status_code=201, content_type=JSON, body=body, headers={"Location": location})
+
+
+# ------------------------------------------------------------------ shoppers
+@tickets.post("/support/tickets")
+def open_ticket(body: TicketIn) -> Response[dict[str, Any]]:
+    who = principal(app)
+    view = service.open_ticket(who.user_id, who.email, body)
+    obs.logger.append_keys(ticket_id=view["ticket_id"], order_id=body.order_id)
+    obs.count("TicketOpened")
+    return created(view, f"/support/tickets/{view['ticket_id']}")
+
+
+@tickets.get("/support/tickets")
+def list_my_tickets(limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
+    who = principal(app)
+    return service.list_for_customer(who.user_id, limit, cursor)
+
+
+@tickets.get("/support/tickets/<ticketId>")
+def get_ticket(ticketId: TicketId) -> dict[str, Any]:
+    who = principal(app)
+    obs.logger.append_keys(ticket_id=ticketId)
+    return service.get_for_customer(ticketId, who.user_id)
+
+
+@tickets.post("/support/tickets/<ticketId>/messages")
+def add_message(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]:
+    """The shopper writes; the ticket waits for staff again (open), also when it was closed (reopened)."""
+    who = principal(app)
+    obs.logger.append_keys(ticket_id=ticketId)
+    view, reopened = service.add_customer_message(ticketId, who.user_id, body)
+    obs.count("TicketMessageAdded")
+    if reopened:
+        obs.count("TicketReopened")
+    return created(view, f"/support/tickets/{ticketId}")
+
+
+# ------------------------------------------------------------------ staff
+@staff.get("/admin/support/tickets")
+def list_tickets(status: Annotated[TicketStatus, Query()] = TicketStatus.OPEN, limit: Limit = 20,
+                 cursor: Cursor = None) -> dict[str, Any]:
+    admin()
+    return service.list_by_status(status, limit, cursor)
+
+
+@staff.get("/admin/support/tickets/<ticketId>")
+def get_ticket_as_staff(ticketId: TicketId) -> dict[str, Any]:
+    admin()
+    obs.logger.append_keys(ticket_id=ticketId)
+    return service.get_for_staff(ticketId)
+
+
+@staff.post("/admin/support/tickets/<ticketId>/messages")
+def answer_ticket(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]:
+    """Answer: the ticket waits for the shopper (pending) and the shopper is emailed. A closed ticket is 409."""
+    who = admin()
+    obs.logger.append_keys(ticket_id=ticketId)
+    view = service.answer(ticketId, who.user_id, body)
+    obs.count("TicketAnswered")
+    return created(view, f"/admin/support/tickets/{ticketId}")
+
+
+@staff.post("/admin/support/tickets/<ticketId>/close")
+def close_ticket(ticketId: TicketId) -> dict[str, Any]:
+    who = admin()
+    obs.logger.append_keys(ticket_id=ticketId)
+    view, closed = service.close(ticketId, who.user_id)
+    if closed:
+        obs.count("TicketClosed")
+    return view
+
+
+app.include_router(tickets)
+app.include_router(staff)
+
+
+handler = http_handler(app, obs, Guard("/admin/", "admin"), Guard("/"))

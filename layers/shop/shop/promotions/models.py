@@ -1,0 +1,58 @@
+"""Admin models for sale events and coupons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shop.money import Money
+
+CouponCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,31}$")]
+
+
+class _Discount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    percent: int | None = Field(None, ge=1, le=90, strict=True, description="whole percent off")
+    amount_off: Money | None = Field(None, description="fixed amount off (per unit for a sale)")
+    starts_at: datetime
+    ends_at: datetime
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.percent is None) == (self.amount_off is None):
+            raise ValueError("give exactly one of percent or amount_off")
+        if self.amount_off is not None and self.amount_off.amount <= 0:
+            raise ValueError("amount_off must be positive")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("times need a time zone (e.g. 2026-11-27T00:00:00Z)")
+        return self
+
+
+class SaleIn(_Discount):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+    scope: Literal["all", "category", "sku"]
+    target: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="the category id or SKU the sale applies to (not for scope all)")
+
+    @model_validator(mode="after")
+    def _target(self) -> Self:
+        if (self.scope == "all") != (self.target is None):
+            raise ValueError("target is required for a category or SKU sale, and not allowed for all")
+        return self
+
+
+class CouponIn(_Discount):
+    min_subtotal: Money | None = Field(None, description="after sale discounts")
+    global_limit: int | None = Field(None, ge=1, le=10_000_000, strict=True, description="uses in total")
+    per_customer_limit: int = Field(1, ge=1, le=1000, strict=True)
+
+
+class CartCouponIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=32)]

@@ -1,0 +1,127 @@
+"""Promotions data access (PromotionsTable).
+
+Items (pk, sk):
+- sale            SALE, <sale_id>             every sale event (few: read together, cached per call)
+- coupon          COUPON#<code>, COUPON       definition and `used` (global count)
+- customer uses   COUPON#<code>, CUSTOMER#<customer_id>   `used` by that customer
+- redemption      COUPON#<code>, ORDER#<order_id>         the order that used it (released exactly once)
+Checkout adds the three coupon actions to its one transaction; a release (payment failed, expired,
+cancelled) removes them in the release transaction. So a limit of N is never exceeded, however many
+checkouts race, and a failed order gives its use back once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shop import aws
+from shop.config import get_settings
+from shop.dynamo import from_item, to_item
+from shop.money import Money
+from shop.promotions.engine import Coupon, Sale
+
+
+def table() -> str:
+    return get_settings().require("promotions_table")
+
+
+def coupon_key(code: str, sk: str = "COUPON") -> dict[str, Any]:
+    return {"pk": {"S": f"COUPON#{code}"}, "sk": {"S": sk}}
+
+
+def _t(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _money(data: dict[str, Any] | None) -> Money | None:
+    return Money.model_validate(data) if data else None
+
+
+def put_sale(sale_id: str, record: dict[str, Any]) -> None:
+    with aws.translate_common_errors("save sale"):
+        aws.client("dynamodb").put_item(TableName=table(), Item=to_item({"pk": "SALE", "sk": sale_id, **record}))
+
+
+def sale_records() -> list[dict[str, Any]]:
+    with aws.translate_common_errors("list sales"):
+        resp = aws.client("dynamodb").query(TableName=table(), KeyConditionExpression="pk = :p",
+                                            ExpressionAttributeValues={":p": {"S": "SALE"}})
+    return [{k: v for k, v in from_item(i).items() if k not in ("pk",)} for i in resp.get("Items", [])]
+
+
+def sales() -> list[Sale]:
+    return [Sale(sale_id=r["sk"], name=r["name"], scope=r["scope"], target=r.get("target"),
+                 percent_bps=int(r["percent"]) * 100 if r.get("percent") else None,
+                 amount_off=_money(r.get("amount_off")), starts_at=_t(r["starts_at"]), ends_at=_t(r["ends_at"]),
+                 active=bool(r.get("active", True))) for r in sale_records()]
+
+
+def put_coupon(code: str, record: dict[str, Any]) -> None:
+    """Create or change a coupon's terms; its use count is kept."""
+    names = {f"#a{i}": k for i, k in enumerate(record)}
+    values = {f":a{i}": to_item({"v": v})["v"] for i, v in enumerate(record.values())}
+    values[":zero"] = {"N": "0"}
+    sets = [f"#a{i} = :a{i}" for i in range(len(record))] + ["used = if_not_exists(used, :zero)"]
+    removes = [k for k in ("global_limit", "min_subtotal") if k not in record]
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    with aws.translate_common_errors("save coupon"):
+        aws.client("dynamodb").update_item(TableName=table(), Key=coupon_key(code), UpdateExpression=expression,
+                                           ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+
+def coupon_record(code: str) -> dict[str, Any] | None:
+    with aws.translate_common_errors("read coupon"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=coupon_key(code), ConsistentRead=True).get("Item")
+    return {k: v for k, v in from_item(raw).items() if k not in ("pk", "sk")} if raw else None
+
+
+def coupon_from(record: dict[str, Any], currency: str) -> Coupon:
+    return Coupon(code=record["code"], percent_bps=int(record["percent"]) * 100 if record.get("percent") else None,
+                  amount_off=_money(record.get("amount_off")),
+                  min_subtotal=_money(record.get("min_subtotal")) or Money.zero(currency),
+                  starts_at=_t(record["starts_at"]), ends_at=_t(record["ends_at"]), active=bool(record.get("active")))
+
+
+def customer_uses(code: str, customer_id: str) -> int:
+    with aws.translate_common_errors("read coupon"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=coupon_key(code, f"CUSTOMER#{customer_id}"),
+                                              ConsistentRead=True).get("Item")
+    return int(raw["used"]["N"]) if raw else 0
+
+
+def redemption_actions(code: str, customer_id: str, order_id: str, global_limit: int | None,
+                       per_customer_limit: int, now: str) -> list[dict[str, Any]]:
+    """Count one use of the coupon: globally (under its limit), for the customer (under theirs), and the
+    order's redemption (once per order). Conditions make the transaction fail rather than exceed a limit."""
+    t = table()
+    global_condition = "attribute_exists(pk) AND active = :yes"
+    values: dict[str, Any] = {":one": {"N": "1"}, ":yes": {"BOOL": True}}
+    if global_limit is not None:
+        global_condition += " AND used < :limit"
+        values[":limit"] = {"N": str(global_limit)}
+    return [
+        {"Update": {"TableName": t, "Key": coupon_key(code), "UpdateExpression": "ADD used :one",
+                    "ConditionExpression": global_condition, "ExpressionAttributeValues": values}},
+        {"Update": {"TableName": t, "Key": coupon_key(code, f"CUSTOMER#{customer_id}"),
+                    "UpdateExpression": "ADD used :one",
+                    "ConditionExpression": "attribute_not_exists(used) OR used < :limit",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": str(per_customer_limit)}}}},
+        {"Put": {"TableName": t, "Item": {**coupon_key(code, f"ORDER#{order_id}"), "customer_id": {"S": customer_id},
+                                          "at": {"S": now}},
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+
+
+def release_actions(code: str, customer_id: str, order_id: str) -> list[dict[str, Any]]:
+    """Give the order's use back (part of the order's release transaction, so it happens once)."""
+    t = table()
+    minus = {":m": {"N": "-1"}}
+    return [
+        {"Delete": {"TableName": t, "Key": coupon_key(code, f"ORDER#{order_id}"),
+                    "ConditionExpression": "attribute_exists(pk)"}},
+        {"Update": {"TableName": t, "Key": coupon_key(code), "UpdateExpression": "ADD used :m",
+                    "ExpressionAttributeValues": minus}},
+        {"Update": {"TableName": t, "Key": coupon_key(code, f"CUSTOMER#{customer_id}"),
+                    "UpdateExpression": "ADD used :m", "ExpressionAttributeValues": minus}},
+    ]

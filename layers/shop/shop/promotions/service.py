@@ -1,0 +1,112 @@
+"""Promotions: admin sale events and coupons, and the discounts of a cart or checkout (engine.py rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shop.catalog.repository import product_summaries
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.models import Sku
+from shop.money import Money
+from shop.pricing import AppliedDiscount
+from shop.promotions import engine
+from shop.promotions import repository as repo
+from shop.promotions.models import CouponIn, SaleIn
+
+PROBLEMS = {"not_found": "does not exist", "not_active": "is not active now",
+            "below_minimum": "needs a higher subtotal", "exhausted": "has been used up",
+            "already_used": "was already used by you as often as allowed"}
+
+
+class CouponNotApplicable(Conflict):
+    code = "coupon_not_applicable"
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ------------------------------------------------------------------ admin
+def put_sale(sale_id: str, body: SaleIn) -> dict[str, Any]:
+    record = {"name": body.name, "scope": body.scope, "target": body.target, "percent": body.percent,
+              "amount_off": body.amount_off.model_dump() if body.amount_off else None,
+              "starts_at": _iso(body.starts_at), "ends_at": _iso(body.ends_at), "active": body.active}
+    repo.put_sale(sale_id, {k: v for k, v in record.items() if v is not None})
+    return {"sale_id": sale_id, **record}
+
+
+def list_sales() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    out = []
+    for r in sorted(repo.sale_records(), key=lambda r: r["sk"]):
+        sale = next(s for s in repo.sales() if s.sale_id == r["sk"])
+        out.append({"sale_id": r["sk"], **{k: v for k, v in r.items() if k != "sk"}, "running": sale.running(now)})
+    return {"items": out}
+
+
+def put_coupon(code: str, body: CouponIn, currency: str) -> dict[str, Any]:
+    for name, money in (("amount_off", body.amount_off), ("min_subtotal", body.min_subtotal)):
+        if money is not None and money.currency != currency:
+            raise InvalidInput(f"body.{name}.currency", f"the shop sells in {currency}")
+    record = {"code": code, "percent": body.percent,
+              "amount_off": body.amount_off.model_dump() if body.amount_off else None,
+              "min_subtotal": body.min_subtotal.model_dump() if body.min_subtotal else None,
+              "global_limit": body.global_limit, "per_customer_limit": body.per_customer_limit,
+              "starts_at": _iso(body.starts_at), "ends_at": _iso(body.ends_at), "active": body.active}
+    repo.put_coupon(code, {k: v for k, v in record.items() if v is not None})
+    return get_coupon(code)
+
+
+def get_coupon(code: str) -> dict[str, Any]:
+    record = repo.coupon_record(code)
+    if record is None:
+        raise NotFound(f"coupon {code} not found")
+    return {**record, "used": int(record.get("used", 0))}
+
+
+# ------------------------------------------------------------------ pricing
+@dataclass(frozen=True)
+class Priced:
+    result: engine.Result
+    applied: tuple[AppliedDiscount, ...]
+    coupon: dict[str, Any] | None  # the coupon record when it applies
+    problem: str | None
+
+
+def discounts(items: Sequence[tuple[Sku, int]], coupon_code: str | None, customer_id: str, currency: str,
+              now: datetime | None = None) -> Priced:
+    """The discounts of these lines for this customer now: sales per line, then the coupon (engine rules).
+    A coupon that cannot apply is reported in ``problem`` (and not applied)."""
+    now = now or datetime.now(UTC)
+    categories = {pid: s.get("category") for pid, s in product_summaries([sku.product_id for sku, _ in items]).items()}
+    lines = [engine.Line(sku=sku.sku, category=categories.get(sku.product_id), quantity=qty, unit_price=sku.price)
+             for sku, qty in items]
+    record = repo.coupon_record(coupon_code) if coupon_code else None
+    problem = "not_found" if coupon_code and record is None else None
+    if record is not None:
+        if record.get("global_limit") is not None and int(record.get("used", 0)) >= int(record["global_limit"]):
+            problem = "exhausted"
+        elif repo.customer_uses(record["code"], customer_id) >= int(record["per_customer_limit"]):
+            problem = "already_used"
+    coupon = repo.coupon_from(record, currency) if record is not None and problem is None else None
+    result = engine.apply(lines, repo.sales(), coupon, now, currency)
+    problem = problem or result.coupon_problem
+    applied = [AppliedDiscount(code=f"SALE:{name}", description=f"sale: {name}", amount=amount)
+               for name, amount in sorted(result.sales.items())]
+    if result.coupon_amount.amount > 0 and problem is None:
+        applied.append(AppliedDiscount(code=str(result.coupon_code), description=f"coupon {result.coupon_code}",
+                                       amount=result.coupon_amount))
+    return Priced(result=result, applied=tuple(applied), coupon=record if problem is None and coupon else None,
+                  problem=problem)
+
+
+def problem_message(code: str, problem: str) -> str:
+    return f"coupon {code} {PROBLEMS.get(problem, problem)}"
+
+
+def line_discount(priced: Priced, sku: str, currency: str) -> Money:
+    found = priced.result.lines.get(sku)
+    return found.total if found else Money.zero(currency)
