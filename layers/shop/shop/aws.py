@@ -79,3 +79,31 @@ def cancellation_codes_or_parse(exc: ClientError) -> list[str]:
     if "[" in message and message.endswith("]"):
         return [c.strip() for c in message[message.rindex("[") + 1 : -1].split(",")]
     return []
+
+
+class TransactionCancelled(Exception):
+    """TransactWriteItems was cancelled; ``codes`` has one entry per action, in order ("None" where fine)."""
+
+    def __init__(self, codes: list[str]):
+        super().__init__(f"transaction cancelled: {codes}")
+        self.codes = codes
+
+
+def transact_codes(actions: list[dict[str, Any]], what: str) -> list[str] | None:
+    """Run one TransactWriteItems: None when it committed, else the per-action cancellation codes. Other
+    errors go through :func:`translate_common_errors` (throttling -> ServiceBusy, outages -> DependencyFailed)."""
+    try:
+        with translate_common_errors(what):
+            client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if error_code(exc) == "TransactionCanceledException":
+            return cancellation_codes_or_parse(exc)
+        raise
+    return None
+
+
+def transact(actions: list[dict[str, Any]], what: str) -> None:
+    """Like :func:`transact_codes`, raising TransactionCancelled with the codes."""
+    codes = transact_codes(actions, what)
+    if codes is not None:
+        raise TransactionCancelled(codes)

@@ -32,14 +32,7 @@ def bucket() -> str:
 
 
 def _transact(actions: list[dict[str, Any]], what: str) -> list[str] | None:
-    try:
-        with aws.translate_common_errors(what):
-            aws.client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if aws.error_code(exc) == "TransactionCanceledException":
-            return aws.cancellation_codes_or_parse(exc)
-        raise
-    return None
+    return aws.transact_codes(actions, what)
 
 
 def fact_item(fact: Fact) -> dict[str, Any]:

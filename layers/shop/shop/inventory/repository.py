@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from shop import aws
 from shop.config import get_settings
 from shop.dynamo import encode_cursor, from_item, page_query, to_item
@@ -119,15 +117,7 @@ def movement_action(sku: str, warehouse_id: str, delta: int, kind: str, now: str
 
 
 def _transact(actions: list[dict[str, Any]], what: str) -> list[str] | None:
-    """Run a transaction; None when it committed, else the cancellation codes."""
-    try:
-        with aws.translate_common_errors(what):
-            aws.client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if aws.error_code(exc) == "TransactionCanceledException":
-            return aws.cancellation_codes_or_parse(exc)
-        raise
-    return None
+    return aws.transact_codes(actions, what)
 
 
 def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str, bin: str | None = None) -> None:

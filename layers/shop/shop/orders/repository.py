@@ -25,12 +25,7 @@ from shop.promotions.repository import release_actions as coupon_release_actions
 PENDING = "PENDING"
 
 
-class TransactionCancelled(Exception):
-    """TransactWriteItems was cancelled; codes are per action, in order ("None" where the action was fine)."""
-
-    def __init__(self, codes: list[str]):
-        super().__init__(f"transaction cancelled: {codes}")
-        self.codes = codes
+TransactionCancelled = aws.TransactionCancelled
 
 
 class StatusConflict(Conflict):
@@ -89,14 +84,7 @@ def put_new_order_action(order: Order) -> dict[str, Any]:
 
 
 def transact(actions: list[dict[str, Any]]) -> None:
-    try:
-        with aws.translate_common_errors("order transaction"):
-            aws.client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        code = aws.error_code(exc)
-        if code == "TransactionCanceledException":
-            raise TransactionCancelled(aws.cancellation_codes_or_parse(exc)) from exc
-        raise
+    aws.transact(actions, "order transaction")
 
 
 # ------------------------------------------------------------------ reads

@@ -24,11 +24,7 @@ from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
 from shop.inventory.repository import movement_action, stock_key
 from shop.procurement.models import Contract, PoEvent, PurchaseOrder, Supplier
 
-
-class TransactionFailed(Exception):
-    def __init__(self, codes: list[str]):
-        super().__init__(f"transaction cancelled: {codes}")
-        self.codes = codes
+TransactionFailed = aws.TransactionCancelled
 
 
 def table() -> str:
@@ -53,13 +49,7 @@ def guard_key(sku: str, warehouse_id: str) -> dict[str, Any]:
 
 
 def transact(actions: list[dict[str, Any]], what: str) -> None:
-    try:
-        with aws.translate_common_errors(what):
-            aws.client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if aws.error_code(exc) == "TransactionCanceledException":
-            raise TransactionFailed(aws.cancellation_codes_or_parse(exc)) from exc
-        raise
+    aws.transact(actions, what)
 
 
 # ------------------------------------------------------------------ suppliers and contracts

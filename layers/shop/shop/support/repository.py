@@ -27,10 +27,7 @@ TICKET_SK = "TICKET"
 STALE_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
-class TransactionFailed(Exception):
-    def __init__(self, codes: list[str]):
-        super().__init__(f"transaction cancelled: {codes}")
-        self.codes = codes
+TransactionFailed = aws.TransactionCancelled
 
 
 def table() -> str:
@@ -63,13 +60,7 @@ def message_item(message: Message) -> dict[str, Any]:
 
 
 def _transact(actions: list[dict[str, Any]], what: str) -> None:
-    try:
-        with aws.translate_common_errors(what):
-            aws.client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if aws.error_code(exc) == "TransactionCanceledException":
-            raise TransactionFailed(aws.cancellation_codes_or_parse(exc)) from exc
-        raise
+    aws.transact(actions, what)
 
 
 def _put_new(item: dict[str, Any]) -> dict[str, Any]:
