@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from shop.api import Guard, http_handler, make_resolver, principal
+from shop.api import JSON, Guard, http_handler, make_resolver, principal
 from shop.observability import observability
 from shop.orders import cancellation, service
+from shop.returns import service as returns_service
+from shop.returns.models import ReturnIn
 
 obs = observability("orders")
 app = make_resolver(obs.logger)
 orders = Router()
+returns = Router()
 
 
 @orders.get("/orders")
@@ -41,7 +45,25 @@ def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     return view
 
 
+@returns.post("/orders/<orderId>/returns")
+def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
+                   body: ReturnIn) -> Response[dict[str, Any]]:
+    who = principal(app)
+    obs.logger.append_keys(order_id=orderId)
+    view = returns_service.request_return(orderId, who.user_id, body)
+    obs.count("ReturnRequested")
+    return Response(status_code=201, content_type=JSON, body=view,
+                    headers={"Location": f"/returns/{view['return_id']}"})
+
+
+@returns.get("/returns/<returnId>")
+def get_return(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    who = principal(app)
+    return returns_service.get_for_customer(returnId, who.user_id)
+
+
 app.include_router(orders)
+app.include_router(returns)
 
 
 handler = http_handler(app, obs, Guard("/"))

@@ -80,6 +80,8 @@ class Settings(BaseModel):
     promised_ship_hours: int = Field(48, gt=0, le=24 * 30, alias="PROMISED_SHIP_HOURS",
                                      description="a parcel should ship within this many hours of payment")
     order_state_machine_arn: str | None = Field(None, alias="ORDER_STATE_MACHINE_ARN")
+    returns_state_machine_arn: str | None = Field(None, alias="RETURNS_STATE_MACHINE_ARN")
+    return_window_days: int = Field(30, gt=0, le=365, alias="RETURN_WINDOW_DAYS")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
 
     user_pool_id: str | None = Field(None, alias="USER_POOL_ID")

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
+from shop.config import get_settings
 
 GONE = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist", "ExecutionDoesNotExist"})
 
@@ -36,6 +37,20 @@ def send_failure(token: str, error: str, cause: str) -> bool:
             aws.client("stepfunctions").send_task_failure(taskToken=token, error=error, cause=cause[:32_000])
     except ClientError as exc:
         if aws.error_code(exc) in GONE:
+            return False
+        raise
+    return True
+
+
+def start(arn_setting: str, name: str, payload: dict[str, Any]) -> bool:
+    """Start an execution of the state machine named by the setting ``arn_setting``, named ``name`` (so it
+    starts once); False when it was started before."""
+    try:
+        with aws.translate_common_errors("start workflow"):
+            aws.client("stepfunctions").start_execution(stateMachineArn=get_settings().require(arn_setting),
+                                                        name=name, input=json.dumps(payload))
+    except ClientError as exc:
+        if aws.error_code(exc) == "ExecutionAlreadyExists":
             return False
         raise
     return True

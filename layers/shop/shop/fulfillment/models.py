@@ -81,6 +81,7 @@ class TaskKind(StrEnum):
     PICK = "pick"
     PACK = "pack"
     PICKUP = "pickup"
+    RETURN = "return"  # receive and inspect a customer return (shipment_id holds the return id)
 
 
 class TaskStatus(StrEnum):
@@ -111,11 +112,20 @@ class PickedLine(BaseModel):
     quantity: int = Field(gt=0, le=10_000)
 
 
+class InspectedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: SkuCode
+    sellable: int = Field(ge=0, le=10_000)
+    damaged: int = Field(ge=0, le=10_000)
+
+
 class TaskCompletion(BaseModel):
     """Body of POST /warehouse/tasks/{taskId}/complete. A pick lists what was picked (must match the
-    checklist); a pack gives the weighed parcel."""
+    checklist); a pack gives the weighed parcel; a return inspection says per SKU how many units can be sold
+    again and how many are damaged."""
 
     model_config = ConfigDict(extra="forbid")
+    inspected: list[InspectedLine] | None = Field(None, max_length=200, description="return tasks")
     picked: list[PickedLine] | None = Field(None, max_length=200, description="pick tasks: the picked lines")
     package_weight_grams: int | None = Field(None, gt=0, le=70_000, description="pack tasks: the parcel's weight")
     note: Annotated[str, StringConstraints(max_length=500)] | None = None

@@ -41,6 +41,8 @@ INSTRUCTIONS = {
     TaskKind.PICK: "Pick every listed item from its bin and complete the task with the picked quantities.",
     TaskKind.PACK: "Pack the picked items into one parcel, weigh it and complete the task with its weight.",
     TaskKind.PICKUP: "Hand the labelled parcel to the carrier; the carrier's pickup scan completes this task.",
+    TaskKind.RETURN: "Receive the returned parcel, inspect every unit and complete the task with how many of "
+                     "each SKU can be sold again and how many are damaged.",
 }
 
 
@@ -151,6 +153,17 @@ def _check_completion(task: WarehouseTask, body: TaskCompletion) -> dict[str, An
                                f"the parcel cannot weigh less than its items ({items_weight} g)",
                                details={"items_weight_grams": items_weight})
         return {"package_weight_grams": body.package_weight_grams}
+    if task.kind == TaskKind.RETURN:
+        if body.inspected is None:
+            raise InvalidInput("body.inspected", "a return task is completed with the inspected lines")
+        got: dict[str, int] = {}
+        for unit in body.inspected:
+            got[unit.sku] = got.get(unit.sku, 0) + unit.sellable + unit.damaged
+        expected = {i.sku: i.quantity for i in task.checklist}
+        if got != expected:
+            raise InvalidInput("body.inspected", "every returned unit is either sellable or damaged",
+                               details={"expected": expected, "inspected": got})
+        return {"inspected": [ln.model_dump() for ln in sorted(body.inspected, key=lambda x: x.sku)]}
     raise Conflict(f"task {task.task_id} is completed by the carrier's pickup scan, not by staff",
                    details={"task_id": task.task_id, "kind": task.kind.value})
 
@@ -166,7 +179,7 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str
     result = _check_completion(task, body)
     if body.note:
         result["note"] = body.note
-    if task.status == TaskStatus.OPEN:
+    if task.status == TaskStatus.OPEN and task.kind in (TaskKind.PICK, TaskKind.PACK):
         order = _order(task.order_id)
         if order.status not in (S.FULFILLING, S.DISPATCHING):
             raise Conflict(f"order {task.order_id} is {order.status.value}: put the items back",

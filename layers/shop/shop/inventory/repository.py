@@ -96,7 +96,7 @@ def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
     return stock_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
 
-MOVEMENT_KINDS = frozenset({"count", "adjustment", "receipt", "supplier_return", "shipment"})
+MOVEMENT_KINDS = frozenset({"count", "adjustment", "receipt", "supplier_return", "shipment", "customer_return"})
 
 
 def ledger_pk(sku: str, warehouse_id: str) -> str:

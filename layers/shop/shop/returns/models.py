@@ -1,0 +1,80 @@
+"""Customer returns: a return authorisation for delivered lines, inspected in the warehouse, refunded per line."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shop.models import Frozen, SkuCode, TimelineEntry
+from shop.money import Money
+
+ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "changed_mind", "other"]
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: SkuCode
+    quantity: int = Field(gt=0, le=1000, strict=True)
+    reason: ReturnReason
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=40)
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        skus = [ln.sku for ln in self.lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU may appear once")
+        return self
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    AWAITING_GOODS = "AWAITING_GOODS"  # label issued, the warehouse waits for the parcel
+    INSPECTED = "INSPECTED"  # received: sellable units are back in stock
+    REFUNDED = "REFUNDED"
+    REJECTED = "REJECTED"
+
+
+class ReturnLine(Frozen):
+    sku: SkuCode
+    name: str
+    quantity: int
+    reason: str
+    warehouse_id: str
+    weight_grams: int
+    refund: Money  # what this line gives back: its net price share after discounts, plus its tax
+
+
+class CustomerReturn(Frozen):
+    return_id: str
+    order_id: str
+    customer_id: str
+    email: str | None = None
+    status: ReturnStatus
+    lines: list[ReturnLine]
+    refund_total: Money
+    note: str | None = None
+    label: dict[str, Any] | None = None
+    inspection: list[dict[str, Any]] | None = None
+    refund_id: str | None = None
+    refunded: Money | None = None
+    created_at: str
+    updated_at: str
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------ workflow task inputs
+class ReturnTask(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    order_id: Annotated[str, StringConstraints(pattern=r"^ord_[a-z2-7]{10,40}$")]
+    return_id: Annotated[str, StringConstraints(pattern=r"^ret_[a-f0-9]{20}$")]
+    action: Literal["approve", "issue_label", "open_inspection", "restock", "refund"]
+    task_token: str | None = None
+    inspected: list[dict[str, Any]] | None = None

@@ -1,0 +1,186 @@
+"""Customer returns and per-line refunds.
+
+Request (POST /orders/{orderId}/returns): the order's owner, for lines of parcels that were delivered, within
+RETURN_WINDOW_DAYS of the delivery, never more units than were delivered minus those already being returned.
+Each line's refund is fixed then: its share of the price after discounts (sale and coupon shares are recorded
+per order line at checkout) plus the tax on that, rounded half-up; shipping is not refunded.
+
+The returns workflow (statemachines/returns.asl.json) then: approves it (policy: every request that passed
+those rules is approved; the check is repeated in case the order changed), issues a return label, opens a
+return task in the warehouse that shipped the goods and waits for staff to report how many units are
+sellable or damaged, puts the sellable ones back on the shelf (with their ledger movement), refunds the
+lines through Stripe (a partial refund, once: keyed on the return) and publishes RefundIssued, which emails
+the shopper. Every step is conditional on the return's status, so a retried step changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shop import events, workflow
+from shop.config import get_settings
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.fulfillment import carrier
+from shop.fulfillment import repository as fulfillment_repo
+from shop.fulfillment.models import ShipmentItem, ShipmentStatus, TaskKind, TaskStatus, WarehouseTask
+from shop.models import Order, OrderLine, TimelineEntry
+from shop.money import Money, round_half_up
+from shop.orders import event_details
+from shop.orders import repository as orders_repo
+from shop.payments import stripe_adapter
+from shop.returns import repository as repo
+from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnStatus
+
+R = ReturnStatus
+OPEN = {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS, R.INSPECTED, R.REFUNDED}
+
+
+class ReturnWindowClosed(Conflict):
+    code = "return_window_closed"
+
+
+def line_refund(order: Order, line: OrderLine, quantity: int) -> Money:
+    gross = line.unit_price.amount * quantity
+    share = round_half_up(line.discount.amount * quantity, line.quantity) if line.discount else 0
+    net = gross - share
+    tax = round_half_up(net * (order.tax_rate_bps or 0), 10_000)
+    return Money(amount=net + tax, currency=line.unit_price.currency)
+
+
+def view(ret: CustomerReturn) -> dict[str, Any]:
+    return ret.model_dump(mode="json", exclude_none=True)
+
+
+def _owned_order(order_id: str, customer_id: str) -> Order:
+    order = orders_repo.get_order(order_id) if order_id.startswith("ord_") else None
+    if order is None or order.customer_id != customer_id:
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    order = _owned_order(order_id, customer_id)
+    _, shipments = fulfillment_repo.order_items(order_id)
+    window = timedelta(days=get_settings().return_window_days)
+    delivered: dict[str, tuple[int, str, datetime]] = {}  # sku -> (units delivered, warehouse, latest delivery)
+    for s in shipments:
+        if s.status != ShipmentStatus.DELIVERED or not s.delivered_at:
+            continue
+        at = datetime.fromisoformat(s.delivered_at.replace("Z", "+00:00"))
+        for item in s.items:
+            units, _, last = delivered.get(item.sku, (0, s.warehouse_id, at))
+            delivered[item.sku] = (units + item.quantity, s.warehouse_id, max(last, at))
+    returning: dict[str, int] = {}
+    for earlier in repo.of_order(order_id):
+        if earlier.status in OPEN:
+            for ln in earlier.lines:
+                returning[ln.sku] = returning.get(ln.sku, 0) + ln.quantity
+    lines: list[ReturnLine] = []
+    by_sku = {ln.sku: ln for ln in order.lines}
+    for i, wanted in enumerate(body.lines):
+        if wanted.sku not in delivered:
+            raise InvalidInput(f"body.lines.{i}.sku", f"{wanted.sku} was not delivered with order {order_id}")
+        units, warehouse, delivered_at = delivered[wanted.sku]
+        if now - delivered_at > window:
+            raise ReturnWindowClosed(f"{wanted.sku} was delivered on {delivered_at.date()}: returns are accepted "
+                                     f"for {window.days} days", details={"sku": wanted.sku,
+                                                                         "delivered_at": delivered_at.isoformat()})
+        left = units - returning.get(wanted.sku, 0)
+        if wanted.quantity > left:
+            raise InvalidInput(f"body.lines.{i}.quantity", f"only {left} unit(s) of {wanted.sku} can still be returned",
+                               details={"returnable": left})
+        line = by_sku[wanted.sku]
+        lines.append(ReturnLine(sku=wanted.sku, name=line.name, quantity=wanted.quantity, reason=wanted.reason,
+                                warehouse_id=warehouse, weight_grams=line.weight_grams,
+                                refund=line_refund(order, line, wanted.quantity)))
+    total = sum((ln.refund for ln in lines), Money.zero(order.totals.total.currency))
+    stamp = orders_repo.now_iso()
+    ret = CustomerReturn(return_id=f"ret_{uuid.uuid4().hex[:20]}", order_id=order_id, customer_id=customer_id,
+                         email=order.email, status=R.REQUESTED, lines=lines, refund_total=total, note=body.note,
+                         created_at=stamp, updated_at=stamp, timeline=[TimelineEntry(at=stamp, status="REQUESTED")])
+    repo.create(ret)
+    workflow.start("returns_state_machine_arn", ret.return_id, {"return_id": ret.return_id, "order_id": order_id})
+    return view(ret)
+
+
+def get_for_customer(return_id: str, customer_id: str) -> dict[str, Any]:
+    order_id = repo.order_of(return_id) if return_id.startswith("ret_") else None
+    ret = repo.get(order_id, return_id) if order_id else None
+    if ret is None or ret.customer_id != customer_id:
+        raise NotFound(f"return {return_id} not found")
+    return view(ret)
+
+
+# ------------------------------------------------------------------ workflow steps
+def _ret(order_id: str, return_id: str) -> CustomerReturn:
+    found = repo.get(order_id, return_id)
+    if found is None:
+        raise NotFound(f"return {return_id} not found")
+    return found
+
+
+def approve(order_id: str, return_id: str) -> dict[str, Any]:
+    ret = _ret(order_id, return_id)
+    repo.transition(ret, {R.REQUESTED}, R.APPROVED, "approved: delivered lines within the return window")
+    return {"return_id": return_id, "status": _ret(order_id, return_id).status.value}
+
+
+def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
+    ret = _ret(order_id, return_id)
+    order = orders_repo.require_order(order_id)
+    weight = sum(ln.weight_grams * ln.quantity for ln in ret.lines)
+    label = carrier.create_label(get_settings(), return_id, order.shipping_address.country, weight,
+                                 ret.refund_total.currency)
+    repo.transition(ret, {R.APPROVED}, R.AWAITING_GOODS, f"return label {label.tracking_number}",
+                    fields={"label": {"carrier": label.carrier, "tracking_number": label.tracking_number,
+                                      "tracking_url": label.tracking_url, "cost": label.cost.model_dump()}})
+    return {"return_id": return_id, "tracking_number": label.tracking_number}
+
+
+def task_id_for(return_id: str) -> str:
+    return f"tsk_{return_id.removeprefix('ret_')}_return"
+
+
+def open_inspection(order_id: str, return_id: str, token: str) -> dict[str, Any]:
+    """The warehouse that shipped the goods receives and inspects them; the workflow waits on the task."""
+    ret = _ret(order_id, return_id)
+    checklist = [ShipmentItem(sku=ln.sku, name=ln.name, quantity=ln.quantity, weight_grams=ln.weight_grams)
+                 for ln in ret.lines]
+    task = WarehouseTask(task_id=task_id_for(return_id), kind=TaskKind.RETURN, status=TaskStatus.OPEN,
+                         order_id=order_id, shipment_id=return_id, warehouse_id=ret.lines[0].warehouse_id,
+                         checklist=checklist, created_at=orders_repo.now_iso(),
+                         instructions="Receive the returned parcel, inspect every unit and complete the task with "
+                                      "how many of each SKU can be sold again and how many are damaged.")
+    stored, stored_token = fulfillment_repo.store_task(task, token)
+    if stored.status == TaskStatus.DONE:
+        workflow.send_success(token, {"task_id": stored.task_id, **(stored.result or {})})
+    return {"task_id": stored.task_id, "waiting": stored_token is not None}
+
+
+def restock(order_id: str, return_id: str, inspected: list[dict[str, Any]]) -> dict[str, Any]:
+    ret = _ret(order_id, return_id)
+    sellable = {str(i["sku"]): int(i["sellable"]) for i in inspected}
+    moved = repo.transition(ret, {R.AWAITING_GOODS}, R.INSPECTED,
+                            f"received: {sum(sellable.values())} unit(s) back in stock",
+                            fields={"inspection": inspected}, extra=repo.restock_actions(ret, sellable))
+    return {"return_id": return_id, "restocked": moved, "units": sum(sellable.values())}
+
+
+def refund(order_id: str, return_id: str) -> dict[str, Any]:
+    ret = _ret(order_id, return_id)
+    order = orders_repo.require_order(order_id)
+    if ret.status == R.INSPECTED:
+        if order.payment_intent_id is None:
+            raise Conflict(f"order {order_id} has no payment to refund")
+        done = stripe_adapter.refund(order.payment_intent_id, ret.refund_total, f"{order_id}:{return_id}")
+        repo.transition(ret, {R.INSPECTED}, R.REFUNDED, f"refunded {done.amount}",
+                        fields={"refund_id": done.refund_id, "refunded": done.amount.model_dump()})
+        ret = _ret(order_id, return_id)
+    if ret.status == R.REFUNDED and ret.refund_id and ret.refunded:
+        events.publish(event_details.refund_issued(order, ret.refund_id, ret.refunded, "return",
+                                                   f"{order_id}:{return_id}"))
+    return {"return_id": return_id, "status": ret.status.value, "refund_id": ret.refund_id,
+            "refunded": ret.refunded.model_dump() if ret.refunded else None}
