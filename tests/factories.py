@@ -214,3 +214,12 @@ def prepare_checkout(stack: Any, admin: Any, label: str, quantity: int = 2,
     put_in_cart(stack, shopper.id_token, product.skus[0], quantity)
     key = f"{label}-{product.product_id}"
     return Prepared(shopper, key, order_id_for(shopper.user_id, key), product)
+
+
+def deliver(stack: Any, staff_token: str, shopper_token: str, order_id: str, warehouse_id: str) -> None:
+    """Take a paid single-parcel order to DELIVERED: pick and pack as staff, then the carrier's delivery scan."""
+    pick_and_pack(stack, staff_token, order_id, warehouse_id)
+    tracking = wait_for(lambda: order_view(stack, shopper_token, order_id)["shipments"][0]["tracking_number"], 30,
+                        f"the label of {order_id}")
+    ok(stack.carrier_webhook(tracking, "delivered"))
+    wait_status(stack, shopper_token, order_id, "DELIVERED")

@@ -14,15 +14,13 @@ from shoplocal.stack import ROOT
 from tests.factories import (
     Product,
     checkout,
+    deliver,
     make_product,
     ok,
     order_view,
-    pick_and_pack,
     put_in_cart,
     uid,
-    wait_for,
     wait_paid,
-    wait_status,
 )
 
 pytestmark = pytest.mark.integration
@@ -63,11 +61,7 @@ def paid_order(stack: Any, shopper: Any, product: Product) -> str:
 def delivered_order(stack: Any, staff: Any, shopper: Any, product: Product) -> str:
     """A paid order of one unit, picked, packed, labelled and reported delivered by the carrier."""
     order_id = paid_order(stack, shopper, product)
-    pick_and_pack(stack, staff.id_token, order_id, product.warehouses[0])
-    tracking = wait_for(lambda: order_view(stack, shopper.id_token, order_id)["shipments"][0]["tracking_number"],
-                        20, f"the label of {order_id}")
-    ok(stack.carrier_webhook(tracking, "delivered"))
-    wait_status(stack, shopper.id_token, order_id, "DELIVERED")
+    deliver(stack, staff.id_token, shopper.id_token, order_id, product.warehouses[0])
     return order_id
 
 

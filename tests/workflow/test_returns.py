@@ -14,17 +14,15 @@ import requests
 from shoplocal.stack import ROOT, STRIPE_KEY
 from tests.factories import (
     checkout,
+    deliver,
     entered_states,
     make_product,
     ok,
     open_task,
     order_view,
-    pick_and_pack,
     put_in_cart,
     stock_of,
-    wait_for,
     wait_paid,
-    wait_status,
 )
 
 pytestmark = pytest.mark.workflow
@@ -36,11 +34,7 @@ def delivered_order(stack: Any, admin: Any, staff: Any, quantity: int = 2) -> tu
     put_in_cart(stack, shopper.id_token, product.skus[0], quantity)
     order_id = ok(checkout(stack, shopper.id_token), 201)["order_id"]
     wait_paid(stack, order_id)
-    pick_and_pack(stack, staff.id_token, order_id, product.warehouses[0])
-    parcel = wait_for(lambda: order_view(stack, shopper.id_token, order_id)["shipments"][0]["tracking_number"], 30,
-                      "the label")
-    assert stack.carrier_webhook(parcel, "delivered").status == 200
-    wait_status(stack, shopper.id_token, order_id, "DELIVERED")
+    deliver(stack, staff.id_token, shopper.id_token, order_id, product.warehouses[0])
     return shopper, order_id, product
 
 

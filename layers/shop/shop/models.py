@@ -4,8 +4,9 @@ services (shop/catalog, shop/cart, shop/checkout ...). Table layouts are documen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -14,6 +15,13 @@ from shop.money import Money
 SkuCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+def unique_skus(lines: Sequence[Any]) -> None:
+    """Validators of request bodies with lines: each SKU once."""
+    skus = [ln.sku for ln in lines]
+    if len(set(skus)) != len(skus):
+        raise ValueError("each SKU may appear once")
 
 
 class Frozen(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shop.models import Frozen, SkuCode, Slug
+from shop.models import Frozen, SkuCode, Slug, unique_skus
 from shop.money import Money
 
 RecordId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")]
@@ -146,21 +146,13 @@ class PurchaseOrderIn(In):
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
-        skus = [ln.sku for ln in self.lines]
-        if len(set(skus)) != len(skus):
-            raise ValueError("each SKU may appear once")
+        unique_skus(self.lines)
         return self
 
 
 class QuantityLine(In):
     sku: SkuCode
     quantity: int = Field(gt=0, le=1_000_000, strict=True)
-
-
-def _unique_lines(lines: list[QuantityLine] | list[InvoiceLineIn]) -> None:
-    skus = [ln.sku for ln in lines]
-    if len(set(skus)) != len(skus):
-        raise ValueError("each SKU may appear once")
 
 
 class ReceiptIn(In):
@@ -170,7 +162,7 @@ class ReceiptIn(In):
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
-        _unique_lines(self.lines)
+        unique_skus(self.lines)
         return self
 
 
@@ -182,7 +174,7 @@ class SupplierReturnIn(In):
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
-        _unique_lines(self.lines)
+        unique_skus(self.lines)
         return self
 
 

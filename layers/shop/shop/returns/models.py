@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shop.models import Frozen, SkuCode, TimelineEntry
+from shop.models import Frozen, SkuCode, TimelineEntry, unique_skus
 from shop.money import Money
 
 ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "changed_mind", "other"]
@@ -27,9 +27,7 @@ class ReturnIn(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
-        skus = [ln.sku for ln in self.lines]
-        if len(set(skus)) != len(skus):
-            raise ValueError("each SKU may appear once")
+        unique_skus(self.lines)
         return self
 
 
