@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
 
-.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e clean report bench-report
+.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e clean report bench-report bench
 
 venv:
 	@./scripts/bootstrap.sh
@@ -44,3 +44,6 @@ report: venv  ## a generated day of demo orders through the daily report: report
 
 bench-report: venv  ## report build time, a day of 1,000 vs 10,000 orders (prints the ratio)
 	$(PY) scripts/bench_report.py
+
+bench: venv  ## per function import cost and size, DynamoDB calls and latency per route, cost of one order
+	$(PY) scripts/bench.py
