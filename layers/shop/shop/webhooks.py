@@ -20,15 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 import stripe
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from pydantic import ValidationError
 
-from shop import aws
+from shop import idempotency
 from shop.config import get_settings
 from shop.errors import InvalidInput, ServiceBusy, Unauthorized
 from shop.fulfillment import service as fulfillment
@@ -45,20 +40,9 @@ class BadSignature(Unauthorized):
 
 
 def once(prefix: str, event_id: str, work: Callable[[], dict[str, Any]], lambda_context: Any = None) -> dict[str, Any]:
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().require("idempotency_table"),
-                                           boto3_client=aws.client("dynamodb"))
-    config = IdempotencyConfig(event_key_jmespath="event_id", raise_on_no_idempotency_key=True,
-                               expires_after_seconds=7 * 24 * 3600)
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-
-    @idempotent_function(data_keyword_argument="event", persistence_store=persistence, config=config,
-                         key_prefix=prefix)
-    def guarded(event: dict[str, Any]) -> dict[str, Any]:
-        return work()
-
     try:
-        return dict(guarded(event={"event_id": event_id}))
+        return idempotency.run_once(work, key_prefix=prefix, data={"event_id": event_id}, event_key="event_id",
+                                    expires_after_seconds=7 * 24 * 3600, lambda_context=lambda_context)
     except IdempotencyAlreadyInProgressError as exc:
         raise ServiceBusy(f"event {event_id} is being processed") from exc
 

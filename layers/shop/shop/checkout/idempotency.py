@@ -13,18 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
 
-from shop import aws
-from shop.config import get_settings
+from shop import idempotency
 from shop.errors import InvalidInput
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
@@ -36,23 +30,12 @@ class IdempotencyKeyReused(InvalidInput):
 
 def run_once(customer_id: str, idempotency_key: str, payload: dict[str, Any],
              work: Callable[[], dict[str, Any]], lambda_context: Any = None) -> dict[str, Any]:
-    settings = get_settings()
-    persistence = DynamoDBPersistenceLayer(table_name=settings.require("idempotency_table"),
-                                           boto3_client=aws.client("dynamodb"))
-    config = IdempotencyConfig(event_key_jmespath="[customer_id, idempotency_key]",
-                               payload_validation_jmespath="payload", raise_on_no_idempotency_key=True,
-                               expires_after_seconds=EXPIRES_AFTER_SECONDS)
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config,
-                         key_prefix="checkout")
-    def guarded(request: dict[str, Any]) -> dict[str, Any]:
-        return work()
-
     try:
-        return dict(guarded(request={"customer_id": customer_id, "idempotency_key": idempotency_key,
-                                     "payload": payload}))
+        return idempotency.run_once(
+            work, key_prefix="checkout", event_key="[customer_id, idempotency_key]",
+            data={"customer_id": customer_id, "idempotency_key": idempotency_key, "payload": payload},
+            expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
+            payload_validation_jmespath="payload")
     except IdempotencyValidationError as exc:
         raise IdempotencyKeyReused("header.Idempotency-Key",
                                    "was already used for a different checkout request") from exc

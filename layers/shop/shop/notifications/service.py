@@ -13,17 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shop import aws
-from shop.config import get_settings
+from shop import idempotency
 from shop.errors import ServiceBusy
 from shop.notifications import mailer, templates
 from shop.orders.tasks import OrderId
@@ -79,21 +73,14 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
         return {"sent": False, "reason": "the event has no email address"}
     dedupe_key = str(detail["dedupe_key"])
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().require("idempotency_table"),
-                                           boto3_client=aws.client("dynamodb"))
-    config = IdempotencyConfig(event_key_jmespath="dedupe_key", raise_on_no_idempotency_key=True,
-                               expires_after_seconds=EXPIRES_AFTER_SECONDS, response_hook=_mark_replay)
-    if lambda_context is not None:
-        # the IN_PROGRESS record then expires with this invocation, so a timed-out send can be retried
-        config.register_lambda_context(lambda_context)
-
-    @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config,
-                         key_prefix="notify")
-    def send_once(message: dict[str, Any]) -> dict[str, Any]:
+    def send_once() -> dict[str, Any]:
         message_id = mailer.send(to, email)
         return {"sent": True, "message_id": message_id, "dedupe_key": dedupe_key}
 
     try:
-        return dict(send_once(message={"dedupe_key": dedupe_key, "detail_type": detail_type}))
+        return idempotency.run_once(send_once, key_prefix="notify", event_key="dedupe_key",
+                                    data={"dedupe_key": dedupe_key, "detail_type": detail_type},
+                                    expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
+                                    response_hook=_mark_replay)
     except IdempotencyAlreadyInProgressError as exc:
         raise ServiceBusy(f"notification {dedupe_key} is being sent by another invocation; retry later") from exc
