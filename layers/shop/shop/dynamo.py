@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel
 
 from shop.errors import InvalidInput
 from shop.money import Money
@@ -38,6 +39,13 @@ def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """DynamoDB attribute map -> Python dict with ints (not Decimals) for whole numbers."""
     return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def model_from_item[M: BaseModel](cls: type[M], item: Mapping[str, Any], **overrides: Any) -> M:
+    """A model from a raw item: keys, index attributes and bookkeeping (task tokens ...) that are not fields of
+    ``cls`` are left out; ``overrides`` replace stored attributes."""
+    data = {**from_item(item), **overrides}
+    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
 
 
 def value(v: Any) -> dict[str, Any]:

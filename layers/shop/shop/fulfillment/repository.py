@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
+from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
     Shipment,
@@ -52,11 +52,6 @@ def tracking_key(tracking_number: str) -> dict[str, Any]:
     return {"pk": {"S": f"TRACKING#{tracking_number}"}, "sk": {"S": "TRACKING"}}
 
 
-def _model(cls: Any, raw: dict[str, Any]) -> Any:
-    data = from_item(raw)
-    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
-
-
 def _conditional_failed(exc: ClientError) -> bool:
     return aws.error_code(exc) == "ConditionalCheckFailedException"
 
@@ -78,7 +73,7 @@ def order_items(order_id: str) -> tuple[dict[str, Any] | None, list[Shipment]]:
                 if sk == "ORDER":
                     order_raw = raw
                 elif sk.startswith("SHIPMENT#"):
-                    shipments.append(_model(Shipment, raw))
+                    shipments.append(model_from_item(Shipment, raw))
             if "LastEvaluatedKey" not in resp:
                 break
             args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -92,7 +87,7 @@ def get_shipment(order_id: str, shipment_id: str) -> Shipment:
                                               ConsistentRead=True).get("Item")
     if raw is None:
         raise NotFound(f"shipment {shipment_id} of order {order_id} not found")
-    return _model(Shipment, raw)
+    return model_from_item(Shipment, raw)
 
 
 def get_task(task_id: str) -> tuple[WarehouseTask, str | None] | None:
@@ -102,7 +97,7 @@ def get_task(task_id: str) -> tuple[WarehouseTask, str | None] | None:
                                               ConsistentRead=True).get("Item")
     if raw is None:
         return None
-    return _model(WarehouseTask, raw), from_item(raw).get("task_token")
+    return model_from_item(WarehouseTask, raw), from_item(raw).get("task_token")
 
 
 def open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[WarehouseTask], str | None]:
@@ -112,7 +107,8 @@ def open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[
     }, cursor, ("open_warehouse_id", warehouse_id))
     with aws.translate_common_errors("task list"):
         resp = aws.client("dynamodb").query(**args)
-    return [_model(WarehouseTask, i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+    tasks = [model_from_item(WarehouseTask, i) for i in resp.get("Items", [])]
+    return tasks, encode_cursor(resp.get("LastEvaluatedKey"))
 
 
 def tracking_lookup(tracking_number: str) -> tuple[str, str] | None:
@@ -166,7 +162,7 @@ def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | No
                 ConditionExpression="#s = :open", ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":t": {"S": token}, ":open": {"S": TaskStatus.OPEN.value}},
                 ReturnValues="ALL_NEW")
-        return _model(WarehouseTask, resp["Attributes"]), token
+        return model_from_item(WarehouseTask, resp["Attributes"]), token
     except ClientError as exc:
         if not _conditional_failed(exc):
             raise
@@ -198,7 +194,7 @@ def finish_task(task_id: str, to: TaskStatus, *, result: dict[str, Any] | None =
                 ConditionExpression="attribute_exists(pk) AND #s = :open", ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
         raw = resp["Attributes"]
-        return _model(WarehouseTask, raw), from_item(raw).get("task_token"), True
+        return model_from_item(WarehouseTask, raw), from_item(raw).get("task_token"), True
     except ClientError as exc:
         if not _conditional_failed(exc):
             raise
@@ -239,7 +235,7 @@ def set_shipment_status(order_id: str, shipment_id: str, allowed_from: frozenset
         if _conditional_failed(exc):
             return None
         raise
-    return _model(Shipment, resp["Attributes"])
+    return model_from_item(Shipment, resp["Attributes"])
 
 
 def add_tracking_event(order_id: str, shipment_id: str, event: TrackingEvent) -> None:

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
+from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.inventory.repository import stock_key
 from shop.models import Order, OrderStatus
@@ -63,9 +63,7 @@ def to_record(order: Order) -> dict[str, Any]:
 
 
 def from_record(raw: dict[str, Any]) -> Order:
-    data = from_item(raw)
-    # keys, index attributes and workflow bookkeeping (task tokens) are not part of the order
-    return Order.model_validate({k: v for k, v in data.items() if k in Order.model_fields})
+    return model_from_item(Order, raw)
 
 
 # ------------------------------------------------------------------ transactions

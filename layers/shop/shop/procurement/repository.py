@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
+from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
 from shop.inventory.repository import movement_action, stock_key
 from shop.procurement.models import Contract, PoEvent, PurchaseOrder, Supplier
 
@@ -33,11 +33,6 @@ def table() -> str:
 
 def inventory() -> str:
     return get_settings().require("inventory_table")
-
-
-def _model(cls: Any, raw: dict[str, Any]) -> Any:
-    data = from_item(raw)
-    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
 
 
 def po_key(po_id: str, sk: str = "PO") -> dict[str, Any]:
@@ -63,7 +58,7 @@ def get_supplier(supplier_id: str) -> Supplier | None:
     with aws.translate_common_errors("read supplier"):
         raw = aws.client("dynamodb").get_item(TableName=table(), ConsistentRead=True, Key={
             "pk": {"S": "SUPPLIER"}, "sk": {"S": supplier_id}}).get("Item")
-    return _model(Supplier, raw) if raw else None
+    return model_from_item(Supplier, raw) if raw else None
 
 
 def _query_all(**args: Any) -> list[dict[str, Any]]:
@@ -81,7 +76,7 @@ def list_suppliers() -> list[Supplier]:
     with aws.translate_common_errors("list suppliers"):
         rows = _query_all(TableName=table(), KeyConditionExpression="pk = :p",
                           ExpressionAttributeValues={":p": {"S": "SUPPLIER"}})
-    return [_model(Supplier, r) for r in rows]
+    return [model_from_item(Supplier, r) for r in rows]
 
 
 def put_contract(contract: Contract) -> None:
@@ -95,7 +90,7 @@ def contracts_for(sku: str) -> list[Contract]:
     with aws.translate_common_errors("list contracts"):
         rows = _query_all(TableName=table(), KeyConditionExpression="pk = :p", ConsistentRead=True,
                           ExpressionAttributeValues={":p": {"S": f"CONTRACT#{sku}"}})
-    return [_model(Contract, r) for r in rows]
+    return [model_from_item(Contract, r) for r in rows]
 
 
 # ------------------------------------------------------------------ purchase orders
@@ -107,7 +102,7 @@ def po_item(po: PurchaseOrder) -> dict[str, Any]:
 def get_po(po_id: str) -> PurchaseOrder | None:
     with aws.translate_common_errors("read purchase order"):
         raw = aws.client("dynamodb").get_item(TableName=table(), Key=po_key(po_id), ConsistentRead=True).get("Item")
-    return _model(PurchaseOrder, raw) if raw else None
+    return model_from_item(PurchaseOrder, raw) if raw else None
 
 
 def po_records(po_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -137,7 +132,8 @@ def list_pos(status: str, limit: int, cursor: str | None) -> tuple[list[Purchase
                        "ExpressionAttributeValues": {":s": {"S": status}}}, cursor, ("po_status", status))
     with aws.translate_common_errors("list purchase orders"):
         resp = aws.client("dynamodb").query(**args)
-    return [_model(PurchaseOrder, i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+    pos = [model_from_item(PurchaseOrder, i) for i in resp.get("Items", [])]
+    return pos, encode_cursor(resp.get("LastEvaluatedKey"))
 
 
 def put_new_po_action(po: PurchaseOrder) -> dict[str, Any]:

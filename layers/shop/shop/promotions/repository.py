@@ -50,11 +50,15 @@ def sale_records() -> list[dict[str, Any]]:
     return [{k: v for k, v in from_item(i).items() if k not in ("pk",)} for i in resp.get("Items", [])]
 
 
+def sale_from(r: dict[str, Any]) -> Sale:
+    return Sale(sale_id=r["sk"], name=r["name"], scope=r["scope"], target=r.get("target"),
+                percent_bps=int(r["percent"]) * 100 if r.get("percent") else None,
+                amount_off=_money(r.get("amount_off")), starts_at=_t(r["starts_at"]), ends_at=_t(r["ends_at"]),
+                active=bool(r.get("active", True)))
+
+
 def sales() -> list[Sale]:
-    return [Sale(sale_id=r["sk"], name=r["name"], scope=r["scope"], target=r.get("target"),
-                 percent_bps=int(r["percent"]) * 100 if r.get("percent") else None,
-                 amount_off=_money(r.get("amount_off")), starts_at=_t(r["starts_at"]), ends_at=_t(r["ends_at"]),
-                 active=bool(r.get("active", True))) for r in sale_records()]
+    return [sale_from(r) for r in sale_records()]
 
 
 def put_coupon(code: str, record: dict[str, Any]) -> None:

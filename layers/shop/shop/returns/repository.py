@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from shop import aws
-from shop.dynamo import from_item, to_item, value
+from shop.dynamo import model_from_item, to_item, value
 from shop.inventory.repository import movement_action, stock_key
 from shop.orders.repository import inventory_table, now_iso, orders_table
 from shop.returns.models import CustomerReturn, ReturnStatus
@@ -19,8 +19,7 @@ def return_key(order_id: str, return_id: str) -> dict[str, Any]:
 
 
 def _model(raw: dict[str, Any]) -> CustomerReturn:
-    data = from_item(raw)
-    return CustomerReturn.model_validate({k: v for k, v in data.items() if k in CustomerReturn.model_fields})
+    return model_from_item(CustomerReturn, raw)
 
 
 def create(ret: CustomerReturn) -> None:

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from shop import aws
 from shop.catalog.repository import product_key
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, page_query, to_item
+from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item
 from shop.errors import InvalidInput
 from shop.reviews.models import Review
 
@@ -54,8 +54,7 @@ def marker_key(product_id: str, customer_id: str) -> dict[str, Any]:
 
 
 def _review(raw: dict[str, Any]) -> Review:
-    data = from_item(raw)
-    return Review.model_validate({k: v for k, v in data.items() if k in Review.model_fields})
+    return model_from_item(Review, raw)
 
 
 # ------------------------------------------------------------------ reads

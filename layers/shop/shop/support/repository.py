@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, page_query, to_item, value
+from shop.dynamo import encode_cursor, model_from_item, page_query, to_item, value
 from shop.support.models import Message, Ticket
 
 TICKET_SK = "TICKET"
@@ -39,14 +39,11 @@ def ticket_key(ticket_id: str) -> dict[str, Any]:
 
 
 def _ticket(raw: dict[str, Any]) -> Ticket:
-    data = from_item(raw)
-    data["status"] = data.pop("ticket_status")
-    return Ticket.model_validate({k: v for k, v in data.items() if k in Ticket.model_fields})
+    return model_from_item(Ticket, raw, status=raw["ticket_status"]["S"])
 
 
 def _message(raw: dict[str, Any]) -> Message:
-    data = from_item(raw)
-    return Message.model_validate({k: v for k, v in data.items() if k in Message.model_fields})
+    return model_from_item(Message, raw)
 
 
 def ticket_item(ticket: Ticket) -> dict[str, Any]:
