@@ -386,13 +386,16 @@ def test_concurrent_updates_keep_every_line(stack: Any, shopper: Any, catalog: C
 
 # ---------------------------------------------------------------- sample events
 
-@pytest.mark.parametrize("name", ["get_cart.json", "put_item.json", "delete_item.json"])
+@pytest.mark.parametrize("name", ["get_cart.json", "put_item.json", "delete_item.json", "put_coupon.json",
+                                  "delete_coupon.json"])
 def test_sample_events_are_valid(stack: Any, name: str) -> None:
     event = json.loads((EVENTS / name).read_text())
     event["requestContext"]["authorizer"]["claims"]["sub"] = f"sample-{uid()}"
     resp = stack.invoke("CartFunction", event)
-    # the sample SKU comes from the demo seed, which these tests do not load: 404 is a valid answer there
-    assert resp["statusCode"] in ((200, 404) if name == "put_item.json" else (200,)), resp["body"]
+    # the sample SKU and coupon come from the demo seed and a sample admin event, which these tests do not
+    # load: 404 is a valid answer there
+    assert resp["statusCode"] in ((200, 404) if name in ("put_item.json", "put_coupon.json") else (200,)), \
+        resp["body"]
 
 
 def test_write_gives_up_with_409_after_bounded_retries(monkeypatch: pytest.MonkeyPatch) -> None:

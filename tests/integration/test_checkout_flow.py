@@ -174,6 +174,8 @@ def test_paid_and_declined_orders_reach_their_final_status(stack, admin):
     ("OrdersFunction", "orders/list_orders.json", {200}),
     ("OrdersFunction", "orders/get_order.json", {200, 404}),
     ("OrdersFunction", "orders/cancel_order.json", {404}),  # the sample order does not exist
+    ("OrdersFunction", "orders/request_return.json", {404}),
+    ("OrdersFunction", "orders/get_return.json", {404}),
     ("WarehouseFunction", "warehouse/list_tasks.json", {200}),
     ("WarehouseFunction", "warehouse/complete_pick.json", {404}),
     ("WarehouseFunction", "warehouse/complete_pack.json", {404}),

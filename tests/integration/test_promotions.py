@@ -147,3 +147,21 @@ def test_a_coupon_limited_to_5_is_used_5_times_by_50_parallel_checkouts(stack, a
     loser = next(s for s, r in zip(shoppers, results, strict=True) if r.status == 409)
     ok(stack.request("DELETE", "/cart/coupon", token=loser.id_token))
     assert ok(checkout(stack, loser.id_token), 201)["totals"]["discount"] == eur(0)
+
+
+def test_promotions_sample_events_are_answered(stack):
+    """events/promotions: the admin samples create a sale and a coupon, list and read them."""
+    import json
+
+    from shoplocal.stack import ROOT
+
+    folder = ROOT / "events" / "promotions"
+    for name in ("put_sale", "list_sales", "put_coupon", "get_coupon"):
+        result = stack.invoke("PromotionsFunction", json.loads((folder / f"{name}.json").read_text()))
+        assert result["statusCode"] == 200, (name, result)
+    coupon = json.loads(stack.invoke("PromotionsFunction", json.loads(
+        (folder / "get_coupon.json").read_text()))["body"])
+    assert coupon["code"] == "WELCOME10" and coupon["used"] == 0
+    ok(stack.request("PUT", "/admin/sales/winter-coffee", token=stack.user(groups=("admin",)).id_token,
+                     json={**WINDOW, "name": "Winter coffee", "scope": "category", "target": "coffee", "percent": 15,
+                           "active": False}))  # the stack is shared: end the sample's sale
