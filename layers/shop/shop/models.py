@@ -155,3 +155,5 @@ class Order(Frozen):
     updated_at: str
     reservation_expires_at: int
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    request_hash: str | None = Field(None, description="hash of the checkout request that placed the order: a "
+                                                       "replay with the same Idempotency-Key must match it")

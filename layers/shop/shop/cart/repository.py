@@ -24,6 +24,7 @@ class CartRecord:
     expires_at: int | None = None
     updated_at: str | None = None
     coupon_code: str | None = None
+    products: dict[str, str] = field(default_factory=dict)  # sku -> product id, so reads need no SKU lookup
 
 
 # Name used by checkout for the cart as read from the table.
@@ -42,16 +43,21 @@ def get_cart(customer_id: str, now_epoch: int) -> CartRecord:
     """The stored cart; an expired cart reads as empty (keeping its version for the next conditional write)."""
     with aws.translate_common_errors("read cart"):
         resp = aws.client("dynamodb").get_item(TableName=_table(), Key=cart_key(customer_id), ConsistentRead=True)
-    if "Item" not in resp:
+    return cart_from_item(customer_id, resp.get("Item"), now_epoch)
+
+
+def cart_from_item(customer_id: str, raw: dict[str, Any] | None, now_epoch: int) -> CartRecord:
+    if raw is None:
         return CartRecord(customer_id=customer_id)
-    data = from_item(resp["Item"])
+    data = from_item(raw)
     version = int(data.get("version", 0))
     expires_at = int(data["expires_at"]) if "expires_at" in data else None
     if expires_at is not None and expires_at <= now_epoch:
         return CartRecord(customer_id=customer_id, version=version)
     items = {str(k): int(v) for k, v in (data.get("items") or {}).items() if int(v) > 0}
+    products = {str(k): str(v) for k, v in (data.get("products") or {}).items() if k in items}
     return CartRecord(customer_id=customer_id, items=items, version=version, expires_at=expires_at,
-                      updated_at=data.get("updated_at"), coupon_code=data.get("coupon_code"))
+                      updated_at=data.get("updated_at"), coupon_code=data.get("coupon_code"), products=products)
 
 
 def version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
@@ -61,20 +67,22 @@ def version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
 
 
 def save_cart(customer_id: str, items: dict[str, int], expected_version: int, *, now: str,
-              expires_at: int, coupon_code: str | None = None) -> CartRecord:
+              expires_at: int, coupon_code: str | None, products: dict[str, str]) -> CartRecord:
     """Replace the cart's lines with ``items`` if its version is still ``expected_version``.
 
     One conditional PutItem: ``attribute_not_exists`` for a cart never written, ``version = expected``
-    otherwise. The new record has version + 1, ``updated_at = now`` and the given expiry. Raises
+    otherwise. The new record has version + 1, ``updated_at = now``, the given expiry, and the product id of
+    each line (``products``: checkout and the cart view read by key with them). Raises
     :class:`StaleCart` when another writer got there first (the caller re-reads and retries).
     """
     if any(q <= 0 for q in items.values()):
         raise ValueError("cart quantities must be positive; remove a line instead of storing 0")
     condition, values = version_condition(expected_version)
+    known = {code: pid for code, pid in products.items() if code in items}
     record = CartRecord(customer_id=customer_id, items=dict(items), version=expected_version + 1,
-                        expires_at=expires_at, updated_at=now, coupon_code=coupon_code)
+                        expires_at=expires_at, updated_at=now, coupon_code=coupon_code, products=known)
     item = {"customer_id": customer_id, "items": record.items, "version": record.version, "updated_at": now,
-            "expires_at": expires_at, "coupon_code": coupon_code}
+            "expires_at": expires_at, "coupon_code": coupon_code, "products": known}
     try:
         with aws.translate_common_errors("save cart"):
             aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item), ConditionExpression=condition,
@@ -94,7 +102,7 @@ def empty_cart_action(customer_id: str, expected_version: int, now: str) -> dict
     return {"Update": {
         "TableName": _table(), "Key": cart_key(customer_id),
         "UpdateExpression": "SET #items = :empty, version = if_not_exists(version, :zero) + :one, updated_at = :now "
-                            "REMOVE coupon_code",
+                            "REMOVE coupon_code, products",
         "ConditionExpression": condition,
         "ExpressionAttributeNames": {"#items": "items"},
         "ExpressionAttributeValues": values,

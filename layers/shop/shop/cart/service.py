@@ -20,12 +20,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shop import pricing
+from shop.cart import basket
 from shop.cart import repository as repo
-from shop.catalog.repository import get_skus
+from shop.cart.basket import Basket
 from shop.checkout.allocation import total_available
 from shop.config import Settings, get_settings
 from shop.errors import ConfigurationError, Conflict, InvalidInput, NotFound, OutOfStock
-from shop.inventory.repository import stock_levels, warehouses
 from shop.models import Sku, StockLevel, Warehouse
 from shop.promotions import service as promotions
 
@@ -133,17 +133,21 @@ def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[st
     }
 
 
-def _render(cart: repo.CartRecord, destination: pricing.Destination, settings: Settings) -> dict[str, Any]:
+def _render(cart: repo.CartRecord, destination: pricing.Destination, settings: Settings,
+            read: Basket | None = None) -> dict[str, Any]:
+    """The view of ``cart``, from ``read`` when it covers every line, else from one fresh batch read."""
     codes = sorted(cart.items)
     if not codes:
         return build_view(cart, {}, {}, {}, destination, settings)
-    skus = get_skus(codes)
+    if read is None or not set(codes) <= set(read.owners) or read.coupon_code != cart.coupon_code:
+        read = basket.read(basket.owners_of(codes, cart.products), settings, customer_id=cart.customer_id,
+                           coupon_code=cart.coupon_code)
+    skus = read.skus
     live = [c for c in codes if c in skus and skus[c].active]
-    stock = stock_levels(live) if live else {}
-    known = warehouses() if live else {}
-    priced = promotions.discounts([(skus[c], cart.items[c]) for c in live], cart.coupon_code, cart.customer_id,
-                                  settings.currency) if live and settings.promotions_table else None
-    return build_view(cart, skus, stock, known, destination, settings, priced)
+    priced = promotions.discounts_from(
+        [(skus[c], cart.items[c]) for c in live], read.categories, read.sales, cart.coupon_code, read.coupon,
+        read.coupon_uses, settings.currency) if live and read.sales is not None else None
+    return build_view(cart, skus, read.stock, read.warehouses, destination, settings, priced)
 
 
 def view(customer_id: str, country: str | None = None, region: str | None = None) -> dict[str, Any]:
@@ -156,37 +160,50 @@ def view(customer_id: str, country: str | None = None, region: str | None = None
 
 def write_with_retry(customer_id: str, change: Callable[[dict[str, int]], dict[str, int] | None],
                      settings: Settings, *, attempts: int = WRITE_ATTEMPTS,
-                     sleep: Callable[[float], None] = time.sleep) -> repo.CartRecord:
+                     sleep: Callable[[float], None] = time.sleep, first: repo.CartRecord | None = None,
+                     products: Mapping[str, str] | None = None) -> repo.CartRecord:
     """Optimistic read-modify-write. ``change(items)`` returns the new lines, or None when nothing changes
     (no write: the cart read is returned as is). It may raise a domain error, which aborts the write. After
-    ``attempts`` conflicting writes the caller gets 409 and may retry."""
+    ``attempts`` conflicting writes the caller gets 409 and may retry. ``first`` is a cart the caller has just
+    read (used for the first attempt); ``products`` adds known product ids of lines."""
     for attempt in range(attempts):
         now = time.time()
-        cart = repo.get_cart(customer_id, int(now))
+        cart = first if attempt == 0 and first is not None else repo.get_cart(customer_id, int(now))
         items = change(dict(cart.items))
         if items is None:
             return cart
         try:
             return repo.save_cart(customer_id, items, cart.version, now=_iso(now),
-                                  expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=cart.coupon_code)
+                                  expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=cart.coupon_code,
+                                  products={**cart.products, **(products or {})})
         except repo.StaleCart:
             if attempt + 1 < attempts:
                 sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)
     raise Conflict("the cart was changed concurrently; retry the request")
 
 
-def _check_line(settings: Settings, code: str, quantity: int) -> None:
-    """The SKU is sold and the quantity can currently be supplied (over all known warehouses)."""
-    sku = get_skus([code]).get(code)
+def _check_line(settings: Settings, cart: repo.CartRecord, code: str, quantity: int) -> Basket:
+    """The SKU is sold and the quantity can currently be supplied (over all known warehouses). Returns the
+    batch read of the cart's lines and this one, for the view after the write."""
+    owners = basket.owners_of(sorted(set(cart.items) | {code}), cart.products)
+    if code not in owners:
+        raise NotFound(f"sku {code} not found", details={"sku": code})
+    read = basket.read(owners, settings, customer_id=cart.customer_id, coupon_code=cart.coupon_code)
+    sku = read.skus.get(code)
     if sku is None or not sku.active:
         raise NotFound(f"sku {code} not found", details={"sku": code})
     if sku.price.currency != settings.currency:
         raise ConfigurationError(f"sku {code} is priced in {sku.price.currency}, the shop sells in "
                                  f"{settings.currency}")
-    available = total_available(stock_levels([code]).get(code, []), warehouses())
+    available = total_available(read.stock.get(code, []), read.warehouses)
+    if quantity > available:  # stock may sit in a warehouse added since the copy of the list was read
+        read = basket.read(owners, settings, customer_id=cart.customer_id, coupon_code=cart.coupon_code,
+                           fresh_warehouses=True)
+        available = total_available(read.stock.get(code, []), read.warehouses)
     if quantity > available:
         raise OutOfStock(f"only {available} of sku {code} available",
                          details={"skus": [{"sku": code, "requested": quantity, "available": available}]})
+    return read
 
 
 def set_quantity(customer_id: str, code: str, quantity: int, country: str | None = None,
@@ -198,7 +215,8 @@ def set_quantity(customer_id: str, code: str, quantity: int, country: str | None
         raise InvalidInput(QUANTITY_FIELD, f"must be at most {settings.max_line_quantity}")
     if quantity == 0:
         return remove(customer_id, code, country, region)
-    _check_line(settings, code, quantity)
+    first = repo.get_cart(customer_id, _now_epoch())
+    read = _check_line(settings, first, code, quantity)
     before = 0
 
     def change(items: dict[str, int]) -> dict[str, int]:
@@ -210,8 +228,8 @@ def set_quantity(customer_id: str, code: str, quantity: int, country: str | None
         items[code] = quantity
         return items
 
-    cart = write_with_retry(customer_id, change, settings)
-    return _render(cart, destination, settings), Change(sku=code, before=before, after=quantity)
+    cart = write_with_retry(customer_id, change, settings, first=first, products=read.owners)
+    return _render(cart, destination, settings, read), Change(sku=code, before=before, after=quantity)
 
 
 def remove(customer_id: str, code: str, country: str | None = None,
@@ -246,7 +264,8 @@ def set_coupon(customer_id: str, code: str | None, country: str | None = None,
         cart = repo.get_cart(customer_id, int(now))
         try:
             saved = repo.save_cart(customer_id, cart.items, cart.version, now=_iso(now),
-                                   expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=code)
+                                   expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=code,
+                                   products=cart.products)
             return _render(saved, destination, settings)
         except repo.StaleCart:
             time.sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)

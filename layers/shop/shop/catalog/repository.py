@@ -30,22 +30,40 @@ def get_skus(codes: list[str]) -> dict[str, Sku]:
     """
     if not codes:
         return {}
-    ddb = aws.client("dynamodb")
-    table = _table()
+    owners = sku_products(codes)
     with aws.translate_common_errors("catalog lookup"):
-        lookups = batch_get(ddb, table, [{"pk": {"S": f"SKU#{c}"}, "sk": {"S": "SKU"}} for c in sorted(set(codes))])
-        keys = []
-        products = set()
-        for raw in lookups:
-            item = from_item(raw)
-            code = item["pk"].removeprefix("SKU#")
-            keys.append({"pk": {"S": f"PRODUCT#{item['product_id']}"}, "sk": {"S": f"SKU#{code}"}})
-            products.add(item["product_id"])
-        keys.extend({"pk": {"S": f"PRODUCT#{pid}"}, "sk": {"S": "PRODUCT"}} for pid in sorted(products))
-        rows = [from_item(raw) for raw in batch_get(ddb, table, keys)]
-    inactive = {r["pk"].removeprefix("PRODUCT#") for r in rows if r["sk"] == "PRODUCT" and not r.get("active", True)}
+        rows = batch_get(aws.client("dynamodb"), _table(), sku_read_keys(owners))
+    return skus_from_rows(rows)[0]
+
+
+def sku_products(codes: list[str]) -> dict[str, str]:
+    """sku -> product id, from the SKU lookup items (one batch read; unknown codes are absent)."""
+    if not codes:
+        return {}
+    with aws.translate_common_errors("catalog lookup"):
+        lookups = batch_get(aws.client("dynamodb"), _table(),
+                            [sku_lookup_key(c) for c in sorted(set(codes))])
+    found = [from_item(raw) for raw in lookups]
+    return {item["pk"].removeprefix("SKU#"): str(item["product_id"]) for item in found}
+
+
+def sku_read_keys(owners: dict[str, str]) -> list[dict[str, Any]]:
+    """The keys that give the SKUs of ``owners`` (sku -> product id): each SKU item and each product item once
+    (the product says whether it is sold, and its category)."""
+    keys = [sku_key(pid, code) for code, pid in sorted(owners.items())]
+    keys.extend(product_key(pid) for pid in sorted(set(owners.values())))
+    return keys
+
+
+def skus_from_rows(raws: list[dict[str, Any]]) -> tuple[dict[str, Sku], dict[str, str | None]]:
+    """SKUs (inactive when their product is) and product id -> category, from the items of :func:`sku_read_keys`.
+    A SKU whose item or product is missing (deleted, or a stale product id) is absent."""
+    rows = [from_item(raw) for raw in raws]
+    products = {r["pk"].removeprefix("PRODUCT#"): r for r in rows if r["sk"] == PRODUCT_SK}
     skus = [sku_from_item(r) for r in rows if r["sk"].startswith("SKU#")]
-    return {s.sku: (s.model_copy(update={"active": False}) if s.product_id in inactive else s) for s in skus}
+    found = {s.sku: (s if products[s.product_id].get("active", True) else s.model_copy(update={"active": False}))
+             for s in skus if s.product_id in products}
+    return found, {pid: p.get("category") for pid, p in products.items()}
 
 
 # ---------------------------------------------------------------------------------------------- writes & reads

@@ -1,43 +1,20 @@
-"""Powertools idempotency for checkout, keyed on (customer, Idempotency-Key) with payload validation.
+"""Checkout's idempotency: the order item is the idempotency record.
 
-The persistence layer is built per call (never at import) on IDEMPOTENCY_TABLE with the shared boto3
-client. Same key + different body -> IdempotencyKeyReused (422); a replay after completion gets the stored
-response. A record still IN_PROGRESS (a concurrent duplicate, or the SDK retrying our own record write after
-a slow answer, which then finds itself) does not fail the request: the checkout runs unguarded, which is
-safe by construction because the order id is derived from the key (service.order_id_for) and the order Put
-is conditional, so it places the order once or replays it.
+The order id is derived from (customer, Idempotency-Key) (service.order_id_for) and the order Put in the
+checkout transaction is conditional on the order not existing, so one key places at most one order, for as
+long as the order exists (not only for an expiry window). The hash of the request body is stored on the order;
+a replay with a different body is refused with 422 idempotency_key_reused, a replay with the same body gets
+the order (``replayed: true``). Concurrent duplicates race in the transaction: one places the order, the
+other finds it and answers as a replay.
+
+Powertools' idempotency utility (used by the payment and webhook handlers) is not used here: it costs a write
+before and a write after every checkout, and checkout's budget is one transaction plus two reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
-from shop import idempotency
 from shop.errors import InvalidInput
-
-EXPIRES_AFTER_SECONDS = 24 * 3600
 
 
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
-
-
-def run_once(customer_id: str, idempotency_key: str, payload: dict[str, Any],
-             work: Callable[[], dict[str, Any]], lambda_context: Any = None) -> dict[str, Any]:
-    try:
-        return idempotency.run_once(
-            work, key_prefix="checkout", event_key="[customer_id, idempotency_key]",
-            data={"customer_id": customer_id, "idempotency_key": idempotency_key, "payload": payload},
-            expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
-            payload_validation_jmespath="payload")
-    except IdempotencyValidationError as exc:
-        raise IdempotencyKeyReused("header.Idempotency-Key",
-                                   "was already used for a different checkout request") from exc
-    except IdempotencyAlreadyInProgressError:
-        return work()

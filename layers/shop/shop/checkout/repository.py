@@ -10,11 +10,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.cart.repository import empty_cart_action
+from shop.cart.repository import CartRecord, cart_from_item, cart_key, empty_cart_action
 from shop.config import get_settings
+from shop.dynamo import batch_get_tables
 from shop.inventory.repository import stock_key
 from shop.models import Order
-from shop.orders.repository import to_record
+from shop.orders.repository import from_record, order_key, to_record
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -75,6 +76,19 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
             return Outcome.COUPON_EXHAUSTED
         return Outcome.CONTENDED
     return Outcome.PLACED
+
+
+def read_cart_and_order(customer_id: str, order_id: str, now_epoch: int) -> tuple[CartRecord, Order | None]:
+    """The shopper's cart and the order this checkout would create (present when it is a replay), in ONE
+    strongly consistent BatchGetItem over the two tables."""
+    settings = get_settings()
+    carts, orders_table = settings.require("carts_table"), settings.require("orders_table")
+    with aws.translate_common_errors("checkout read"):
+        found = batch_get_tables(aws.client("dynamodb"), {carts: [cart_key(customer_id)],
+                                                          orders_table: [order_key(order_id)]})
+    order = found[orders_table][0] if found[orders_table] else None
+    cart = cart_from_item(customer_id, found[carts][0] if found[carts] else None, now_epoch)
+    return cart, from_record(order) if order is not None else None
 
 
 def start_workflow(order_id: str) -> bool:

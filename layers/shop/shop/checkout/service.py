@@ -1,20 +1,27 @@
 """Checkout: turn the shopper's cart into an order holding reserved stock, exactly once per Idempotency-Key.
 
-1. order_id is derived from (customer, Idempotency-Key): a retried checkout finds its order even without
-   the idempotency record, and can never reserve twice (the order Put is conditional on not existing).
-2. The cart is read, SKUs and stock looked up and an allocation computed (shop.checkout.allocation); if any
-   SKU is short, 409 out_of_stock names every short SKU and nothing is written.
+The whole request is one transaction plus two reads (issue 7's budget):
+
+1. order_id is derived from (customer, Idempotency-Key). ONE batch read gets the cart and that order: if the
+   order exists this is a replay, answered from it (the same request body is required: its hash is stored on
+   the order, a different body is 422 idempotency_key_reused). The order item is the idempotency record, so
+   a retry finds its order forever, and the conditional order Put makes placing it twice impossible.
+2. ONE batch read (shop.cart.basket) gets the lines' SKUs and products, their stock levels in every known
+   warehouse, the sales and the coupon with this customer's uses of it. An allocation is computed
+   (shop.checkout.allocation); if a SKU is short, the warehouse list is re-read (it may be a copy up to a
+   minute old) and, if still short, 409 out_of_stock names every short SKU and nothing is written.
 3. ONE TransactWriteItems reserves every allocation (available >= q), puts the order and empties the cart
-   on the version read. A stock condition failure means someone else reserved first: re-read and retry
-   (bounded, with jitter), then 409 naming the short SKUs, or 503 if stock exists but stays contended.
+   on the version read, and counts the coupon's use. A stock condition failure means someone else reserved
+   first: re-read the stock (one batch read) and retry (bounded, with jitter), then 409 naming the short
+   SKUs, or 503 if stock exists but stays contended.
 4. The order workflow is started with execution name = order_id (a second start is a no-op).
-Powertools idempotency (payload validated) wraps the whole call in the function layer (see idempotency.py).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import random
 import time
 from datetime import UTC, datetime
@@ -23,13 +30,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shop import pricing
-from shop.cart import repository as carts
-from shop.catalog.repository import get_skus
+from shop.cart import basket
 from shop.checkout import repository as repo
 from shop.checkout.allocation import ShipTo, Shortage, allocate
+from shop.checkout.idempotency import IdempotencyKeyReused
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
-from shop.inventory.repository import stock_levels, warehouses
+from shop.inventory import repository as inventory
 from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
 from shop.orders import repository as orders
 from shop.orders.service import order_view
@@ -81,15 +88,24 @@ def checkout_result(order: Order, *, replayed: bool) -> dict[str, Any]:
             "payment": view["payment"], "replayed": replayed}
 
 
-def _replay(order_id: str, customer_id: str) -> dict[str, Any] | None:
-    existing = orders.get_order(order_id)
-    if existing is None:
-        return None
+def request_hash(body: CheckoutIn) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(existing: Order, customer_id: str, body_hash: str) -> dict[str, Any]:
     if existing.customer_id != customer_id:
         raise Conflict("this Idempotency-Key belongs to another checkout")
+    if existing.request_hash is not None and existing.request_hash != body_hash:
+        raise IdempotencyKeyReused("header.Idempotency-Key", "was already used for a different checkout request")
     if existing.status == OrderStatus.PENDING_PAYMENT:
-        repo.start_workflow(order_id)
+        repo.start_workflow(existing.order_id)
     return checkout_result(existing, replayed=True)
+
+
+def _replay_if_placed(order_id: str, customer_id: str, body_hash: str) -> dict[str, Any] | None:
+    existing = orders.get_order(order_id)
+    return _replay(existing, customer_id, body_hash) if existing is not None else None
 
 
 def place_order(customer_id: str, email: str | None, idempotency_key: str, body: CheckoutIn,
@@ -98,20 +114,24 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     emit = on_event or (lambda _name: None)
     settings = get_settings()
     order_id = order_id_for(customer_id, idempotency_key)
-    replay = _replay(order_id, customer_id)
-    if replay is not None:
-        return replay
-
-    cart = carts.get_cart(customer_id, int(time.time()))
+    body_hash = request_hash(body)
+    cart, existing = repo.read_cart_and_order(customer_id, order_id, int(time.time()))
+    if existing is not None:
+        return _replay(existing, customer_id, body_hash)
     if not cart.items:
         raise InvalidInput("cart", "the cart is empty")
-    skus = get_skus(list(cart.items))
-    gone = sorted(code for code in cart.items if code not in skus or not skus[code].active)
+
+    codes = sorted(cart.items)
+    read = basket.read(basket.owners_of(codes, cart.products), settings, customer_id=customer_id,
+                       coupon_code=cart.coupon_code)
+    skus = read.skus
+    gone = [code for code in codes if code not in skus or not skus[code].active]
     if gone:
         raise Conflict(f"no longer sold: {', '.join(gone)}; remove them from the cart", details={"skus": gone})
     address = body.shipping_address
-    offers = promotions.discounts([(skus[c], q) for c, q in sorted(cart.items.items())], cart.coupon_code,
-                                  customer_id, settings.currency) if settings.promotions_table else None
+    offers = promotions.discounts_from(
+        [(skus[c], cart.items[c]) for c in codes], read.categories, read.sales, cart.coupon_code, read.coupon,
+        read.coupon_uses, settings.currency) if read.sales is not None else None
     if cart.coupon_code and offers is not None and offers.problem:
         raise promotions.CouponNotApplicable(promotions.problem_message(cart.coupon_code, offers.problem),
                                              details={"coupon": cart.coupon_code, "reason": offers.problem})
@@ -119,13 +139,18 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
         priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
         discounts=offers.applied if offers else (), country_field="body.shipping_address.country")
     coupon = offers.coupon if offers else None
+    ship_to = ShipTo(address.country, breakdown.shipping_zone)
+    stock, known, fresh = read.stock, read.warehouses, False
 
     outcome = repo.Outcome.CONTENDED
     for attempt in range(RESERVE_ATTEMPTS):
         try:
-            allocation = allocate(cart.items, stock_levels(list(cart.items)), warehouses(),
-                                  ShipTo(address.country, breakdown.shipping_zone))
+            allocation = allocate(cart.items, stock, known, ship_to)
         except Shortage as exc:
+            if not fresh:  # the warehouse list may be a copy from before a warehouse was added: look again
+                known, fresh = inventory.warehouses(), True
+                stock = basket.read_stock(codes, list(known), settings)
+                continue
             emit("CheckoutOutOfStock")
             raise _out_of_stock(exc) from exc
         now = now_iso()
@@ -141,6 +166,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             totals=breakdown.totals, shipping_address=address, payment_method_id=body.payment_method_id,
             created_at=now, updated_at=now, reservation_expires_at=now_epoch + settings.reservation_ttl_seconds,
             timeline=[TimelineEntry(at=now, status=OrderStatus.PENDING_PAYMENT, note="stock reserved")],
+            request_hash=body_hash,
         )
         if repo.transaction_size(order) > repo.MAX_TRANSACTION_ITEMS:
             raise InvalidInput("cart", "the order needs too many stock reservations for one checkout; "
@@ -153,8 +179,9 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             emit("OrderPlaced")
             repo.start_workflow(order_id)
             return checkout_result(order, replayed=False)
-        if outcome == repo.Outcome.ORDER_EXISTS:
-            replay = _replay(order_id, customer_id)
+        if outcome in (repo.Outcome.ORDER_EXISTS, repo.Outcome.CART_CHANGED):
+            # a concurrent request with the same key placed it (and emptied the cart): answer as a replay
+            replay = _replay_if_placed(order_id, customer_id, body_hash)
             if replay is not None:
                 return replay
         if outcome == repo.Outcome.COUPON_EXHAUSTED:
@@ -166,9 +193,10 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             raise Conflict("the cart changed during checkout; review it and check out again",
                            details={"reason": "cart_changed"})
         time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        stock = basket.read_stock(codes, list(known), settings)
     # still failing: report shortage if there is one now, else ask the client to retry
     try:
-        allocate(cart.items, stock_levels(list(cart.items)), warehouses())
+        allocate(cart.items, stock, known)
     except Shortage as exc:
         emit("CheckoutOutOfStock")
         raise _out_of_stock(exc) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -57,13 +58,40 @@ def stock_levels(skus: list[str], *, consistent: bool = True) -> dict[str, list[
     return out
 
 
-def warehouses() -> dict[str, Warehouse]:
+# Warehouses change rarely (a new site, a changed priority), so hot paths may use a copy this many seconds old:
+# checkout and the cart read their stock rows by key (SKU x known warehouse) in one batch read. A checkout that
+# comes up short re-reads the warehouses before it refuses, so stock in a warehouse added a moment ago is
+# never missed (see shop.checkout.service).
+WAREHOUSES_MAX_AGE_SECONDS = 60.0
+_warehouses_seen: tuple[float, dict[str, Warehouse]] | None = None
+
+
+def warehouses(*, max_age: float = 0.0) -> dict[str, Warehouse]:
+    """Every warehouse; with ``max_age`` > 0 a copy read at most that many seconds ago may be returned."""
+    global _warehouses_seen
+    seen = _warehouses_seen
+    if max_age > 0 and seen is not None and time.monotonic() - seen[0] <= max_age:
+        return dict(seen[1])
     with aws.translate_common_errors("warehouse lookup"):
         rows = _query_all(
             TableName=_table(), KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": "WAREHOUSE"}},
         )
-    return {w.warehouse_id: w for w in (warehouse_from_item(r) for r in rows)}
+    found = {w.warehouse_id: w for w in (warehouse_from_item(r) for r in rows)}
+    _warehouses_seen = (time.monotonic(), found)
+    return dict(found)
+
+
+def stock_read_keys(skus: list[str], warehouse_ids: list[str]) -> list[dict[str, Any]]:
+    """The stock level keys of every (SKU, warehouse) pair; pairs without a level are simply not found."""
+    return [stock_key(sku, wid) for sku in sorted(set(skus)) for wid in sorted(warehouse_ids)]
+
+
+def stock_from_rows(skus: list[str], raws: list[dict[str, Any]]) -> dict[str, list[StockLevel]]:
+    out: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
+    for level in sorted((stock_from_item(from_item(raw)) for raw in raws), key=lambda lv: lv.warehouse_id):
+        out.setdefault(level.sku, []).append(level)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- admin writes

@@ -1,7 +1,8 @@
 """Promotions data access (PromotionsTable).
 
 Items (pk, sk):
-- sale            SALE, <sale_id>             every sale event (few: read together, cached per call)
+- sales           SALES, ALL                  every sale event, one attribute `S#<sale_id>` each: sales are
+                                              few, and one item is one key a hot path's batch read can include
 - coupon          COUPON#<code>, COUPON       definition and `used` (global count)
 - customer uses   COUPON#<code>, CUSTOMER#<customer_id>   `used` by that customer
 - redemption      COUPON#<code>, ORDER#<order_id>         the order that used it (released exactly once)
@@ -38,16 +39,30 @@ def _money(data: dict[str, Any] | None) -> Money | None:
     return Money.model_validate(data) if data else None
 
 
+SALES_KEY = {"pk": {"S": "SALES"}, "sk": {"S": "ALL"}}
+SALE_PREFIX = "S#"
+
+
 def put_sale(sale_id: str, record: dict[str, Any]) -> None:
+    """Create or replace one sale: one attribute of the sales item (an update of one attribute, so concurrent
+    edits of different sales never overwrite each other)."""
     with aws.translate_common_errors("save sale"):
-        aws.client("dynamodb").put_item(TableName=table(), Item=to_item({"pk": "SALE", "sk": sale_id, **record}))
+        aws.client("dynamodb").update_item(TableName=table(), Key=SALES_KEY, UpdateExpression="SET #s = :r",
+                                           ExpressionAttributeNames={"#s": SALE_PREFIX + sale_id},
+                                           ExpressionAttributeValues={":r": {"M": to_item(record)}})
+
+
+def sale_records_from(raw: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The sales item (raw, or None when no sale was ever created) as records with ``sk`` = sale id."""
+    data = from_item(raw) if raw else {}
+    return [{"sk": name.removeprefix(SALE_PREFIX), **record} for name, record in sorted(data.items())
+            if name.startswith(SALE_PREFIX)]
 
 
 def sale_records() -> list[dict[str, Any]]:
     with aws.translate_common_errors("list sales"):
-        resp = aws.client("dynamodb").query(TableName=table(), KeyConditionExpression="pk = :p",
-                                            ExpressionAttributeValues={":p": {"S": "SALE"}})
-    return [{k: v for k, v in from_item(i).items() if k not in ("pk",)} for i in resp.get("Items", [])]
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=SALES_KEY, ConsistentRead=True).get("Item")
+    return sale_records_from(raw)
 
 
 def sale_from(r: dict[str, Any]) -> Sale:

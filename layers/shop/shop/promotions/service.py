@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,21 +77,31 @@ class Priced:
 
 def discounts(items: Sequence[tuple[Sku, int]], coupon_code: str | None, customer_id: str, currency: str,
               now: datetime | None = None) -> Priced:
-    """The discounts of these lines for this customer now: sales per line, then the coupon (engine rules).
-    A coupon that cannot apply is reported in ``problem`` (and not applied)."""
-    now = now or datetime.now(UTC)
+    """The discounts of these lines for this customer now, reading what they need (product categories,
+    sales, the coupon and the customer's uses of it). Hot paths read all that in their one batch read and call
+    :func:`discounts_from` instead."""
     categories = {pid: s.get("category") for pid, s in product_summaries([sku.product_id for sku, _ in items]).items()}
+    record = repo.coupon_record(coupon_code) if coupon_code else None
+    uses = repo.customer_uses(record["code"], customer_id) if record is not None else 0
+    return discounts_from(items, categories, repo.sales(), coupon_code, record, uses, currency, now)
+
+
+def discounts_from(items: Sequence[tuple[Sku, int]], categories: Mapping[str, str | None], sales: Sequence[engine.Sale],
+                   coupon_code: str | None, record: dict[str, Any] | None, customer_uses: int, currency: str,
+                   now: datetime | None = None) -> Priced:
+    """Pure: sales per line, then the coupon (engine rules). A coupon that cannot apply is reported in
+    ``problem`` (and not applied)."""
+    now = now or datetime.now(UTC)
     lines = [engine.Line(sku=sku.sku, category=categories.get(sku.product_id), quantity=qty, unit_price=sku.price)
              for sku, qty in items]
-    record = repo.coupon_record(coupon_code) if coupon_code else None
     problem = "not_found" if coupon_code and record is None else None
     if record is not None:
         if record.get("global_limit") is not None and int(record.get("used", 0)) >= int(record["global_limit"]):
             problem = "exhausted"
-        elif repo.customer_uses(record["code"], customer_id) >= int(record["per_customer_limit"]):
+        elif customer_uses >= int(record["per_customer_limit"]):
             problem = "already_used"
     coupon = repo.coupon_from(record, currency) if record is not None and problem is None else None
-    result = engine.apply(lines, repo.sales(), coupon, now, currency)
+    result = engine.apply(lines, sales, coupon, now, currency)
     problem = problem or result.coupon_problem
     applied = [AppliedDiscount(code=f"SALE:{name}", description=f"sale: {name}", amount=amount)
                for name, amount in sorted(result.sales.items())]

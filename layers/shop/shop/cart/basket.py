@@ -1,0 +1,96 @@
+"""Everything a priced cart needs, read in ONE BatchGetItem over four tables (data access).
+
+The cart stores the product id of each line (learned when the line was added), so the keys of every item
+needed are known from the cart alone:
+
+- CatalogTable: each line's SKU item and its product's item (price, weight, whether it is sold, category);
+- InventoryTable: the stock level of each SKU in each warehouse (warehouses from a copy at most
+  ``WAREHOUSES_MAX_AGE_SECONDS`` old; a pair without a level is simply not found);
+- PromotionsTable: the sales item, and the cart's coupon with this customer's uses of it.
+
+That is one call for carts of up to 100 keys (``lines x (warehouses + 1) + products + 3``; more keys take one
+more call per 100). Checkout (shop.checkout.service) and the cart view (shop.cart.service) both read this
+way. Lines whose product id is unknown (a cart written before product ids were stored) cost one lookup more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shop import aws
+from shop.catalog import repository as catalog
+from shop.config import Settings
+from shop.dynamo import batch_get_tables, from_item
+from shop.inventory import repository as inventory
+from shop.models import Sku, StockLevel, Warehouse
+from shop.promotions import repository as promotions
+from shop.promotions.engine import Sale
+
+
+@dataclass(frozen=True)
+class Basket:
+    skus: dict[str, Sku]  # found SKUs; inactive when their product is not sold
+    categories: dict[str, str | None]  # product id -> category
+    stock: dict[str, list[StockLevel]]  # sku -> its levels in the known warehouses
+    warehouses: dict[str, Warehouse]
+    sales: list[Sale] | None = None  # None when the shop runs without promotions
+    coupon: dict[str, Any] | None = None  # the cart's coupon record, if the cart has one and it exists
+    coupon_uses: int = 0  # this customer's uses of that coupon
+    owners: dict[str, str] = field(default_factory=dict)  # sku -> product id, as used for the read
+    coupon_code: str | None = None  # the coupon code the read was for
+
+
+def owners_of(codes: list[str], known: dict[str, str]) -> dict[str, str]:
+    """sku -> product id for ``codes``: from ``known`` (the cart's), looking up only the others (one call, and
+    only when there are any); unknown SKUs are absent."""
+    owners = {code: known[code] for code in codes if code in known}
+    missing = [code for code in codes if code not in owners]
+    if missing:
+        owners.update(catalog.sku_products(missing))
+    return owners
+
+
+def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None = None,
+         coupon_code: str | None = None, fresh_warehouses: bool = False) -> Basket:
+    """One batch read (see the module docstring). ``fresh_warehouses`` re-reads the warehouse list first."""
+    known = inventory.warehouses(max_age=0 if fresh_warehouses else inventory.WAREHOUSES_MAX_AGE_SECONDS)
+    codes = sorted(owners)
+    keys: dict[str, list[dict[str, Any]]] = {
+        settings.require("catalog_table"): catalog.sku_read_keys(owners),
+        settings.require("inventory_table"): inventory.stock_read_keys(codes, list(known)),
+    }
+    promotions_table = settings.promotions_table
+    if promotions_table:
+        keys[promotions_table] = [promotions.SALES_KEY]
+        if coupon_code:
+            keys[promotions_table].append(promotions.coupon_key(coupon_code))
+            if customer_id:
+                keys[promotions_table].append(promotions.coupon_key(coupon_code, f"CUSTOMER#{customer_id}"))
+    if not codes:
+        keys.pop(settings.require("catalog_table"))
+        keys.pop(settings.require("inventory_table"))
+    with aws.translate_common_errors("cart read"):
+        found = batch_get_tables(aws.client("dynamodb"), keys) if any(keys.values()) else {}
+    skus, categories = catalog.skus_from_rows(found.get(settings.require("catalog_table"), []))
+    stock = inventory.stock_from_rows(codes, found.get(settings.require("inventory_table"), []))
+    sales, coupon, uses = None, None, 0
+    if promotions_table:
+        rows = [from_item(raw) for raw in found.get(promotions_table, [])]
+        sales_item = next((raw for raw in found.get(promotions_table, []) if raw["pk"]["S"] == "SALES"), None)
+        sales = [promotions.sale_from(r) for r in promotions.sale_records_from(sales_item)]
+        for row in rows:
+            if row["pk"] == f"COUPON#{coupon_code}" and row["sk"] == "COUPON":
+                coupon = {k: v for k, v in row.items() if k not in ("pk", "sk")}
+            elif row["pk"] == f"COUPON#{coupon_code}" and row["sk"] == f"CUSTOMER#{customer_id}":
+                uses = int(row.get("used", 0))
+    return Basket(skus=skus, categories=categories, stock=stock, warehouses=known, sales=sales, coupon=coupon,
+                  coupon_uses=uses, owners=dict(owners), coupon_code=coupon_code)
+
+
+def read_stock(codes: list[str], warehouse_ids: list[str], settings: Settings) -> dict[str, list[StockLevel]]:
+    """Only the stock levels again (one batch read), for a checkout retrying after a lost race."""
+    table = settings.require("inventory_table")
+    with aws.translate_common_errors("stock lookup"):
+        found = batch_get_tables(aws.client("dynamodb"), {table: inventory.stock_read_keys(codes, warehouse_ids)})
+    return inventory.stock_from_rows(codes, found[table])
