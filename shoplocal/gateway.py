@@ -5,7 +5,8 @@ user-pool authorizer (RS256 signature against the pool's JWKS, expiry, issuer, a
 the function runs, as API Gateway does; the function's proxy result becomes the HTTP response.
 
 Behaviour mirrored from API Gateway (see docs/local-gateway.md):
-- unknown path, or a method the matched resource does not define: 403 {"message": "Missing Authentication Token"}
+- unknown path, or a method the matched resource does not define (any method, TRACE included): 403
+  {"message": "Missing Authentication Token"}
 - missing/invalid/expired/forged token on a protected route: 401 {"message": "Unauthorized"}, function not invoked
 - body over 10 MB: 413 {"message": "Request Too Long"}
 - handler exception or malformed proxy result: 502 {"message": "Internal server error"} (traceback logged)
@@ -571,6 +572,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "shop-local-gateway"
     timeout = 120  # idle keep-alive connections are closed after this many seconds
+    # TCP_NODELAY: headers and body go out as two writes; with Nagle on, a keep-alive client's delayed ACK
+    # held every response back ~40 ms
+    disable_nagle_algorithm = True
     gateway: Gateway
 
     def _read_chunked(self) -> bytes:
@@ -645,6 +649,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(resp.raw)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, PROPFIND...) goes to the gateway too, which answers it as API
+        # Gateway does for a method the resource does not define (403), instead of http.server's 501.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)

@@ -4,15 +4,27 @@ GET /admin/reports/daily?date=YYYY-MM-DD, GET /admin/analytics/sales?from=YYYY-M
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BeforeValidator
 from shop.analytics import service
 from shop.analytics.models import ScheduledReport
 from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.observability import observability
+
+
+def _iso_day(value: Any) -> Any:
+    # pydantic alone also reads "0" or "1700000000" as a Unix time: a report date is written YYYY-MM-DD
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 obs = observability("reports")
 app = make_resolver(obs.logger)
@@ -21,7 +33,7 @@ analytics = Router()
 
 
 @reports.get("/admin/reports/daily")
-def daily(date: Annotated[date | None, Query(description="default: yesterday in the report's time zone")] = None
+def daily(date: Annotated[IsoDay | None, Query(description="default: yesterday in the report's time zone")] = None
           ) -> dict[str, Any]:
     require_group(app, "admin")
     day = date or service.previous_day()
@@ -30,7 +42,7 @@ def daily(date: Annotated[date | None, Query(description="default: yesterday in 
 
 
 @analytics.get("/admin/analytics/sales")
-def sales(start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")]) -> dict[str, Any]:
+def sales(start: Annotated[IsoDay, Query(alias="from")], end: Annotated[IsoDay, Query(alias="to")]) -> dict[str, Any]:
     require_group(app, "admin")
     return service.sales_trend(start, end)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from shop import webhooks
-from shop.api import make_resolver
+from shop.api import http_handler, make_resolver
 from shop.observability import observability
 
 obs = observability("webhooks")
@@ -50,4 +50,5 @@ app.include_router(stripe_hooks)
 app.include_router(carrier_hooks)
 
 
-handler = obs.entrypoint(app.resolve, "requestContext.requestId")
+# no Guard: the signature is checked per route; bodies up to webhooks.MAX_BODY_BYTES (Stripe events can be large)
+handler = http_handler(app, obs, max_body_bytes=webhooks.MAX_BODY_BYTES)

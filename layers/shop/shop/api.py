@@ -2,23 +2,34 @@
 
 One exception handler per domain error class maps it to its HTTP status with a JSON body
 ``{"error": {"code", "message", "details"?}}``; request validation failures become 422 with a list of the
-offending fields (``body.quantity``, ``query.limit``...).
+offending fields (``body.quantity``, ``query.limit``...). A body that is not JSON (or too deeply nested to
+parse) is 400 ``malformed_json``, one of another media type 415 ``unsupported_media_type``. Before anything
+parses it, ``http_handler`` refuses a body over ``MAX_BODY_BYTES`` (413 ``payload_too_large``), one that is
+not UTF-8 (400) and a multipart one (415). Each of these names the offending field (``body``,
+``header.Content-Type``) in ``details.fields``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 
 from shop import errors as E
 
 JSON = content_types.APPLICATION_JSON
+# Largest request body an HTTP function accepts (API Gateway itself allows 10 MB). The biggest legitimate
+# body, a product with its SKUs or a purchase order with its lines, is a few kB; anything larger is refused
+# with 413 payload_too_large before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
 # 5xx messages never echo internals (table names, stack traces); the log keeps the details.
 PUBLIC_5XX = {"dependency_failed": "a downstream service failed; retry later",
@@ -41,6 +52,12 @@ def validation_body(exc: RequestValidationError) -> dict[str, Any]:
     names = ", ".join(f["field"] for f in fields) or "request"
     return {"error": {"code": "validation_error", "message": f"invalid request: {names}",
                       "details": {"fields": fields}}}
+
+
+def malformed_body(message: str) -> dict[str, Any]:
+    """400: the body cannot be read at all (not JSON, not UTF-8); the field is the body itself."""
+    return {"error": {"code": "malformed_json", "message": message,
+                      "details": {"fields": [{"field": "body", "message": message}]}}}
 
 
 def _domain_handler(app: APIGatewayRestResolver, cls: type[E.DomainError]) -> None:
@@ -66,12 +83,27 @@ def make_resolver(logger: Any = None) -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def handle_validation(exc: RequestValidationError) -> Response:
+        unreadable = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if unreadable is not None:  # the body is not JSON at all: 400, not a field-by-field 422
+            reason = (unreadable.get("ctx") or {}).get("error") or unreadable.get("msg") or "invalid"
+            return error_response(400, malformed_body(f"request body is not valid JSON: {reason}"))
         return error_response(422, validation_body(exc))
+
+    # registered explicitly: it is also a NotImplementedError, which the catch-all below would turn into a 500
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_unsupported_content_type(exc: RequestUnsupportedContentType) -> Response:
+        return error_response(415, unsupported_media_type(_header(app.current_event.raw_event, "content-type")))
 
     @app.exception_handler(json.JSONDecodeError)
     def handle_bad_json(exc: json.JSONDecodeError) -> Response:
-        return error_response(400, {"error": {"code": "malformed_json",
-                                              "message": f"request body is not valid JSON: {exc.msg}"}})
+        return error_response(400, malformed_body(f"request body is not valid JSON: {exc.msg}"))
+
+    @app.exception_handler(RecursionError)
+    def handle_too_deep(exc: RecursionError) -> Response:
+        # json.loads gives up on nesting some 20,000 levels deep (40 kB): that is bad input, not a server fault
+        if "JSON" in str(exc):
+            return error_response(400, malformed_body("request body is not valid JSON: nested too deeply"))
+        return handle_unexpected(exc)
 
     @app.not_found
     def handle_not_found(exc: Exception) -> Response:
@@ -136,8 +168,49 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def _proxy_error(exc: E.DomainError) -> dict[str, Any]:
-    return {"statusCode": exc.status, "headers": {"Content-Type": JSON}, "body": json.dumps(exc.body()),
+    return _proxy_response(exc.status, exc.body())
+
+
+def _proxy_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": JSON}, "body": json.dumps(body),
             "isBase64Encoded": False}
+
+
+def unsupported_media_type(content_type: str | None) -> dict[str, Any]:
+    message = f"send the body as application/json, not {content_type}"
+    return {"error": {"code": "unsupported_media_type", "message": message,
+                      "details": {"fields": [{"field": "header.Content-Type", "message": message}]}}}
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    headers = event.get("headers") or {}
+    return next((str(v) for k, v in headers.items() if str(k).lower() == name.lower()), None)
+
+
+def body_refused(event: dict[str, Any], max_body_bytes: int = MAX_BODY_BYTES) -> dict[str, Any] | None:
+    """Checks on the raw body before anything parses it: 413 over ``max_body_bytes``; 400 when it is not
+    UTF-8 text (API Gateway hands such a body over base64-encoded, and every route reads JSON or a form);
+    415 for multipart (no route takes it, and the parser fails on a malformed one); else None."""
+    body = event.get("body")
+    if not body or not isinstance(body, str):
+        return None
+    if event.get("isBase64Encoded"):
+        if len(body) * 3 // 4 > max_body_bytes + 2:  # certainly too large: do not decode it
+            return _proxy_error(E.PayloadTooLarge(max_body_bytes))
+        try:
+            raw = base64.b64decode(body, validate=True)
+            raw.decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            return _proxy_response(400, malformed_body("request body is not UTF-8 text"))
+        size = len(raw)
+    else:
+        size = len(body.encode("utf-8", "surrogatepass"))
+    if size > max_body_bytes:
+        return _proxy_error(E.PayloadTooLarge(max_body_bytes))
+    content_type = _header(event, "content-type")
+    if content_type and content_type.strip().lower().startswith("multipart/"):
+        return _proxy_response(415, unsupported_media_type(content_type))
+    return None
 
 
 @dataclass(frozen=True)
@@ -161,15 +234,19 @@ class Guard:
         return None
 
 
-def http_handler(app: APIGatewayRestResolver, obs: Any, *guards: Guard) -> Handler:
+def http_handler(app: APIGatewayRestResolver, obs: Any, *guards: Guard,
+                 max_body_bytes: int = MAX_BODY_BYTES) -> Handler:
     """The Lambda entry point of an HTTP function: Powertools logger (correlation id from the API Gateway
-    request id), tracer and metrics around the guards and the resolver."""
+    request id), tracer and metrics around the guards, the body checks (size, UTF-8) and the resolver."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for guard in guards:
             blocked = guard.denied(event)
             if blocked is not None:
                 return blocked
+        refused = body_refused(event, max_body_bytes)
+        if refused is not None:
+            return refused
         return app.resolve(event, context)
 
     return obs.entrypoint(handler, correlation_paths.API_GATEWAY_REST)

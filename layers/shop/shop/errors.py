@@ -49,6 +49,17 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+class PayloadTooLarge(InvalidInput):
+    """A request body over the route's size limit; refused before it is parsed (names the field ``body``)."""
+
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self, limit_bytes: int, field: str = "body"):
+        super().__init__(field, f"is larger than {limit_bytes} bytes", details={"limit_bytes": limit_bytes})
+        self.limit_bytes = limit_bytes
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
@@ -84,6 +95,6 @@ class PaymentDeclined(DomainError):
 
 
 ALL_DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
-    NotFound, Conflict, OutOfStock, InvalidInput, Unauthorized, Forbidden, ServiceBusy,
+    NotFound, Conflict, OutOfStock, InvalidInput, PayloadTooLarge, Unauthorized, Forbidden, ServiceBusy,
     DependencyFailed, ConfigurationError, PaymentDeclined,
 )

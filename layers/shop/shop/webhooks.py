@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from shop import idempotency
 from shop.config import get_settings
-from shop.errors import InvalidInput, ServiceBusy, Unauthorized
+from shop.errors import InvalidInput, PayloadTooLarge, ServiceBusy, Unauthorized
 from shop.fulfillment import service as fulfillment
 from shop.fulfillment.models import CarrierEvent
 from shop.payments import service as payments
@@ -49,7 +49,7 @@ def once(prefix: str, event_id: str, work: Callable[[], dict[str, Any]], lambda_
 
 def _check_size(body: str) -> None:
     if len(body.encode()) > MAX_BODY_BYTES:
-        raise InvalidInput("body", f"is larger than {MAX_BODY_BYTES} bytes")
+        raise PayloadTooLarge(MAX_BODY_BYTES)
 
 
 # ------------------------------------------------------------------ Stripe

@@ -41,7 +41,7 @@ class PositivePrice(Money):
 class CategoryIn(Strict):
     name: Name
     description: Description | None = None
-    sort_order: int = Field(100, ge=0, le=1_000_000)
+    sort_order: int = Field(100, ge=0, le=1_000_000, strict=True)
 
 
 class SkuIn(Strict):

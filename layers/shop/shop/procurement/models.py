@@ -25,7 +25,7 @@ class SupplierIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     email: Email
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    active: bool = True
+    active: bool = Field(True, strict=True)  # true or false, not 0/1 or "yes"
 
 
 class Supplier(Frozen):

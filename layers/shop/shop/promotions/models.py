@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from shop.money import Money
 
 CouponCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,31}$")]
+
+
+def _iso_text(value: object) -> object:
+    """Dates come as ISO 8601 text (a number would otherwise be read as seconds since 1970)."""
+    if not isinstance(value, (str, datetime)):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-12-01T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 class _Discount(BaseModel):
@@ -17,8 +27,8 @@ class _Discount(BaseModel):
 
     percent: int | None = Field(None, ge=1, le=90, strict=True, description="whole percent off")
     amount_off: Money | None = Field(None, description="fixed amount off (per unit for a sale)")
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: IsoDateTime
+    ends_at: IsoDateTime
     active: bool = True
 
     @model_validator(mode="after")
