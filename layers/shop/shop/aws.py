@@ -13,7 +13,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from shop.config import get_settings
 from shop.errors import ConfigurationError, ServiceBusy
@@ -21,11 +22,22 @@ from shop.errors import ConfigurationError, ServiceBusy
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str | None], Any] = {}
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+# A local endpoint (moto, shoplocal) serialises DynamoDB requests in one process: under a burst of a few hundred
+# concurrent requests one call can wait far longer than any AWS call does, so it gets more time to answer.
+_LOCAL_BOTO_CONFIG = _BOTO_CONFIG.merge(Config(read_timeout=60))
+# No answer in time (the request may or may not have been applied): callers that can tell check and retry;
+# translate_common_errors makes it ServiceBusy (retried by the workflow, 503 for HTTP clients).
+NO_ANSWER = (ReadTimeoutError, ConnectTimeoutError, BotoConnectionError)
 
 THROTTLING_CODES = frozenset({
     "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
     "TooManyRequestsException", "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
+    # a single-item write meeting a transaction in progress on the item (botocore does not retry it)
+    "TransactionConflictException",
 })
+# cancellation reasons of a transaction that say "not now" rather than "no": another transaction on one of
+# the items, or throttling inside the transaction
+CONTENTION_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
 def client(service: str) -> Any:
@@ -39,7 +51,8 @@ def client(service: str) -> Any:
         if found is None:
             session: Any = boto3.session.Session()  # service names are dynamic: no typed overload applies
             found = session.client(
-                service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_BOTO_CONFIG
+                service, region_name=settings.region, endpoint_url=settings.endpoint_url,
+                config=_LOCAL_BOTO_CONFIG if settings.endpoint_url else _BOTO_CONFIG,
             )
             _clients[key] = found
         return found
@@ -54,6 +67,8 @@ def translate_common_errors(what: str) -> Iterator[None]:
     """Map errors no caller handles specifically: throttling -> ServiceBusy, missing table -> config."""
     try:
         yield
+    except NO_ANSWER as exc:
+        raise ServiceBusy(f"{what}: the store did not answer in time, retry shortly") from exc
     except ClientError as exc:
         code = error_code(exc)
         if code in THROTTLING_CODES:
@@ -87,6 +102,13 @@ class TransactionCancelled(Exception):
     def __init__(self, codes: list[str]):
         super().__init__(f"transaction cancelled: {codes}")
         self.codes = codes
+
+
+def busy_if_contended(exc: TransactionCancelled, what: str) -> None:
+    """A transaction cancelled by contention becomes ServiceBusy (which callers and the workflow retry), never
+    a Conflict that a workflow would compensate (by cancelling a paid order, say)."""
+    if CONTENTION_REASONS.intersection(exc.codes):
+        raise ServiceBusy(f"{what}: the items are busy ({', '.join(exc.codes)}), retry shortly") from exc
 
 
 def transact_codes(actions: list[dict[str, Any]], what: str) -> list[str] | None:

@@ -137,6 +137,7 @@ def save_split(order: Order, shipments: list[Shipment]) -> bool:
     except TransactionCancelled as exc:
         if "ConditionalCheckFailed" in exc.codes:
             return False
+        aws.busy_if_contended(exc, f"splitting order {order.order_id}")
         raise Conflict(f"splitting order {order.order_id} failed: {exc.codes}") from exc
     return True
 
@@ -170,6 +171,22 @@ def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | No
     if found is None:
         raise Conflict(f"task {task.task_id} vanished while being stored")
     return found[0], None
+
+
+def put_done_task(task: WarehouseTask) -> bool:
+    """Store a task that was done before the workflow opened it (the carrier scanned the parcel before the
+    pickup task existed): DONE, so that opening it resumes the workflow at once (store_task returns it
+    unchanged). False when the task exists already (then finish it instead)."""
+    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True)}
+    try:
+        with aws.translate_common_errors("task create"):
+            aws.client("dynamodb").put_item(TableName=orders_table(), Item=to_item(item),
+                                            ConditionExpression="attribute_not_exists(pk)")
+        return True
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return False
 
 
 def finish_task(task_id: str, to: TaskStatus, *, result: dict[str, Any] | None = None,
@@ -249,6 +266,35 @@ def add_tracking_event(order_id: str, shipment_id: str, event: TrackingEvent) ->
 
 
 # ------------------------------------------------------------------ stock commit (pack)
+def commit_stock_actions(order: Order, shipment: Shipment, now: str) -> list[dict[str, Any]]:
+    """The parcel's reserved units leave the shelf: per SKU, the level's on_hand goes down by the parcel's
+    quantity, and each slot the order reserved from (the level itself, or shards of a sharded level: the
+    order's allocations say which) gives up its reserved units. One action per item touched."""
+    actions = []
+    for item in shipment.items:
+        allocs = [a for line in order.lines if line.sku == item.sku for a in line.allocations
+                  if a.warehouse_id == shipment.warehouse_id]
+        pool = sum(a.quantity for a in allocs if a.shard is None)
+        if not allocs:  # an order from before allocations named slots: all from the level
+            pool = item.quantity
+        actions.append({"Update": {
+            "TableName": inventory_table(), "Key": stock_key(item.sku, shipment.warehouse_id),
+            "UpdateExpression": "SET reserved = reserved - :p, on_hand = on_hand - :q, "
+                                "shipped = if_not_exists(shipped, :zero) + :q, updated_at = :now",
+            "ConditionExpression": "reserved >= :p AND on_hand >= :q",
+            "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}, ":p": {"N": str(pool)},
+                                          ":zero": {"N": "0"}, ":now": {"S": now}},
+        }})
+        for alloc in (a for a in allocs if a.shard is not None):
+            actions.append({"Update": {
+                "TableName": inventory_table(), "Key": stock_key(item.sku, shipment.warehouse_id, alloc.shard),
+                "UpdateExpression": "SET reserved = reserved - :q, updated_at = :now",
+                "ConditionExpression": "reserved >= :q",
+                "ExpressionAttributeValues": {":q": {"N": str(alloc.quantity)}, ":now": {"S": now}},
+            }})
+    return actions
+
+
 def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int) -> bool:
     """The parcel is packed: its reserved stock leaves the shelf (reserved -> shipped, on_hand down), the
     shipment becomes PACKED and the order DISPATCHING, in ONE transaction. Conditions: the order is
@@ -266,14 +312,7 @@ def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int)
                                       ":packing": {"S": ShipmentStatus.PACKING.value},
                                       ":w": {"N": str(package_weight_grams)}, ":now": {"S": now}},
     }})
-    for item in shipment.items:
-        actions.append({"Update": {
-            "TableName": inventory_table(), "Key": stock_key(item.sku, shipment.warehouse_id),
-            "UpdateExpression": "SET reserved = reserved - :q, on_hand = on_hand - :q, "
-                                "shipped = if_not_exists(shipped, :zero) + :q, updated_at = :now",
-            "ConditionExpression": "reserved >= :q AND on_hand >= :q",
-            "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}, ":zero": {"N": "0"}, ":now": {"S": now}},
-        }})
+    actions.extend(commit_stock_actions(order, shipment, now))
     for item in shipment.items:  # the ledger: on_hand is the sum of its movements
         actions.append(movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
                                        ref=shipment.shipment_id, table=inventory_table()))
@@ -286,6 +325,7 @@ def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise Conflict(f"order {order.order_id} can no longer ship", details={"order_id": order.order_id}) \
                 from exc
+        aws.busy_if_contended(exc, f"committing stock of {shipment.shipment_id}")
         raise Conflict(f"committing stock of {shipment.shipment_id} failed: {codes}") from exc
     return True
 
@@ -320,5 +360,6 @@ def save_label(order_id: str, shipment: Shipment, fields: dict[str, Any], note: 
     except TransactionCancelled as exc:
         if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
             return False
+        aws.busy_if_contended(exc, f"saving the label of {shipment.shipment_id}")
         raise Conflict(f"saving the label of {shipment.shipment_id} failed: {exc.codes}") from exc
     return True

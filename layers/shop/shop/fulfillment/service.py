@@ -258,9 +258,20 @@ def mark_shipped(order_id: str, shipment_id: str, picked_up_at: str | None = Non
 
 # ------------------------------------------------------------------ carrier webhook
 def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
+    """The carrier has the parcel: complete the pickup task and resume the workflow waiting on it. A scan that
+    comes before the workflow opened the task (the label is printed, the parcel handed over, the scan sent,
+    and the workflow not yet there) stores the task as done: opening it then resumes the workflow at once."""
     task_id = task_id_for(shipment.shipment_id, TaskKind.PICKUP.value)
     if repo.get_task(task_id) is None:
-        return False
+        now = orders_repo.now_iso()
+        early = WarehouseTask(task_id=task_id, kind=TaskKind.PICKUP, status=TaskStatus.DONE,
+                              order_id=shipment.order_id, shipment_id=shipment.shipment_id,
+                              warehouse_id=shipment.warehouse_id, checklist=shipment.items, created_at=now,
+                              instructions=INSTRUCTIONS[TaskKind.PICKUP], completed_at=now, completed_by="carrier",
+                              result={"picked_up_at": occurred_at})
+        if repo.put_done_task(early):
+            events.publish(event_details.task_changed("WarehouseTaskCompleted", early))
+            return False  # resumed when the workflow opens the task
     task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at},
                                             by="carrier")
     if changed:

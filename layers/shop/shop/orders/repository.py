@@ -67,9 +67,10 @@ def from_record(raw: dict[str, Any]) -> Order:
 
 
 # ------------------------------------------------------------------ transactions
-def release_action(sku: str, warehouse_id: str, quantity: int) -> dict[str, Any]:
+def release_action(sku: str, warehouse_id: str, quantity: int, shard: int | None = None) -> dict[str, Any]:
+    """Give reserved units back to the slot they were reserved from (the level, or its shard)."""
     return {"Update": {
-        "TableName": inventory_table(), "Key": stock_key(sku, warehouse_id),
+        "TableName": inventory_table(), "Key": stock_key(sku, warehouse_id, shard),
         "UpdateExpression": "SET available = available + :q, reserved = reserved - :q",
         "ConditionExpression": "reserved >= :q",
         "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
@@ -216,7 +217,7 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
     actions = [update]
     for line in order.lines:
         for alloc in line.allocations:
-            actions.append(release_action(line.sku, alloc.warehouse_id, alloc.quantity))
+            actions.append(release_action(line.sku, alloc.warehouse_id, alloc.quantity, alloc.shard))
     if order.coupon_code:  # the coupon's use goes back with the stock, once
         actions.extend(coupon_release_actions(order.coupon_code, order.customer_id, order.order_id))
     try:
@@ -224,6 +225,7 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
     except TransactionCancelled as exc:
         if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
             return False  # someone else released (or the order moved on) first
+        aws.busy_if_contended(exc, f"releasing order {order.order_id}")  # retried, never given up
         raise Conflict(f"releasing order {order.order_id} failed: {exc.codes}") from exc
     return True
 

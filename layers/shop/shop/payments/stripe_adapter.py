@@ -115,11 +115,25 @@ def confirm_intent(intent_id: str) -> ChargeResult:
     except stripe.CardError as exc:
         return _declined(exc, intent_id)
     except stripe.InvalidRequestError as exc:
-        # Stripe refuses the request itself (unknown/unusable payment method ...): not retryable
-        return _declined(exc, intent_id)
+        return _refused_confirm(intent_id, exc)
     except stripe.StripeError as exc:
         # APIConnectionError, RateLimitError, APIError (5xx), AuthenticationError, IdempotencyError
         raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    return _result(intent)
+
+
+def _refused_confirm(intent_id: str, exc: stripe.InvalidRequestError) -> ChargeResult:
+    """Stripe refused the confirm request itself. Either the payment method cannot be used (a decline, not
+    retryable), or the intent is no longer awaiting confirmation because an earlier attempt of this very
+    confirm reached Stripe and its answer was lost: the stripe library retried after a timeout, and the
+    provider did not replay the first answer (Stripe does for the same idempotency key; localstripe never).
+    Then the intent's real state is the outcome: reading it as a decline would release a charged order."""
+    try:
+        intent = _client().v1.payment_intents.retrieve(intent_id)
+    except stripe.StripeError as again:
+        raise DependencyFailed(f"payment provider failed: {type(again).__name__}") from again
+    if str(intent.status) == "requires_confirmation":
+        return _declined(exc, intent_id)
     return _result(intent)
 
 
@@ -186,7 +200,8 @@ def refund(intent_id: str, amount: Money, key: str) -> RefundResult:
     try:
         listed = client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
         for existing in listed.data:
-            if (getattr(existing, "metadata", None) or {}).get("refund_key") == key:
+            # a StripeObject is no dict (no .get; even empty metadata is truthy): read it as one
+            if (existing.to_dict().get("metadata") or {}).get("refund_key") == key:
                 return RefundResult(str(existing.id), Money(amount=int(existing.amount), currency=amount.currency),
                                     str(existing.status))
         created = client.v1.refunds.create(
