@@ -59,6 +59,10 @@ class Invoker:
         self._idle: dict[str, list[ModuleType]] = {}
         self._created: dict[str, int] = {}
         self._lock = threading.Lock()
+        # Cold starts build their handler module one at a time: two Powertools Loggers of one service built at
+        # the same moment on two threads can leave one without a formatter (that environment then fails every
+        # request). On Lambda each environment is its own process, so this costs no realism.
+        self._load_lock = threading.Lock()
         self.invocations: list[tuple[str, float]] = []  # (logical id, seconds) for benchmarks
         self.hooks: list[Callable[[str, dict[str, Any]], None]] = []  # fault injection in tests
 
@@ -97,7 +101,8 @@ class Invoker:
             if idle:
                 return idle.pop(), False
             self._created[spec.logical_id] = instance = self._created.get(spec.logical_id, 0) + 1
-        return self._load(spec, instance), True
+        with self._load_lock:
+            return self._load(spec, instance), True
 
     def _release(self, spec: FunctionSpec, module: ModuleType) -> None:
         with self._lock:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -64,7 +65,25 @@ def stock_of(stack: Any, sku: str) -> dict[str, dict[str, int]]:
     items = stack.client("dynamodb").query(
         TableName=table, KeyConditionExpression="pk = :p", ConsistentRead=True,
         ExpressionAttributeValues={":p": {"S": f"SKU#{sku}"}})["Items"]
-    return {i["warehouse_id"]["S"]: {k: int(i[k]["N"]) for k in ("on_hand", "available", "reserved")} for i in items}
+    levels = {i["warehouse_id"]["S"]: {k: int(i[k]["N"]) for k in ("on_hand", "available", "reserved")}
+              for i in items if "#S" not in i["sk"]["S"]}
+    for shard in (i for i in items if "#S" in i["sk"]["S"]):  # a sharded level: its shards' units count too
+        for k in ("available", "reserved"):
+            levels[shard["warehouse_id"]["S"]][k] += int(shard[k]["N"])
+    return levels
+
+
+_NOW = datetime.now(UTC)
+# a promotion running now (and for the whole test session)
+PROMO_WINDOW = {"starts_at": (_NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "ends_at": (_NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def make_coupon(stack: Any, admin_token: str, **terms: Any) -> str:
+    """A new coupon running now with these terms (percent or amount_off, global_limit, ...); its code."""
+    code = f"C{uid(8).upper()}"
+    ok(stack.request("PUT", f"/admin/coupons/{code}", token=admin_token, json={**PROMO_WINDOW, **terms}))
+    return code
 
 
 def put_in_cart(stack: Any, token: str, sku: str, quantity: int) -> None:
@@ -223,3 +242,175 @@ def deliver(stack: Any, staff_token: str, shopper_token: str, order_id: str, war
                         f"the label of {order_id}")
     ok(stack.carrier_webhook(tracking, "delivered"))
     wait_status(stack, shopper_token, order_id, "DELIVERED")
+
+
+# ------------------------------------------------------------------ fault injection at the adapters
+@dataclass
+class DynamoFault:
+    """One DynamoDB fault: the next ``times`` calls of ``operation`` (boto3 method name) whose request
+    ``match`` accepts fail with ``code`` before reaching DynamoDB, as botocore raises them once its own
+    retries are spent. A TransactionCanceledException names one reason per action: ``reason`` at index
+    ``at`` (the order's item is the first action of every workflow transaction), "None" elsewhere."""
+
+    operation: str
+    code: str
+    match: Callable[[dict[str, Any]], bool]
+    times: int = 1
+    reason: str = "TransactionConflict"
+    at: int = 0
+    injected: int = 0
+
+    def error(self, request: dict[str, Any]) -> Any:
+        from botocore.exceptions import ClientError
+
+        response: dict[str, Any] = {"Error": {"Code": self.code, "Message": f"{self.code} (injected)"},
+                                    "ResponseMetadata": {"HTTPStatusCode": 400}}
+        if self.code == "TransactionCanceledException":
+            codes = ["None"] * len(request.get("TransactItems", []))
+            codes[self.at] = self.reason
+            response["Error"]["Message"] = ("Transaction cancelled, please refer cancellation reasons for specific "
+                                            f"reasons [{', '.join(codes)}]")
+            response["CancellationReasons"] = [{"Code": c} for c in codes]
+        name = "".join(part.title() for part in self.operation.split("_"))
+        return ClientError(response, name)
+
+
+class _FaultyDynamo:
+    """The shared boto3 DynamoDB client, with some calls failing first (everything else passes through)."""
+
+    def __init__(self, inner: Any, faults: tuple[DynamoFault, ...], lock: Any):
+        self._inner, self._faults, self._lock = inner, faults, lock
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        faults = [f for f in self._faults if f.operation == name]
+        if not faults:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for fault in faults:
+                with self._lock:
+                    fire = fault.injected < fault.times and fault.match(kwargs)
+                    if fire:
+                        fault.injected += 1
+                if fire:
+                    raise fault.error(kwargs)
+            return attr(*args, **kwargs)
+
+        return call
+
+
+@contextmanager
+def dynamodb_faults(*faults: DynamoFault) -> Iterator[tuple[DynamoFault, ...]]:
+    """Inject DynamoDB errors into every in-process function while inside: ``shop.aws.client`` (the one
+    cached client per service that all functions' data layers share, looked up at call time) hands out the
+    DynamoDB client wrapped. Yields the faults, whose ``injected`` counts what fired."""
+    import threading
+
+    from shop import aws
+
+    real = aws.client
+    lock = threading.Lock()
+
+    def client(service: str) -> Any:
+        found = real(service)
+        return _FaultyDynamo(found, faults, lock) if service == "dynamodb" else found
+
+    aws.client = client  # type: ignore[assignment]
+    try:
+        yield faults
+    finally:
+        aws.client = real  # type: ignore[assignment]
+
+
+def order_write(order_id: str, to_status: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches the workflow's write moving the order to ``to_status``: an UpdateItem (confirm) or a
+    transaction whose first action is that update (split, stock commit, release)."""
+    def match(request: dict[str, Any]) -> bool:
+        update = request["TransactItems"][0].get("Update") if "TransactItems" in request else request
+        if not update or update.get("Key", {}).get("pk", {}).get("S") != f"ORDER#{order_id}":
+            return False
+        return bool(update.get("ExpressionAttributeValues", {}).get(":to", {}).get("S") == to_status)
+
+    return match
+
+
+@dataclass
+class StripeFault:
+    """One fault on the payment provider's HTTP transport, under the stripe library (so its own retries
+    and error mapping run): ``kind`` "500" answers an API error without reaching Stripe, "timeout" raises
+    the connection error a read timeout gives, "timeout_after" lets Stripe process the request and then
+    loses the answer. Applies to the next ``times`` requests (each HTTP attempt counts) with ``method``
+    whose URL path matches ``path`` and which concern ``order_id`` (create: its metadata; an intent's
+    URL: that intent's metadata)."""
+
+    kind: str
+    method: str
+    path: str
+    order_id: str
+    times: int = 1
+    injected: int = 0
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def stripe_faults(stack: Any, *faults: StripeFault) -> Iterator[tuple[StripeFault, ...]]:
+    """Inject faults into the payments adapter's Stripe client (shop.payments.stripe_adapter, one cached
+    client shared by every in-process function) by wrapping its HTTP client's ``request``."""
+    import re
+    import threading
+    from urllib.parse import urlparse
+
+    import requests
+    import stripe
+    from requests.structures import CaseInsensitiveDict
+    from shop.config import function_environment
+    from shop.payments import stripe_adapter
+
+    from shoplocal.stack import STRIPE_KEY
+
+    with function_environment(stack.function_env("PaymentFunction")):
+        http = stripe_adapter._client()._requestor._get_http_client()
+    real = http.request
+    lock = threading.Lock()
+    owners: dict[str, str] = {}
+
+    def owner(path: str, post_data: Any) -> str | None:
+        found = re.search(r"/payment_intents/(pi_\w+)", path)
+        if found is None:
+            return str(post_data or "")
+        if found[1] not in owners:
+            intent = requests.get(f"{stack.stripe_base}/v1/payment_intents/{found[1]}", auth=(STRIPE_KEY, ""),
+                                  timeout=10).json()
+            owners[found[1]] = (intent.get("metadata") or {}).get("order_id", "")
+        return owners[found[1]]
+
+    def request(method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        path = urlparse(url).path
+        fault = None
+        for candidate in faults:
+            if candidate.method == method.upper() and re.search(candidate.path, path) and \
+                    candidate.order_id in (owner(path, post_data) or ""):
+                with lock:
+                    candidate.seen.append({"path": path, "idempotency_key": (headers or {}).get("Idempotency-Key")})
+                    if candidate.injected < candidate.times:
+                        candidate.injected += 1
+                        fault = candidate
+                break
+        if fault is None:
+            return real(method, url, headers, post_data)
+        if fault.kind == "500":
+            body = '{"error": {"type": "api_error", "message": "An unknown error occurred (injected)"}}'
+            return body, 500, CaseInsensitiveDict({"Request-Id": "req_injected", "Content-Type": "application/json"})
+        if fault.kind == "timeout_after":
+            real(method, url, headers, post_data)  # Stripe did it; the answer never arrives
+        # what the library's requests client raises for a read timeout (retried by the library)
+        raise stripe.APIConnectionError("Unexpected error communicating with Stripe. (ReadTimeout, injected)",
+                                        should_retry=True)
+
+    http.request = request
+    http._sleep_time_seconds = lambda num_retries: 0.05  # the library still retries, without its backoff
+    try:
+        yield faults
+    finally:
+        del http.request, http._sleep_time_seconds  # the class's methods again

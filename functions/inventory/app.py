@@ -1,5 +1,5 @@
 """Inventory admin API (group admin only): warehouses; stock levels per SKU per warehouse with reorder settings;
-adjustments with a reason and the stock movement ledger."""
+adjustments with a reason and the stock movement ledger; sharded stock for hot SKUs (shop.inventory.shards)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.inventory import service
-from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
+from shop.inventory.models import AdjustmentIn, ShardsIn, StockIn, WarehouseIn
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 
@@ -69,6 +69,25 @@ def list_movements(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug,
                    cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
     require_group(app, "admin")
     return service.movements(sku, warehouseId, limit, cursor)
+
+
+@stock.put("/admin/inventory/<sku>/<warehouseId>/shards")
+def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: ShardsIn) -> dict[str, Any]:
+    who = require_group(app, "admin")
+    obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
+    result = service.set_shards(sku, warehouseId, body.shards)
+    obs.count("StockResharded")
+    obs.logger.info("stock resharded", extra={"shards": body.shards, "by": who.user_id})
+    return result
+
+
+@stock.post("/admin/inventory/<sku>/<warehouseId>/rebalance")
+def rebalance(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()]) -> dict[str, Any]:
+    require_group(app, "admin")
+    obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
+    result = service.rebalance(sku, warehouseId)
+    obs.count("StockRebalanced")
+    return result
 
 
 app.include_router(warehouses)

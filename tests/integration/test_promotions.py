@@ -4,25 +4,18 @@ customer limits, and the use given back when the order is cancelled."""
 
 from __future__ import annotations
 
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.factories import ADDRESS, checkout, eur, make_product, ok, put_in_cart, uid, wait_paid
+from tests.factories import PROMO_WINDOW as WINDOW
+from tests.factories import checkout, eur, make_coupon, make_product, ok, put_in_cart, uid, wait_paid
 
 pytestmark = pytest.mark.integration
-NOW = datetime.now(UTC)
-WINDOW = {"starts_at": (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-          "ends_at": (NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def coupon(stack: Any, admin: Any, **terms: Any) -> str:
-    code = f"C{uid(8).upper()}"
-    ok(stack.request("PUT", f"/admin/coupons/{code}", token=admin.id_token, json={**WINDOW, **terms}))
-    return code
+    return make_coupon(stack, admin.id_token, **terms)
 
 
 def category_of(stack: Any, product_id: str) -> str:
@@ -120,31 +113,28 @@ def test_checkout_counts_the_coupon_once_per_customer_and_a_cancellation_gives_i
     assert reuse["totals"]["discount"] == eur(1000)
 
 
+@pytest.mark.xdist_group("concurrency")
 def test_a_coupon_limited_to_5_is_used_5_times_by_50_parallel_checkouts(stack, admin):
+    """The race of tests/race.py (over HTTP, all at once); scaled to 200 shoppers in test_flash_sale.py."""
+    from tests.race import make_shoppers, run_checkout_race
+
     product = make_product(stack, admin.id_token, stock={"a": 100}, price=2000)
     sku = product.skus[0]
     code = coupon(stack, admin, percent=25, global_limit=5)
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        shoppers = list(pool.map(lambda _: stack.user(), range(50)))
+    shoppers = make_shoppers(stack, 50)
     for s in shoppers:
         put_in_cart(stack, s.id_token, sku, 1)
         ok(stack.request("PUT", "/cart/coupon", token=s.id_token, json={"code": code}))
 
-    def buy(s: Any) -> Any:
-        return stack.request("POST", "/checkout", token=s.id_token, headers={"Idempotency-Key": f"cp-{uid(16)}"},
-                             json={"shipping_address": ADDRESS, "payment_method_id": "pm_card_visa"})
-
-    with ThreadPoolExecutor(max_workers=25) as pool:
-        results = list(pool.map(buy, shoppers))
-    statuses = Counter(r.status for r in results)
-    placed = [r.json()["order_id"] for r in results if r.status == 201]
-    assert len(placed) == len(set(placed)), placed  # every request got its own answer
-    assert statuses == {201: 5, 409: 45}, statuses  # exactly 5 orders carry the coupon
-    assert all(r.json()["error"]["code"] == "coupon_not_applicable" for r in results if r.status == 409)
-    assert all(r.json()["totals"]["discount"] == eur(500) for r in results if r.status == 201)
+    outcome = run_checkout_race(stack, shoppers, what="coupon use")  # every request got its own answer
+    assert set(outcome.statuses) <= {201, 409}, outcome.statuses
+    assert len(outcome.live) == 5, outcome.final  # exactly 5 orders carry the coupon (released ones gave it back)
+    assert len(outcome.placed) == 5 + len(outcome.released), outcome.statuses
+    assert all(a.error["code"] == "coupon_not_applicable" for a in outcome.refused())
+    assert all(a.body["totals"]["discount"] == eur(500) for a in outcome.answers if a.status == 201)
     assert ok(stack.request("GET", f"/admin/coupons/{code}", token=admin.id_token))["used"] == 5
     # the others' carts are untouched: they can still check out without the coupon
-    loser = next(s for s, r in zip(shoppers, results, strict=True) if r.status == 409)
+    loser = outcome.refused()[0].shopper
     ok(stack.request("DELETE", "/cart/coupon", token=loser.id_token))
     assert ok(checkout(stack, loser.id_token), 201)["totals"]["discount"] == eur(0)
 

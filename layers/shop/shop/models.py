@@ -48,9 +48,21 @@ class Warehouse(Frozen):
     priority: int = Field(100, description="lower is preferred when allocating")
 
 
+class StockSlot(Frozen):
+    """Where units of a sharded stock level can be reserved: the level item itself (``shard`` None, the pool)
+    or one of its shard items."""
+
+    shard: int | None = Field(None, ge=0)
+    available: int = Field(ge=0)
+    reserved: int = Field(0, ge=0)
+
+
 class StockLevel(Frozen):
     """Stock of one SKU in one warehouse. Invariants: on_hand == available + reserved, and on_hand equals the
-    sum of the level's stock movements (ledger). ``incoming`` is ordered from suppliers, not yet received."""
+    sum of the level's stock movements (ledger). ``incoming`` is ordered from suppliers, not yet received.
+
+    A hot level may be sharded (``shards`` > 0, see shop.inventory.shards): then ``available`` and ``reserved``
+    are the sums over its ``slots`` (the pool on the level item and each shard item)."""
 
     sku: SkuCode
     warehouse_id: Slug
@@ -61,6 +73,8 @@ class StockLevel(Frozen):
     incoming: int = Field(0, ge=0)
     reorder_point: int = Field(0, ge=0, description="restock when available + incoming falls to this or below")
     reorder_quantity: int = Field(0, ge=0, description="how much to order then (0: no automatic restock)")
+    shards: int = Field(0, ge=0, description="shard items the level's available stock is spread over (0: none)")
+    slots: list[StockSlot] = Field(default_factory=list, description="per slot, when sharded")
 
     @property
     def position(self) -> int:
@@ -94,6 +108,8 @@ class Totals(Frozen):
 class Allocation(Frozen):
     warehouse_id: Slug
     quantity: int = Field(gt=0)
+    shard: int | None = Field(None, ge=0, exclude_if=lambda v: v is None,
+                              description="the shard item reserved from (sharded stock levels only)")
 
 
 class OrderLine(Frozen):

@@ -5,7 +5,8 @@ needed are known from the cart alone:
 
 - CatalogTable: each line's SKU item and its product's item (price, weight, whether it is sold, category);
 - InventoryTable: the stock level of each SKU in each warehouse (warehouses from a copy at most
-  ``WAREHOUSES_MAX_AGE_SECONDS`` old; a pair without a level is simply not found);
+  ``WAREHOUSES_MAX_AGE_SECONDS`` old; a pair without a level is simply not found), and the shard items of
+  levels known to be sharded (shop.inventory.shards; a level first seen sharded costs one read more);
 - PromotionsTable: the sales item, and the cart's coupon with this customer's uses of it.
 
 That is one call for carts of up to 100 keys (``lines x (warehouses + 1) + products + 3``; more keys take one
@@ -72,6 +73,7 @@ def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None 
         keys.pop(settings.require("inventory_table"))
     with aws.translate_common_errors("cart read"):
         found = batch_get_tables(aws.client("dynamodb"), keys) if any(keys.values()) else {}
+        _complete_shards(found, settings)
     skus, categories = catalog.skus_from_rows(found.get(settings.require("catalog_table"), []))
     stock = inventory.stock_from_rows(codes, found.get(settings.require("inventory_table"), []))
     sales, coupon, uses = None, None, 0
@@ -93,4 +95,14 @@ def read_stock(codes: list[str], warehouse_ids: list[str], settings: Settings) -
     table = settings.require("inventory_table")
     with aws.translate_common_errors("stock lookup"):
         found = batch_get_tables(aws.client("dynamodb"), {table: inventory.stock_read_keys(codes, warehouse_ids)})
+        _complete_shards(found, settings)
     return inventory.stock_from_rows(codes, found[table])
+
+
+def _complete_shards(found: dict[str, list[dict[str, Any]]], settings: Settings) -> None:
+    """A level seen sharded for the first time here (or with more shards than known): read its shard items
+    too (one batch read more, once; the shard counts are remembered for the next reads)."""
+    table = settings.require("inventory_table")
+    missing = inventory.missing_shard_keys(found.get(table, []))
+    if missing:
+        found[table] = found.get(table, []) + batch_get_tables(aws.client("dynamodb"), {table: missing})[table]

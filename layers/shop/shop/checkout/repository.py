@@ -27,6 +27,7 @@ class Outcome(StrEnum):
     CART_CHANGED = "cart_changed"  # the cart changed since it was read
     CONTENDED = "contended"  # transaction conflict or throttling: retry
     COUPON_EXHAUSTED = "coupon_exhausted"  # the coupon reached its global or per-customer limit
+    UNKNOWN = "unknown"  # no answer in time: the transaction may have been applied (look for the order)
 
 
 def transaction_size(order: Order) -> int:
@@ -35,7 +36,8 @@ def transaction_size(order: Order) -> int:
 
 def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, now: str,
                       coupon_actions: list[dict[str, Any]] | None = None) -> Outcome:
-    """ONE transaction: per (sku, warehouse) available -= q, reserved += q under available >= q; the order
+    """ONE transaction: per (sku, warehouse) slot (the level, or one of its shards when the level is sharded:
+    shop.inventory.shards) available -= q, reserved += q under available >= q; the order
     Put under attribute_not_exists(pk); the cart emptied under its version; the coupon's use counted under its
     limits (global and per customer). All or nothing."""
     settings = get_settings()
@@ -44,7 +46,7 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
     for line in order.lines:
         for alloc in line.allocations:
             actions.append({"Update": {
-                "TableName": inventory, "Key": stock_key(line.sku, alloc.warehouse_id),
+                "TableName": inventory, "Key": stock_key(line.sku, alloc.warehouse_id, alloc.shard),
                 "UpdateExpression": "SET available = available - :q, reserved = reserved + :q, updated_at = :now",
                 "ConditionExpression": "attribute_exists(pk) AND available >= :q",
                 "ExpressionAttributeValues": {":q": {"N": str(alloc.quantity)}, ":now": {"S": now}},
@@ -59,6 +61,8 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
         raise ValueError("transaction too large")  # callers check transaction_size first
     try:
         aws.client("dynamodb").transact_write_items(TransactItems=actions)
+    except aws.NO_ANSWER:
+        return Outcome.UNKNOWN
     except ClientError as exc:
         code = aws.error_code(exc)
         if code in aws.THROTTLING_CODES:

@@ -10,7 +10,8 @@ The whole request is one transaction plus two reads (issue 7's budget):
    warehouse, the sales and the coupon with this customer's uses of it. An allocation is computed
    (shop.checkout.allocation); if a SKU is short, the warehouse list is re-read (it may be a copy up to a
    minute old) and, if still short, 409 out_of_stock names every short SKU and nothing is written.
-3. ONE TransactWriteItems reserves every allocation (available >= q), puts the order and empties the cart
+3. ONE TransactWriteItems reserves every allocation (available >= q; on a sharded level from a random shard
+   that holds enough, shop.inventory.shards), puts the order and empties the cart
    on the version read, and counts the coupon's use. A stock condition failure means someone else reserved
    first: re-read the stock (one batch read) and retry (bounded, with jitter), then 409 naming the short
    SKUs, or 503 if stock exists but stays contended.
@@ -37,6 +38,7 @@ from shop.checkout.idempotency import IdempotencyKeyReused
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
 from shop.inventory import repository as inventory
+from shop.inventory import shards
 from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
 from shop.orders import repository as orders
 from shop.orders.service import order_view
@@ -145,7 +147,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     outcome = repo.Outcome.CONTENDED
     for attempt in range(RESERVE_ATTEMPTS):
         try:
-            allocation = allocate(cart.items, stock, known, ship_to)
+            allocation = shards.expand(allocate(cart.items, stock, known, ship_to), stock)
         except Shortage as exc:
             if not fresh:  # the warehouse list may be a copy from before a warehouse was added: look again
                 known, fresh = inventory.warehouses(), True
@@ -179,8 +181,10 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             emit("OrderPlaced")
             repo.start_workflow(order_id)
             return checkout_result(order, replayed=False)
-        if outcome in (repo.Outcome.ORDER_EXISTS, repo.Outcome.CART_CHANGED):
-            # a concurrent request with the same key placed it (and emptied the cart): answer as a replay
+        if outcome in (repo.Outcome.ORDER_EXISTS, repo.Outcome.CART_CHANGED, repo.Outcome.UNKNOWN):
+            # a concurrent request with the same key placed it (and emptied the cart), or our own transaction
+            # was applied without its answer reaching us: answer as a replay. (One applied later still is
+            # found by the next attempt: its order Put fails, ORDER_EXISTS.)
             replay = _replay_if_placed(order_id, customer_id, body_hash)
             if replay is not None:
                 return replay

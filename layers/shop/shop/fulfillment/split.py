@@ -29,10 +29,13 @@ def plan_shipments(order: Order, bins: Mapping[tuple[str, str], str], now: str) 
     """``bins`` maps (sku, warehouse) to the storage bin shown on the pick list."""
     by_warehouse: dict[str, list[ShipmentItem]] = {}
     for line in order.lines:
+        quantities: dict[str, int] = {}  # a sharded level may hold one line's units in several slots
         for alloc in line.allocations:
-            by_warehouse.setdefault(alloc.warehouse_id, []).append(ShipmentItem(
-                sku=line.sku, name=line.name, quantity=alloc.quantity, weight_grams=line.weight_grams,
-                bin=bins.get((line.sku, alloc.warehouse_id)) or "UNASSIGNED"))
+            quantities[alloc.warehouse_id] = quantities.get(alloc.warehouse_id, 0) + alloc.quantity
+        for warehouse_id, quantity in quantities.items():
+            by_warehouse.setdefault(warehouse_id, []).append(ShipmentItem(
+                sku=line.sku, name=line.name, quantity=quantity, weight_grams=line.weight_grams,
+                bin=bins.get((line.sku, warehouse_id)) or "UNASSIGNED"))
     return [Shipment(shipment_id=shipment_id_for(order.order_id, n), order_id=order.order_id, warehouse_id=wh,
                      status=ShipmentStatus.PICKING, items=items, created_at=now, updated_at=now)
             for n, (wh, items) in enumerate(by_warehouse.items(), start=1)]

@@ -8,24 +8,67 @@ from typing import Any
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, page_query, to_item
-from shop.models import StockLevel, Warehouse
+from shop.dynamo import batch_get_tables, encode_cursor, from_item, page_query, to_item
+from shop.models import StockLevel, StockSlot, Warehouse
 
 
 def _table() -> str:
     return get_settings().require("inventory_table")
 
 
-def stock_key(sku: str, warehouse_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": f"WH#{warehouse_id}"}}
+def stock_key(sku: str, warehouse_id: str, shard: int | None = None) -> dict[str, Any]:
+    """The stock level item, or one of its shard items (shop.inventory.shards)."""
+    suffix = "" if shard is None else f"#S{shard}"
+    return {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": f"WH#{warehouse_id}{suffix}"}}
 
 
-def stock_from_item(data: dict[str, Any]) -> StockLevel:
+def is_shard_row(data: dict[str, Any]) -> bool:
+    return "#S" in str(data["sk"])
+
+
+def stock_from_item(data: dict[str, Any], shard_rows: list[dict[str, Any]] | None = None) -> StockLevel:
+    """A level from its item; for a sharded level, with its shard items summed in (``slots`` per item)."""
+    shards = int(data.get("shards", 0))
+    available, reserved = int(data["available"]), int(data["reserved"])
+    slots: list[StockSlot] = []
+    if shards or shard_rows:
+        slots = [StockSlot(shard=None, available=available, reserved=reserved)]
+        slots += sorted((StockSlot(shard=int(r["shard"]), available=int(r["available"]), reserved=int(r["reserved"]))
+                         for r in shard_rows or []), key=lambda slot: slot.shard or 0)
+        available, reserved = sum(x.available for x in slots), sum(x.reserved for x in slots)
     return StockLevel(sku=data["sku"], warehouse_id=data["warehouse_id"], on_hand=int(data["on_hand"]),
-                      available=int(data["available"]), reserved=int(data["reserved"]),
+                      available=available, reserved=reserved,
                       bin=data.get("bin"), incoming=int(data.get("incoming", 0)),
                       reorder_point=int(data.get("reorder_point", 0)),
-                      reorder_quantity=int(data.get("reorder_quantity", 0)))
+                      reorder_quantity=int(data.get("reorder_quantity", 0)), shards=shards, slots=slots)
+
+
+# How many shards each level had when last read here: hot paths then read its shard items in the same batch as
+# the level (a level seen sharded for the first time costs one read more). Learned from every read.
+_shard_counts: dict[tuple[str, str], int] = {}
+
+
+def levels_from_items(rows: list[dict[str, Any]]) -> list[StockLevel]:
+    """Levels from level and shard items (decoded) of any SKUs and warehouses, shards summed into their level."""
+    shard_rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if is_shard_row(row):
+            shard_rows.setdefault((row["sku"], row["warehouse_id"]), []).append(row)
+    levels = []
+    for row in rows:
+        if not is_shard_row(row):
+            level = stock_from_item(row, shard_rows.get((row["sku"], row["warehouse_id"])))
+            _shard_counts[(level.sku, level.warehouse_id)] = level.shards
+            levels.append(level)
+    return levels
+
+
+def missing_shard_keys(raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keys of shard items of the sharded levels among ``raws`` that ``raws`` does not contain."""
+    rows = [from_item(raw) for raw in raws]
+    have = {(r["sku"], r["warehouse_id"], int(r["shard"])) for r in rows if is_shard_row(r)}
+    return [stock_key(r["sku"], r["warehouse_id"], i) for r in rows if not is_shard_row(r)
+            for i in range(int(r.get("shards", 0))) if (r["sku"], r["warehouse_id"], i) not in have]
 
 
 def warehouse_from_item(data: dict[str, Any]) -> Warehouse:
@@ -54,7 +97,7 @@ def stock_levels(skus: list[str], *, consistent: bool = True) -> dict[str, list[
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :wh)",
                 ExpressionAttributeValues={":pk": {"S": f"SKU#{sku}"}, ":wh": {"S": "WH#"}},
             )
-            out[sku] = [stock_from_item(r) for r in rows]
+            out[sku] = levels_from_items(rows)
     return out
 
 
@@ -83,13 +126,15 @@ def warehouses(*, max_age: float = 0.0) -> dict[str, Warehouse]:
 
 
 def stock_read_keys(skus: list[str], warehouse_ids: list[str]) -> list[dict[str, Any]]:
-    """The stock level keys of every (SKU, warehouse) pair; pairs without a level are simply not found."""
-    return [stock_key(sku, wid) for sku in sorted(set(skus)) for wid in sorted(warehouse_ids)]
+    """The stock level keys of every (SKU, warehouse) pair, with the shard items of levels known to be
+    sharded; pairs without a level are simply not found."""
+    return [stock_key(sku, wid, shard) for sku in sorted(set(skus)) for wid in sorted(warehouse_ids)
+            for shard in [None, *range(_shard_counts.get((sku, wid), 0))]]
 
 
 def stock_from_rows(skus: list[str], raws: list[dict[str, Any]]) -> dict[str, list[StockLevel]]:
     out: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
-    for level in sorted((stock_from_item(from_item(raw)) for raw in raws), key=lambda lv: lv.warehouse_id):
+    for level in sorted(levels_from_items([from_item(raw) for raw in raws]), key=lambda lv: lv.warehouse_id):
         out.setdefault(level.sku, []).append(level)
     return out
 
@@ -121,7 +166,14 @@ def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
     with aws.translate_common_errors("read stock"):
         resp = aws.client("dynamodb").get_item(TableName=_table(), Key=stock_key(sku, warehouse_id),
                                                ConsistentRead=True)
-    return stock_from_item(from_item(resp["Item"])) if "Item" in resp else None
+    if "Item" not in resp:
+        return None
+    raws = [resp["Item"]]
+    missing = missing_shard_keys(raws)  # a sharded level: its shard items too (one batch read)
+    if missing:
+        with aws.translate_common_errors("read stock"):
+            raws += batch_get_tables(aws.client("dynamodb"), {_table(): missing})[_table()]
+    return levels_from_items([from_item(raw) for raw in raws])[0]
 
 
 MOVEMENT_KINDS = frozenset({"count", "adjustment", "receipt", "supplier_return", "shipment", "customer_return"})
@@ -185,6 +237,55 @@ def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int,
     if level is None:
         raise StockChanged(sku)
     return level
+
+
+def reshard(level: StockLevel, shards: int, pool: int, per_shard: list[int], now: str) -> bool:
+    """Spread the level's available units as given: the pool keeps ``pool``, shard i gets ``per_shard[i]``
+    (``shards`` of them; shards beyond are deleted), in ONE transaction. Every slot is conditioned on the
+    values read (``level``), so a reservation or release in between makes it fail (False: re-read, retry); the
+    sum of available units, reserved units and on_hand never change."""
+    old = {slot.shard: slot for slot in level.slots if slot.shard is not None}
+    if sum(per_shard) + pool != level.available or len(per_shard) != shards:
+        raise ValueError("a reshard must keep the level's available units")
+    pool_old = next((x for x in level.slots if x.shard is None), None)
+    pool_available = pool_old.available if pool_old else level.available
+    pool_reserved = pool_old.reserved if pool_old else level.reserved
+    table = _table()
+    count_condition = ("shards = :old_n" if level.shards else "(attribute_not_exists(shards) OR shards = :old_n)")
+    actions: list[dict[str, Any]] = [{"Update": {
+        "TableName": table, "Key": stock_key(level.sku, level.warehouse_id),
+        "UpdateExpression": "SET available = :pool, shards = :n, updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk) AND available = :pool_old AND reserved = :res AND "
+                               + count_condition,
+        "ExpressionAttributeValues": {":pool": {"N": str(pool)}, ":n": {"N": str(shards)}, ":now": {"S": now},
+                                      ":pool_old": {"N": str(pool_available)}, ":res": {"N": str(pool_reserved)},
+                                      ":old_n": {"N": str(level.shards)}}}}]
+    for i in range(max(shards, max(old, default=-1) + 1)):
+        slot = old.get(i)
+        key = stock_key(level.sku, level.warehouse_id, i)
+        if i >= shards:
+            if slot is not None:  # a shard no longer wanted: its available units went to the others
+                actions.append({"Delete": {"TableName": table, "Key": key,
+                                           "ConditionExpression": "available = :a AND reserved = :zero",
+                                           "ExpressionAttributeValues": {":a": {"N": str(slot.available)},
+                                                                         ":zero": {"N": "0"}}}})
+        elif slot is None:
+            item = {"pk": f"SKU#{level.sku}", "sk": f"WH#{level.warehouse_id}#S{i}", "sku": level.sku,
+                    "warehouse_id": level.warehouse_id, "shard": i, "available": per_shard[i], "reserved": 0,
+                    "updated_at": now}
+            actions.append({"Put": {"TableName": table, "Item": to_item(item),
+                                    "ConditionExpression": "attribute_not_exists(pk)"}})
+        else:
+            actions.append({"Update": {"TableName": table, "Key": key,
+                                       "UpdateExpression": "SET available = :new, updated_at = :now",
+                                       "ConditionExpression": "available = :old",
+                                       "ExpressionAttributeValues": {":new": {"N": str(per_shard[i])},
+                                                                     ":old": {"N": str(slot.available)},
+                                                                     ":now": {"S": now}}}})
+    ok = _transact(actions, "reshard stock") is None
+    if ok:
+        _shard_counts[(level.sku, level.warehouse_id)] = shards
+    return ok
 
 
 def set_reorder(sku: str, warehouse_id: str, reorder_point: int | None, reorder_quantity: int | None,

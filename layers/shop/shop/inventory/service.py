@@ -7,6 +7,8 @@ available staying non-negative, so stock can never be set below what checkout ha
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ from shop.catalog.repository import get_skus
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
 from shop.inventory import repository as repo
+from shop.inventory import shards as shards_rules
 from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
 from shop.models import StockLevel, Warehouse
 from shop.procurement import restock
@@ -32,7 +35,8 @@ def warehouse_view(w: Warehouse) -> dict[str, Any]:
 def level_view(level: StockLevel) -> dict[str, Any]:
     return {"warehouse_id": level.warehouse_id, "on_hand": level.on_hand, "available": level.available,
             "reserved": level.reserved, "incoming": level.incoming, "reorder_point": level.reorder_point,
-            "reorder_quantity": level.reorder_quantity, **({"bin": level.bin} if level.bin else {})}
+            "reorder_quantity": level.reorder_quantity, **({"bin": level.bin} if level.bin else {}),
+            **({"shards": level.shards, "slots": [slot.model_dump() for slot in level.slots]} if level.shards else {})}
 
 
 def put_warehouse(warehouse_id: str, body: WarehouseIn) -> dict[str, Any]:
@@ -84,6 +88,7 @@ def adjust_stock(sku: str, warehouse_id: str, body: AdjustmentIn) -> dict[str, A
     current = repo.get_stock(sku, warehouse_id)
     if current is None:
         raise NotFound(f"no stock of {sku} in warehouse {warehouse_id}")
+    _gather(current, -body.delta)
     if not repo.adjust(sku, warehouse_id, body.delta, body.reason, body.note, now_iso()):
         latest = repo.get_stock(sku, warehouse_id)
         available = latest.available if latest else 0
@@ -122,8 +127,50 @@ def _set_on_hand(sku: str, warehouse_id: str, body: StockIn) -> tuple[dict[str, 
                                details={"field": "reserved", "reserved": current.reserved, "on_hand": target})
             if target == current.on_hand and (body.bin is None or body.bin == current.bin):
                 return {"sku": sku, **level_view(current)}, 0
+            _gather(current, current.on_hand - target)
             level = repo.set_on_hand(sku, warehouse_id, current.on_hand, target, now_iso(), body.bin)
             return {"sku": sku, **level_view(level)}, target - current.on_hand
         except repo.StockChanged:
             continue
     raise ServiceBusy("stock is changing concurrently, retry shortly")
+
+
+# ---------------------------------------------------------------------------------------------- sharded stock
+
+def _reshard(sku: str, warehouse_id: str, shards: int | None, pool_min: int = 0) -> StockLevel:
+    """Spread the level's available units over ``shards`` shards (None: the current number), the pool keeping
+    ``pool_min``; retried on a race with reservations."""
+    for attempt in range(SET_STOCK_ATTEMPTS):
+        level = repo.get_stock(sku, warehouse_id)
+        if level is None:
+            raise NotFound(f"no stock of {sku} in warehouse {warehouse_id}")
+        n = level.shards if shards is None else shards
+        busy = [slot.shard for slot in level.slots if slot.shard is not None and slot.shard >= n and slot.reserved]
+        if busy:
+            raise Conflict(f"shard(s) {', '.join(map(str, busy))} still hold reserved units; they are freed when "
+                           "those orders ship or are released", details={"field": "body.shards", "shards": busy})
+        pool, per_shard = shards_rules.distribute(level.available, n, pool_min)
+        if repo.reshard(level, n, pool, per_shard, now_iso()):
+            return repo.get_stock(sku, warehouse_id) or level
+        time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+    raise ServiceBusy("stock is changing concurrently, retry shortly")
+
+
+def set_shards(sku: str, warehouse_id: str, shards: int) -> dict[str, Any]:
+    """Turn sharding of a hot level on (shards > 0), change the number of shards, or turn it off (0); the
+    available units are spread evenly over the shards (shop.inventory.shards)."""
+    return {"sku": sku, **level_view(_reshard(sku, warehouse_id, shards))}
+
+
+def rebalance(sku: str, warehouse_id: str) -> dict[str, Any]:
+    """Spread the available units of a sharded level evenly again (the pool's included: receipts, returns and
+    adjustments add to the pool, and shards drain unevenly)."""
+    return {"sku": sku, **level_view(_reshard(sku, warehouse_id, None))}
+
+
+def _gather(level: StockLevel, need: int) -> None:
+    """Before taking ``need`` units off a sharded level's pool (a count or an adjustment), move available units
+    from its shards into the pool so the pool holds them (if the level has them at all)."""
+    pool = next((slot for slot in level.slots if slot.shard is None), None)
+    if need > 0 and level.shards and pool is not None and pool.available < need <= level.available:
+        _reshard(level.sku, level.warehouse_id, None, pool_min=need)
