@@ -45,5 +45,5 @@ report: venv  ## a generated day of demo orders through the daily report: report
 bench-report: venv  ## report build time, a day of 1,000 vs 10,000 orders (prints the ratio)
 	$(PY) scripts/bench_report.py
 
-bench: venv  ## per function import cost and size, DynamoDB calls and latency per route, cost of one order
-	$(PY) scripts/bench.py
+bench: venv  ## import cost per function; per route and per order: calls, request units, GB-s; cost per 1,000 orders
+	$(PY) scripts/bench.py $(BENCH_ARGS)
