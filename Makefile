@@ -30,8 +30,10 @@ validate: venv
 	sam build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
 	@echo "sam build: ok"
 
-pytest: venv
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+FUZZ := tests/e2e/test_openapi_fuzz.py
+pytest: venv  ## everything on 2 workers, then the OpenAPI fuzz (schemathesis items can't be spread by xdist)
+	$(PY) -m pytest -n 2 --dist loadgroup --ignore=$(FUZZ) $(PYTEST_ARGS)
+	$(PY) -m pytest $(FUZZ) $(PYTEST_ARGS)
 
 unit integration workflow e2e: venv
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)

@@ -2,7 +2,8 @@
 
 Each HTTP function's Powertools resolver generates the schema of its own routes (from the pydantic models
 it validates with); this merges them and adds the Cognito security requirement per route as the template
-declares it. `python -m shoplocal openapi` writes docs/openapi.json; a test keeps that file current.
+declares it, and the error responses every route can give (the shop's error envelope; the gateway's own
+401 body). `python -m shoplocal openapi` writes docs/openapi.json; a test keeps that file current.
 """
 
 from __future__ import annotations
@@ -33,6 +34,41 @@ def _resolver(logical_id: str, code_dir: Path) -> Any:
     return module.app
 
 
+ERROR = {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {"error": {
+    "type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string", "description": "machine-readable: validation_error, not_found, out_of_stock, ..."},
+        "message": {"type": "string"},
+        "details": {"type": "object", "description": "validation errors: fields, a list of {field, message}; "
+                                                     "out_of_stock: skus, each with requested and available"}}}}}
+GATEWAY_ERROR = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
+
+
+def _error(description: str, schema: str = "Error") -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def error_responses(path: str, method: str, op: dict[str, Any], protected: bool) -> dict[str, Any]:
+    """The error answers an operation can give (shop.api maps each domain error to one status)."""
+    out = {"422": _error("invalid input: details.fields names each field"),
+           "502": _error("a service the shop depends on failed; retry later"),
+           "503": _error("busy; retry shortly (a checkout with the same Idempotency-Key)")}
+    if "requestBody" in op:
+        out.update({"400": _error("the body is not JSON (or not UTF-8, or nested too deeply)"),
+                    "413": _error("the body is larger than the function accepts"),
+                    "415": _error("the body was sent as another media type than application/json")})
+    if path.startswith("/auth/"):
+        out["401"] = _error("wrong credentials, or an invalid refresh token")
+    if protected:
+        out["401"] = _error("missing, invalid or expired token (API Gateway's answer)", "GatewayError")
+        out["403"] = _error("the token's groups do not allow this route")
+    if "{" in path or method != "get":
+        out["404"] = _error("not found (or not yours: another shopper's order looks the same as none)")
+    if method != "get":
+        out["409"] = _error("conflicts with the current state (out_of_stock names each short SKU)")
+    return out
+
+
 def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     routes, _ = load_routes(template_path)
     dirs = _function_dirs(template_path)
@@ -51,11 +87,15 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         for path, ops in schema.get("paths", {}).items():
             for method, op in ops.items():
                 op.setdefault("tags", [lid.removesuffix("Function")])
-                if auth.get((path, method)) == "COGNITO":
+                protected = auth.get((path, method)) == "COGNITO"
+                if protected:
                     op["security"] = [{"cognito": []}]
-                    op.setdefault("responses", {})["401"] = {"description": "missing or invalid token"}
+                op["responses"] = {**op.get("responses", {}), **error_responses(path, method, op, protected)}
                 doc["paths"].setdefault(path, {})[method] = op
         doc["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    doc["components"]["schemas"].update({"Error": ERROR, "GatewayError": GATEWAY_ERROR})
+    for name in ("HTTPValidationError", "ValidationError"):  # Powertools' 422 shape: ours is Error
+        doc["components"]["schemas"].pop(name, None)
     declared = {(r.path, r.method.lower()) for r in routes}
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
     missing = sorted(declared - documented)

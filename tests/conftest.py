@@ -9,6 +9,16 @@ import pytest
 from shoplocal.stack import Stack, TestUser
 
 AUTH_TIMEOUT_SECONDS = 6
+FUZZ_MODULE = "tests/e2e/test_openapi_fuzz.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Schemathesis gives all its per-operation items one node id, and pytest-xdist silently drops items with
+    the same id: under ``-n`` the fuzz module would report nothing and run nothing. Fail loudly instead
+    (``make test`` runs it in a separate pytest without xdist)."""
+    if getattr(config, "workerinput", None) is not None and any(i.nodeid.startswith(FUZZ_MODULE) for i in items):
+        raise pytest.UsageError(f"{FUZZ_MODULE} cannot run under pytest-xdist; pass --ignore={FUZZ_MODULE} "
+                                f"and run it in a pytest without -n (as make test does)")
 
 
 @pytest.fixture(scope="session")

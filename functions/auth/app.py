@@ -17,7 +17,7 @@ app = make_resolver(obs.logger)
 auth = Router()
 
 
-@auth.post("/auth/register")
+@auth.post("/auth/register", status_code=201)
 def register(body: RegisterIn) -> Response[dict[str, Any]]:
     try:
         result = service.register(body)

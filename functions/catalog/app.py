@@ -67,7 +67,7 @@ def put_category(categoryId: Annotated[Slug, Path()], body: CategoryIn) -> dict[
     return result
 
 
-@admin.post("/admin/products")
+@admin.post("/admin/products", status_code=201)
 def create_product(body: ProductCreate) -> Response[dict[str, Any]]:
     require_group(app, "admin")
     obs.logger.append_keys(product_id=body.product_id)
@@ -88,7 +88,8 @@ def update_product(productId: Annotated[Slug, Path()], body: ProductUpdate) -> d
     return result
 
 
-@admin.put("/admin/products/<productId>/skus/<sku>")
+@admin.put("/admin/products/<productId>/skus/<sku>",
+           responses={200: {"description": "the SKU was changed"}, 201: {"description": "the SKU was created"}})
 def put_sku(
     productId: Annotated[Slug, Path()], sku: Annotated[SkuCode, Path()], body: SkuIn
 ) -> Response[dict[str, Any]]:

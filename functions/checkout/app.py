@@ -33,7 +33,7 @@ def idempotency_key() -> str:
     return key
 
 
-@checkout.post("/checkout")
+@checkout.post("/checkout", status_code=201)
 def post_checkout(body: CheckoutIn) -> Response[dict[str, Any]]:
     who = principal(app)
     key = idempotency_key()

@@ -45,7 +45,7 @@ def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     return view
 
 
-@returns.post("/orders/<orderId>/returns")
+@returns.post("/orders/<orderId>/returns", status_code=201)
 def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
                    body: ReturnIn) -> Response[dict[str, Any]]:
     who = principal(app)

@@ -63,7 +63,7 @@ def list_contracts(sku: Annotated[SkuCode, Query()]) -> dict[str, Any]:
     return service.list_contracts(sku)
 
 
-@purchase_orders.post("/admin/purchase-orders")
+@purchase_orders.post("/admin/purchase-orders", status_code=201)
 def create_po(body: PurchaseOrderIn) -> Response[dict[str, Any]]:
     admin()
     view = service.create_po(body)

@@ -39,7 +39,7 @@ def list_reviews(productId: Annotated[Slug, Path()],
     return service.list_reviews(productId, limit, cursor)
 
 
-@reviews.post("/products/<productId>/reviews")
+@reviews.post("/products/<productId>/reviews", status_code=201)
 def post_review(productId: Annotated[Slug, Path()], body: ReviewIn) -> Response[dict[str, Any]]:
     who = principal(app)
     obs.logger.append_keys(product_id=productId)

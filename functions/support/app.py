@@ -35,7 +35,7 @@ def created(body: dict[str, Any], location: str) -> Response[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ shoppers
-@tickets.post("/support/tickets")
+@tickets.post("/support/tickets", status_code=201)
 def open_ticket(body: TicketIn) -> Response[dict[str, Any]]:
     who = principal(app)
     view = service.open_ticket(who.user_id, who.email, body)
@@ -57,7 +57,7 @@ def get_ticket(ticketId: TicketId) -> dict[str, Any]:
     return service.get_for_customer(ticketId, who.user_id)
 
 
-@tickets.post("/support/tickets/<ticketId>/messages")
+@tickets.post("/support/tickets/<ticketId>/messages", status_code=201)
 def add_message(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]:
     """The shopper writes; the ticket waits for staff again (open), also when it was closed (reopened)."""
     who = principal(app)
@@ -84,7 +84,7 @@ def get_ticket_as_staff(ticketId: TicketId) -> dict[str, Any]:
     return service.get_for_staff(ticketId)
 
 
-@staff.post("/admin/support/tickets/<ticketId>/messages")
+@staff.post("/admin/support/tickets/<ticketId>/messages", status_code=201)
 def answer_ticket(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]:
     """Answer: the ticket waits for the shopper (pending) and the shopper is emailed. A closed ticket is 409."""
     who = admin()
