@@ -18,13 +18,12 @@ SAFETY_MARGIN_MS = 10_000
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     released = skipped = failed = 0
-    seen: set[str] = set()
+    cursor: dict[str, Any] | None = None
     while context is None or context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS:
-        batch = [oid for oid in service.expired_order_ids(BATCH) if oid not in seen]
-        if not batch:
-            break
+        # page through the index: an order that cannot be released now (failed, or skipped) stays in it, and
+        # must not hide the ones after it (the next run tries it again)
+        batch, cursor = service.expired_order_ids(BATCH, cursor)
         for order_id in batch:
-            seen.add(order_id)
             try:
                 result = service.release(order_id, OrderStatus.EXPIRED, note="reservation expired, stock released",
                                          expired_only=True)
@@ -36,6 +35,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 released += 1
             else:
                 skipped += 1
+        if cursor is None:
+            break
     if released:
         obs.count("ReservationExpired", released)
     obs.logger.info("sweep done", extra={"released": released, "skipped": skipped, "failed": failed})

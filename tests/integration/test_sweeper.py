@@ -156,6 +156,30 @@ def test_sweeper_never_releases_an_order_whose_payment_is_running(stack, admin, 
     assert sweep(stack)["failed"] == 0
 
 
+def test_orders_that_cannot_be_released_do_not_hide_the_ones_after_them(stack, admin):
+    """More than a page (100) of index entries the sweeper must skip (stale entries of orders whose payment is
+    running) sort before a releasable order: the sweeper pages on past them instead of re-reading the first
+    page, and releases it."""
+    table = stack.physical_id("OrdersTable")
+    ddb = stack.client("dynamodb")
+    with unpaid_order(stack, admin, quantity=1) as (order_id, sku, _go):
+        template = order_item(stack, order_id)
+        stuck = [f"{order_id}x{i}" for i in range(105)]
+        for fake in stuck:  # copies whose payment runs, expired earlier: first in the expiry index
+            ddb.put_item(TableName=table, Item={**template, **order_key(fake), "order_id": {"S": fake},
+                                                "status": {"S": "PAYMENT_PROCESSING"},
+                                                "reservation_expires_at": {"N": str(PAST - 1)}})
+        try:
+            update_order(stack, order_id, "SET reservation_expires_at = :p", {":p": {"N": str(PAST)}})
+            result = sweep(stack)
+            assert result["skipped"] >= len(stuck) and result["failed"] == 0, result
+            assert order_item(stack, order_id)["status"]["S"] == "EXPIRED"
+            assert reserved(stock_of(stack, sku)) == 0
+        finally:
+            for fake in stuck:
+                ddb.delete_item(TableName=table, Key=order_key(fake))
+
+
 def test_sweeper_racing_a_payment_failure_releases_once(stack, admin):
     with unpaid_order(stack, admin, quantity=3) as (order_id, sku, _go):
         sweep(stack)

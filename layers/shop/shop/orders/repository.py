@@ -113,21 +113,20 @@ def list_for_customer(customer_id: str, limit: int, cursor: str | None) -> tuple
     return orders, encode_cursor(resp.get("LastEvaluatedKey"))
 
 
-def expired_pending(now_epoch: int, limit: int = 100) -> list[str]:
-    """Ids of orders still PENDING_PAYMENT whose reservation expired (sparse index, never a scan)."""
-    ids: list[str] = []
+def expired_pending(now_epoch: int, limit: int = 100,
+                    start: dict[str, Any] | None = None) -> tuple[list[str], dict[str, Any] | None]:
+    """Ids of orders still PENDING_PAYMENT whose reservation expired (sparse index, never a scan), one page
+    of at most ``limit`` from ``start``; and where the next page starts (None: no more)."""
     args: dict[str, Any] = {
         "TableName": orders_table(), "IndexName": "PendingByExpiry", "Limit": limit,
         "KeyConditionExpression": "pending_pk = :p AND reservation_expires_at < :now",
         "ExpressionAttributeValues": {":p": {"S": PENDING}, ":now": {"N": str(now_epoch)}},
+        **({"ExclusiveStartKey": start} if start else {}),
     }
     with aws.translate_common_errors("expired reservations"):
-        while True:
-            resp = aws.client("dynamodb").query(**args)
-            ids.extend(from_item(i)["pk"].removeprefix("ORDER#") for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp or len(ids) >= limit:
-                return ids
-            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        resp = aws.client("dynamodb").query(**args)
+    ids = [from_item(i)["pk"].removeprefix("ORDER#") for i in resp.get("Items", [])]
+    return ids, resp.get("LastEvaluatedKey")
 
 
 # ------------------------------------------------------------------ status changes

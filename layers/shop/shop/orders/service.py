@@ -149,5 +149,6 @@ def fail_payment(order_id: str, reason: str) -> dict[str, Any]:
     return result
 
 
-def expired_order_ids(limit: int = 100) -> list[str]:
-    return repo.expired_pending(int(time.time()), limit)
+def expired_order_ids(limit: int = 100, start: dict[str, Any] | None = None) -> tuple[list[str], dict[str, Any] | None]:
+    """A page of expired, unpaid orders and where the next page starts (None: no more)."""
+    return repo.expired_pending(int(time.time()), limit, start)
