@@ -74,6 +74,37 @@ def batch_get(ddb: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str
     return out
 
 
+def status_update(table: str, key: dict[str, Any], allowed_from: Iterable[str], to: str, now: str, *,
+                  fields: Mapping[str, Any] | None = None, append: Mapping[str, list[Any]] | None = None,
+                  remove: Iterable[str] = ()) -> dict[str, Any]:
+    """An Update action (for UpdateItem or a transaction) that moves an item's ``status`` to ``to`` only if it
+    is one of ``allowed_from``: ``updated_at = now``, ``fields`` set, each list in ``append`` appended to the
+    attribute of that name (a timeline, tracking events), ``remove`` attributes removed."""
+    names = {"#s": "status"}
+    values: dict[str, Any] = {":to": {"S": to}, ":now": {"S": now}}
+    sets = ["#s = :to", "updated_at = :now"]
+    for i, (name, v) in enumerate((fields or {}).items()):
+        names[f"#f{i}"] = name
+        values[f":f{i}"] = value(v)
+        sets.append(f"#f{i} = :f{i}")
+    if append:
+        values[":empty"] = {"L": []}
+        for i, (name, entries) in enumerate(append.items()):
+            names[f"#l{i}"] = name
+            values[f":l{i}"] = value(entries)
+            sets.append(f"#l{i} = list_append(if_not_exists(#l{i}, :empty), :l{i})")
+    allowed = sorted(set(allowed_from))
+    values.update({f":from{i}": {"S": status} for i, status in enumerate(allowed)})
+    removed = list(remove)
+    return {"Update": {
+        "TableName": table, "Key": key,
+        "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removed) if removed else ""),
+        "ConditionExpression": "attribute_exists(pk) AND #s IN ("
+                               + ", ".join(f":from{i}" for i in range(len(allowed))) + ")",
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+    }}
+
+
 BATCH_GET_LIMIT = 100
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
+from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
     Shipment,
@@ -227,27 +227,12 @@ def set_shipment_status(order_id: str, shipment_id: str, allowed_from: frozenset
                         event: TrackingEvent | None = None) -> Shipment | None:
     """Conditional shipment status change (plus fields, plus a tracking event). None when the shipment was
     not in ``allowed_from`` (nothing changed)."""
-    names = {"#s": "status"}
-    values: dict[str, Any] = {":to": {"S": to.value}, ":now": {"S": now_iso()}}
-    sets = ["#s = :to", "updated_at = :now"]
-    for i, (name, v) in enumerate((fields or {}).items()):
-        names[f"#f{i}"] = name
-        values[f":f{i}"] = value(v)
-        sets.append(f"#f{i} = :f{i}")
-    if event is not None:
-        values[":ev"] = value([event.model_dump(mode="json", exclude_none=True)])
-        values[":empty"] = {"L": []}
-        sets.append("tracking = list_append(if_not_exists(tracking, :empty), :ev)")
-    allowed = sorted(s.value for s in allowed_from)
-    for i, status in enumerate(allowed):
-        values[f":from{i}"] = {"S": status}
-    condition = "attribute_exists(pk) AND #s IN (" + ", ".join(f":from{i}" for i in range(len(allowed))) + ")"
+    update = status_update(orders_table(), shipment_key(order_id, shipment_id), (s.value for s in allowed_from),
+                           to.value, now_iso(), fields=fields,
+                           append={"tracking": [event.model_dump(mode="json", exclude_none=True)]} if event else None)
     try:
         with aws.translate_common_errors("shipment status"):
-            resp = aws.client("dynamodb").update_item(
-                TableName=orders_table(), Key=shipment_key(order_id, shipment_id),
-                UpdateExpression="SET " + ", ".join(sets), ConditionExpression=condition,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+            resp = aws.client("dynamodb").update_item(**update["Update"], ReturnValues="ALL_NEW")
     except ClientError as exc:
         if _conditional_failed(exc):
             return None

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
+from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.inventory.repository import stock_key
 from shop.models import Order, OrderStatus
@@ -139,24 +139,9 @@ def _timeline_entry(status: str, note: str | None) -> dict[str, Any]:
 
 def status_update_action(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderStatus], to: OrderStatus,
                          note: str | None = None, set_fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    names = {"#s": "status"}
-    values: dict[str, Any] = {":to": {"S": to.value}, ":entry": _timeline_entry(to.value, note),
-                              ":empty": {"L": []}, ":now": {"S": now_iso()}}
-    sets = ["#s = :to", "timeline = list_append(if_not_exists(timeline, :empty), :entry)", "updated_at = :now"]
-    for i, (name, v) in enumerate((set_fields or {}).items()):
-        names[f"#f{i}"] = name
-        values[f":f{i}"] = value(v)
-        sets.append(f"#f{i} = :f{i}")
-    allowed = sorted(s.value for s in allowed_from)
-    for i, status in enumerate(allowed):
-        values[f":from{i}"] = {"S": status}
-    condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(allowed))) + ")"
-    return {"Update": {
-        "TableName": orders_table(), "Key": order_key(order_id),
-        "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE pending_pk",
-        "ConditionExpression": f"attribute_exists(pk) AND {condition}",
-        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-    }}
+    entry = {"at": now_iso(), "status": to.value, **({"note": note} if note else {})}
+    return status_update(orders_table(), order_key(order_id), (s.value for s in allowed_from), to.value, now_iso(),
+                         fields=set_fields, append={"timeline": [entry]}, remove=["pending_pk"])
 
 
 def transition(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderStatus], to: OrderStatus,

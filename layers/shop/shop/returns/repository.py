@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from shop import aws
-from shop.dynamo import model_from_item, to_item, value
+from shop.dynamo import model_from_item, status_update, to_item
 from shop.inventory.repository import movement_action, stock_key
 from shop.orders.repository import inventory_table, now_iso, orders_table
 from shop.returns.models import CustomerReturn, ReturnStatus
@@ -56,21 +56,9 @@ def of_order(order_id: str) -> list[CustomerReturn]:
 
 def _status_update(ret: CustomerReturn, allowed: set[ReturnStatus], to: ReturnStatus, note: str,
                    fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    names = {"#s": "status"}
-    values: dict[str, Any] = {":to": {"S": to.value}, ":now": {"S": now_iso()}, ":empty": {"L": []},
-                              ":entry": value([{"at": now_iso(), "status": to.value, "note": note}])}
-    sets = ["#s = :to", "updated_at = :now", "timeline = list_append(if_not_exists(timeline, :empty), :entry)"]
-    for i, (k, v) in enumerate((fields or {}).items()):
-        names[f"#f{i}"] = k
-        values[f":f{i}"] = value(v)
-        sets.append(f"#f{i} = :f{i}")
-    allowed_values = sorted(s.value for s in allowed)
-    for i, s in enumerate(allowed_values):
-        values[f":a{i}"] = {"S": s}
-    return {"Update": {"TableName": orders_table(), "Key": return_key(ret.order_id, ret.return_id),
-                       "UpdateExpression": "SET " + ", ".join(sets),
-                       "ConditionExpression": "#s IN (" + ", ".join(f":a{i}" for i in range(len(allowed_values))) + ")",
-                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+    return status_update(orders_table(), return_key(ret.order_id, ret.return_id), (s.value for s in allowed),
+                         to.value, now_iso(), fields=fields,
+                         append={"timeline": [{"at": now_iso(), "status": to.value, "note": note}]})
 
 
 def transition(ret: CustomerReturn, allowed: set[ReturnStatus], to: ReturnStatus, note: str,
