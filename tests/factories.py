@@ -301,26 +301,29 @@ class _FaultyDynamo:
 
 
 @contextmanager
-def dynamodb_faults(*faults: DynamoFault) -> Iterator[tuple[DynamoFault, ...]]:
-    """Inject DynamoDB errors into every in-process function while inside: ``shop.aws.client`` (the one
-    cached client per service that all functions' data layers share, looked up at call time) hands out the
-    DynamoDB client wrapped. Yields the faults, whose ``injected`` counts what fired."""
-    import threading
-
+def wrapped_dynamodb(wrap: Callable[[Any], Any]) -> Iterator[None]:
+    """While inside, every in-process function's data layer gets ``wrap(client)`` for the DynamoDB client:
+    ``shop.aws.client`` (the one cached client per service that all functions share, looked up at call time)
+    is swapped, then restored."""
     from shop import aws
 
     real = aws.client
-    lock = threading.Lock()
-
-    def client(service: str) -> Any:
-        found = real(service)
-        return _FaultyDynamo(found, faults, lock) if service == "dynamodb" else found
-
-    aws.client = client  # type: ignore[assignment]
+    aws.client = lambda service: wrap(real(service)) if service == "dynamodb" else real(service)  # type: ignore[assignment]
     try:
-        yield faults
+        yield
     finally:
         aws.client = real  # type: ignore[assignment]
+
+
+@contextmanager
+def dynamodb_faults(*faults: DynamoFault) -> Iterator[tuple[DynamoFault, ...]]:
+    """Inject DynamoDB errors into every in-process function while inside (see wrapped_dynamodb). Yields the
+    faults, whose ``injected`` counts what fired."""
+    import threading
+
+    lock = threading.Lock()
+    with wrapped_dynamodb(lambda client: _FaultyDynamo(client, faults, lock)):
+        yield faults
 
 
 def order_write(order_id: str, to_status: str) -> Callable[[dict[str, Any]], bool]:
@@ -414,3 +417,29 @@ def stripe_faults(stack: Any, *faults: StripeFault) -> Iterator[tuple[StripeFaul
         yield faults
     finally:
         del http.request, http._sleep_time_seconds  # the class's methods again
+
+
+def three_ds_card(stack: Any) -> str:
+    """A localstripe card that requires 3-D Secure (4000 0027 6000 3184); its PaymentMethod id."""
+    import requests
+
+    from shoplocal.stack import STRIPE_KEY
+
+    pm = requests.post(f"{stack.stripe_base}/v1/payment_methods", auth=(STRIPE_KEY, ""), timeout=10, data={
+        "type": "card", "card[number]": "4000002760003184", "card[exp_month]": "12", "card[exp_year]": "2030",
+        "card[cvc]": "123"})
+    pm.raise_for_status()
+    return str(pm.json()["id"])
+
+
+def stripe_signature(body: str, *, secret: str | None = None, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header for ``body`` (the stack's webhook secret and now, unless given)."""
+    import hashlib
+    import hmac
+    import time
+
+    from shoplocal.stack import STRIPE_WEBHOOK_SECRET
+
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new((secret or STRIPE_WEBHOOK_SECRET).encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"

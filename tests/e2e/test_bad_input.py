@@ -34,6 +34,7 @@ from tests.factories import (
     pick_and_pack,
     put_in_cart,
     stock_of,
+    stripe_signature,
     uid,
     wait_for,
     wait_paid,
@@ -98,11 +99,6 @@ def orders_of(http: Http, token: str) -> list[str]:
     resp = http("GET", "/orders", token=token)
     assert resp.status_code == 200, resp.text
     return [o["order_id"] for o in resp.json()["items"]]
-
-
-def stripe_signature(secret: str, timestamp: int, body: str) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
 
 
 @dataclass
@@ -561,9 +557,9 @@ def test_stripe_webhooks_without_a_valid_fresh_signature_are_401_and_change_noth
         "missing": None,
         "garbage": "nope",
         "forged": f"t={now},v1=" + "0" * 64,
-        "wrong secret": stripe_signature("whsec_not_the_secret", now, body),
-        "stale replay": stripe_signature(STRIPE_WEBHOOK_SECRET, now - 3600, body),
-        "just too old": stripe_signature(STRIPE_WEBHOOK_SECRET, now - 310, body),
+        "wrong secret": stripe_signature(body, secret="whsec_not_the_secret", timestamp=now),
+        "stale replay": stripe_signature(body, secret=STRIPE_WEBHOOK_SECRET, timestamp=now - 3600),
+        "just too old": stripe_signature(body, secret=STRIPE_WEBHOOK_SECRET, timestamp=now - 310),
         # no future case: stripe.Webhook (the reference check) only refuses old timestamps
     }
     for label, signature in signatures.items():

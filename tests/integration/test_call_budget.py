@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import checkout, make_product, ok, put_in_cart, uid
+from tests.factories import checkout, make_product, ok, put_in_cart, uid, wrapped_dynamodb
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
@@ -28,11 +28,8 @@ WINDOW = {"starts_at": (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 @contextmanager
 def dynamodb_calls(function: str, stack: Any) -> Iterator[Counter[str]]:
     """Count the DynamoDB operations made by invocations of ``function`` (its logical id) while inside."""
-    from shop import aws
-
     counted: Counter[str] = Counter()
     inside = threading.local()
-    real = aws.client
 
     class Spy:
         def __init__(self, inner: Any):
@@ -46,13 +43,12 @@ def dynamodb_calls(function: str, stack: Any) -> Iterator[Counter[str]]:
     def mark(logical_id: str, _event: dict[str, Any]) -> None:
         inside.active = logical_id == function  # the hook runs on the invocation's own thread, before it
 
-    aws.client = lambda service: Spy(real(service)) if service == "dynamodb" else real(service)  # type: ignore[assignment]
     stack.invoker.hooks.append(mark)
     try:
-        yield counted
+        with wrapped_dynamodb(Spy):
+            yield counted
     finally:
         stack.invoker.hooks.remove(mark)
-        aws.client = real  # type: ignore[assignment]
 
 
 def test_checkout_is_one_transaction_and_two_reads(stack, admin):

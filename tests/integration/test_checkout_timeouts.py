@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from shop.checkout.service import order_id_for
 
-from tests.factories import checkout, make_product, order_item, put_in_cart, stock_of, uid
+from tests.factories import checkout, make_product, order_item, put_in_cart, stock_of, uid, wrapped_dynamodb
 
 pytestmark = pytest.mark.integration
 
@@ -24,9 +24,8 @@ def unanswered_transaction(order_id: str, apply_first: bool) -> Iterator[list[in
     """The next TransactWriteItems placing ``order_id`` gets no answer: applied first (the answer was lost) or
     not at all. (Other transactions, of other tests' workflows in this process, pass untouched.)"""
     from botocore.exceptions import ReadTimeoutError
-    from shop import aws
 
-    real, seen = aws.client, [0]
+    seen = [0]
 
     class Client:
         def __init__(self, inner: Any):
@@ -50,11 +49,8 @@ def unanswered_transaction(order_id: str, apply_first: bool) -> Iterator[list[in
                 raise ReadTimeoutError(endpoint_url="http://dynamodb (injected)")
             return lost
 
-    aws.client = lambda service: Client(real(service)) if service == "dynamodb" else real(service)  # type: ignore[assignment]
-    try:
+    with wrapped_dynamodb(Client):
         yield seen
-    finally:
-        aws.client = real  # type: ignore[assignment]
 
 
 @pytest.mark.parametrize("applied", [True, False], ids=["applied-answer-lost", "not-applied"])

@@ -18,6 +18,7 @@ import requests
 
 from shoplocal.demo_day import generate_day
 from shoplocal.stack import ROOT
+from tests.factories import wrapped_dynamodb
 
 pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Europe/Berlin")
@@ -98,11 +99,8 @@ def test_running_the_report_twice_stores_one_report_and_sends_one_email(stack, a
     assert "Orders paid" in mail["body"] and "Full report" in mail["body"]
 
 
-def test_the_report_never_scans(stack, admin, day_of_orders, monkeypatch):
-    from shop import aws
-
+def test_the_report_never_scans(stack, admin, day_of_orders):
     calls: list[str] = []
-    real = aws.client
 
     class Spy:
         def __init__(self, inner: Any):
@@ -112,11 +110,10 @@ def test_the_report_never_scans(stack, admin, day_of_orders, monkeypatch):
             calls.append(name)
             return getattr(self._inner, name)
 
-    monkeypatch.setattr(aws, "client", lambda service: Spy(real(service)) if service == "dynamodb" else real(service))
     from shop.analytics import service
     from shop.config import function_environment
 
-    with function_environment(stack.function_env("ReportsFunction")):
+    with wrapped_dynamodb(Spy), function_environment(stack.function_env("ReportsFunction")):
         figures = service.build(day_of_orders["day"])
     assert figures["orders"]["placed"] == day_of_orders["expected"]["placed"]
     assert calls and "scan" not in calls, calls

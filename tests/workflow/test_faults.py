@@ -58,7 +58,7 @@ from typing import Any
 import pytest
 import requests
 
-from shoplocal.stack import STRIPE_KEY, STRIPE_WEBHOOK_SECRET
+from shoplocal.stack import STRIPE_KEY
 from tests.factories import (
     DynamoFault,
     Prepared,
@@ -78,6 +78,8 @@ from tests.factories import (
     pick_and_pack,
     prepare_checkout,
     stripe_faults,
+    stripe_signature,
+    three_ds_card,
     uid,
     wait_for,
     wait_paid,
@@ -261,23 +263,6 @@ def tracking_of(stack: Any, prep: Prepared) -> str:
 def delivered(stack: Any, prep: Prepared) -> None:
     """The carrier delivers the labelled parcel (a delivery implies the pickup: the workflow ends)."""
     ok(stack.carrier_webhook(tracking_of(stack, prep), "delivered"))
-
-
-def three_ds_card(stack: Any) -> str:
-    pm = requests.post(f"{stack.stripe_base}/v1/payment_methods", auth=(STRIPE_KEY, ""), timeout=10, data={
-        "type": "card", "card[number]": "4000002760003184", "card[exp_month]": "12", "card[exp_year]": "2030",
-        "card[cvc]": "123"})
-    pm.raise_for_status()
-    return str(pm.json()["id"])
-
-
-def stripe_signed(body: str) -> str:
-    import hashlib
-    import hmac
-    import time
-
-    t = int(time.time())
-    return f"t={t},v1={hmac.new(STRIPE_WEBHOOK_SECRET.encode(), f'{t}.{body}'.encode(), hashlib.sha256).hexdigest()}"
 
 
 def snapshot(stack: Any, prep: Prepared) -> tuple[Any, ...]:
@@ -513,12 +498,12 @@ def test_the_same_stripe_webhook_event_twice_resumes_the_payment_once(stack, adm
     body = json.dumps({"id": f"evt_dup_{uid(12)}", "object": "event", "type": "payment_intent.succeeded",
                        "data": {"object": {"id": intent_id, "object": "payment_intent",
                                            "metadata": {"order_id": prep.order_id}}}})
-    answers = [stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signed(body)})
-               for _ in range(2)]
+    answers = [stack.request("POST", "/webhooks/stripe", body=body,
+                             headers={"Stripe-Signature": stripe_signature(body)}) for _ in range(2)]
     assert [a.status for a in answers] == [200, 200] and answers[0].json() == answers[1].json()
     assert answers[0].json()["handled"] is True and answers[0].json()["status"] == "succeeded"
     settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
-    again = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signed(body)})
+    again = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signature(body)})
     assert again.json() == answers[0].json()  # also once the workflow went on
     states = entered_states(history(stack, prep.order_id))
     assert states.count("AuthenticationOutcome") == 1 and states.count("ConfirmOrder") == 1

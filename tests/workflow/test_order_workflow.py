@@ -29,6 +29,8 @@ from tests.factories import (
     order_item,
     put_in_cart,
     stock_of,
+    stripe_signature,
+    three_ds_card,
     wait_for,
     wait_paid,
 )
@@ -39,27 +41,6 @@ EVENTS = ROOT / "events"
 
 
 # ------------------------------------------------------------------ helpers
-def three_ds_card(stack: Any) -> str:
-    """A localstripe card that requires 3-D Secure (4000 0027 6000 3184)."""
-    pm = requests.post(f"{stack.stripe_base}/v1/payment_methods", auth=(STRIPE_KEY, ""), timeout=10, data={
-        "type": "card", "card[number]": "4000002760003184", "card[exp_month]": "12", "card[exp_year]": "2030",
-        "card[cvc]": "123"})
-    pm.raise_for_status()
-    return str(pm.json()["id"])
-
-
-def stripe_signed(body: str) -> str:
-    import hashlib
-    import hmac
-    import time as _time
-
-    from shoplocal.stack import STRIPE_WEBHOOK_SECRET
-
-    t = int(_time.time())
-    mac = hmac.new(STRIPE_WEBHOOK_SECRET.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
-
-
 def timeline_statuses(item: dict[str, Any]) -> list[str]:
     return [entry["M"]["status"]["S"] for entry in item["timeline"]["L"]]
 
@@ -301,7 +282,7 @@ def test_stripe_webhook_refuses_missing_or_forged_signatures_and_ignores_replays
     forged = stack.request("POST", "/webhooks/stripe", body=body,
                            headers={"Stripe-Signature": f"t={int(_time.time())},v1={'0' * 64}"})
     assert forged.status == 401 and "Stripe-Signature" in forged.json()["error"]["message"]
-    signed = stripe_signed(body)
+    signed = stripe_signature(body)
     first = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": signed})
     assert first.status == 200, first.body
     assert first.json()["resumed"] is False  # not one of our orders' payments: acknowledged, nothing done
