@@ -53,9 +53,9 @@ def owners_of(codes: list[str], known: dict[str, str]) -> dict[str, str]:
 
 
 def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None = None,
-         coupon_code: str | None = None, fresh_warehouses: bool = False) -> Basket:
-    """One batch read (see the module docstring). ``fresh_warehouses`` re-reads the warehouse list first."""
-    known = inventory.warehouses(max_age=0 if fresh_warehouses else inventory.WAREHOUSES_MAX_AGE_SECONDS)
+         coupon_code: str | None = None) -> Basket:
+    """One batch read (see the module docstring)."""
+    known = inventory.warehouses(max_age=inventory.WAREHOUSES_MAX_AGE_SECONDS)
     codes = sorted(owners)
     keys: dict[str, list[dict[str, Any]]] = {
         settings.require("catalog_table"): catalog.sku_read_keys(owners),
@@ -97,6 +97,13 @@ def read_stock(codes: list[str], warehouse_ids: list[str], settings: Settings) -
         found = batch_get_tables(aws.client("dynamodb"), {table: inventory.stock_read_keys(codes, warehouse_ids)})
         _complete_shards(found, settings)
     return inventory.stock_from_rows(codes, found[table])
+
+
+def fresh_stock(codes: list[str], settings: Settings) -> tuple[dict[str, list[StockLevel]], dict[str, Warehouse]]:
+    """The warehouse list read anew (the copy may predate a warehouse added since) and the stock levels in
+    them: what a short cart or checkout looks at before it refuses (two calls)."""
+    known = inventory.warehouses()
+    return read_stock(codes, list(known), settings), known
 
 
 def _complete_shards(found: dict[str, list[dict[str, Any]]], settings: Settings) -> None:

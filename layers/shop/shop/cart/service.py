@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -144,9 +144,8 @@ def _render(cart: repo.CartRecord, destination: pricing.Destination, settings: S
                            coupon_code=cart.coupon_code)
     skus = read.skus
     live = [c for c in codes if c in skus and skus[c].active]
-    priced = promotions.discounts_from(
-        [(skus[c], cart.items[c]) for c in live], read.categories, read.sales, cart.coupon_code, read.coupon,
-        read.coupon_uses, settings.currency) if live and read.sales is not None else None
+    priced = promotions.basket_discounts([(skus[c], cart.items[c]) for c in live], read,
+                                         settings.currency) if live else None
     return build_view(cart, skus, read.stock, read.warehouses, destination, settings, priced)
 
 
@@ -197,8 +196,8 @@ def _check_line(settings: Settings, cart: repo.CartRecord, code: str, quantity: 
                                  f"{settings.currency}")
     available = total_available(read.stock.get(code, []), read.warehouses)
     if quantity > available:  # stock may sit in a warehouse added since the copy of the list was read
-        read = basket.read(owners, settings, customer_id=cart.customer_id, coupon_code=cart.coupon_code,
-                           fresh_warehouses=True)
+        stock, known = basket.fresh_stock(sorted(owners), settings)
+        read = replace(read, stock=stock, warehouses=known)
         available = total_available(read.stock.get(code, []), read.warehouses)
     if quantity > available:
         raise OutOfStock(f"only {available} of sku {code} available",

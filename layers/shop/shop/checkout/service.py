@@ -37,7 +37,6 @@ from shop.checkout.allocation import ShipTo, Shortage, allocate
 from shop.checkout.idempotency import IdempotencyKeyReused
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
-from shop.inventory import repository as inventory
 from shop.inventory import shards
 from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
 from shop.orders import repository as orders
@@ -131,9 +130,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     if gone:
         raise Conflict(f"no longer sold: {', '.join(gone)}; remove them from the cart", details={"skus": gone})
     address = body.shipping_address
-    offers = promotions.discounts_from(
-        [(skus[c], cart.items[c]) for c in codes], read.categories, read.sales, cart.coupon_code, read.coupon,
-        read.coupon_uses, settings.currency) if read.sales is not None else None
+    offers = promotions.basket_discounts([(skus[c], cart.items[c]) for c in codes], read, settings.currency)
     if cart.coupon_code and offers is not None and offers.problem:
         raise promotions.CouponNotApplicable(promotions.problem_message(cart.coupon_code, offers.problem),
                                              details={"coupon": cart.coupon_code, "reason": offers.problem})
@@ -150,8 +147,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             allocation = shards.expand(allocate(cart.items, stock, known, ship_to), stock)
         except Shortage as exc:
             if not fresh:  # the warehouse list may be a copy from before a warehouse was added: look again
-                known, fresh = inventory.warehouses(), True
-                stock = basket.read_stock(codes, list(known), settings)
+                (stock, known), fresh = basket.fresh_stock(codes, settings), True
                 continue
             emit("CheckoutOutOfStock")
             raise _out_of_stock(exc) from exc

@@ -72,10 +72,6 @@ def sale_from(r: dict[str, Any]) -> Sale:
                 active=bool(r.get("active", True)))
 
 
-def sales() -> list[Sale]:
-    return [sale_from(r) for r in sale_records()]
-
-
 def put_coupon(code: str, record: dict[str, Any]) -> None:
     """Create or change a coupon's terms; its use count is kept."""
     names = {f"#a{i}": k for i, k in enumerate(record)}
@@ -100,13 +96,6 @@ def coupon_from(record: dict[str, Any], currency: str) -> Coupon:
                   amount_off=_money(record.get("amount_off")),
                   min_subtotal=_money(record.get("min_subtotal")) or Money.zero(currency),
                   starts_at=_t(record["starts_at"]), ends_at=_t(record["ends_at"]), active=bool(record.get("active")))
-
-
-def customer_uses(code: str, customer_id: str) -> int:
-    with aws.translate_common_errors("read coupon"):
-        raw = aws.client("dynamodb").get_item(TableName=table(), Key=coupon_key(code, f"CUSTOMER#{customer_id}"),
-                                              ConsistentRead=True).get("Item")
-    return int(raw["used"]["N"]) if raw else 0
 
 
 def redemption_actions(code: str, customer_id: str, order_id: str, global_limit: int | None,

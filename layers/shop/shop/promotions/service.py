@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shop.catalog.repository import product_summaries
+from shop.cart.basket import Basket
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import Sku
 from shop.money import Money
@@ -75,15 +75,14 @@ class Priced:
     problem: str | None
 
 
-def discounts(items: Sequence[tuple[Sku, int]], coupon_code: str | None, customer_id: str, currency: str,
-              now: datetime | None = None) -> Priced:
-    """The discounts of these lines for this customer now, reading what they need (product categories,
-    sales, the coupon and the customer's uses of it). Hot paths read all that in their one batch read and call
-    :func:`discounts_from` instead."""
-    categories = {pid: s.get("category") for pid, s in product_summaries([sku.product_id for sku, _ in items]).items()}
-    record = repo.coupon_record(coupon_code) if coupon_code else None
-    uses = repo.customer_uses(record["code"], customer_id) if record is not None else 0
-    return discounts_from(items, categories, repo.sales(), coupon_code, record, uses, currency, now)
+def basket_discounts(items: Sequence[tuple[Sku, int]], read: Basket, currency: str) -> Priced | None:
+    """The discounts of these lines from what the cart's one batch read found (shop.cart.basket): sales,
+    product categories, the coupon and this customer's uses of it. None when the shop runs without
+    promotions."""
+    if read.sales is None:
+        return None
+    return discounts_from(items, read.categories, read.sales, read.coupon_code, read.coupon, read.coupon_uses,
+                          currency)
 
 
 def discounts_from(items: Sequence[tuple[Sku, int]], categories: Mapping[str, str | None], sales: Sequence[engine.Sale],
