@@ -23,14 +23,14 @@ coupons = Router()
 @sales.get("/admin/sales")
 def list_sales() -> dict[str, Any]:
     require_group(app, "admin")
-    return service.list_sales()
+    return service.list_sales(get_settings().currency)
 
 
 @sales.put("/admin/sales/<saleId>")
 def put_sale(saleId: Annotated[Slug, Path()], body: SaleIn) -> dict[str, Any]:
     require_group(app, "admin")
     obs.count("SaleSaved")
-    return service.put_sale(saleId, body)
+    return service.put_sale(saleId, body, get_settings().currency)
 
 
 @coupons.put("/admin/coupons/<code>")

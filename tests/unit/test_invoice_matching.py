@@ -384,3 +384,30 @@ def test_price_perturbed_beyond_tolerance_always_disputes_that_sku(
     result = match(lines, received, invoice, tolerance)
     assert result.status == DISPUTED
     assert kinds(result) == [(target.sku, "price")]
+
+
+# --- what earlier matched invoices already cover (issue 12, row 3) --------------------------------------------
+
+
+def test_goods_already_invoiced_are_not_matched_again() -> None:
+    lines = [inv("SKU-1", 10, 1000), inv("SKU-2", 5, 250)]
+    first = match(PO, {"SKU-1": 10, "SKU-2": 5}, lines)
+    again = match(PO, {"SKU-1": 10, "SKU-2": 5}, lines, already_invoiced={"SKU-1": 10, "SKU-2": 5})
+    assert first.status == MATCHED
+    assert again.status == DISPUTED
+    assert [(d.sku, d.kind, d.expected, d.invoiced) for d in again.differences] == [
+        ("SKU-1", "quantity", 0, 10), ("SKU-2", "quantity", 0, 5)]
+    assert again.expected_total == eur(0)
+
+
+def test_the_rest_of_a_partial_delivery_matches_after_the_first_invoice() -> None:
+    result = match(PO, {"SKU-1": 10, "SKU-2": 5}, [inv("SKU-1", 2, 1000)],
+                   already_invoiced={"SKU-1": 8, "SKU-2": 5})
+    assert result.status == MATCHED and result.expected_total == eur(2000)
+    missing = match(PO, {"SKU-1": 10, "SKU-2": 5}, [inv("SKU-1", 2, 1000)], already_invoiced={"SKU-1": 8})
+    assert kinds(missing) == [("SKU-2", "not_invoiced")]
+
+
+def test_already_invoiced_is_validated() -> None:
+    with pytest.raises(ValueError, match="already_invoiced"):
+        match(PO, {"SKU-1": 10}, [inv("SKU-1", 10, 1000)], already_invoiced={"SKU-1": -1})

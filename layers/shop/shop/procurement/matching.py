@@ -1,8 +1,9 @@
 """Three-way match of a supplier invoice (pure): purchase order x goods received x invoice.
 
 Inputs: the purchase order lines (units ordered and the agreed unit cost per SKU), ``received_net`` (units
-received minus units returned to the supplier, per SKU) and the invoice lines. All amounts are integer minor
-units (:class:`shop.money.Money`); no floats anywhere.
+received minus units returned to the supplier, per SKU), ``already_invoiced`` (units of earlier MATCHED
+invoices of the same PO, per SKU; empty for the first invoice) and the invoice lines. All amounts are integer
+minor units (:class:`shop.money.Money`); no floats anywhere.
 
 Rules:
 1. Currency. The PO currency is the currency of the first PO line; every PO line must share it (otherwise
@@ -14,23 +15,26 @@ Rules:
 3. The same SKU on more than one invoice line gives a ``"duplicate_line"`` difference (expected 1 line,
    invoiced the number of lines). Quantities are still compared using the summed quantity, prices line by
    line.
-4. Quantity, for every PO SKU: invoiced = summed invoice quantity (0 if absent), received = ``received_net``
-   (0 if absent). If received > 0 and the SKU is not on the invoice at all -> ``"not_invoiced"``; otherwise
-   ``|invoiced - received| > tolerance.quantity_units`` -> ``"quantity"``. A SKU neither received nor
-   invoiced is fine (not every line must arrive before invoicing). ``received_net`` entries for SKUs that
-   are not on the PO are ignored.
+4. Quantity, for every PO SKU: invoiced = summed invoice quantity (0 if absent), received = what is left to
+   invoice: ``received_net - already_invoiced`` (each 0 if absent; never below 0). If received > 0 and the
+   SKU is not on the invoice at all -> ``"not_invoiced"``; otherwise ``|invoiced - received| >
+   tolerance.quantity_units`` -> ``"quantity"``. So goods already invoiced are never matched again: a
+   second invoice for the same units is a ``"quantity"`` difference (expected 0). A SKU neither received
+   nor invoiced is fine (not every line must arrive before invoicing). ``received_net`` and
+   ``already_invoiced`` entries for SKUs that are not on the PO are ignored.
 5. Price, for every invoice line of a PO SKU in the PO currency:
    ``|unit_price - unit_cost| <= max(tolerance.price_minor_units,
    round_half_up(unit_cost * tolerance.price_bps / 10000))``, integer arithmetic only; else ``"price"``.
 6. No differences -> ``"MATCHED"``, else ``"DISPUTED"``. Differences are ordered by SKU (``None`` first),
    then by kind (alphabetically); differences with the same SKU and kind keep invoice-line order.
 7. ``invoice_total`` = sum of quantity x unit_price over the invoice lines in the PO currency (unknown SKUs
-   included: it is what the invoice asks for); ``expected_total`` = sum over PO SKUs of received_net x
-   unit_cost (what we owe for what arrived). Both are in the PO currency.
+   included: it is what the invoice asks for); ``expected_total`` = sum over PO SKUs of what is left to
+   invoice (rule 4) x unit_cost (what we owe for what arrived and was not invoiced yet). Both are in the PO
+   currency.
 
 Structurally wrong input raises ``ValueError``: an empty PO, a SKU twice on the PO, mixed PO currencies,
-quantities or ``received_net`` below zero (PO and invoice quantities must be > 0), negative amounts, an empty
-SKU, a negative tolerance.
+quantities, ``received_net`` or ``already_invoiced`` below zero (PO and invoice quantities must be > 0),
+negative amounts, an empty SKU, a negative tolerance.
 """
 
 from __future__ import annotations
@@ -184,10 +188,10 @@ def _index_po(po_lines: Sequence[PoLine]) -> tuple[dict[str, PoLine], str]:
     return po, currency
 
 
-def _check_received(received_net: Mapping[str, int]) -> None:
+def _check_received(received_net: Mapping[str, int], name: str = "received_net") -> None:
     for sku, units in received_net.items():
         _require_sku(sku)
-        _require_int(f"received_net ({sku})", units, 0)
+        _require_int(f"{name} ({sku})", units, 0)
 
 
 def _sort_key(d: Difference) -> tuple[bool, str, str]:
@@ -199,10 +203,15 @@ def match(
     received_net: Mapping[str, int],
     invoice_lines: Sequence[InvoiceLine],
     tolerance: Tolerance = Tolerance(),
+    already_invoiced: Mapping[str, int] | None = None,
 ) -> MatchResult:
-    """Match an invoice against the PO and the net receipts; see the module docstring for the rules."""
+    """Match an invoice against the PO, the net receipts and what earlier matched invoices of the PO already
+    cover; see the module docstring for the rules."""
     po, currency = _index_po(po_lines)
     _check_received(received_net)
+    done = already_invoiced or {}
+    _check_received(done, "already_invoiced")
+    open_units = {sku: max(0, received_net.get(sku, 0) - done.get(sku, 0)) for sku in po}
     differences: list[Difference] = []
     invoiced: dict[str, int] = {}
     line_counts: dict[str, int] = {}
@@ -245,7 +254,7 @@ def match(
             ))
 
     for sku in po:  # rule 4
-        received = received_net.get(sku, 0)
+        received = open_units[sku]
         if sku not in invoiced:
             if received > 0:
                 differences.append(Difference(
@@ -262,7 +271,7 @@ def match(
 
     expected_total = Money.zero(currency)  # rule 7
     for sku, po_line in po.items():
-        expected_total = expected_total + po_line.unit_cost.times(received_net.get(sku, 0))
+        expected_total = expected_total + po_line.unit_cost.times(open_units[sku])
 
     differences.sort(key=_sort_key)  # rule 6 (stable: same SKU and kind keep invoice order)
     return MatchResult(

@@ -99,6 +99,7 @@ class PoLine(Frozen):
     contract_id: str | None = None
     received: int = Field(0, ge=0)
     returned: int = Field(0, ge=0)
+    invoiced: int = Field(0, ge=0, description="units of MATCHED or SETTLED invoices; <= received - returned")
 
     @property
     def outstanding(self) -> int:
@@ -107,6 +108,12 @@ class PoLine(Frozen):
     @property
     def received_net(self) -> int:
         return self.received - self.returned
+
+    @property
+    def invoiceable(self) -> int:
+        """Units received (net of returns) that no matched invoice covers yet: what may still be invoiced,
+        and all that may still go back to the supplier."""
+        return max(0, self.received_net - self.invoiced)
 
 
 class PoEvent(Frozen):
@@ -128,6 +135,8 @@ class PurchaseOrder(Frozen):
     updated_at: str
     version: int = 0
     timeline: list[PoEvent] = Field(default_factory=list)
+    invoiced_amount: int = Field(0, ge=0, description="minor units (PO currency) of MATCHED or SETTLED invoices")
+    settled_amount: int = Field(0, ge=0, description="minor units (PO currency) paid; <= invoiced_amount")
 
     def line(self, sku: str) -> PoLine | None:
         return next((ln for ln in self.lines if ln.sku == sku), None)

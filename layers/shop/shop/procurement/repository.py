@@ -9,14 +9,16 @@ Items (pk, sk):
 - invoice        PO#<po_id>, INVOICE#<invoice_id>
 - restock guard  RESTOCK#<sku>#<warehouse_id>, GUARD   the one open automatic PO of a stock level
 Every purchase order write is conditional on its version (optimistic concurrency), and every change of
-stock happens in the same transaction as the PO change and the ledger movement that explain it.
+stock happens in the same transaction as the PO change and the ledger movement that explain it. The invoice
+counters (per line `invoiced`, per PO `invoiced_amount` and `settled_amount`) move only in the transaction
+that records a MATCHED invoice or settles one, under conditions that keep invoiced <= received - returned and
+settled <= invoiced (:func:`invoice_counters_action`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
@@ -217,16 +219,64 @@ def return_stock_actions(sku: str, warehouse_id: str, quantity: int, now: str, r
                         table=inventory())]
 
 
-def set_invoice_status(po_id: str, invoice_id: str, allowed_from: str, to: str, now: str) -> bool:
-    try:
-        with aws.translate_common_errors("invoice status"):
-            aws.client("dynamodb").update_item(
-                TableName=table(), Key=po_key(po_id, f"INVOICE#{invoice_id}"),
-                UpdateExpression="SET #s = :to, settled_at = :now", ConditionExpression="#s = :from",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":to": {"S": to}, ":from": {"S": allowed_from}, ":now": {"S": now}})
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+def invoice_counters_action(po: PurchaseOrder, units: Mapping[str, int], invoiced: int,
+                            settled: int) -> dict[str, Any]:
+    """The PO's invoice counters, moved in the same transaction as the invoice record that explains them.
+
+    - per SKU in ``units``: ``lines[i].invoiced += n`` under ``invoiced + n <= received - returned``: the
+      condition is ``invoiced <= (received_net as read) - n`` with ``returned`` unchanged and ``received`` at
+      least as read (it only grows), so concurrent invoices can never cover the same units twice. The PO's
+      ``version`` is bumped, so a receipt or return that read the lines before fails its version condition.
+    - ``invoiced_amount += invoiced`` (minor units, PO currency);
+    - ``settled_amount += settled`` under ``settled_amount + settled <= invoiced_amount``: the condition is
+      ``settled_amount <= invoiced_amount as read + invoiced - settled`` (invoiced_amount only grows).
+    The caller checks the limits on what it read first (a refusal there names the line); these conditions
+    make them hold whatever ran in between.
+    """
+    sets: list[str] = []
+    conditions = ["attribute_exists(pk)"]
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":zero": {"N": "0"}}
+    for i, line in enumerate(po.lines):
+        n = units.get(line.sku, 0)
+        if n <= 0:
+            continue
+        names["#l"] = "lines"
+        at = f"#l[{i}]"
+        sets.append(f"{at}.invoiced = if_not_exists({at}.invoiced, :zero) + :n{i}")
+        conditions.append(f"{at}.sku = :sku{i} AND {at}.received >= :rec{i} AND {at}.returned = :ret{i} AND "
+                          f"(attribute_not_exists({at}.invoiced) OR {at}.invoiced <= :lim{i})")
+        values.update({f":n{i}": {"N": str(n)}, f":sku{i}": {"S": line.sku}, f":rec{i}": {"N": str(line.received)},
+                       f":ret{i}": {"N": str(line.returned)}, f":lim{i}": {"N": str(line.received_net - n)}})
+    if names:
+        sets.append("version = if_not_exists(version, :zero) + :one")
+        values[":one"] = {"N": "1"}
+    if invoiced:
+        sets.append("invoiced_amount = if_not_exists(invoiced_amount, :zero) + :ia")
+        values[":ia"] = {"N": str(invoiced)}
+    if settled:
+        sets.append("settled_amount = if_not_exists(settled_amount, :zero) + :sa")
+        conditions.append("(attribute_not_exists(settled_amount) OR settled_amount <= :slim)")
+        values.update({":sa": {"N": str(settled)},
+                       ":slim": {"N": str(po.invoiced_amount + invoiced - settled)}})
+    if not sets:
+        raise ValueError("nothing to count")
+    update: dict[str, Any] = {"TableName": table(), "Key": po_key(po.po_id),
+                              "UpdateExpression": "SET " + ", ".join(sets),
+                              "ConditionExpression": " AND ".join(conditions), "ExpressionAttributeValues": values}
+    if names:
+        update["ExpressionAttributeNames"] = names
+    return {"Update": update}
+
+
+def settle_invoice_action(po_id: str, invoice_id: str, now: str, *, count: bool) -> dict[str, Any]:
+    """MATCHED -> SETTLED (once). ``count`` marks an invoice recorded before the counters existed as counted
+    (the same transaction counts it on the PO)."""
+    values: dict[str, Any] = {":to": {"S": "SETTLED"}, ":from": {"S": "MATCHED"}, ":now": {"S": now}}
+    expression = "SET #s = :to, settled_at = :now"
+    if count:
+        expression += ", counted = :yes"
+        values[":yes"] = {"BOOL": True}
+    return {"Update": {"TableName": table(), "Key": po_key(po_id, f"INVOICE#{invoice_id}"),
+                       "UpdateExpression": expression, "ConditionExpression": "#s = :from",
+                       "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values}}

@@ -8,6 +8,9 @@ cancelling removes what will not arrive from incoming. Every change is condition
 is one transaction with the stock and the ledger movements it causes, so nothing is half-written.
 Receipts, returns and invoices are idempotent on their ids (the supplier's delivery note, return note and
 invoice number): the same id again returns the first result, the same id with other content is a 409.
+Invoices are matched against what is left to invoice; a MATCHED one is counted on the PO (per line
+``invoiced``, ``invoiced_amount``) and a settlement adds to ``settled_amount``, each in the same transaction
+as the invoice record and under conditions that keep invoiced <= received - returned and settled <= invoiced.
 """
 
 from __future__ import annotations
@@ -114,9 +117,11 @@ def best_contract(contracts: list[Contract], suppliers: dict[str, Supplier], day
 def po_view(po: PurchaseOrder, records: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     total = sum((ln.unit_cost.times(ln.quantity) for ln in po.lines), Money.zero(po.currency))
     view = {**po.model_dump(mode="json", exclude={"version"}),
-            "lines": [{**ln.model_dump(mode="json"), "outstanding": ln.outstanding, "received_net": ln.received_net}
-                      for ln in po.lines],
-            "total": total.model_dump()}
+            "lines": [{**ln.model_dump(mode="json"), "outstanding": ln.outstanding, "received_net": ln.received_net,
+                       "invoiceable": ln.invoiceable} for ln in po.lines],
+            "total": total.model_dump(),
+            "invoiced_amount": Money(amount=po.invoiced_amount, currency=po.currency).model_dump(),
+            "settled_amount": Money(amount=po.settled_amount, currency=po.currency).model_dump()}
     if records is not None:
         view.update(records)
     return view
@@ -329,7 +334,9 @@ def receive(po_id: str, body: ReceiptIn) -> dict[str, Any]:
 
 def return_to_supplier(po_id: str, body: SupplierReturnIn) -> dict[str, Any]:
     """Damaged or wrong goods go back: on-hand down (only units not reserved by orders), recorded on the PO
-    (never more than was received)."""
+    (never more than was received, and never units a matched invoice already covers: those need a credit
+    note from the supplier, so invoiced <= received - returned always holds). The PO write is conditional on
+    the version read, which every invoice that counts units bumps."""
     lines = [ln.model_dump() for ln in body.lines]
     if (done := _replay(po_id, "RETURN", body.return_id, lines)) is not None:
         return {**get_po(po_id), "return": done, "replayed": True}
@@ -345,6 +352,11 @@ def return_to_supplier(po_id: str, body: SupplierReturnIn) -> dict[str, Any]:
         if back.quantity > line.received_net:
             raise Conflict(f"only {line.received_net} units of {back.sku} were received (net of returns)",
                            details={"field": f"body.lines.{i}.quantity", "received_net": line.received_net})
+        if back.quantity > line.invoiceable:  # invoiced units stay: a credit note from the supplier first
+            raise Conflict(f"{line.invoiced} of the {line.received_net} units of {back.sku} received (net of returns) "
+                           f"are already invoiced: only {line.invoiceable} can go back to the supplier",
+                           details={"field": f"body.lines.{i}.quantity", "received_net": line.received_net,
+                                    "invoiced": line.invoiced, "returnable": line.invoiceable})
         level = inventory.get_stock(back.sku, po.warehouse_id)
         if level is None or level.available < back.quantity:
             raise Conflict(f"only {level.available if level else 0} units of {back.sku} are not reserved by "
@@ -370,52 +382,108 @@ def return_to_supplier(po_id: str, body: SupplierReturnIn) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ invoices
+ATTEMPTS = 5  # a write that lost a race is matched again on what is there now, this many times at most
+
+
+class InvoiceOverLimit(Conflict):
+    code = "invoice_over_limit"
+
+
+def _units(lines: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for ln in lines:
+        out[ln["sku"]] = out.get(ln["sku"], 0) + int(ln["quantity"])
+    return out
+
+
+def _replay_invoice(po_id: str, invoice_id: str, invoice_lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    found = repo.get_record(po_id, "INVOICE", invoice_id)
+    if found is None:
+        return None
+    if found["lines"] != invoice_lines:
+        raise Conflict(f"invoice {invoice_id} was already recorded with other lines",
+                       details={"recorded": found["lines"]})
+    return {**found, "replayed": True}
+
+
 def record_invoice(po_id: str, body: InvoiceIn) -> dict[str, Any]:
-    """Three-way match (PO price, received net of returns, invoice); stored MATCHED or DISPUTED with the
-    differences listed. The same invoice id again returns the stored result."""
+    """Three-way match (PO price, received net of returns, invoice) against what is left to invoice: units
+    that an earlier MATCHED invoice covers are not matched again. Stored MATCHED or DISPUTED with the
+    differences listed. A MATCHED invoice is counted on the PO (per line ``invoiced``, ``invoiced_amount``)
+    in the same transaction, conditioned on invoiced <= received - returned per line; a DISPUTED one counts
+    nothing. Two invoices for the same goods, however they race: one MATCHED, the other DISPUTED. The same
+    invoice id again returns the stored result."""
     invoice_lines = [ln.model_dump(mode="json") for ln in body.lines]
-    found = repo.get_record(po_id, "INVOICE", body.invoice_id)
-    if found is not None:
-        if found["lines"] != invoice_lines:
-            raise Conflict(f"invoice {body.invoice_id} was already recorded with other lines",
-                           details={"recorded": found["lines"]})
-        return {**found, "replayed": True}
-    po = _po(po_id)
-    if po.status not in HAS_GOODS:
-        raise Conflict(f"purchase order {po_id} is {po.status.value}: nothing was received to invoice",
-                       details={"po_id": po_id, "status": po.status.value})
-    result = matching.match(
-        [matching.PoLine(sku=ln.sku, ordered=ln.quantity, unit_cost=ln.unit_cost) for ln in po.lines],
-        {ln.sku: ln.received_net for ln in po.lines},
-        [matching.InvoiceLine(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price) for ln in body.lines],
-        TOLERANCE)
-    record = {"invoice_id": body.invoice_id, "po_id": po_id, "supplier_id": po.supplier_id, "lines": invoice_lines,
-              **result.to_dict(), "recorded_at": now_iso()}
-    try:
-        repo.transact([repo.record_put_action(po_id, "INVOICE", body.invoice_id, record)], "record invoice")
-    except repo.TransactionFailed:
-        return record_invoice(po_id, body)  # recorded concurrently: replay (or 409 if different)
-    kind = "InvoiceMatched" if result.status == InvoiceStatus.MATCHED else "InvoiceDisputed"
-    events.publish(_event(kind, po, body.invoice_id, invoice_id=body.invoice_id, differences=record["differences"]))
-    return {**record, "replayed": False}
+    for _ in range(ATTEMPTS):
+        if (done := _replay_invoice(po_id, body.invoice_id, invoice_lines)) is not None:
+            return done
+        po = _po(po_id)
+        if po.status not in HAS_GOODS:
+            raise Conflict(f"purchase order {po_id} is {po.status.value}: nothing was received to invoice",
+                           details={"po_id": po_id, "status": po.status.value})
+        result = matching.match(
+            [matching.PoLine(sku=ln.sku, ordered=ln.quantity, unit_cost=ln.unit_cost) for ln in po.lines],
+            {ln.sku: ln.received_net for ln in po.lines},
+            [matching.InvoiceLine(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price) for ln in body.lines],
+            TOLERANCE,
+            already_invoiced={ln.sku: ln.invoiced for ln in po.lines})
+        matched = result.status == InvoiceStatus.MATCHED
+        record = {"invoice_id": body.invoice_id, "po_id": po_id, "supplier_id": po.supplier_id,
+                  "lines": invoice_lines, **result.to_dict(), "counted": matched, "recorded_at": now_iso()}
+        actions = [repo.record_put_action(po_id, "INVOICE", body.invoice_id, record)]
+        if matched:
+            actions.append(repo.invoice_counters_action(po, _units(invoice_lines), result.invoice_total.amount, 0))
+        try:
+            repo.transact(actions, "record invoice")
+        except repo.TransactionFailed:
+            continue  # recorded concurrently (replayed above), or the PO changed: match again on what is there
+        kind = "InvoiceMatched" if matched else "InvoiceDisputed"
+        events.publish(_event(kind, po, body.invoice_id, invoice_id=body.invoice_id,
+                              differences=record["differences"]))
+        return {**record, "replayed": False}
+    raise Conflict(f"purchase order {po_id} keeps changing; retry the invoice", details={"po_id": po_id})
 
 
 def settle(po_id: str, invoice_id: str) -> dict[str, Any]:
-    """Pay a matched invoice (once). A disputed one is refused with its differences."""
-    found = repo.get_record(po_id, "INVOICE", invoice_id)
-    if found is None:
-        raise NotFound(f"invoice {invoice_id} of purchase order {po_id} not found")
-    if found["status"] == InvoiceStatus.DISPUTED:
-        raise InvoiceDisputed(f"invoice {invoice_id} does not match the order and receipts: resolve the "
-                              "differences with the supplier first", details={"differences": found["differences"]})
-    if found["status"] == InvoiceStatus.MATCHED and repo.set_invoice_status(
-            po_id, invoice_id, InvoiceStatus.MATCHED.value, InvoiceStatus.SETTLED.value, now_iso()):
-        po = _po(po_id)
-        events.publish(_event("InvoiceSettled", po, invoice_id, invoice_id=invoice_id,
-                              amount=found["invoice_total"]))
-    settled = repo.get_record(po_id, "INVOICE", invoice_id)
-    assert settled is not None
-    return settled
+    """Pay a matched invoice (once). A disputed one is refused with its differences. Settling adds the
+    invoice's total to the PO's ``settled_amount`` in the same transaction as MATCHED -> SETTLED, conditioned
+    on settled <= invoiced, so the goods of a PO are never paid twice. An invoice matched before the
+    counters existed is counted in that same transaction (or refused if its goods are invoiced already)."""
+    for _ in range(ATTEMPTS):
+        po = _po(po_id)  # the PO before the invoice: counters never ahead of the record read after them
+        found = repo.get_record(po_id, "INVOICE", invoice_id)
+        if found is None:
+            raise NotFound(f"invoice {invoice_id} of purchase order {po_id} not found")
+        if found["status"] == InvoiceStatus.DISPUTED:
+            raise InvoiceDisputed(f"invoice {invoice_id} does not match the order and receipts: resolve the "
+                                  "differences with the supplier first",
+                                  details={"differences": found["differences"]})
+        if found["status"] != InvoiceStatus.MATCHED:
+            return found  # SETTLED already
+        amount = int(found["invoice_total"]["amount"])
+        legacy = not found.get("counted")
+        units = _units(found["lines"]) if legacy else {}
+        over = [{"sku": sku, "invoiced": n, "invoiceable": ln.invoiceable if ln else 0}
+                for sku, n in units.items() if (ln := po.line(sku)) is None or n > ln.invoiceable]
+        if over:
+            raise InvoiceOverLimit(f"the goods of invoice {invoice_id} are already invoiced by another invoice",
+                                   details={"lines": over})
+        invoiced = po.invoiced_amount + (amount if legacy else 0)
+        if po.settled_amount + amount > invoiced:
+            raise InvoiceOverLimit(f"settling invoice {invoice_id} would pay more than was invoiced on {po_id}",
+                                   details={"invoiced_amount": invoiced, "settled_amount": po.settled_amount,
+                                            "amount": amount})
+        try:
+            repo.transact([repo.settle_invoice_action(po_id, invoice_id, now_iso(), count=legacy),
+                           repo.invoice_counters_action(po, units, amount if legacy else 0, amount)],
+                          "settle invoice")
+        except repo.TransactionFailed:
+            continue  # settled concurrently (returned above) or the PO changed: check again
+        events.publish(_event("InvoiceSettled", po, invoice_id, invoice_id=invoice_id, amount=found["invoice_total"]))
+        settled = repo.get_record(po_id, "INVOICE", invoice_id)
+        assert settled is not None
+        return settled
+    raise Conflict(f"purchase order {po_id} keeps changing; retry the settlement", details={"po_id": po_id})
 
 
 def level_for(sku: str, warehouse_id: str) -> StockLevel | None:

@@ -10,6 +10,9 @@ Stacking rules:
    amount, never more than the discounted subtotal.
 3. The coupon's amount is spread over the lines in proportion to their discounted totals (largest
    remainder, so the shares add up exactly): each line knows what it really cost, for per-line refunds.
+4. A promotion that cannot apply (an amount in another currency than the shop's, a time without a zone, or
+   a stored record that could not be read: ``problem``) never breaks the cart or the checkout: a sale is
+   skipped, a coupon gets the problem ``unusable``; each is noted in ``Result.notes`` and logged as a warning.
 Usage limits (global, per customer) are not decided here: checkout counts a coupon's use atomically in its
 transaction (shop.promotions.repository).
 """
@@ -20,9 +23,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aws_lambda_powertools import Logger
+
 from shop.money import Money, round_half_up
 
 BPS = 10_000
+log = Logger(child=True)
+
+
+def _unusable(problem: str | None, amounts: Sequence[Money | None], times: Sequence[datetime],
+              currency: str) -> str | None:
+    """Why a promotion cannot apply in a shop selling in ``currency`` (None when it can)."""
+    if problem:
+        return problem
+    for money in amounts:
+        if money is not None and money.currency != currency:
+            return f"its amount is in {money.currency}, the shop sells in {currency}"
+    if any(t.tzinfo is None or t.utcoffset() is None for t in times):
+        return "its times have no time zone"
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,10 @@ class Sale:
     starts_at: datetime
     ends_at: datetime
     active: bool = True
+    problem: str | None = None  # set by the reader when the stored record could not be read
+
+    def unusable(self, currency: str) -> str | None:
+        return _unusable(self.problem, [self.amount_off], [self.starts_at, self.ends_at], currency)
 
     def running(self, now: datetime) -> bool:
         return self.active and self.starts_at <= now < self.ends_at
@@ -72,6 +95,11 @@ class Coupon:
     starts_at: datetime
     ends_at: datetime
     active: bool = True
+    problem: str | None = None  # set by the reader when the stored record could not be read
+
+    def unusable(self, currency: str) -> str | None:
+        return _unusable(self.problem, [self.amount_off, self.min_subtotal], [self.starts_at, self.ends_at],
+                         currency)
 
     def running(self, now: datetime) -> bool:
         return self.active and self.starts_at <= now < self.ends_at
@@ -120,7 +148,15 @@ def _spread(amount: int, weights: Mapping[str, int]) -> dict[str, int]:
 
 def apply(lines: Sequence[Line], sales: Sequence[Sale], coupon: Coupon | None, now: datetime,
           currency: str) -> Result:
-    running = [s for s in sales if s.running(now)]
+    notes: list[str] = []
+    usable = []
+    for sale in sales:
+        if (reason := sale.unusable(currency)) is not None:  # rule 4
+            notes.append(f"sale {sale.sale_id} skipped: {reason}")
+            log.warning("sale skipped: it cannot apply", extra={"sale_id": sale.sale_id, "reason": reason})
+        else:
+            usable.append(sale)
+    running = [s for s in usable if s.running(now)]
     per_line: dict[str, tuple[str | None, Money]] = {}
     by_sale: dict[str, Money] = {}
     for line in lines:
@@ -138,7 +174,11 @@ def apply(lines: Sequence[Line], sales: Sequence[Sale], coupon: Coupon | None, n
     subtotal_after_sales = sum(discounted.values())
     coupon_amount, problem = 0, None
     if coupon is not None:
-        if not coupon.running(now):
+        if (reason := coupon.unusable(currency)) is not None:  # rule 4
+            problem = "unusable"
+            notes.append(f"coupon {coupon.code} not applied: {reason}")
+            log.warning("coupon not applied: it cannot apply", extra={"coupon": coupon.code, "reason": reason})
+        elif not coupon.running(now):
             problem = "not_active"
         elif subtotal_after_sales < coupon.min_subtotal.amount:
             problem = "below_minimum"
@@ -150,4 +190,5 @@ def apply(lines: Sequence[Line], sales: Sequence[Sale], coupon: Coupon | None, n
     result_lines = {ln.sku: LineDiscount(sku=ln.sku, sale_id=per_line[ln.sku][0], sale=per_line[ln.sku][1],
                                          coupon=Money(amount=shares[ln.sku], currency=currency)) for ln in lines}
     return Result(lines=result_lines, sales=by_sale, coupon_code=coupon.code if coupon else None,
-                  coupon_amount=Money(amount=coupon_amount, currency=currency), coupon_problem=problem)
+                  coupon_amount=Money(amount=coupon_amount, currency=currency), coupon_problem=problem,
+                  notes=notes)

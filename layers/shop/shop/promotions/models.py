@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shop.money import Money
+from shop.timeutil import AwareDatetime
 
 CouponCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,31}$")]
-
-
-def _iso_text(value: object) -> object:
-    """Dates come as ISO 8601 text (a number would otherwise be read as seconds since 1970)."""
-    if not isinstance(value, (str, datetime)):
-        raise ValueError("must be an ISO 8601 date-time such as 2026-12-01T00:00:00Z")
-    return value
-
-
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+IsoDateTime = AwareDatetime  # ISO 8601 text with a time zone ("needs a time zone" otherwise), in UTC
 
 
 class _Discount(BaseModel):
@@ -37,11 +28,13 @@ class _Discount(BaseModel):
             raise ValueError("give exactly one of percent or amount_off")
         if self.amount_off is not None and self.amount_off.amount <= 0:
             raise ValueError("amount_off must be positive")
-        if self.ends_at <= self.starts_at:
+        if self.ends_at <= self.starts_at:  # both aware (AwareDatetime): comparable
             raise ValueError("ends_at must be after starts_at")
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("times need a time zone (e.g. 2026-11-27T00:00:00Z)")
         return self
+
+    def money_fields(self) -> dict[str, Money]:
+        """The amounts of this promotion by field name (each must be in the shop currency)."""
+        return {"amount_off": self.amount_off} if self.amount_off is not None else {}
 
 
 class SaleIn(_Discount):
@@ -61,6 +54,9 @@ class CouponIn(_Discount):
     min_subtotal: Money | None = Field(None, description="after sale discounts")
     global_limit: int | None = Field(None, ge=1, le=10_000_000, strict=True, description="uses in total")
     per_customer_limit: int = Field(1, ge=1, le=1000, strict=True)
+
+    def money_fields(self) -> dict[str, Money]:
+        return {**super().money_fields(), **({"min_subtotal": self.min_subtotal} if self.min_subtotal else {})}
 
 
 class CartCouponIn(BaseModel):

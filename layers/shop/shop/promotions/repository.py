@@ -13,14 +13,22 @@ checkouts race, and a failed order gives its use back once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from aws_lambda_powertools import Logger
+from pydantic import ValidationError
 
 from shop import aws
 from shop.config import get_settings
 from shop.dynamo import from_item, to_item
 from shop.money import Money
 from shop.promotions.engine import Coupon, Sale
+from shop.timeutil import read_utc
+
+log = Logger(child=True)
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # the window of a record that could not be read
+UNREADABLE = (KeyError, TypeError, ValueError, ValidationError)
 
 
 def table() -> str:
@@ -32,7 +40,12 @@ def coupon_key(code: str, sk: str = "COUPON") -> dict[str, Any]:
 
 
 def _t(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """Stored times; older records may have none and are read as UTC."""
+    return read_utc(value)
+
+
+def _percent_bps(record: dict[str, Any]) -> int | None:
+    return int(record["percent"]) * 100 if record.get("percent") else None
 
 
 def _money(data: dict[str, Any] | None) -> Money | None:
@@ -66,10 +79,20 @@ def sale_records() -> list[dict[str, Any]]:
 
 
 def sale_from(r: dict[str, Any]) -> Sale:
-    return Sale(sale_id=r["sk"], name=r["name"], scope=r["scope"], target=r.get("target"),
-                percent_bps=int(r["percent"]) * 100 if r.get("percent") else None,
-                amount_off=_money(r.get("amount_off")), starts_at=_t(r["starts_at"]), ends_at=_t(r["ends_at"]),
-                active=bool(r.get("active", True)))
+    """A stored sale. A record that cannot be read (old or hand-written data) becomes an inert sale with
+    ``problem`` set, which the engine skips and logs: it never breaks a cart."""
+    try:
+        sale = Sale(sale_id=r["sk"], name=str(r["name"]), scope=r["scope"], target=r.get("target"),
+                    percent_bps=_percent_bps(r), amount_off=_money(r.get("amount_off")),
+                    starts_at=_t(r["starts_at"]), ends_at=_t(r["ends_at"]), active=bool(r.get("active", True)))
+        if (sale.percent_bps is None) == (sale.amount_off is None) or sale.scope not in ("all", "category", "sku"):
+            raise ValueError("needs exactly one of percent or amount_off and a known scope")
+        return sale
+    except UNREADABLE as exc:
+        log.warning("unreadable sale record", extra={"sale_id": r.get("sk"), "error": str(exc)})
+        return Sale(sale_id=str(r.get("sk")), name=str(r.get("name", r.get("sk"))), scope="sku", target=None,
+                    percent_bps=None, amount_off=None, starts_at=NEVER, ends_at=NEVER, active=False,
+                    problem=f"the stored record cannot be read ({type(exc).__name__}: {exc})")
 
 
 def put_coupon(code: str, record: dict[str, Any]) -> None:
@@ -92,10 +115,22 @@ def coupon_record(code: str) -> dict[str, Any] | None:
 
 
 def coupon_from(record: dict[str, Any], currency: str) -> Coupon:
-    return Coupon(code=record["code"], percent_bps=int(record["percent"]) * 100 if record.get("percent") else None,
-                  amount_off=_money(record.get("amount_off")),
-                  min_subtotal=_money(record.get("min_subtotal")) or Money.zero(currency),
-                  starts_at=_t(record["starts_at"]), ends_at=_t(record["ends_at"]), active=bool(record.get("active")))
+    """A stored coupon. One that cannot be read becomes an inactive coupon with ``problem`` set (the engine
+    reports it as ``unusable``)."""
+    try:
+        coupon = Coupon(code=str(record["code"]), percent_bps=_percent_bps(record),
+                        amount_off=_money(record.get("amount_off")),
+                        min_subtotal=_money(record.get("min_subtotal")) or Money.zero(currency),
+                        starts_at=_t(record["starts_at"]), ends_at=_t(record["ends_at"]),
+                        active=bool(record.get("active")))
+        if (coupon.percent_bps is None) == (coupon.amount_off is None):
+            raise ValueError("needs exactly one of percent or amount_off")
+        return coupon
+    except UNREADABLE as exc:
+        log.warning("unreadable coupon record", extra={"coupon": record.get("code"), "error": str(exc)})
+        return Coupon(code=str(record.get("code")), percent_bps=None, amount_off=None,
+                      min_subtotal=Money.zero(currency), starts_at=NEVER, ends_at=NEVER, active=False,
+                      problem=f"the stored record cannot be read ({type(exc).__name__}: {exc})")
 
 
 def redemption_actions(code: str, customer_id: str, order_id: str, global_limit: int | None,

@@ -18,7 +18,8 @@ from shop.promotions.models import CouponIn, SaleIn
 
 PROBLEMS = {"not_found": "does not exist", "not_active": "is not active now",
             "below_minimum": "needs a higher subtotal", "exhausted": "has been used up",
-            "already_used": "was already used by you as often as allowed"}
+            "already_used": "was already used by you as often as allowed",
+            "unusable": "cannot be used in this shop"}
 
 
 class CouponNotApplicable(Conflict):
@@ -30,7 +31,15 @@ def _iso(dt: datetime) -> str:
 
 
 # ------------------------------------------------------------------ admin
-def put_sale(sale_id: str, body: SaleIn) -> dict[str, Any]:
+def _same_currency(body: SaleIn | CouponIn, currency: str) -> None:
+    """Every amount of a promotion is in the shop currency (else 422 naming the field)."""
+    for name, money in body.money_fields().items():
+        if money.currency != currency:
+            raise InvalidInput(f"body.{name}.currency", f"the shop sells in {currency}, not {money.currency}")
+
+
+def put_sale(sale_id: str, body: SaleIn, currency: str) -> dict[str, Any]:
+    _same_currency(body, currency)
     record = {"name": body.name, "scope": body.scope, "target": body.target, "percent": body.percent,
               "amount_off": body.amount_off.model_dump() if body.amount_off else None,
               "starts_at": _iso(body.starts_at), "ends_at": _iso(body.ends_at), "active": body.active}
@@ -38,18 +47,23 @@ def put_sale(sale_id: str, body: SaleIn) -> dict[str, Any]:
     return {"sale_id": sale_id, **record}
 
 
-def list_sales() -> dict[str, Any]:
+def list_sales(currency: str) -> dict[str, Any]:
+    """Every sale; ``running`` is whether it applies now, and ``problem`` says why one never can (a stored
+    record in another currency or unreadable: the carts skip it)."""
     now = datetime.now(UTC)
     records = sorted(repo.sale_records(), key=lambda r: r["sk"])
-    running = {s.sale_id: s.running(now) for s in map(repo.sale_from, records)}  # one query, not one per sale
-    return {"items": [{"sale_id": r["sk"], **{k: v for k, v in r.items() if k != "sk"}, "running": running[r["sk"]]}
-                      for r in records]}
+    sales = {s.sale_id: s for s in map(repo.sale_from, records)}  # one query, not one per sale
+    items = []
+    for r in records:
+        sale = sales[r["sk"]]
+        problem = sale.unusable(currency)
+        items.append({"sale_id": r["sk"], **{k: v for k, v in r.items() if k != "sk"},
+                      "running": problem is None and sale.running(now), **({"problem": problem} if problem else {})})
+    return {"items": items}
 
 
 def put_coupon(code: str, body: CouponIn, currency: str) -> dict[str, Any]:
-    for name, money in (("amount_off", body.amount_off), ("min_subtotal", body.min_subtotal)):
-        if money is not None and money.currency != currency:
-            raise InvalidInput(f"body.{name}.currency", f"the shop sells in {currency}")
+    _same_currency(body, currency)
     record = {"code": code, "percent": body.percent,
               "amount_off": body.amount_off.model_dump() if body.amount_off else None,
               "min_subtotal": body.min_subtotal.model_dump() if body.min_subtotal else None,
@@ -95,10 +109,14 @@ def discounts_from(items: Sequence[tuple[Sku, int]], categories: Mapping[str, st
              for sku, qty in items]
     problem = "not_found" if coupon_code and record is None else None
     if record is not None:
-        if record.get("global_limit") is not None and int(record.get("used", 0)) >= int(record["global_limit"]):
-            problem = "exhausted"
-        elif customer_uses >= int(record["per_customer_limit"]):
-            problem = "already_used"
+        try:  # limits as checkout counts them (a record without a per-customer limit: 1, as the admin default)
+            record = {**record, "per_customer_limit": int(record.get("per_customer_limit") or 1)}
+            if record.get("global_limit") is not None and int(record.get("used", 0)) >= int(record["global_limit"]):
+                problem = "exhausted"
+            elif customer_uses >= record["per_customer_limit"]:
+                problem = "already_used"
+        except (TypeError, ValueError):
+            problem = "unusable"
     coupon = repo.coupon_from(record, currency) if record is not None and problem is None else None
     result = engine.apply(lines, sales, coupon, now, currency)
     problem = problem or result.coupon_problem
