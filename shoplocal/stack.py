@@ -40,8 +40,10 @@ CARRIER_WEBHOOK_SECRET = "carrier_local"
 # localstripe pickles its whole state to the fixed path /tmp/localstripe.pickle on every write and reads it
 # at start: two instances (test workers, `make run` beside the tests) corrupt each other's file. Each of ours
 # keeps its state in its own memory instead.
+# It also refuses what Stripe refuses (shoplocal/stripe_patches.py: a refund above what is left of the charge).
 LOCALSTRIPE_IN_MEMORY = (
     "import localstripe.resources as r; r.Store.dump_to_disk = lambda self: None; "
+    f"import sys; sys.path.insert(0, {str(ROOT)!r}); import shoplocal.stripe_patches as p; p.apply(); "
     "from localstripe.server import start; start()"
 )
 

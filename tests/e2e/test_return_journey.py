@@ -13,7 +13,7 @@ import requests
 from shoplocal.stack import STRIPE_KEY
 from tests.factories import eur, make_product, open_task, order_view, pick_and_pack, uid, wait_for, wait_status
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 
 def test_buy_with_a_coupon_return_one_line_partial_refund_and_stock_back(stack, admin, staff):

@@ -103,13 +103,17 @@ def require_order(order_id: str) -> Order:
 
 
 def list_for_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    """The customer's orders, newest first. The ByCustomer index holds orders only (no other item writes both
+    ``customer_id`` and ``created_at`` to the OrdersTable), and the reader selects by kind all the same
+    (``sk = ORDER``): returns written before that rule (they carried both) are skipped, never parsed."""
     args = page_query({
         "TableName": orders_table(), "IndexName": "ByCustomer", "ScanIndexForward": False, "Limit": limit,
-        "KeyConditionExpression": "customer_id = :c", "ExpressionAttributeValues": {":c": {"S": customer_id}},
+        "KeyConditionExpression": "customer_id = :c", "FilterExpression": "sk = :order",
+        "ExpressionAttributeValues": {":c": {"S": customer_id}, ":order": {"S": "ORDER"}},
     }, cursor, ("customer_id", customer_id))
     with aws.translate_common_errors("order list"):
         resp = aws.client("dynamodb").query(**args)
-    orders = [from_record(i) for i in resp.get("Items", [])]
+    orders = [from_record(i) for i in resp.get("Items", []) if i.get("sk", {}).get("S") == "ORDER"]
     return orders, encode_cursor(resp.get("LastEvaluatedKey"))
 
 
@@ -254,6 +258,101 @@ def record_refund(order_id: str, refund_id: str, amount: Money, note: str) -> bo
         if aws.error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
+    return True
+
+
+# ------------------------------------------------------------------ money and return limits (conditions in the write)
+RETURNED_PREFIX = "returned."  # returned.<sku>: units of the line under a return that was not rejected
+REFUND_MARK_PREFIX = "refund."  # refund.<key>: the amount reserved by that refund (once per key)
+REFUNDED_AMOUNT = "refunded_amount"  # cumulative refunds of the order (minor units), <= what was captured
+
+
+def limits_of(order_id: str) -> tuple[dict[str, int], int]:
+    """The order's returned units per SKU (only SKUs with a counter) and its cumulative refunded amount."""
+    with aws.translate_common_errors("order read"):
+        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=order_key(order_id),
+                                              ConsistentRead=True).get("Item") or {}
+    returned = {k.removeprefix(RETURNED_PREFIX): int(v["N"]) for k, v in raw.items()
+                if k.startswith(RETURNED_PREFIX)}
+    return returned, int(raw[REFUNDED_AMOUNT]["N"]) if REFUNDED_AMOUNT in raw else 0
+
+
+def count_returned_action(order_id: str, lines: dict[str, tuple[int, int, int]]) -> dict[str, Any]:
+    """Update of the order's per-line returned counters for a new return, for a transaction with the return's
+    Put: ``lines`` maps each SKU to (units returned now, units delivered, units already under return when the
+    counter does not exist yet: returns written before the counters). The write holds only while
+    ``returned + units <= delivered`` for every line, so concurrent returns of the same units cannot both pass.
+    Delivered units only ever grow (a delivered parcel stays delivered), so a delivered count read before the
+    write is a safe bound; the caller refuses ``base + units > delivered`` up front."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":now": {"S": now_iso()}}
+    sets, conds = ["updated_at = :now"], ["attribute_exists(pk)"]
+    for i, (sku, (units, delivered, base)) in enumerate(sorted(lines.items())):
+        if units <= 0 or base + units > delivered:
+            raise ValueError(f"{units} unit(s) of {sku} cannot be returned: {base} of {delivered} already are")
+        names[f"#r{i}"] = f"{RETURNED_PREFIX}{sku}"
+        values.update({f":q{i}": {"N": str(units)}, f":b{i}": {"N": str(base)},
+                       f":left{i}": {"N": str(delivered - units)}})
+        sets.append(f"#r{i} = if_not_exists(#r{i}, :b{i}) + :q{i}")
+        conds.append(f"(attribute_not_exists(#r{i}) OR #r{i} <= :left{i})")
+    return {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
+                       "UpdateExpression": "SET " + ", ".join(sets), "ConditionExpression": " AND ".join(conds),
+                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+
+
+def uncount_returned_action(order_id: str, lines: dict[str, int]) -> dict[str, Any]:
+    """The inverse of :func:`count_returned_action` (a rejected return gives its units back); put it in the
+    transaction of the return's conditional status change, which makes it happen once."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":now": {"S": now_iso()}}
+    sets, conds = ["updated_at = :now"], ["attribute_exists(pk)"]
+    for i, (sku, units) in enumerate(sorted(lines.items())):
+        names[f"#r{i}"] = f"{RETURNED_PREFIX}{sku}"
+        values[f":q{i}"] = {"N": str(units)}
+        sets.append(f"#r{i} = #r{i} - :q{i}")
+        conds.append(f"#r{i} >= :q{i}")
+    return {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
+                       "UpdateExpression": "SET " + ", ".join(sets), "ConditionExpression": " AND ".join(conds),
+                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+
+
+def reserve_refund(order_id: str, key: str, amount: int, captured: int) -> bool:
+    """Count a refund of ``amount`` (minor units) against the order BEFORE the provider is asked to pay it.
+
+    One conditional write: ``refunded_amount + amount <= captured`` and no reservation for ``key`` yet (the
+    marker ``refund.<key>`` is written with it). True: reserved now. False: this key was reserved before (a
+    retried step: counted once, the caller goes on to the provider with the same idempotency key).
+    RefundLimitExceeded: the order has no room left for it (nothing written, the provider is not asked)."""
+    from shop.payments.errors import RefundLimitExceeded
+
+    if amount <= 0 or amount > captured:
+        raise RefundLimitExceeded(f"a refund of {amount} on order {order_id} exceeds the {captured} captured",
+                                  details={"order_id": order_id, "amount": amount, "captured": captured})
+    try:
+        with aws.translate_common_errors("order refund"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id),
+                UpdateExpression="SET #t = if_not_exists(#t, :zero) + :amt, #m = :amt, updated_at = :now",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#m) AND "
+                                    "(attribute_not_exists(#t) OR #t <= :room)",
+                ExpressionAttributeNames={"#t": REFUNDED_AMOUNT, "#m": f"{REFUND_MARK_PREFIX}{key}"},
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":amt": {"N": str(amount)},
+                                           ":room": {"N": str(captured - amount)}, ":now": {"S": now_iso()}})
+    except ClientError as exc:
+        if aws.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        with aws.translate_common_errors("order read"):
+            raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=order_key(order_id),
+                                                  ConsistentRead=True).get("Item")
+        if raw is None:
+            raise NotFound(f"order {order_id} not found") from exc
+        if f"{REFUND_MARK_PREFIX}{key}" in raw:
+            return False
+        refunded = int(raw[REFUNDED_AMOUNT]["N"]) if REFUNDED_AMOUNT in raw else 0
+        raise RefundLimitExceeded(
+            f"order {order_id}: a refund of {amount} on top of {refunded} refunded exceeds the {captured} "
+            "captured", details={"order_id": order_id, "amount": amount, "refunded": refunded,
+                                 "captured": captured}) from exc
     return True
 
 

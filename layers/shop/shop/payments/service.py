@@ -116,13 +116,17 @@ def abandon(order_id: str) -> dict[str, Any]:
 
 def refund_in_full(order: Order, reason: str) -> dict[str, Any] | None:
     """Refund what the order was charged (once: keyed on the order), record it and publish RefundIssued.
-    None when nothing was charged (no intent, or it never succeeded: then it is cancelled instead)."""
+    None when nothing was charged (no intent, or it never succeeded: then it is cancelled instead). The amount
+    is reserved on the order's refunded counter first (orders.repository.reserve_refund), so it can never add
+    up with another refund of the order to more than was captured (RefundLimitExceeded, nothing paid)."""
     if order.payment_intent_id is None:
         return None
     state = stripe_adapter.abandon_intent(order.payment_intent_id)  # cancels it unless it was charged
     if state.status != "succeeded":
         return None
     key = f"{order.order_id}:full"
+    # counted on the order before Stripe is asked: refunded + total <= captured, once per key
+    orders_repo.reserve_refund(order.order_id, key, order.totals.total.amount, order.totals.total.amount)
     refund = stripe_adapter.refund(order.payment_intent_id, order.totals.total, key)
     orders_repo.record_refund(order.order_id, refund.refund_id, refund.amount, f"refunded {refund.amount} ({reason})")
     events.publish(event_details.refund_issued(order, refund.refund_id, refund.amount, reason, key))

@@ -27,6 +27,7 @@ import stripe
 from shop.config import get_settings
 from shop.errors import DependencyFailed
 from shop.money import Money
+from shop.payments.errors import RefundRefused
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
@@ -195,6 +196,8 @@ def refund(intent_id: str, amount: Money, key: str) -> RefundResult:
 
     Two phases again: the refunds of the intent are listed first and one carrying our key in its metadata is
     returned instead of refunding twice (localstripe ignores idempotency keys; Stripe honours the key too).
+    The caller has counted the amount on the order first (orders.repository.reserve_refund). A refund Stripe
+    refuses (above what is left of the charge) raises RefundRefused; outages raise DependencyFailed.
     """
     client = _client()
     try:
@@ -207,6 +210,13 @@ def refund(intent_id: str, amount: Money, key: str) -> RefundResult:
         created = client.v1.refunds.create(
             params={"payment_intent": intent_id, "amount": amount.amount, "metadata": {"refund_key": key}},
             options={"idempotency_key": f"refund:{key}"})
+    except stripe.InvalidRequestError as exc:
+        # Stripe refuses the refund itself: more than is left of the charge ("Refund amount ... is greater than
+        # unrefunded amount on charge"), a charge already refunded in full (charge_already_refunded), ...
+        # Retrying cannot help: a domain error, for a person to settle.
+        raise RefundRefused(f"the payment provider refused a refund of {amount.amount} {amount.currency}: "
+                            f"{exc.user_message or exc}", details={"payment_intent_id": intent_id,
+                                                                   "provider_code": exc.code}) from exc
     except stripe.StripeError as exc:
         raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
     return RefundResult(str(created.id), Money(amount=int(created.amount), currency=amount.currency),

@@ -2,15 +2,21 @@
 
 Request (POST /orders/{orderId}/returns): the order's owner, for lines of parcels that were delivered, within
 RETURN_WINDOW_DAYS of the delivery, never more units than were delivered minus those already being returned.
+That limit is a condition of the write: the return is created in one transaction with the order's per-line
+returned counters (``returned + units <= delivered``), so of concurrent requests for the same units one wins
+and the others get 409 ``return_quantity_exceeded`` (422 ``invalid_input`` when the counter already shows it).
+A rejected return gives its units back in the transaction of its status change.
 Each line's refund is fixed then: its share of the price after discounts (sale and coupon shares are recorded
 per order line at checkout) plus the tax on that, rounded half-up; shipping is not refunded.
 
 The returns workflow (statemachines/returns.asl.json) then: approves it (policy: every request that passed
-those rules is approved; the check is repeated in case the order changed), issues a return label, opens a
-return task in the warehouse that shipped the goods and waits for staff to report how many units are
-sellable or damaged, puts the sellable ones back on the shelf (with their ledger movement), refunds the
-lines through Stripe (a partial refund, once: keyed on the return) and publishes RefundIssued, which emails
-the shopper. Every step is conditional on the return's status, so a retried step changes nothing twice.
+those rules is approved), issues a return label, opens one return task in one warehouse (the parcel's: the
+warehouse that shipped the first line) and waits for staff to report how many units are sellable or damaged,
+puts the sellable ones back on the shelf of that warehouse (with their ledger movement; never more than the
+return's units), refunds the lines through Stripe (a partial refund, once: keyed on the return, and counted
+on the order's refunded total, under ``refunded + amount <= captured``, before Stripe is asked) and
+publishes RefundIssued, which emails the shopper. Every step is conditional on the return's status, so a
+retried step changes nothing twice.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from shop.errors import Conflict, InvalidInput, NotFound
 from shop.fulfillment import carrier
 from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import ShipmentItem, ShipmentStatus, TaskKind, TaskStatus, WarehouseTask
+from shop.inventory.repository import WAREHOUSES_MAX_AGE_SECONDS, warehouses
 from shop.models import Order, OrderLine, TimelineEntry
 from shop.money import Money, round_half_up
 from shop.orders import event_details
@@ -32,6 +39,7 @@ from shop.orders import repository as orders_repo
 from shop.payments import stripe_adapter
 from shop.returns import repository as repo
 from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnStatus
+from shop.timeutil import read_utc
 
 R = ReturnStatus
 OPEN = {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS, R.INSPECTED, R.REFUNDED}
@@ -69,15 +77,14 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
     for s in shipments:
         if s.status != ShipmentStatus.DELIVERED or not s.delivered_at:
             continue
-        at = datetime.fromisoformat(s.delivered_at.replace("Z", "+00:00"))
+        try:
+            at = read_utc(s.delivered_at)  # stored before carrier times were checked: no zone is UTC
+        except ValueError:
+            at = read_utc(s.updated_at)  # an unreadable delivery time: the parcel's last change stands in
         for item in s.items:
             units, _, last = delivered.get(item.sku, (0, s.warehouse_id, at))
             delivered[item.sku] = (units + item.quantity, s.warehouse_id, max(last, at))
-    returning: dict[str, int] = {}
-    for earlier in repo.of_order(order_id):
-        if earlier.status in OPEN:
-            for ln in earlier.lines:
-                returning[ln.sku] = returning.get(ln.sku, 0) + ln.quantity
+    counted, legacy = orders_repo.limits_of(order_id)[0], _legacy_returning(order_id)
     lines: list[ReturnLine] = []
     by_sku = {ln.sku: ln for ln in order.lines}
     for i, wanted in enumerate(body.lines):
@@ -88,7 +95,8 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
             raise ReturnWindowClosed(f"{wanted.sku} was delivered on {delivered_at.date()}: returns are accepted "
                                      f"for {window.days} days", details={"sku": wanted.sku,
                                                                          "delivered_at": delivered_at.isoformat()})
-        left = units - returning.get(wanted.sku, 0)
+        already = counted.get(wanted.sku, legacy.get(wanted.sku, 0))
+        left = max(units - already, 0)
         if wanted.quantity > left:
             raise InvalidInput(f"body.lines.{i}.quantity", f"only {left} unit(s) of {wanted.sku} can still be returned",
                                details={"returnable": left})
@@ -101,9 +109,22 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
     ret = CustomerReturn(return_id=f"ret_{uuid.uuid4().hex[:20]}", order_id=order_id, customer_id=customer_id,
                          email=order.email, status=R.REQUESTED, lines=lines, refund_total=total, note=body.note,
                          created_at=stamp, updated_at=stamp, timeline=[TimelineEntry(at=stamp, status="REQUESTED")])
-    repo.create(ret)
+    # the limit itself is the condition of the write: returned + units <= delivered, per line
+    repo.create(ret, {ln.sku: (ln.quantity, delivered[ln.sku][0], 0 if ln.sku in counted else legacy.get(ln.sku, 0))
+                      for ln in lines})
     workflow.start("returns_state_machine_arn", ret.return_id, {"return_id": ret.return_id, "order_id": order_id})
     return view(ret)
+
+
+def _legacy_returning(order_id: str) -> dict[str, int]:
+    """Units per SKU under returns written before the order kept returned counters (read only to seed a
+    counter that does not exist yet; once it exists the counter alone decides)."""
+    returning: dict[str, int] = {}
+    for earlier in repo.of_order(order_id):
+        if earlier.status in OPEN:
+            for ln in earlier.lines:
+                returning[ln.sku] = returning.get(ln.sku, 0) + ln.quantity
+    return returning
 
 
 def get_for_customer(return_id: str, customer_id: str) -> dict[str, Any]:
@@ -132,8 +153,15 @@ def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
     ret = _ret(order_id, return_id)
     order = orders_repo.require_order(order_id)
     weight = sum(ln.weight_grams * ln.quantity for ln in ret.lines)
-    label = carrier.create_label(get_settings(), return_id, order.shipping_address.country, weight,
-                                 ret.refund_total.currency)
+    # the parcel travels from the shopper back to the inspecting warehouse: priced on that route
+    receiving = ret.lines[0].warehouse_id
+    warehouse = warehouses(max_age=WAREHOUSES_MAX_AGE_SECONDS).get(receiving) or warehouses().get(receiving)
+    if warehouse is None:
+        label = carrier.create_label(get_settings(), return_id, order.shipping_address.country, weight,
+                                     ret.refund_total.currency)
+    else:
+        label = carrier.create_label(get_settings(), return_id, warehouse.country, weight,
+                                     ret.refund_total.currency, order.shipping_address.country)
     repo.transition(ret, {R.APPROVED}, R.AWAITING_GOODS, f"return label {label.tracking_number}",
                     fields={"label": {"carrier": label.carrier, "tracking_number": label.tracking_number,
                                       "tracking_url": label.tracking_url, "cost": label.cost.model_dump()}})
@@ -145,12 +173,13 @@ def task_id_for(return_id: str) -> str:
 
 
 def open_inspection(order_id: str, return_id: str, token: str) -> dict[str, Any]:
-    """The warehouse that shipped the goods receives and inspects them; the workflow waits on the task."""
+    """One warehouse receives and inspects the whole parcel (repo.inspecting_warehouse: the one that shipped
+    the first line); the workflow waits on the task. Its sellable units are restocked there."""
     ret = _ret(order_id, return_id)
     checklist = [ShipmentItem(sku=ln.sku, name=ln.name, quantity=ln.quantity, weight_grams=ln.weight_grams)
                  for ln in ret.lines]
     task = WarehouseTask(task_id=task_id_for(return_id), kind=TaskKind.RETURN, status=TaskStatus.OPEN,
-                         order_id=order_id, shipment_id=return_id, warehouse_id=ret.lines[0].warehouse_id,
+                         order_id=order_id, shipment_id=return_id, warehouse_id=repo.inspecting_warehouse(ret),
                          checklist=checklist, created_at=orders_repo.now_iso(),
                          instructions="Receive the returned parcel, inspect every unit and complete the task with "
                                       "how many of each SKU can be sold again and how many are damaged.")
@@ -161,8 +190,17 @@ def open_inspection(order_id: str, return_id: str, token: str) -> dict[str, Any]
 
 
 def restock(order_id: str, return_id: str, inspected: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sellable units back on the shelf of the inspecting warehouse, once (conditional on AWAITING_GOODS), never
+    more than the return line's units (the task's completion checks it too; a report above it is refused)."""
     ret = _ret(order_id, return_id)
-    sellable = {str(i["sku"]): int(i["sellable"]) for i in inspected}
+    sellable: dict[str, int] = {}
+    for i in inspected:
+        sellable[str(i["sku"])] = sellable.get(str(i["sku"]), 0) + int(i["sellable"])
+    returned = {ln.sku: ln.quantity for ln in ret.lines}
+    for sku, units in sellable.items():
+        if units < 0 or units > returned.get(sku, 0):
+            raise InvalidInput("inspected", f"{units} sellable unit(s) of {sku}, {returned.get(sku, 0)} returned",
+                               details={"sku": sku, "sellable": units, "returned": returned.get(sku, 0)})
     moved = repo.transition(ret, {R.AWAITING_GOODS}, R.INSPECTED,
                             f"received: {sum(sellable.values())} unit(s) back in stock",
                             fields={"inspection": inspected}, extra=repo.restock_actions(ret, sellable))
@@ -170,12 +208,18 @@ def restock(order_id: str, return_id: str, inspected: list[dict[str, Any]]) -> d
 
 
 def refund(order_id: str, return_id: str) -> dict[str, Any]:
+    """Refund the return's lines once. The amount is first counted on the order (refunded + amount <= captured,
+    once per refund key: a condition in the write), only then is Stripe asked (idempotent on the same key), then
+    the return becomes REFUNDED. A retried step counts nothing twice and refunds nothing twice; an order without
+    room for the refund is refused before any money moves (RefundLimitExceeded: the return needs attention)."""
     ret = _ret(order_id, return_id)
     order = orders_repo.require_order(order_id)
     if ret.status == R.INSPECTED:
         if order.payment_intent_id is None:
             raise Conflict(f"order {order_id} has no payment to refund")
-        done = stripe_adapter.refund(order.payment_intent_id, ret.refund_total, f"{order_id}:{return_id}")
+        key = f"{order_id}:{return_id}"
+        orders_repo.reserve_refund(order_id, key, ret.refund_total.amount, order.totals.total.amount)
+        done = stripe_adapter.refund(order.payment_intent_id, ret.refund_total, key)
         repo.transition(ret, {R.INSPECTED}, R.REFUNDED, f"refunded {done.amount}",
                         fields={"refund_id": done.refund_id, "refunded": done.amount.model_dump()})
         ret = _ret(order_id, return_id)
@@ -184,3 +228,14 @@ def refund(order_id: str, return_id: str) -> dict[str, Any]:
                                                    f"{order_id}:{return_id}"))
     return {"return_id": return_id, "status": ret.status.value, "refund_id": ret.refund_id,
             "refunded": ret.refunded.model_dump() if ret.refunded else None}
+
+
+def reject(order_id: str, return_id: str, note: str) -> bool:
+    """Close a return that was not received (before inspection): REJECTED, and its units go back to the order's
+    returnable units in the same transaction. Once: a second call finds it REJECTED and writes nothing."""
+    ret = _ret(order_id, return_id)
+    units: dict[str, int] = {}
+    for ln in ret.lines:
+        units[ln.sku] = units.get(ln.sku, 0) + ln.quantity
+    return repo.transition(ret, {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS}, R.REJECTED, note,
+                           extra=[orders_repo.uncount_returned_action(order_id, units)])
