@@ -1,5 +1,7 @@
 """Warehouse staff (Cognito group `warehouse`): the open pick, pack and pickup tasks of a warehouse, and
-completing a pick (picked lines) or pack (parcel weight) task, which resumes the order's workflow."""
+completing a pick (picked lines) or pack (parcel weight) task, which resumes the order's workflow. Completing a
+pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the same transaction as the
+task's DONE, conditional on the order not being cancelled: 409 order_cancelled when the cancellation won."""
 
 from __future__ import annotations
 

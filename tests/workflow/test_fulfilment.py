@@ -96,11 +96,12 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
         open_task(stack, staff.id_token, shipment["warehouse_id"], order_id, "pickup")
     packed = order_view(stack, shopper.id_token, order_id)
     assert packed["status"] == "DISPATCHING"
-    for s, units in zip(packed["shipments"], (2, 1), strict=True):
+    # label cost by the parcel's route zone (origin warehouse country -> DE) and started kilograms of the
+    # weighed parcel: the DE warehouse's parcel is domestic (490 + 100/kg), the FR one's eu (990 + 200/kg)
+    for s, units, (base, per_kg) in zip(packed["shipments"], (2, 1), ((490, 100), (990, 200)), strict=True):
         assert s["status"] == "PACKED" and s["package_weight_grams"] == 500 * units + 200
-        # label cost: DE is the domestic zone, 490 base + 100 per started kilogram of the weighed parcel
         kilos = -(-(500 * units + 200) // 1000)
-        assert s["shipping_cost"] == {"amount": 490 + 100 * kilos, "currency": "EUR"}
+        assert s["shipping_cost"] == {"amount": base + per_kg * kilos, "currency": "EUR"}
         assert s["carrier"] == "ShopPost" and s["tracking_url"].endswith(s["tracking_number"])
     # the packed stock left the shelves: on hand down, nothing reserved any more
     assert stock_of(stack, sku) == {product.warehouses[0]: {"on_hand": 0, "available": 0, "reserved": 0},

@@ -4,8 +4,12 @@ Rules (all amounts integer minor units of one currency):
 - subtotal = sum(unit price x quantity)
 - discount = sum of the applied discounts, capped at the subtotal. No promotions exist yet: callers pass
   ``discounts=()``; a promotions engine (later issue) plugs in by producing :class:`AppliedDiscount` items.
-- shipping = zone base + per_kg x started kilograms of the total weight, for the destination country's zone
-  (settings.shipping_zones -> settings.shipping_rates); nothing to ship -> 0. Unknown country -> InvalidInput.
+- shipping = the sum over the order's parcels (the shipment plan: one parcel per warehouse the allocation
+  ships from, shop.fulfillment.split.parcels_of) of zone base + per_kg x started kilograms of the parcel's
+  weight, for the parcel's route zone (:func:`route_zone`: origin warehouse country -> destination country).
+  This is exactly what the parcels' labels will cost (shop.fulfillment.carrier). Without a plan (``parcels``
+  None: no stock to plan from) the whole weight is one parcel priced by the destination's zone alone.
+  Nothing to ship -> 0. Unknown country -> InvalidInput.
 - tax = rate in basis points (settings.tax_rates_bps, key "CC-REGION" first, then "CC") on
   (subtotal - discount + shipping when settings.tax_shipping), rounded half-up once on the total.
 - total = subtotal - discount + shipping + tax.
@@ -52,6 +56,15 @@ class Destination:
 
 
 @dataclass(frozen=True)
+class Parcel:
+    """One parcel of the shipment plan: where it ships from and what its items weigh."""
+
+    origin_country: str
+    origin_zone: str  # the warehouse's own zone: used when its country is not in the zone table
+    weight_grams: int
+
+
+@dataclass(frozen=True)
 class PriceBreakdown:
     totals: Totals
     discounts: tuple[AppliedDiscount, ...]
@@ -68,6 +81,39 @@ def shipping_zone(settings: Settings, country: str, field: str) -> str:
     if zone not in settings.shipping_rates:
         raise ConfigurationError(f"shipping zone {zone} has no rate")
     return zone
+
+
+def _rank(settings: Settings, zone: str) -> tuple[int, int, str]:
+    rate = settings.shipping_rates[zone]
+    return rate.base, rate.per_kg, zone
+
+
+def route_zone(settings: Settings, origin_country: str, origin_zone: str | None, destination_country: str,
+               field: str) -> str:
+    """The shipping zone of a parcel going from ``origin_country`` to ``destination_country``.
+
+    The zone table (settings.shipping_zones) names each country's zone as seen from the shop's home; a
+    parcel's route takes the dearer of its two ends' zones (zones ranked by their rate: base, then per kg),
+    and a parcel that stays within one country is priced at the cheapest zone ("domestic"). So DE -> DE is
+    domestic, FR -> DE and DE -> FR are eu, FR -> GB is europe, FR -> FR is domestic. An origin country not
+    in the table counts with the warehouse's own zone."""
+    destination_zone = shipping_zone(settings, destination_country, field)
+    if origin_country == destination_country:
+        return min(settings.shipping_rates, key=lambda z: _rank(settings, z))
+    origin = settings.shipping_zones.get(origin_country, origin_zone or destination_zone)
+    if origin not in settings.shipping_rates:
+        raise ConfigurationError(f"shipping zone {origin} has no rate")
+    return max(origin, destination_zone, key=lambda z: _rank(settings, z))
+
+
+def plan_shipping(settings: Settings, parcels: Sequence[Parcel], destination_country: str, currency: str,
+                  field: str = "country") -> Money:
+    """What the planned parcels' labels cost together (each by its weight and route zone)."""
+    total = Money.zero(currency)
+    for parcel in parcels:
+        zone = route_zone(settings, parcel.origin_country, parcel.origin_zone, destination_country, field)
+        total = total + shipping_cost(settings, zone, parcel.weight_grams, currency)
+    return total
 
 
 def started_kilograms(weight_grams: int) -> int:
@@ -94,7 +140,9 @@ def tax_rate_bps(settings: Settings, destination: Destination) -> int:
 
 def compute_totals(lines: Sequence[PricedLine], destination: Destination, settings: Settings, *,
                    currency: str | None = None, discounts: Iterable[AppliedDiscount] = (),
-                   country_field: str = "country") -> PriceBreakdown:
+                   country_field: str = "country", parcels: Sequence[Parcel] | None = None) -> PriceBreakdown:
+    """``parcels``: the shipment plan of the lines (see the module docstring); None prices one parcel by the
+    destination's zone."""
     cur = currency or settings.currency
     zone = shipping_zone(settings, destination.country, country_field)
     subtotal = Money.zero(cur)
@@ -111,7 +159,13 @@ def compute_totals(lines: Sequence[PricedLine], destination: Destination, settin
             raise ValueError(f"discount {d.code} is negative")
         discount = discount + d.amount
     discount = discount.min(subtotal)
-    shipping = shipping_cost(settings, zone, weight, cur)
+    if parcels is None:
+        shipping = shipping_cost(settings, zone, weight, cur)
+    else:
+        planned = sum(p.weight_grams for p in parcels)
+        if planned != weight:
+            raise ValueError(f"the shipment plan weighs {planned} g, the lines {weight} g")
+        shipping = plan_shipping(settings, parcels, destination.country, cur, country_field)
     bps = tax_rate_bps(settings, destination)
     taxable = subtotal.amount - discount.amount + (shipping.amount if settings.tax_shipping else 0)
     tax = Money(amount=round_half_up(taxable * bps, 10_000), currency=cur)

@@ -3,6 +3,10 @@
 - Reads price every line from the catalogue at read time (the cart stores only quantities), so an estimate
   always shows current prices. Lines whose SKU disappeared or was deactivated stay in the cart, shown with
   ``available`` 0 and a warning, and are left out of the totals; the shopper removes them explicitly.
+- Shipping is estimated exactly as checkout charges it: the lines are allocated to warehouses by the same
+  policy on the same reads (shop.checkout.allocation), grouped into one parcel per warehouse
+  (shop.fulfillment.split.parcels_of) and each parcel priced by weight and route zone. A cart that cannot be
+  fully allocated (short of stock: checkout would refuse it) is estimated as one parcel.
 - Writes re-read the cart and write it back conditioned on the version read, retrying a bounded number of
   times on a conflict, so two concurrent updates of one cart never lose a line. Every write refreshes the
   cart's expiry (TTL); a cart read after its expiry is empty.
@@ -23,9 +27,10 @@ from shop import pricing
 from shop.cart import basket
 from shop.cart import repository as repo
 from shop.cart.basket import Basket
-from shop.checkout.allocation import total_available
+from shop.checkout.allocation import ShipTo, Shortage, allocate, total_available
 from shop.config import Settings, get_settings
 from shop.errors import ConfigurationError, Conflict, InvalidInput, NotFound, OutOfStock
+from shop.fulfillment.split import parcels_of
 from shop.models import Sku, StockLevel, Warehouse
 from shop.promotions import service as promotions
 
@@ -77,6 +82,21 @@ def _unavailable_warning(code: str, reason: str) -> dict[str, Any]:
             "message": f"{code} {reason}; it is not included in the totals and cannot be checked out"}
 
 
+def shipment_plan(lines: Sequence[pricing.PricedLine], stock: Mapping[str, Sequence[StockLevel]],
+                  known_warehouses: Mapping[str, Warehouse], destination: pricing.Destination,
+                  settings: Settings) -> list[pricing.Parcel] | None:
+    """The parcels checkout would ship these lines in (same allocation policy, same reads); None when the
+    stock cannot cover them."""
+    if not lines:
+        return []
+    ship_to = ShipTo(destination.country, pricing.shipping_zone(settings, destination.country, COUNTRY_FIELD))
+    try:
+        allocation = allocate({ln.sku: ln.quantity for ln in lines}, stock, known_warehouses, ship_to)
+    except Shortage:
+        return None
+    return parcels_of(allocation, {ln.sku: ln.weight_grams for ln in lines}, known_warehouses)
+
+
 def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[str, Sequence[StockLevel]],
                known_warehouses: Mapping[str, Warehouse], destination: pricing.Destination,
                settings: Settings, priced_promotions: promotions.Priced | None = None) -> dict[str, Any]:
@@ -118,7 +138,8 @@ def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[st
                              "message": promotions.problem_message(cart.coupon_code, priced_promotions.problem)})
     breakdown = pricing.compute_totals(priced, destination, settings, currency=currency,
                                        discounts=priced_promotions.applied if priced_promotions else (),
-                                       country_field=COUNTRY_FIELD)
+                                       country_field=COUNTRY_FIELD,
+                                       parcels=shipment_plan(priced, stock, known_warehouses, destination, settings))
     return {
         "items": items,
         "totals": breakdown.totals.model_dump(),

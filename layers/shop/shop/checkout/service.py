@@ -16,6 +16,13 @@ The whole request is one transaction plus two reads (issue 7's budget):
    first: re-read the stock (one batch read) and retry (bounded, with jitter), then 409 naming the short
    SKUs, or 503 if stock exists but stays contended.
 4. The order workflow is started with execution name = order_id (a second start is a no-op).
+
+Shipping is priced on the shipment plan of the allocation that is reserved (one parcel per warehouse,
+shop.fulfillment.split.parcels_of; each by its weight and its route zone, origin warehouse country ->
+destination country): the shopper pays what the order's labels will cost, and the cart's estimate is the
+same computation on the same reads. When the shopper sends the total they saw (``expected_total``) and the
+computed total differs (a price, a sale or the shipment plan changed), the checkout is refused with 409
+price_changed carrying the new totals, before anything is written.
 """
 
 from __future__ import annotations
@@ -37,15 +44,16 @@ from shop.checkout.allocation import ShipTo, Shortage, allocate
 from shop.checkout.idempotency import IdempotencyKeyReused
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
+from shop.fulfillment.split import parcels_of
 from shop.inventory import shards
 from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
+from shop.money import Money
 from shop.orders import repository as orders
 from shop.orders.service import order_view
 from shop.promotions import repository as promotion_repo
 from shop.promotions import service as promotions
 
 RESERVE_ATTEMPTS = 5
-IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
 PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
@@ -58,6 +66,17 @@ class CheckoutIn(BaseModel):
     shipping_address: Address
     payment_method_id: PaymentMethodId = Field(description="Stripe PaymentMethod id (pm_...)")
     email: Email | None = None
+    expected_total: Money | None = Field(
+        None, description="Optional: the order total the shopper was shown (as in the cart's totals.total: "
+                          "Money {amount in minor units, currency}). When given and the total computed now differs "
+                          "(a price, a promotion or the shipment plan changed), nothing is written and the answer "
+                          "is 409 price_changed with the new totals in error.details.totals.")
+
+
+class PriceChanged(Conflict):
+    """The total computed at checkout is not the total the shopper saw (expected_total)."""
+
+    code = "price_changed"
 
 
 def now_iso() -> str:
@@ -90,7 +109,10 @@ def checkout_result(order: Order, *, replayed: bool) -> dict[str, Any]:
 
 
 def request_hash(body: CheckoutIn) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    fields = body.model_dump(mode="json")
+    if fields.get("expected_total") is None:  # absent: the same hash as before the field existed
+        fields.pop("expected_total", None)
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -134,11 +156,9 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     if cart.coupon_code and offers is not None and offers.problem:
         raise promotions.CouponNotApplicable(promotions.problem_message(cart.coupon_code, offers.problem),
                                              details={"coupon": cart.coupon_code, "reason": offers.problem})
-    breakdown = pricing.compute_totals(
-        priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
-        discounts=offers.applied if offers else (), country_field="body.shipping_address.country")
     coupon = offers.coupon if offers else None
-    ship_to = ShipTo(address.country, breakdown.shipping_zone)
+    ship_to = ShipTo(address.country, pricing.shipping_zone(settings, address.country,
+                                                            "body.shipping_address.country"))
     stock, known, fresh = read.stock, read.warehouses, False
 
     outcome = repo.Outcome.CONTENDED
@@ -151,6 +171,19 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
                 continue
             emit("CheckoutOutOfStock")
             raise _out_of_stock(exc) from exc
+        # shipping is what this allocation's parcels will cost: priced per attempt, since a retry after a lost
+        # race may allocate from other warehouses
+        breakdown = pricing.compute_totals(
+            priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
+            discounts=offers.applied if offers else (), country_field="body.shipping_address.country",
+            parcels=parcels_of(allocation, {c: skus[c].weight_grams for c in codes}, known))
+        if body.expected_total is not None and body.expected_total != breakdown.totals.total:
+            emit("CheckoutPriceChanged")
+            raise PriceChanged(
+                f"the order total is now {breakdown.totals.total}, not the {body.expected_total} you were shown; "
+                "review the cart and check out again",
+                details={"expected_total": body.expected_total.model_dump(),
+                         "totals": breakdown.totals.model_dump(mode="json")})
         now = now_iso()
         now_epoch = int(time.time())
         order = Order(

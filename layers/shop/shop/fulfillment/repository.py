@@ -11,6 +11,7 @@ shipment and the order, so a parcel's stock leaves exactly once and never for a 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -280,15 +281,36 @@ def commit_stock_actions(order: Order, shipment: Shipment, now: str) -> list[dic
     return actions
 
 
-def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int) -> bool:
+class PackOutcome(StrEnum):
+    PACKED = "packed"  # the stock left, the shipment is PACKED, the order DISPATCHING (and the task DONE)
+    ALREADY_PACKED = "already_packed"  # the shipment was past PACKING: committed before (nothing written)
+    TASK_NOT_OPEN = "task_not_open"  # the pack task was done or cancelled meanwhile (nothing written)
+    ORDER_NOT_SHIPPABLE = "order_not_shippable"  # the order is no longer FULFILLING/DISPATCHING (cancelled)
+
+
+def _task_done_action(task_id: str, result: dict[str, Any], by: str, now: str) -> dict[str, Any]:
+    return {"Update": {
+        "TableName": orders_table(), "Key": task_key(task_id),
+        "UpdateExpression": "SET #s = :done, completed_at = :now, #r = :result, completed_by = :by "
+                            "REMOVE open_warehouse_id",
+        "ConditionExpression": "attribute_exists(pk) AND #s = :open",
+        "ExpressionAttributeNames": {"#s": "status", "#r": "result"},
+        "ExpressionAttributeValues": {":done": {"S": TaskStatus.DONE.value}, ":open": {"S": TaskStatus.OPEN.value},
+                                      ":now": {"S": now}, ":result": value(result), ":by": {"S": by}},
+    }}
+
+
+def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *,
+                  task: tuple[str, dict[str, Any], str] | None = None) -> PackOutcome:
     """The parcel is packed: its reserved stock leaves the shelf (reserved -> shipped, on_hand down), the
-    shipment becomes PACKED and the order DISPATCHING, in ONE transaction. Conditions: the order is
-    FULFILLING or DISPATCHING (never a cancelled one), the shipment PACKING, each stock row still holds the
-    reservation. Returns False when the shipment was already committed (a retry); raises Conflict with the
-    order's status when the order cannot ship any more."""
+    shipment becomes PACKED and the order DISPATCHING, in ONE transaction, together with the pack task
+    (``task`` = (task id, result, staff id)) becoming DONE when staff complete it. Conditions: the order is
+    FULFILLING or DISPATCHING (never a cancelled one: a cancellation is conditional on the order being at
+    most FULFILLING, so of a pack and a cancel exactly one lands), the shipment PACKING, the task OPEN, each
+    stock row still holds the reservation. Nothing is written unless all hold."""
+    now = now_iso()
     note = f"parcel {shipment.shipment_id} packed ({package_weight_grams} g)"
     actions = [status_update_action(order.order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
-    now = now_iso()
     actions.append({"Update": {
         "TableName": orders_table(), "Key": shipment_key(order.order_id, shipment.shipment_id),
         "UpdateExpression": "SET #s = :packed, package_weight_grams = :w, packed_at = :now, updated_at = :now",
@@ -301,18 +323,33 @@ def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int)
     for item in shipment.items:  # the ledger: on_hand is the sum of its movements
         actions.append(movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
                                        ref=shipment.shipment_id, table=inventory_table()))
+    if task is not None:
+        actions.append(_task_done_action(task[0], task[1], task[2], now))
     try:
         transact(actions)
     except TransactionCancelled as exc:
         codes = exc.codes
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-            return False  # the shipment is past PACKING: committed before
-        if codes and codes[0] == "ConditionalCheckFailed":
-            raise Conflict(f"order {order.order_id} can no longer ship", details={"order_id": order.order_id}) \
-                from exc
+        failed = [c == "ConditionalCheckFailed" for c in codes]
+        if task is not None and len(failed) == len(actions) and failed[-1]:
+            return PackOutcome.TASK_NOT_OPEN
+        if failed and failed[0]:
+            return PackOutcome.ORDER_NOT_SHIPPABLE
+        if len(failed) > 1 and failed[1]:
+            return PackOutcome.ALREADY_PACKED
         aws.busy_if_contended(exc, f"committing stock of {shipment.shipment_id}")
         raise Conflict(f"committing stock of {shipment.shipment_id} failed: {codes}") from exc
-    return True
+    return PackOutcome.PACKED
+
+
+def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int) -> bool:
+    """The workflow's stock commit after the pack task (idempotent): :func:`pack_shipment` without a task.
+    Staff completing the pack task commit the parcel already (the task's DONE is in that transaction), so
+    this normally finds the shipment PACKED and returns False; True when it committed (a pack task completed
+    before completions committed). Raises Conflict with the order's status when the order cannot ship."""
+    outcome = pack_shipment(order, shipment, package_weight_grams)
+    if outcome == PackOutcome.ORDER_NOT_SHIPPABLE:
+        raise Conflict(f"order {order.order_id} can no longer ship", details={"order_id": order.order_id})
+    return outcome == PackOutcome.PACKED
 
 
 def save_label(order_id: str, shipment: Shipment, fields: dict[str, Any], note: str) -> bool:

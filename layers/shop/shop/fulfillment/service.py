@@ -8,11 +8,13 @@ are published again (consumers dedupe on their key).
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from shop import events, workflow
 from shop.config import get_settings
-from shop.errors import Conflict, InvalidInput, NotFound
+from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
 from shop.fulfillment import carrier
 from shop.fulfillment import repository as repo
 from shop.fulfillment.models import (
@@ -28,7 +30,7 @@ from shop.fulfillment.models import (
     WarehouseTask,
 )
 from shop.fulfillment.split import plan_shipments, task_id_for
-from shop.inventory.repository import stock_levels
+from shop.inventory.repository import WAREHOUSES_MAX_AGE_SECONDS, stock_levels, warehouses
 from shop.models import Order, OrderStatus
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
@@ -36,6 +38,7 @@ from shop.procurement import restock
 
 S = OrderStatus
 SH = ShipmentStatus
+PACK_ATTEMPTS = 4
 
 INSTRUCTIONS = {
     TaskKind.PICK: "Pick every listed item from its bin and complete the task with the picked quantities.",
@@ -168,10 +171,54 @@ def _check_completion(task: WarehouseTask, body: TaskCompletion) -> dict[str, An
                    details={"task_id": task.task_id, "kind": task.kind.value})
 
 
+class OrderCancelled(Conflict):
+    """A pick or pack task completed for an order that was cancelled first: nothing was packed."""
+
+    code = "order_cancelled"
+
+
+def _not_shippable(order_id: str, status: OrderStatus) -> Conflict:
+    if status == S.CANCELLED:
+        return OrderCancelled(f"order {order_id} was cancelled: put the items back",
+                              details={"order_id": order_id, "status": status.value})
+    return Conflict(f"order {order_id} is {status.value}: put the items back",
+                    details={"order_id": order_id, "status": status.value})
+
+
+def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
+    """Completing an OPEN pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the
+    same transaction as the task's DONE, conditional on the order being fulfillable: a cancellation racing
+    it (conditional on the order not being DISPATCHING yet) either lands first, and this is refused with
+    409 order_cancelled, or loses with 409 already_shipping. False when the task was no longer OPEN."""
+    order = _order(task.order_id)
+    if order.status not in (S.FULFILLING, S.DISPATCHING):
+        raise _not_shippable(task.order_id, order.status)
+    shipment = repo.get_shipment(task.order_id, task.shipment_id)
+    for attempt in range(PACK_ATTEMPTS):
+        try:
+            outcome = repo.pack_shipment(order, shipment, int(result["package_weight_grams"]),
+                                         task=(task.task_id, result, staff_id))
+            break
+        except ServiceBusy:  # met another write on the order (another parcel packed): try again, bounded
+            found = repo.get_task(task.task_id)
+            if attempt + 1 == PACK_ATTEMPTS or found is None or found[0].status != TaskStatus.OPEN:
+                if found is not None and found[0].status != TaskStatus.OPEN:
+                    return False  # a concurrent completion did it
+                raise
+            time.sleep(random.uniform(0.02, 0.08) * (attempt + 1))
+    if outcome == repo.PackOutcome.ORDER_NOT_SHIPPABLE:
+        raise _not_shippable(task.order_id, _order(task.order_id).status)
+    if outcome == repo.PackOutcome.ALREADY_PACKED:
+        raise Conflict(f"parcel {task.shipment_id} is {shipment.status.value}, not being packed",
+                       details={"task_id": task.task_id, "shipment_id": task.shipment_id})
+    return outcome == repo.PackOutcome.PACKED
+
+
 def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str, Any]:
-    """Staff complete a pick or pack task: it becomes DONE with the result and the workflow resumes. Completing
-    a DONE task again with the same result resumes the workflow again (a lost resume is repaired) and
-    answers the same; a different result, or a cancelled task, is a 409."""
+    """Staff complete a pick or pack task: it becomes DONE with the result and the workflow resumes (a pack
+    task's completion commits the parcel's stock in the same write: see :func:`_pack`). Completing a DONE
+    task again with the same result resumes the workflow again (a lost resume is repaired) and answers the
+    same; a different result, or a cancelled task, is a 409."""
     found = repo.get_task(task_id) if task_id.startswith("tsk_") else None
     if found is None:
         raise NotFound(f"task {task_id} not found")
@@ -179,15 +226,22 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str
     result = _check_completion(task, body)
     if body.note:
         result["note"] = body.note
-    if task.status == TaskStatus.OPEN and task.kind in (TaskKind.PICK, TaskKind.PACK):
-        order = _order(task.order_id)
-        if order.status not in (S.FULFILLING, S.DISPATCHING):
-            raise Conflict(f"order {task.order_id} is {order.status.value}: put the items back",
-                           details={"order_id": task.order_id, "status": order.status.value})
-    task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
+    changed = False
+    if task.status == TaskStatus.OPEN and task.kind == TaskKind.PACK:
+        changed = _pack(task, result, staff_id)
+        found = repo.get_task(task_id)
+        if found is None:
+            raise NotFound(f"task {task_id} not found")
+        task, token = found
+    else:
+        if task.status == TaskStatus.OPEN and task.kind == TaskKind.PICK:
+            order = _order(task.order_id)
+            if order.status not in (S.FULFILLING, S.DISPATCHING):
+                raise _not_shippable(task.order_id, order.status)
+        task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
     if task.status == TaskStatus.CANCELLED:
-        raise Conflict(f"task {task_id} was cancelled (the order was cancelled): put the items back",
-                       details={"task_id": task_id, "status": task.status.value})
+        raise OrderCancelled(f"task {task_id} was cancelled (the order was cancelled): put the items back",
+                             details={"task_id": task_id, "status": task.status.value})
     if {k: v for k, v in (task.result or {}).items() if k != "note"} != {
             k: v for k, v in result.items() if k != "note"}:
         raise Conflict(f"task {task_id} was already completed with a different result",
@@ -217,8 +271,13 @@ def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
     shipment = repo.get_shipment(order_id, shipment_id)
     if shipment.tracking_number is None:
         weight = shipment.package_weight_grams or shipment.items_weight_grams
+        known = warehouses(max_age=WAREHOUSES_MAX_AGE_SECONDS)
+        origin = known.get(shipment.warehouse_id) or warehouses().get(shipment.warehouse_id)
+        if origin is None:
+            raise Conflict(f"warehouse {shipment.warehouse_id} of {shipment_id} is unknown: no label without "
+                           "the parcel's origin", details={"warehouse_id": shipment.warehouse_id})
         label = carrier.create_label(get_settings(), shipment_id, order.shipping_address.country, weight,
-                                     order.totals.total.currency)
+                                     order.totals.total.currency, origin.country, origin.zone)
         repo.save_label(order_id, shipment, {
             "carrier": label.carrier, "tracking_number": label.tracking_number, "tracking_url": label.tracking_url,
             "zone": label.zone, "shipping_cost": label.cost.model_dump()},

@@ -9,7 +9,11 @@ compensation when fulfilment fails for good.
    refunded in full if it did (once: keyed on the order), and OrderCancelled is published. A workflow step
    running at that moment finds the order CANCELLED through its own conditional write and ends too.
 Once a parcel is packed (DISPATCHING and later) the stock has left the shelf: cancellation is refused with
-409 (the shopper can return the goods instead).
+409 already_shipping (the shopper can return the goods instead). Completing a pack task is that packing: it
+moves the order to DISPATCHING in the same transaction as the task's DONE and the stock commit, conditional on
+the order being FULFILLING or DISPATCHING, while the release above is conditional on the order being at most
+FULFILLING: of a pack completion and a cancellation sent at once, exactly one lands (the pack loses with 409
+order_cancelled).
 """
 
 from __future__ import annotations
