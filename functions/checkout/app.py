@@ -6,37 +6,24 @@ the idempotency record: see shop.checkout.idempotency).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from shop.api import JSON, Guard, http_handler, make_resolver, principal
+from shop.api import JSON, Guard, http_handler, idempotency_key, make_resolver, principal
 from shop.checkout import service
 from shop.checkout.service import CheckoutIn
-from shop.errors import InvalidInput
 from shop.observability import observability
 
 obs = observability("checkout")
 app = make_resolver(obs.logger)
 checkout = Router()
-KEY_RE = re.compile(service.IDEMPOTENCY_KEY_PATTERN)
-
-
-def idempotency_key() -> str:
-    headers = app.current_event.headers or {}
-    key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
-    if not key:
-        raise InvalidInput("header.Idempotency-Key", "is required (8..64 characters of A-Z a-z 0-9 _ -)")
-    if not KEY_RE.match(key):
-        raise InvalidInput("header.Idempotency-Key", "must be 8..64 characters of A-Z a-z 0-9 _ -")
-    return key
 
 
 @checkout.post("/checkout", status_code=201)
 def post_checkout(body: CheckoutIn) -> Response[dict[str, Any]]:
     who = principal(app)
-    key = idempotency_key()
+    key = idempotency_key(app, required=True)
     obs.logger.append_keys(customer_id=who.user_id, order_id=service.order_id_for(who.user_id, key))
     obs.count("CheckoutStarted")
     result = service.place_order(who.user_id, who.email, key, body, on_event=obs.count)

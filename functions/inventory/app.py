@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from shop.api import Guard, http_handler, make_resolver, require_group
+from shop.api import Guard, http_handler, make_resolver, once_per_key, require_group
 from shop.inventory import service
 from shop.inventory.models import AdjustmentIn, ShardsIn, StockIn, WarehouseIn
 from shop.models import SkuCode, Slug
@@ -57,8 +57,13 @@ def adjust_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, P
                  body: AdjustmentIn) -> dict[str, Any]:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
-    result = service.adjust_stock(sku, warehouseId, body)
-    obs.count("StockAdjusted")
+
+    def work() -> dict[str, Any]:
+        adjusted = service.adjust_stock(sku, warehouseId, body)
+        obs.count("StockAdjusted")
+        return adjusted
+
+    result = once_per_key(app, who, f"adjust_stock:{sku}:{warehouseId}", body, work)  # a retry adjusts once
     obs.logger.info("stock adjusted", extra={"delta": body.delta, "reason": body.reason, "by": who.user_id})
     return result
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from shop.api import JSON, Guard, http_handler, make_resolver, require_group
+from shop.api import JSON, Guard, Principal, http_handler, make_resolver, once_per_key, require_group
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 from shop.procurement import service
@@ -32,8 +32,8 @@ invoices = Router()
 PoId = Annotated[str, Path(pattern=r"^po_[a-f0-9]{20}$")]
 
 
-def admin() -> None:
-    require_group(app, "admin")
+def admin() -> Principal:
+    return require_group(app, "admin")
 
 
 @suppliers.get("/admin/suppliers")
@@ -65,9 +65,14 @@ def list_contracts(sku: Annotated[SkuCode, Query()]) -> dict[str, Any]:
 
 @purchase_orders.post("/admin/purchase-orders", status_code=201)
 def create_po(body: PurchaseOrderIn) -> Response[dict[str, Any]]:
-    admin()
-    view = service.create_po(body)
-    obs.count("PurchaseOrderCreated")
+    who = admin()
+
+    def work() -> dict[str, Any]:
+        made = service.create_po(body)
+        obs.count("PurchaseOrderCreated")
+        return made
+
+    view = once_per_key(app, who, "create_po", body, work)  # a double click creates one purchase order
     return Response(status_code=201, content_type=JSON, body=view,
                     headers={"Location": f"/admin/purchase-orders/{view['po_id']}"})
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from shop.api import JSON, Guard, Principal, http_handler, make_resolver, principal, require_group
+from shop.api import JSON, Guard, Principal, http_handler, make_resolver, once_per_key, principal, require_group
 from shop.observability import observability
 from shop.support import service
 from shop.support.models import TICKET_ID_PATTERN, MessageIn, TicketIn, TicketStatus
@@ -38,9 +38,14 @@ def created(body: dict[str, Any], location: str) -> Response[dict[str, Any]]:
 @tickets.post("/support/tickets", status_code=201)
 def open_ticket(body: TicketIn) -> Response[dict[str, Any]]:
     who = principal(app)
-    view = service.open_ticket(who.user_id, who.email, body)
+
+    def work() -> dict[str, Any]:
+        opened = service.open_ticket(who.user_id, who.email, body)
+        obs.count("TicketOpened")
+        return opened
+
+    view = once_per_key(app, who, "open_ticket", body, work)  # a double click opens one ticket
     obs.logger.append_keys(ticket_id=view["ticket_id"], order_id=body.order_id)
-    obs.count("TicketOpened")
     return created(view, f"/support/tickets/{view['ticket_id']}")
 
 
@@ -62,10 +67,15 @@ def add_message(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]
     """The shopper writes; the ticket waits for staff again (open), also when it was closed (reopened)."""
     who = principal(app)
     obs.logger.append_keys(ticket_id=ticketId)
-    view, reopened = service.add_customer_message(ticketId, who.user_id, body)
-    obs.count("TicketMessageAdded")
-    if reopened:
-        obs.count("TicketReopened")
+
+    def work() -> dict[str, Any]:
+        added, reopened = service.add_customer_message(ticketId, who.user_id, body)
+        obs.count("TicketMessageAdded")
+        if reopened:
+            obs.count("TicketReopened")
+        return added
+
+    view = once_per_key(app, who, f"ticket_message:{ticketId}", body, work)
     return created(view, f"/support/tickets/{ticketId}")
 
 
@@ -89,8 +99,13 @@ def answer_ticket(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any
     """Answer: the ticket waits for the shopper (pending) and the shopper is emailed. A closed ticket is 409."""
     who = admin()
     obs.logger.append_keys(ticket_id=ticketId)
-    view = service.answer(ticketId, who.user_id, body)
-    obs.count("TicketAnswered")
+
+    def work() -> dict[str, Any]:
+        answered = service.answer(ticketId, who.user_id, body)
+        obs.count("TicketAnswered")
+        return answered
+
+    view = once_per_key(app, who, f"ticket_answer:{ticketId}", body, work)  # one answer, one e-mail
     return created(view, f"/admin/support/tickets/{ticketId}")
 
 

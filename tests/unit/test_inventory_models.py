@@ -37,8 +37,9 @@ def test_bad_email_rejected(email: str) -> None:
     assert err.value.errors()[0]["loc"] == ("email",)
 
 
-def test_email_domain_lowercased() -> None:
-    assert normalize_email(" Jane.Doe+shop@Example.COM ") == "Jane.Doe+shop@example.com"
+def test_email_lowercased() -> None:
+    # one account per address whatever its case (issue 12 row 13): the local part is lower-cased too
+    assert normalize_email(" Jane.Doe+shop@Example.COM ") == "jane.doe+shop@example.com"
 
 
 @pytest.mark.parametrize(("password", "missing"), [

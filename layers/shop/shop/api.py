@@ -3,7 +3,8 @@
 One exception handler per domain error class maps it to its HTTP status with a JSON body
 ``{"error": {"code", "message", "details"?}}``; request validation failures become 422 with a list of the
 offending fields (``body.quantity``, ``query.limit``...). A body that is not JSON (or too deeply nested to
-parse) is 400 ``malformed_json``, one of another media type 415 ``unsupported_media_type``. Before anything
+parse, or holding an integer of more digits than Python converts) is 400 ``malformed_json``, one of another
+media type 415 ``unsupported_media_type``. Before anything
 parses it, ``http_handler`` refuses a body over ``MAX_BODY_BYTES`` (413 ``payload_too_large``), one that is
 not UTF-8 (400) and a multipart one (415). Each of these names the offending field (``body``,
 ``header.Content-Type``) in ``details.fields``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 
 from shop import errors as E
+from shop import idempotency
 
 JSON = content_types.APPLICATION_JSON
 # Largest request body an HTTP function accepts (API Gateway itself allows 10 MB). The biggest legitimate
@@ -34,6 +37,25 @@ MAX_BODY_BYTES = 64 * 1024
 # 5xx messages never echo internals (table names, stack traces); the log keeps the details.
 PUBLIC_5XX = {"dependency_failed": "a downstream service failed; retry later",
               "configuration_error": "the service is misconfigured"}
+
+
+def parse_json(text: str | bytes) -> Any:
+    """``json.loads`` for request bodies: every way a body cannot be read is a ``json.JSONDecodeError``.
+    Python refuses to convert an integer of more than 4,300 digits (``sys.get_int_max_str_digits``) with a bare
+    ValueError and gives up on deep nesting with a RecursionError, which would otherwise escape as a 500; both
+    become the same error as any other unreadable body.
+    The resolver of every HTTP function and the signed webhooks parse with this."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        reason = "a number has too many digits"
+        cause: Exception = exc
+    except RecursionError as exc:  # some 20,000 levels of nesting
+        reason, cause = "nested too deeply", exc
+    doc = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    raise json.JSONDecodeError(reason, doc, 0) from cause
 
 
 def error_response(status: int, body: dict[str, Any]) -> Response:
@@ -76,7 +98,7 @@ def _domain_handler(app: APIGatewayRestResolver, cls: type[E.DomainError]) -> No
 
 
 def make_resolver(logger: Any = None) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json)
     app.shop_logger = logger  # type: ignore[attr-defined]
     for cls in E.ALL_DOMAIN_ERRORS:
         _domain_handler(app, cls)
@@ -162,6 +184,32 @@ def require_group(app: APIGatewayRestResolver, group: str) -> Principal:
     if not who.is_in(group):
         raise E.Forbidden(f"requires membership in group '{group}'")
     return who
+
+
+KEY_RE = re.compile(idempotency.IDEMPOTENCY_KEY_PATTERN)
+KEY_RULE = "8..64 characters of A-Z a-z 0-9 _ -"
+
+
+def idempotency_key(app: APIGatewayRestResolver, *, required: bool = False) -> str | None:
+    """The request's ``Idempotency-Key`` header (any case), checked: 422 naming ``header.Idempotency-Key`` when
+    it is malformed, or missing where ``required``."""
+    key = _header(app.current_event.raw_event, "idempotency-key")
+    if not key:
+        if required:
+            raise E.InvalidInput("header.Idempotency-Key", f"is required ({KEY_RULE})")
+        return None
+    if not KEY_RE.match(key):
+        raise E.InvalidInput("header.Idempotency-Key", f"must be {KEY_RULE}")
+    return key
+
+
+def once_per_key(app: APIGatewayRestResolver, caller: Principal, operation: str, body: Any,
+                 work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Serve a state-changing request once per (operation, caller, Idempotency-Key): a double click or a retry
+    with the same key gets the first answer's body again (see ``shop.idempotency.once_per_request``)."""
+    data = body.model_dump(mode="json") if hasattr(body, "model_dump") else body
+    return idempotency.once_per_request(work, operation=operation, caller=caller.user_id,
+                                        key=idempotency_key(app), body=data, lambda_context=app.lambda_context)
 
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -131,35 +131,94 @@ def batch_get_tables(ddb: Any, keys: Mapping[str, list[dict[str, Any]]], *, cons
     return out
 
 
+# ------------------------------------------------------------------ cursors
+# The key attributes (name -> DynamoDB type) of every table and index a paged list reads: a cursor resumes
+# from an ExclusiveStartKey, which DynamoDB accepts only when it is exactly the table's key plus, on an index,
+# the index's key. Every table of the shop is keyed by pk/sk; index names are unique across tables.
+# tests/unit/test_cursor.py checks this against template.yaml.
+TABLE_KEY: dict[str, str] = {"pk": "S", "sk": "S"}
+INDEX_KEYS: dict[str, dict[str, str]] = {
+    "ByCustomer": {"customer_id": "S", "created_at": "S"},
+    "PendingByExpiry": {"pending_pk": "S", "reservation_expires_at": "N"},
+    "OpenTasksByWarehouse": {"open_warehouse_id": "S", "created_at": "S"},
+    "PurchaseOrdersByStatus": {"po_status": "S", "created_at": "S"},
+    "TicketsByStatus": {"ticket_status": "S", "updated_at": "S"},
+    "TicketsByCustomer": {"customer_id": "S", "updated_at": "S"},
+    "ByCategoryPrice": {"category_pk": "S", "price_sk": "S"},
+    "ByCategoryNewest": {"category_pk": "S", "created_sk": "S"},
+    "ByListingPrice": {"listing_pk": "S", "price_sk": "S"},
+    "ByListingNewest": {"listing_pk": "S", "created_sk": "S"},
+}
+# DynamoDB's limit on a sort key value (a partition key may take 2048); no key of the shop comes close.
+MAX_KEY_BYTES = 1024
+NOT_A_CURSOR = "not a cursor returned by this API"
+
+
+def key_schema(index: str | None = None) -> dict[str, str]:
+    """The attributes of an ExclusiveStartKey on the table (``index`` None) or on one of its indexes."""
+    if index is None:
+        return dict(TABLE_KEY)
+    if index not in INDEX_KEYS:
+        raise KeyError(f"no key schema for index {index}: add it to shop.dynamo.INDEX_KEYS")
+    return {**TABLE_KEY, **INDEX_KEYS[index]}
+
+
 def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
     if not key:
         return None
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, field: str = "cursor") -> dict[str, Any] | None:
+def _key_value_ok(kind: str, attribute: Any) -> bool:
+    if not isinstance(attribute, dict) or set(attribute) != {kind}:
+        return False
+    raw = attribute[kind]
+    if not isinstance(raw, str) or not raw or len(raw.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        return False
+    if kind == "N":
+        try:
+            number = Decimal(raw)
+        except ArithmeticError:
+            return False
+        return number.is_finite() and len(number.as_tuple().digits) <= 38
+    return True
+
+
+def decode_cursor(cursor: str | None, field: str = "cursor",
+                  schema: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """The ExclusiveStartKey of an API cursor (None without one). With ``schema`` (attribute -> "S"/"N", see
+    ``key_schema``) the key must have exactly those attributes, each a non-empty value of that type within
+    DynamoDB's key size: anything else is InvalidInput(field), never a DynamoDB error."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(field, "not a cursor returned by this API") from exc
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(field, NOT_A_CURSOR) from exc
     if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
-        raise InvalidInput(field, "not a cursor returned by this API")
+        raise InvalidInput(field, NOT_A_CURSOR)
+    if schema is not None and (set(decoded) != set(schema)
+                               or not all(_key_value_ok(kind, decoded[name]) for name, kind in schema.items())):
+        raise InvalidInput(field, NOT_A_CURSOR)
     return decoded
 
 
 def page_query(args: dict[str, Any], cursor: str | None, partition: tuple[str, str],
-               field: str = "query.cursor") -> dict[str, Any]:
-    """Query arguments resuming from an API cursor, which must belong to the same index partition
-    (``partition`` = (attribute, value)): a cursor from another customer's or warehouse's list is refused."""
-    start = decode_cursor(cursor, field)
+               field: str = "query.cursor", schema: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Query arguments resuming from an API cursor. The cursor must be a complete key of the table or index
+    queried (``schema``, by default ``key_schema(args["IndexName"])``: exactly its attributes with their
+    types) and belong to the same partition (``partition`` = (attribute, value)): a cursor from another
+    customer's or warehouse's list, or one that is not a key, is InvalidInput(field), a 422."""
+    expected = dict(schema) if schema is not None else key_schema(args.get("IndexName"))
+    attribute, value_ = partition
+    if attribute not in expected:
+        raise KeyError(f"{attribute} is not a key attribute of {args.get('IndexName') or 'the table'}")
+    start = decode_cursor(cursor, field, expected)
     if start is None:
         return args
-    attribute, expected = partition
-    if start.get(attribute, {}).get("S") != expected:
-        raise InvalidInput(field, "not a cursor returned by this API")
+    if start[attribute] != {expected[attribute]: value_}:
+        raise InvalidInput(field, NOT_A_CURSOR)
     return {**args, "ExclusiveStartKey": start}
 
 

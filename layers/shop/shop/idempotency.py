@@ -1,9 +1,12 @@
 """Powertools idempotency on IDEMPOTENCY_TABLE, built per call (never at import) with the shared boto3 client.
-Used by checkout (per customer and Idempotency-Key), the webhooks (per event id) and the notifications (per
-dedupe key); each caller decides what a duplicate in progress or a reused key means for it."""
+Used by the webhooks (per event id), the notifications (per dedupe key) and the create/adjust routes that have
+no natural key of their own (``once_per_request``: per caller and ``Idempotency-Key`` header); each caller
+decides what a duplicate in progress or a reused key means for it. Checkout keeps its own record (the order)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,9 +15,27 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
 from shop import aws
 from shop.config import get_settings
+from shop.errors import Conflict, InvalidInput
+
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+REQUEST_KEY_SECONDS = 24 * 3600  # a client retries a request within a day, as with Stripe's keys
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
+class RequestInProgress(Conflict):
+    """The same request (same caller, route and Idempotency-Key) is being served right now: retry it later to
+    get its answer."""
+    code = "request_in_progress"
 
 
 def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[str, Any], event_key: str,
@@ -35,3 +56,23 @@ def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[
         return work()
 
     return dict(guarded(data=data))
+
+
+def once_per_request(work: Callable[[], dict[str, Any]], *, operation: str, caller: str, key: str | None,
+                     body: Any, lambda_context: Any = None) -> dict[str, Any]:
+    """``work()`` once per (operation, caller, Idempotency-Key): a repeated request gets the first one's result
+    (its body; the route builds its status and headers again), a request with the same key and another body
+    is 422 ``idempotency_key_reused`` (field ``header.Idempotency-Key``), and a copy arriving while the first is
+    still running is 409 ``request_in_progress``. Without a key the work simply runs (the key is optional)."""
+    if key is None:
+        return work()
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    try:
+        return run_once(work, key_prefix=f"request.{operation}", data={"key": f"{caller}:{key}", "body": digest},
+                        event_key="key", payload_validation_jmespath="body",
+                        expires_after_seconds=REQUEST_KEY_SECONDS, lambda_context=lambda_context)
+    except IdempotencyAlreadyInProgressError as exc:
+        raise RequestInProgress("the same request (Idempotency-Key) is being processed; retry it to get its answer",
+                                details={"field": "header.Idempotency-Key"}) from exc
+    except IdempotencyValidationError as exc:
+        raise IdempotencyKeyReused("header.Idempotency-Key", "was already used for a different request") from exc

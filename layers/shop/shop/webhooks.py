@@ -8,15 +8,22 @@
   every call rather than accepting unsigned ones.
 Each event id is processed once (Powertools idempotency on IdempotencyTable); a redelivery gets the first
 answer, a concurrent duplicate a 503 so the sender retries later.
+
+Bad input from a correctly signed sender is a 4xx naming the field, never a 5xx (a sender retries a 5xx
+forever): a body that cannot be read is 400 ``malformed_json`` (as on every route, see shop.api.parse_json);
+a carrier event's ``occurred_at`` must be a date and time with a time zone, no later than now plus
+``MAX_CLOCK_SKEW`` (422 ``body.occurred_at``; it is stored in UTC); a Stripe event whose id or type is not a
+string is 422, and one whose ``data.object`` / ``metadata`` is not the shape of a payment intent is
+acknowledged as ignored (2xx, ``handled: false``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
@@ -24,14 +31,21 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from pydantic import ValidationError
 
 from shop import idempotency
+from shop.api import parse_json
 from shop.config import get_settings
 from shop.errors import InvalidInput, PayloadTooLarge, ServiceBusy, Unauthorized
 from shop.fulfillment import service as fulfillment
 from shop.fulfillment.models import CarrierEvent
 from shop.payments import service as payments
+from shop.timeutil import parse_aware
 
 TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 256 * 1024
+# How far ahead of our clock a carrier's event time may be (its clock and ours differ a little); anything
+# later is refused, since a delivery "in the future" would keep the return window open until then.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+# No carrier event predates the shop.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 INTENT_EVENTS = frozenset({"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"})
 
 
@@ -59,24 +73,34 @@ def stripe_event(body: str, signature: str | None) -> dict[str, Any]:
         raise BadSignature("missing Stripe-Signature header")
     secret = get_settings().require("stripe_webhook_secret")
     try:
-        event = stripe.Webhook.construct_event(body, signature, secret, tolerance=TOLERANCE_SECONDS)
+        stripe.WebhookSignature.verify_header(body, signature, secret, TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
         raise BadSignature("invalid Stripe-Signature") from exc
-    except ValueError as exc:
-        raise InvalidInput("body", "is not a JSON Stripe event") from exc
-    return dict(event.to_dict())
+    event = parse_json(body)  # json.JSONDecodeError: 400 malformed_json
+    if not isinstance(event, dict):
+        raise InvalidInput("body", "a Stripe event is a JSON object")
+    return event
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def handle_stripe(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
-    event_id = str(event.get("id") or "")
-    kind = str(event.get("type") or "")
-    if not event_id:
-        raise InvalidInput("body.id", "a Stripe event has an id")
+    event_id, kind = _text(event.get("id")), event.get("type")
+    if event_id is None:
+        raise InvalidInput("body.id", "a Stripe event has an id (a string)")
+    if not isinstance(kind, str):
+        raise InvalidInput("body.type", "a Stripe event has a type (a string)")
     if kind not in INTENT_EVENTS:
         return {"event_id": event_id, "type": kind, "handled": False}
-    intent = ((event.get("data") or {}).get("object")) or {}
-    order_id = (intent.get("metadata") or {}).get("order_id")
-    intent_id = intent.get("id")
+    # the payload only points at the order; anything not shaped like a payment intent of ours is ignored (2xx:
+    # Stripe would retry a refusal for days), the intent's state is read back from Stripe anyway
+    data = event.get("data")
+    intent = data.get("object") if isinstance(data, dict) else None
+    metadata = intent.get("metadata") if isinstance(intent, dict) else None
+    order_id = _text(metadata.get("order_id")) if isinstance(metadata, dict) else None
+    intent_id = _text(intent.get("id")) if isinstance(intent, dict) else None
     if not order_id or not intent_id:
         return {"event_id": event_id, "type": kind, "handled": False, "reason": "not a shop order's payment"}
 
@@ -110,13 +134,30 @@ def carrier_event(body: str, signature: str | None, now: float | None = None) ->
         raise BadSignature("invalid Carrier-Signature")
     if abs((now if now is not None else time.time()) - timestamp) > TOLERANCE_SECONDS:
         raise BadSignature("Carrier-Signature timestamp outside the tolerance")
+    data = parse_json(body)  # json.JSONDecodeError: 400 malformed_json
     try:
-        return CarrierEvent.model_validate(json.loads(body))
-    except json.JSONDecodeError as exc:
-        raise InvalidInput("body", "is not JSON") from exc
+        event = CarrierEvent.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InvalidInput("body." + ".".join(str(p) for p in first["loc"]), first["msg"]) from exc
+        raise InvalidInput(".".join(["body", *(str(p) for p in first["loc"])]), first["msg"]) from exc
+    occurred = event_time(event.occurred_at, datetime.fromtimestamp(now if now is not None else time.time(), UTC))
+    return event.model_copy(update={"occurred_at": occurred})
+
+
+def event_time(text: str, now: datetime, field: str = "body.occurred_at") -> str:
+    """The carrier's event time as UTC ``YYYY-MM-DDTHH:MM:SSZ``: it must be an ISO 8601 date and time with a
+    time zone (shop.timeutil.parse_aware), not before ``EARLIEST_EVENT`` and not after ``now + MAX_CLOCK_SKEW``;
+    else InvalidInput(field)."""
+    try:
+        utc = parse_aware(text, field)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC equivalent
+        raise InvalidInput(field, f"must not be before {EARLIEST_EVENT.date()}") from None
+    if utc < EARLIEST_EVENT:
+        raise InvalidInput(field, f"must not be before {EARLIEST_EVENT.date()}")
+    if utc > now + MAX_CLOCK_SKEW:
+        raise InvalidInput(field, f"is in the future (more than {int(MAX_CLOCK_SKEW.total_seconds())} s ahead "
+                                  "of the shop's clock)")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def handle_carrier(event: CarrierEvent, lambda_context: Any = None) -> dict[str, Any]:

@@ -20,11 +20,13 @@ class UserNotConfirmed(Forbidden):
 
 
 def normalize_email(value: str) -> str:
+    """The one spelling of an address: trimmed and in lower case, so ``SHOPPER@example.com`` and
+    ``shopper@example.com`` are one account (register, confirm and login all go through here; the user pool is
+    case-insensitive too, see template.yaml UsernameConfiguration)."""
     email = value.strip()
     if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
         raise ValueError("must be a valid email address")
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return email.lower()
 
 
 def password_problems(password: str) -> list[str]:

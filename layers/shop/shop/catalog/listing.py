@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shop.dynamo import decode_cursor, encode_cursor
+from shop.dynamo import decode_cursor, encode_cursor, key_schema
 from shop.errors import InvalidInput
 
 LISTING_PK = "PRODUCTS"
@@ -178,12 +178,10 @@ def cursor_for(raw_item: Mapping[str, Any], query: ListingQuery) -> str | None:
 
 def start_key(cursor: str | None, query: ListingQuery) -> dict[str, Any] | None:
     """Decode a cursor and check it belongs to this listing (same index and partition), else 422."""
-    key = decode_cursor(cursor, "query.cursor")
+    # the one cursor codec: exactly the index's key attributes, each a valid key value (shop.dynamo)
+    key = decode_cursor(cursor, "query.cursor", key_schema(query.index))
     if key is None:
         return None
-    expected = set(query.key_attrs())
-    if set(key) != expected or any(set(v) != {"S"} or not isinstance(v["S"], str) for v in key.values()):
-        raise InvalidInput("query.cursor", "not a cursor of this listing")
-    if key[query.hash_attr]["S"] != query.hash_value:
+    if set(key) != set(query.key_attrs()) or key[query.hash_attr]["S"] != query.hash_value:
         raise InvalidInput("query.cursor", "not a cursor of this listing")
     return key

@@ -13,8 +13,6 @@ before and a write after every checkout, and checkout's budget is one transactio
 
 from __future__ import annotations
 
-from shop.errors import InvalidInput
+from shop.idempotency import IdempotencyKeyReused
 
-
-class IdempotencyKeyReused(InvalidInput):
-    code = "idempotency_key_reused"
+__all__ = ["IdempotencyKeyReused"]
