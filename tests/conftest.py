@@ -32,6 +32,23 @@ def stack() -> Iterator[Stack]:
         s.stop()
 
 
+@pytest.fixture(autouse=True)
+def _invariant_audit(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Around every test marked ``audited`` (concurrency, fault and end-to-end modules), the system-wide
+    invariant audit (tests/audit.py) of the worker's stack: money, stock and records never diverge."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    from tests import audit
+
+    stack = request.getfixturevalue("stack")
+    audited = request.node.get_closest_marker("audited") is not None
+    if audited:
+        audit.before_audited_test(stack)
+    yield
+    audit.after_test(stack, audited)
+
+
 @pytest.fixture(scope="session")
 def admin(stack: Stack) -> TestUser:
     """A shop administrator (Cognito group admin), logged in."""

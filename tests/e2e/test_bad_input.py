@@ -40,7 +40,7 @@ from tests.factories import (
     wait_paid,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 TIMEOUT = 15
 BODY_LIMIT = 64 * 1024  # shop.api.MAX_BODY_BYTES

@@ -11,7 +11,7 @@ import requests
 
 from tests.factories import ADDRESS, eur, make_product, uid, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 
 def test_sell_down_restock_receive_and_settle(stack, admin):

@@ -11,7 +11,7 @@ from shop.webhooks import carrier_signature
 
 from tests.factories import execution_arn, make_product, stock_of, uid
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 
 def test_register_browse_buy_pick_pack_ship_and_deliver(stack):

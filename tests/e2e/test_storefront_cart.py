@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 TIMEOUT = 10
 

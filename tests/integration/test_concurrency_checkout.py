@@ -15,7 +15,7 @@ import pytest
 from tests.factories import make_product, ok, put_in_cart
 from tests.race import assert_never_oversold, assert_stock_conserved, make_shoppers, run_checkout_race, stock_sampler
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("concurrency")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("concurrency"), pytest.mark.audited]
 
 SHOPPERS = 50
 UNITS = {"a": 3, "b": 2}

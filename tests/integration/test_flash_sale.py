@@ -33,7 +33,7 @@ from tests.race import (
     timed,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("concurrency")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("concurrency"), pytest.mark.audited]
 
 SHOPPERS = 200
 UNITS = {"a": 6, "b": 4}
