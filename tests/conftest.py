@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from shoplocal.stack import Stack, TestUser
+from tests.factories import AdminApi
 
 AUTH_TIMEOUT_SECONDS = 6
 FUZZ_MODULE = "tests/e2e/test_openapi_fuzz.py"
@@ -53,6 +54,12 @@ def _invariant_audit(request: pytest.FixtureRequest) -> Iterator[None]:
 def admin(stack: Stack) -> TestUser:
     """A shop administrator (Cognito group admin), logged in."""
     return stack.user(groups=("admin",))
+
+
+@pytest.fixture
+def api(stack: Stack, admin: TestUser) -> AdminApi:
+    """Admin requests that assert their status and return the JSON answer."""
+    return AdminApi(stack, admin)
 
 
 @pytest.fixture(scope="session")

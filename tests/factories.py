@@ -34,6 +34,20 @@ def ok(resp: Any, *statuses: int) -> Any:
     return resp.json()
 
 
+class AdminApi:
+    """Requests as the shop administrator: ``api("PUT", path, json=...)`` asserts the status (200 unless
+    ``expect`` says otherwise) and returns the JSON answer (the ``api`` fixture in tests/conftest.py)."""
+
+    def __init__(self, stack: Any, admin: Any):
+        self.stack, self.token = stack, admin.id_token
+
+    def __call__(self, method: str, path: str, expect: int | tuple[int, ...] = 200, **kw: Any) -> Any:
+        resp = self.stack.request(method, path, token=self.token, **kw)
+        wanted = expect if isinstance(expect, tuple) else (expect,)
+        assert resp.status in wanted, (method, path, resp.status, resp.body)
+        return resp.json()
+
+
 def make_product(stack: Any, admin_token: str, *, stock: dict[str, int], price: int = 1999,
                  weight_grams: int = 400, n_skus: int = 1) -> Product:
     """A product with n SKUs, each stocked per warehouse as given ({suffix: on_hand}); warehouses are new."""

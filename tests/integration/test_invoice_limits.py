@@ -11,31 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.factories import eur, make_product, uid
+from tests.factories import AdminApi, eur, make_product, uid
 
 pytestmark = pytest.mark.integration
 TODAY = datetime.now(UTC).date()
 WINDOW = {"valid_from": str(TODAY - timedelta(days=10)), "valid_to": str(TODAY + timedelta(days=100))}
 
 
-class Admin:
-    def __init__(self, stack: Any, admin: Any):
-        self.stack, self.token = stack, admin.id_token
-
-    def __call__(self, method: str, path: str, expect: int | tuple[int, ...] = 200, **kw: Any) -> Any:
-        resp = self.stack.request(method, path, token=self.token, **kw)
-        wanted = expect if isinstance(expect, tuple) else (expect,)
-        assert resp.status in wanted, (method, path, resp.status, resp.body)
-        return resp.json()
-
-
 @pytest.fixture
-def api(stack: Any, admin: Any) -> Admin:
-    return Admin(stack, admin)
-
-
-@pytest.fixture
-def received_po(stack: Any, admin: Any, api: Admin) -> dict[str, Any]:
+def received_po(stack: Any, admin: Any, api: AdminApi) -> dict[str, Any]:
     """A submitted PO of 10 units at 600 of one SKU, all 10 received."""
     product = make_product(stack, admin.id_token, stock={"a": 10})
     sku, wh = product.skus[0], product.warehouses[0]
@@ -51,12 +35,12 @@ def received_po(stack: Any, admin: Any, api: Admin) -> dict[str, Any]:
     return {"po_id": po_id, "sku": sku, "wh": wh}
 
 
-def invoice(api: Admin, po_id: str, invoice_id: str, sku: str, quantity: int, expect: Any = 200) -> Any:
+def invoice(api: AdminApi, po_id: str, invoice_id: str, sku: str, quantity: int, expect: Any = 200) -> Any:
     return api("POST", f"/admin/purchase-orders/{po_id}/invoices", expect, json={
         "invoice_id": invoice_id, "lines": [{"sku": sku, "quantity": quantity, "unit_price": eur(600)}]})
 
 
-def audit_po(api: Admin, po_id: str) -> dict[str, Any]:
+def audit_po(api: AdminApi, po_id: str) -> dict[str, Any]:
     """The PO-level money invariants: per line invoiced <= received - returned; settled <= invoiced; the
     counters equal what the counted invoices say (all but DISPUTED ones and MATCHED ones from before the counters)."""
     po = api("GET", f"/admin/purchase-orders/{po_id}")

@@ -14,31 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shoplocal.stack import ROOT
-from tests.factories import eur, make_product, uid
+from tests.factories import AdminApi, eur, make_product, uid
 
 pytestmark = pytest.mark.integration
 TODAY = datetime.now(UTC).date()
 WINDOW = {"valid_from": str(TODAY - timedelta(days=10)), "valid_to": str(TODAY + timedelta(days=100))}
 
 
-class Admin:
-    def __init__(self, stack: Any, admin: Any):
-        self.stack, self.token = stack, admin.id_token
-
-    def __call__(self, method: str, path: str, expect: int | tuple[int, ...] = 200, **kw: Any) -> Any:
-        resp = self.stack.request(method, path, token=self.token, **kw)
-        wanted = expect if isinstance(expect, tuple) else (expect,)
-        assert resp.status in wanted, (method, path, resp.status, resp.body)
-        return resp.json()
-
-
 @pytest.fixture
-def api(stack: Any, admin: Any) -> Admin:
-    return Admin(stack, admin)
-
-
-@pytest.fixture
-def setup(stack: Any, admin: Any, api: Admin) -> dict[str, Any]:
+def setup(stack: Any, admin: Any, api: AdminApi) -> dict[str, Any]:
     """A stocked SKU in one warehouse, a supplier with a valid contract for it (MOQ 5, 600 per unit)."""
     product = make_product(stack, admin.id_token, stock={"a": 10})
     sku, wh = product.skus[0], product.warehouses[0]
@@ -49,17 +33,17 @@ def setup(stack: Any, admin: Any, api: Admin) -> dict[str, Any]:
     return {"sku": sku, "wh": wh, "supplier": sid, "product": product}
 
 
-def level(api: Admin, sku: str, wh: str) -> dict[str, Any]:
+def level(api: AdminApi, sku: str, wh: str) -> dict[str, Any]:
     return next(lv for lv in api("GET", f"/admin/inventory/{sku}")["levels"] if lv["warehouse_id"] == wh)
 
 
-def new_po(api: Admin, s: dict[str, Any], quantity: int = 10, **line: Any) -> dict[str, Any]:
+def new_po(api: AdminApi, s: dict[str, Any], quantity: int = 10, **line: Any) -> dict[str, Any]:
     return api("POST", "/admin/purchase-orders", 201, json={
         "supplier_id": s["supplier"], "warehouse_id": s["wh"], "lines": [{"sku": s["sku"], "quantity": quantity,
                                                                           **line}]})
 
 
-def receive(api: Admin, po_id: str, sku: str, qty: int, rid: str | None = None, expect: Any = 200) -> Any:
+def receive(api: AdminApi, po_id: str, sku: str, qty: int, rid: str | None = None, expect: Any = 200) -> Any:
     return api("POST", f"/admin/purchase-orders/{po_id}/receipts", expect,
                json={"receipt_id": rid or f"dn-{uid()}", "lines": [{"sku": sku, "quantity": qty}]})
 
