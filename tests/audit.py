@@ -390,11 +390,11 @@ def audit(stack: Any, *, settle: float = 20, ignore: Iterable[str] = ()) -> list
 
     A violation seen while the stack is busy is checked again once the stack is quiet (or after ``settle``
     seconds) and reported only if it is still there, so a transitional state never raises."""
+    skip = set(ignore)
     found = violations(stack)
-    if found:
+    if any(subject(v) not in skip for v in found):  # only a new one is worth waiting for the stack to settle
         wait_quiet(stack, timeout=settle)
         found = violations(stack)
-    skip = set(ignore)
     new = [v for v in found if subject(v) not in skip]
     if new:
         raise AssertionError(f"invariant audit: {len(new)} violation(s)\n  " + "\n  ".join(new))
