@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     car.add_argument("--location")
     car.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('SHOPLOCAL_PORT', '3000')}")
     car.add_argument("--secret", default=os.environ.get("CARRIER_WEBHOOK_SECRET", CARRIER_WEBHOOK_SECRET),
-                     help="the stack's CarrierWebhookSecret (default: the local one)")
+                     help="carrier_webhook_secret of the stack's secret (default: the local one)")
     car.set_defaults(func=cmd_carrier)
     rep = sub.add_parser("report", help="generate a day of demo orders and run the daily report on it")
     rep.add_argument("--date", help="YYYY-MM-DD (default: yesterday)")

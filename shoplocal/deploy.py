@@ -463,7 +463,73 @@ class Deployer:
         name = p.get("LogGroupName") or f"/local/{self.name_for(lid)}"
         self.client("logs").create_log_group(logGroupName=name)
         self.d.physical[lid] = name
-        self.d.attributes[lid] = {"Arn": self.arn("logs", f"log-group:{name}")}
+        self.d.attributes[lid] = {"Arn": self.arn("logs", f"log-group:{name}:*")}
+        if p.get("RetentionInDays"):
+            self.client("logs").put_retention_policy(logGroupName=name, retentionInDays=int(p["RetentionInDays"]))
+
+    def subscription(self, lid: str, p: dict[str, Any]) -> None:
+        """An e-mail subscription stays pending confirmation, as on AWS (moto sends no mail)."""
+        arn = self.client("sns").subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"],
+                                           Endpoint=p["Endpoint"])["SubscriptionArn"]
+        self.d.physical[lid] = arn
+        self.d.attributes[lid] = {"Arn": arn}
+
+    def alarm(self, lid: str, p: dict[str, Any]) -> None:
+        """Created in moto's CloudWatch so the alarms can be listed; nothing evaluates them locally."""
+        name = p.get("AlarmName") or self.name_for(lid, 255)
+        keys = ("AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions", "InsufficientDataActions",
+                "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit",
+                "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData",
+                "Metrics")
+        args = {k: p[k] for k in keys if k in p}
+        for k in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if k in args:
+                args[k] = int(args[k])
+        if "Threshold" in args:
+            args["Threshold"] = float(args["Threshold"])
+        for m in args.get("Metrics", []):
+            if "Period" in m.get("MetricStat", {}):
+                m["MetricStat"]["Period"] = int(m["MetricStat"]["Period"])
+        self.client("cloudwatch").put_metric_alarm(AlarmName=name, **args)
+        self.d.physical[lid] = name
+        self.d.attributes[lid] = {"Arn": self.arn("cloudwatch", f"alarm:{name}")}
+
+    def dashboard(self, lid: str, p: dict[str, Any]) -> None:
+        name = p.get("DashboardName") or self.name_for(lid)
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=p["DashboardBody"])
+        self.d.physical[lid] = name
+        self.d.attributes[lid] = {}
+
+    def resource_policy(self, lid: str, p: dict[str, Any]) -> None:
+        """Resource policies (S3 bucket, SNS topic, SQS queue) are not enforced locally: the local stack is
+        reached over plain HTTP, so the bucket's TLS-only policy would refuse every request."""
+        self.d.physical[lid] = f"{lid}-local"
+        self.d.attributes[lid] = {}
+
+    def secret(self, lid: str, p: dict[str, Any]) -> None:
+        """Secrets Manager secret, as CloudFormation creates it: SecretString, or GenerateSecretString (a random
+        password, or a JSON template with one generated key). Ref is the ARN."""
+        sm = self.client("secretsmanager")
+        args: dict[str, Any] = {"Name": p.get("Name") or self.name_for(lid, 256)}
+        if p.get("Description"):
+            args["Description"] = p["Description"]
+        generate = p.get("GenerateSecretString")
+        if "SecretString" in p:
+            args["SecretString"] = p["SecretString"]
+        elif generate is not None:
+            options = {k: generate[k] for k in ("PasswordLength", "ExcludeCharacters", "ExcludeNumbers",
+                                                "ExcludePunctuation", "ExcludeUppercase", "ExcludeLowercase",
+                                                "IncludeSpace", "RequireEachIncludedType") if k in generate}
+            password = sm.get_random_password(**options)["RandomPassword"]
+            if generate.get("SecretStringTemplate") and generate.get("GenerateStringKey"):
+                value = json.loads(generate["SecretStringTemplate"])
+                value[generate["GenerateStringKey"]] = password
+                args["SecretString"] = json.dumps(value)
+            else:
+                args["SecretString"] = password
+        arn = sm.create_secret(**args)["ARN"]
+        self.d.physical[lid] = arn
+        self.d.attributes[lid] = {"Id": arn}
 
 
 PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
@@ -484,7 +550,13 @@ PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::Cognito::UserPoolGroup": Deployer.user_pool_group,
     "AWS::S3::Bucket": Deployer.bucket,
     "AWS::SQS::Queue": Deployer.queue,
-    "AWS::SQS::QueuePolicy": Deployer.skip,  # resource policies are not enforced locally
+    "AWS::SQS::QueuePolicy": Deployer.resource_policy,
+    "AWS::SNS::TopicPolicy": Deployer.resource_policy,
+    "AWS::S3::BucketPolicy": Deployer.resource_policy,
+    "AWS::SNS::Subscription": Deployer.subscription,
+    "AWS::CloudWatch::Alarm": Deployer.alarm,
+    "AWS::CloudWatch::Dashboard": Deployer.dashboard,
     "AWS::SNS::Topic": Deployer.topic,
     "AWS::Logs::LogGroup": Deployer.log_group,
+    "AWS::SecretsManager::Secret": Deployer.secret,
 }

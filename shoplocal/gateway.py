@@ -10,7 +10,9 @@ Behaviour mirrored from API Gateway (see docs/local-gateway.md):
 - missing/invalid/expired/forged token on a protected route: 401 {"message": "Unauthorized"}, function not invoked
 - body over 10 MB: 413 {"message": "Request Too Long"}
 - handler exception or malformed proxy result: 502 {"message": "Internal server error"} (traceback logged)
-- OPTIONS preflight answered from the API's Cors setting without invoking anything
+- OPTIONS preflight answered from the API's Cors setting without invoking anything (SAM's mock integration)
+- the gateway's own answers (the errors above) carry exactly the headers of the API's GatewayResponses;
+  a function's answer is passed through as it is: no CORS header is added to it
 """
 
 from __future__ import annotations
@@ -104,16 +106,77 @@ class CorsConfig:
             out["Access-Control-Allow-Credentials"] = "true"
         return out
 
-    def response_headers(self) -> dict[str, str]:
-        """Added to every other response (unless the function set them itself)."""
-        out = {"Access-Control-Allow-Origin": self.allow_origin}
-        if self.allow_credentials:
-            out["Access-Control-Allow-Credentials"] = "true"
-        return out
-
     # kept for callers of the first version
     def headers(self) -> dict[str, str]:
         return self.preflight_headers()
+
+
+@dataclass(frozen=True)
+class GatewayResponseConfig:
+    """One entry of the API's ``GatewayResponses``: headers (static ``'value'`` or ``method.request.header.X``)
+    and an optional status override. ``ResponseTemplates``, ``Paths`` and ``QueryStrings`` are not emulated
+    and make ``load_gateway_responses`` fail rather than answer differently from API Gateway."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    status: int | None = None
+
+    def render(self, request_headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, expr in self.headers:
+            if expr.startswith("method.request.header."):
+                wanted = expr.removeprefix("method.request.header.").lower()
+                value = next((v for k, v in request_headers if k.lower() == wanted), None)
+                if value is not None:
+                    out[name] = value
+            else:
+                out[name] = _unquote_cors(expr)
+        return out
+
+
+def _gateway_response_from(api_id: str, response_type: str, value: Any) -> GatewayResponseConfig:
+    if not isinstance(value, dict):
+        raise ValueError(f"{api_id}.GatewayResponses.{response_type} must be a map")
+    unsupported = set(value) - {"ResponseParameters", "StatusCode"}
+    params = value.get("ResponseParameters") or {}
+    unsupported |= {f"ResponseParameters.{k}" for k in set(params) - {"Headers"}}
+    if unsupported:
+        raise ValueError(f"{api_id}.GatewayResponses.{response_type}: {sorted(unsupported)} not emulated locally")
+    headers: list[tuple[str, str]] = []
+    for name, expr in (params.get("Headers") or {}).items():
+        text = str(expr).strip()
+        if not (text.startswith("method.request.header.") or (len(text) >= 2 and text[0] == text[-1] == "'")):
+            raise ValueError(f"{api_id}.GatewayResponses.{response_type}.Headers.{name}: only 'static' values and "
+                             "method.request.header.* are emulated locally")
+        headers.append((str(name), text))
+    status = value.get("StatusCode")
+    return GatewayResponseConfig(tuple(headers), int(status) if status is not None else None)
+
+
+@dataclass(frozen=True)
+class GatewayResponses:
+    """The API's customized gateway responses by type; an uncustomized type falls back to DEFAULT_4XX/5XX."""
+
+    by_type: Mapping[str, GatewayResponseConfig] = field(default_factory=dict)
+
+    def lookup(self, response_type: str, status: int) -> GatewayResponseConfig | None:
+        found = self.by_type.get(response_type)
+        if found is None:
+            found = self.by_type.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX")
+        return found
+
+
+def load_gateway_responses(template_path: Path | str, api_id: str | None = None) -> GatewayResponses:
+    """The ``GatewayResponses`` of the template's API (the one the routes use, ``api_id``, else the only one)."""
+    template = load_yaml(Path(template_path))
+    resources = template["Resources"]
+    apis = {lid: r for lid, r in resources.items() if r.get("Type") == "AWS::Serverless::Api"}
+    if api_id is None:
+        if len(apis) > 1:
+            raise ValueError(f"several APIs {sorted(apis)}: name the one the gateway serves")
+        api_id = next(iter(apis), None)
+    props = ((apis.get(api_id) or {}).get("Properties") or {}) if api_id else {}
+    configured = props.get("GatewayResponses") or {}
+    return GatewayResponses({str(t): _gateway_response_from(str(api_id), str(t), v) for t, v in configured.items()})
 
 
 def _unquote_cors(value: Any) -> str:
@@ -362,11 +425,13 @@ def _query(query: str | Mapping[str, Any] | None) -> dict[str, list[str]]:
 
 class Gateway:
     def __init__(self, routes: list[Route], invoke: Callable[[str, dict[str, Any]], Any],
-                 authorizer: CognitoAuthorizer | None, cors: CorsConfig | None = None, stage: str = "local"):
+                 authorizer: CognitoAuthorizer | None, cors: CorsConfig | None = None, stage: str = "local",
+                 gateway_responses: GatewayResponses | None = None):
         self.routes = sorted(routes, key=lambda r: r.specificity(), reverse=True)
         self.invoke = invoke
         self.authorizer = authorizer
         self.cors = cors
+        self.gateway_responses = gateway_responses or GatewayResponses()
         self.stage = stage
         # resources (path templates) in precedence order, each with its routes by method
         self._resources: dict[str, dict[str, Route]] = {}
@@ -391,6 +456,18 @@ class Gateway:
         route = methods.get(method.upper()) or methods.get("ANY")
         return (route, params) if route is not None else None
 
+    def error(self, status: int, response_type: str, message: str, error_type: str, request_id: str,
+              request_headers: Sequence[tuple[str, str]] = ()) -> GatewayResponse:
+        """One of API Gateway's own answers, with the headers (and status) the API's GatewayResponses give its
+        type (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html)
+        or else DEFAULT_4XX / DEFAULT_5XX."""
+        configured = self.gateway_responses.lookup(response_type, status)
+        extra: dict[str, str] = {}
+        if configured is not None:
+            extra = configured.render(request_headers)
+            status = configured.status or status
+        return _gateway_error(status, message, error_type, request_id, extra)
+
     def handle(self, method: str, path: str, *, headers: HeadersIn | None = None,
                query: str | Mapping[str, Any] | None = None, body: str | bytes | None = None,
                source_ip: str = "127.0.0.1") -> GatewayResponse:
@@ -401,50 +478,50 @@ class Gateway:
             query = query_in_path
         request_id = str(uuid.uuid4())
         pairs = _pairs(headers)
-        cors_headers = self.cors.response_headers() if self.cors else {}
         raw_body = body.encode() if isinstance(body, str) else (body or b"")
         if len(raw_body) > MAX_BODY:
-            return _gateway_error(413, "Request Too Long", "RequestTooLarge", request_id, cors_headers)
+            return self.error(413, "REQUEST_TOO_LARGE", "Request Too Long", "RequestTooLarge", request_id, pairs)
         if method == "OPTIONS" and self.cors is not None:
             found_resource = self.resource(path)
             if found_resource is None:
-                return _gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException",
-                                      request_id)
+                return self.error(403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token",
+                                  "MissingAuthenticationTokenException", request_id, pairs)
             methods = [m for m in self._resources[found_resource[0]] if m != "ANY"]
+            # SAM's OPTIONS method: a mock integration answering the Cors headers, no auth, nothing invoked
             hdrs = {**self.cors.preflight_headers(methods), "Content-Type": "application/json",
                     "x-amzn-RequestId": request_id}
             return GatewayResponse(200, hdrs, "", b"")
         found = self.find(method, path)
         if found is None:
-            return _gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException",
-                                  request_id, cors_headers)
+            return self.error(403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token",
+                              "MissingAuthenticationTokenException", request_id, pairs)
         route, params = found
         claims: dict[str, str] | None = None
         if route.auth == "COGNITO":
             if self.authorizer is None:
                 log.error("%s %s needs a Cognito authorizer but the gateway has none", method, route.path)
-                return _gateway_error(500, "Internal server error", "AuthorizerConfigurationException", request_id,
-                                      cors_headers)
+                return self.error(500, "AUTHORIZER_CONFIGURATION_ERROR", "Internal server error",
+                                  "AuthorizerConfigurationException", request_id, pairs)
             auth_header = next((v for k, v in pairs if k.lower() == "authorization"), None)
             try:
                 claims = self.authorizer.verify(auth_header)
             except Unauthorized as exc:
                 log.info("401 on %s %s: %s", method, path, exc)
-                return _gateway_error(401, "Unauthorized", "UnauthorizedException", request_id, cors_headers)
+                return self.error(401, "UNAUTHORIZED", "Unauthorized", "UnauthorizedException", request_id, pairs)
         event = self.event(route, method, path, params, pairs, query, raw_body, claims, source_ip, request_id)
         try:
             result = self.invoke(route.function, event)
         except Exception:
             log.exception("%s raised for %s %s (request %s)", route.function, method, path, request_id)
-            return _gateway_error(502, "Internal server error", "InternalServerErrorException", request_id,
-                                  cors_headers)
+            return self.error(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException",
+                              request_id, pairs)
         try:
-            return self.response(result, cors_headers, request_id)
+            return self.response(result, None, request_id)
         except MalformedProxyResponse as exc:
             log.error("%s returned a malformed Lambda proxy response for %s %s: %s; got %.500r",
                       route.function, method, path, exc, result)
-            return _gateway_error(502, "Internal server error", "InternalServerErrorException", request_id,
-                                  cors_headers)
+            return self.error(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException",
+                              request_id, pairs)
 
     def event(self, route: Route, method: str, path: str, params: dict[str, str],
               headers: HeadersIn | None, query: str | Mapping[str, Any] | None,
@@ -512,7 +589,7 @@ class Gateway:
         }
 
     @staticmethod
-    def response(result: Any, cors_headers: Mapping[str, str] | None = None,
+    def response(result: Any, extra_headers: Mapping[str, str] | None = None,
                  request_id: str | None = None) -> GatewayResponse:
         """Map a Lambda proxy result to the HTTP response; MalformedProxyResponse when API Gateway would 502."""
         if not isinstance(result, dict):
@@ -539,7 +616,7 @@ class Gateway:
                 raise MalformedProxyResponse(f"headers[{k!r}] is not a scalar")
             if not _has(multi, str(k)):  # multiValueHeaders win for the same name, as in API Gateway
                 multi[str(k)] = [str(v).lower() if isinstance(v, bool) else str(v)]
-        for k, v in (cors_headers or {}).items():
+        for k, v in (extra_headers or {}).items():
             if not _has(multi, k):
                 multi[k] = [v]
         if not _has(multi, "Content-Type"):
@@ -623,14 +700,17 @@ class _Handler(BaseHTTPRequestHandler):
             resp = self.gateway.handle(self.command, path, headers=list(self.headers.items()), query=query,
                                        body=body, source_ip=self.client_address[0])
         except OverflowError:
-            resp = _gateway_error(413, "Request Too Long", "RequestTooLarge", request_id)
+            resp = self.gateway.error(413, "REQUEST_TOO_LARGE", "Request Too Long", "RequestTooLarge", request_id,
+                                      list(self.headers.items()))
             self.close_connection = True  # the unread body makes the connection unusable
         except BadRequest as exc:
-            resp = _gateway_error(400, str(exc), "BadRequestException", request_id)
+            resp = self.gateway.error(400, "BAD_REQUEST_BODY", str(exc), "BadRequestException", request_id,
+                                      list(self.headers.items()))
             self.close_connection = True
         except Exception:
             log.exception("gateway failed on %s %s", self.command, self.path)
-            resp = _gateway_error(500, "Internal server error", "InternalServerErrorException", request_id)
+            resp = self.gateway.error(500, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException",
+                                      request_id, list(self.headers.items()))
         self._write(resp)
 
     def _write(self, resp: GatewayResponse) -> None:
@@ -719,5 +799,6 @@ def serve(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> GatewaySe
     return GatewayServer(_Server((host, port), handler), host)
 
 
-__all__ = ["CognitoAuthorizer", "CorsConfig", "Gateway", "GatewayResponse", "GatewayServer", "MalformedProxyResponse",
-           "Route", "Unauthorized", "claims_for_event", "describe_routes", "load_routes", "serve"]
+__all__ = ["CognitoAuthorizer", "CorsConfig", "Gateway", "GatewayResponse", "GatewayResponseConfig", "GatewayResponses",
+           "GatewayServer", "MalformedProxyResponse", "Route", "Unauthorized", "claims_for_event", "describe_routes",
+           "load_gateway_responses", "load_routes", "serve"]

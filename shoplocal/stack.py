@@ -100,6 +100,9 @@ class Stack:
         self.serve_http = serve_http
         self.start_stripe = start_stripe
         self.extra_parameters = dict(parameters or {})
+        # what the template's ShopSecrets holds locally (docs/deploy.md puts real ones in place on AWS)
+        self.secrets = {"stripe_api_key": STRIPE_KEY, "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
+                        "carrier_webhook_secret": CARRIER_WEBHOOK_SECRET}
         self._server: Any = None
         self._stripe: subprocess.Popen[bytes] | None = None
         self._http: Any = None
@@ -151,8 +154,6 @@ class Stack:
         if self.start_stripe:
             self._start_localstripe()
         params = {"Stage": "local", "StripeApiBase": self.stripe_base if self.start_stripe else "",
-                  "StripeSecretKey": STRIPE_KEY, "StripeWebhookSecret": STRIPE_WEBHOOK_SECRET,
-                  "CarrierWebhookSecret": CARRIER_WEBHOOK_SECRET,
                   "AutoConfirmSignups": "true", **self.extra_parameters}
         loaded = load_template(self.template_path, params, REGION)
         declared = set((loaded.transformed.get("Parameters") or {}).keys())
@@ -160,6 +161,7 @@ class Stack:
         self.loaded = loaded
         self.deployment = Deployer(loaded, self.client, region=REGION, parameters=params,
                                    base_env=self.base_env()).deploy()
+        self._put_local_secrets()
         self.invoker = Invoker(self.deployment.functions, self.base_env())
         patches.bind(self.invoker, self._start_execution_by_arn)
         self._start_gateway()
@@ -168,6 +170,14 @@ class Stack:
             self.register_stripe_webhook(f"{self.base_url}/webhooks/stripe", events=[
                 "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"])
         return self
+
+    def _put_local_secrets(self) -> None:
+        """The operator's step after a first deploy (docs/deploy.md), done with the local values: the functions
+        read them from the template's secret (shop.secrets) exactly as on AWS."""
+        for lid, kind in self.deployment.types.items():
+            if kind == "AWS::SecretsManager::Secret" and lid == "ShopSecrets":
+                self.client("secretsmanager").put_secret_value(
+                    SecretId=self.deployment.physical[lid], SecretString=json.dumps(self.secrets))
 
     def _start_localstripe(self) -> None:
         cmd = [sys.executable, "-c", LOCALSTRIPE_IN_MEMORY]
@@ -197,7 +207,7 @@ class Stack:
         raise TimeoutError(f"localstripe did not start: {last_output}")
 
     def _start_gateway(self) -> None:
-        from shoplocal.gateway import CognitoAuthorizer, Gateway, load_routes, serve
+        from shoplocal.gateway import CognitoAuthorizer, Gateway, load_gateway_responses, load_routes, serve
 
         routes, cors = load_routes(self.template_path)
         pool_id = self.physical_id_of_type("AWS::Cognito::UserPool")
@@ -208,7 +218,8 @@ class Stack:
                 jwks_url=f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json",
                 issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}", audience=client_id)
         stage = self.deployment.parameters.get("Stage", "local")
-        self.gateway = Gateway(routes, self.invoker.invoke, authorizer, cors=cors, stage=stage)
+        self.gateway = Gateway(routes, self.invoker.invoke, authorizer, cors=cors, stage=stage,
+                               gateway_responses=load_gateway_responses(self.template_path))
         if self.serve_http:
             self._http = serve(self.gateway, "127.0.0.1", self.gateway_port)
 
@@ -350,7 +361,7 @@ class Stack:
         body = json.dumps({"event_id": event_id or f"evt_{uuid.uuid4().hex}", "tracking_number": tracking_number,
                            "status": status, "occurred_at": occurred_at or time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                          time.gmtime()), **extra})
-        secret = self.deployment.parameters.get("CarrierWebhookSecret", CARRIER_WEBHOOK_SECRET)
+        secret = self.secrets["carrier_webhook_secret"]
         return self.request("POST", "/webhooks/carrier", body=body,
                             headers={"Carrier-Signature": carrier_signature(secret, int(time.time()), body)})
 

@@ -99,7 +99,7 @@ def test_register_browse_buy_pick_pack_ship_and_deliver(stack):
     assert http.post(f"{base}/orders/{order_id}/cancel", headers=auth, timeout=30).status_code == 409
 
     # the carrier scans the parcels (signed webhooks over HTTP)
-    secret = stack.deployment.parameters["CarrierWebhookSecret"]
+    secret = stack.secrets["carrier_webhook_secret"]
 
     def carrier(tracking: str, status: str) -> requests.Response:
         body = json.dumps({"event_id": f"cevt-{uid(12)}", "tracking_number": tracking, "status": status,

@@ -30,14 +30,18 @@ class Recording:
 def recorded(stack) -> tuple[Gateway, Recording]:
     rec = Recording()
     real = stack.gateway
-    return Gateway(real.routes, rec, real.authorizer, cors=real.cors, stage=real.stage), rec
+    return Gateway(real.routes, rec, real.authorizer, cors=real.cors, stage=real.stage,
+                   gateway_responses=real.gateway_responses), rec
 
 
 def test_public_route_reaches_the_real_handler(stack):
     resp = stack.request("GET", "/products")
     assert resp.status == 200, resp.body
     assert "items" in resp.json()
-    assert resp.header("Access-Control-Allow-Origin") == "*"
+    assert resp.header("Access-Control-Allow-Origin") is None  # no Origin: the function adds no CORS header
+    allowed = stack.function_env("CatalogFunction")["CORS_ALLOWED_ORIGINS"].split(",")[0]
+    from_browser = stack.request("GET", "/products", headers={"Origin": allowed})
+    assert from_browser.header("Access-Control-Allow-Origin") == allowed  # the function's, echoed
 
 
 def test_protected_route_rejects_missing_and_access_tokens(stack, recorded):

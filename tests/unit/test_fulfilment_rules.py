@@ -92,9 +92,19 @@ def test_shipment_statuses_only_move_forward():
 
 
 def _env(secret: str | None):
+    """The carrier secret as shop.secrets would read it from the function's secret (tests/unit/test_secrets.py
+    reads it from Secrets Manager for real)."""
+    from contextlib import ExitStack
+    from unittest import mock
+
     from shop.config import function_environment
 
-    return function_environment({"CARRIER_WEBHOOK_SECRET": secret} if secret else {})
+    stack = ExitStack()
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop"
+    stack.enter_context(function_environment({"SHOP_SECRETS_ARN": arn}))
+    stack.enter_context(mock.patch("shop.secrets.shop_secrets",
+                                   return_value={"carrier_webhook_secret": secret} if secret else {}))
+    return stack
 
 
 def test_carrier_signature_is_verified_with_the_secret_and_a_fresh_timestamp():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import textwrap
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ from shoplocal.gateway import (
     CorsConfig,
     Gateway,
     GatewayResponse,
+    GatewayResponseConfig,
+    GatewayResponses,
     MalformedProxyResponse,
     Route,
     claims_for_event,
+    load_gateway_responses,
     load_routes,
 )
 
@@ -81,15 +85,21 @@ ROUTES = [
     Route("GET", "/files/special", "Special", "NONE", "ShopApi"),
 ]
 CORS = CorsConfig("*", "Content-Type,Authorization", "GET,POST,PUT,DELETE,OPTIONS")
+# what template.yaml's GatewayResponses give API Gateway's own answers
+GW_RESPONSES = GatewayResponses({t: GatewayResponseConfig((("Access-Control-Allow-Origin", "'*'"),))
+                                 for t in ("DEFAULT_4XX", "DEFAULT_5XX")})
 TOKEN = "good-token"
 CLAIMS = {"sub": "user-1", "email": "u@example.com", "cognito:groups": "admin,warehouse", "token_use": "id"}
 
 
 def make(result: Any = None, exc: Exception | None = None, cors: CorsConfig | None = CORS,
-         routes: list[Route] | None = None) -> tuple[Gateway, Recorder, FakeAuthorizer]:
+         routes: list[Route] | None = None,
+         gateway_responses: GatewayResponses | None = GW_RESPONSES) -> tuple[Gateway, Recorder, FakeAuthorizer]:
     rec = Recorder(result, exc)
     auth = FakeAuthorizer(TOKEN, CLAIMS)
-    return Gateway(routes or ROUTES, rec, auth, cors=cors, stage="local"), rec, auth  # type: ignore[arg-type]
+    gw = Gateway(routes or ROUTES, rec, auth, cors=cors, stage="local",  # type: ignore[arg-type]
+                 gateway_responses=gateway_responses)
+    return gw, rec, auth
 
 
 # --------------------------------------------------------------------------- template
@@ -321,7 +331,7 @@ def test_protected_route_without_or_with_bad_token_is_401_and_not_invoked():
         resp = gw.handle("GET", "/cart", headers=headers)
         assert resp.status == 401
         assert resp.json() == {"message": "Unauthorized"}
-        assert resp.header("Access-Control-Allow-Origin") == "*"
+        assert resp.header("Access-Control-Allow-Origin") == "*"  # from GatewayResponses DEFAULT_4XX
     assert rec.calls == []
 
 
@@ -376,13 +386,67 @@ def test_preflight_methods_default_to_the_resources_methods():
     assert resp.headers["Access-Control-Allow-Origin"] == "https://shop.example"
 
 
-def test_cors_origin_added_to_responses_but_function_headers_win():
+def test_function_answers_pass_through_without_cors_headers_of_the_gateway():
+    # API Gateway adds nothing to a Lambda proxy answer: CORS headers must come from the function
     gw, _, _ = make()
-    assert gw.handle("GET", "/products").headers["Access-Control-Allow-Origin"] == "*"
+    resp = gw.handle("GET", "/products", headers={"Origin": "https://shop.example"})
+    assert not any(k.lower().startswith("access-control-") for k in resp.headers)
     gw2, _, _ = make(result={"statusCode": 200, "headers": {"access-control-allow-origin": "https://x"}, "body": ""})
     resp = gw2.handle("GET", "/products")
     assert resp.header("Access-Control-Allow-Origin") == "https://x"
     assert sum(k.lower() == "access-control-allow-origin" for k in resp.headers) == 1
+
+
+def test_gateway_errors_carry_exactly_the_gateway_responses_headers():
+    gw, _, _ = make()
+    for resp in (gw.handle("GET", "/cart"), gw.handle("GET", "/nope"), gw.handle("OPTIONS", "/nope"),
+                 gw.handle("POST", "/files/big", body=b"x" * (MAX_BODY + 1))):
+        assert resp.status in (401, 403, 413)
+        assert {k for k in resp.headers if k.lower().startswith("access-control-")} == {"Access-Control-Allow-Origin"}
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    bare, _, _ = make(gateway_responses=None)
+    for resp in (bare.handle("GET", "/cart"), bare.handle("GET", "/nope")):
+        assert not any(k.lower().startswith("access-control-") for k in resp.headers)
+
+
+def test_gateway_errors_of_a_failing_function_use_default_5xx():
+    gw, _, _ = make(exc=RuntimeError("boom"))
+    resp = gw.handle("GET", "/products")
+    assert resp.status == 502 and resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_gateway_responses_specific_type_wins_and_may_echo_a_request_header_or_change_status():
+    responses = GatewayResponses({
+        "DEFAULT_4XX": GatewayResponseConfig((("Access-Control-Allow-Origin", "'*'"),)),
+        "UNAUTHORIZED": GatewayResponseConfig((("Access-Control-Allow-Origin", "method.request.header.Origin"),
+                                               ("X-Why", "'login'")), status=419),
+    })
+    gw, _, _ = make(gateway_responses=responses)
+    resp = gw.handle("GET", "/cart", headers={"origin": "https://a.example"})
+    assert resp.status == 419
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://a.example" and resp.headers["X-Why"] == "login"
+    assert "Access-Control-Allow-Origin" not in gw.handle("GET", "/cart").headers  # no Origin: nothing to map
+    assert gw.handle("GET", "/nope").headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_load_gateway_responses_from_the_real_template_and_refuses_what_it_cannot_emulate(tmp_path):
+    real = load_gateway_responses(ROOT / "template.yaml")
+    for t in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        assert dict(real.by_type[t].headers)["Access-Control-Allow-Origin"] == "'*'"
+    assert real.lookup("UNAUTHORIZED", 401) is real.by_type["DEFAULT_4XX"]
+    assert real.lookup("INTEGRATION_FAILURE", 502) is real.by_type["DEFAULT_5XX"]
+    path = tmp_path / "t.yaml"
+    path.write_text(textwrap.dedent("""
+        Resources:
+          Api:
+            Type: AWS::Serverless::Api
+            Properties:
+              GatewayResponses:
+                DEFAULT_4XX:
+                  ResponseTemplates: {"application/json": '{"m": $context.error.messageString}'}
+    """))
+    with pytest.raises(ValueError, match="not emulated"):
+        load_gateway_responses(path)
 
 
 def test_without_cors_options_is_a_missing_route_and_no_cors_headers():

@@ -9,6 +9,7 @@ template's environment so they can be changed per stage without code changes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError, field_
 
 from shop.errors import ConfigurationError
 
+_ORIGIN_RE = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
 _function_env: ContextVar[Mapping[str, str] | None] = ContextVar("shop_function_env", default=None)
 
 
@@ -88,9 +90,10 @@ class Settings(BaseModel):
     user_pool_client_id: str | None = Field(None, alias="USER_POOL_CLIENT_ID")
     auto_confirm_signups: bool = Field(False, alias="AUTO_CONFIRM_SIGNUPS")
 
-    stripe_api_key: str | None = Field(None, alias="STRIPE_API_KEY")
+    # the Stripe key and the webhook secrets are never settings: they are read from this secret at run time
+    # (shop.secrets); the environment holds only its ARN
+    shop_secrets_arn: str | None = Field(None, alias="SHOP_SECRETS_ARN")
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
-    stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
 
     sender_email: str = Field("shop@example.com", alias="SENDER_EMAIL")
     payment_auth_timeout_seconds: int = Field(
@@ -99,7 +102,6 @@ class Settings(BaseModel):
     carrier_name: str = Field("ShopPost", alias="CARRIER_NAME")
     tracking_url_template: str = Field("https://track.shoppost.example/{tracking_number}",
                                        alias="TRACKING_URL_TEMPLATE")
-    carrier_webhook_secret: str | None = Field(None, alias="CARRIER_WEBHOOK_SECRET")
 
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field("EUR", alias="SHOP_CURRENCY")
     tax_rates_bps: Json[dict[str, int]] | dict[str, int] = Field(
@@ -118,6 +120,23 @@ class Settings(BaseModel):
     reservation_ttl_seconds: int = Field(15 * 60, gt=0, alias="RESERVATION_TTL_SECONDS")
     max_cart_lines: int = Field(50, gt=0, le=90, alias="MAX_CART_LINES")
     max_line_quantity: int = Field(100, gt=0, alias="MAX_LINE_QUANTITY")
+    cors_allowed_origins: str = Field(
+        "", alias="CORS_ALLOWED_ORIGINS",
+        description="comma-separated browser origins (scheme://host[:port]) whose requests get CORS headers; "
+                    "empty: none")
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins_well_formed(cls, v: str) -> str:
+        for origin in (o.strip() for o in v.split(",")):
+            if origin and not _ORIGIN_RE.match(origin):
+                raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port] without a path, or *")
+        return v
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """The allowed origins in the configured order, without blanks and duplicates."""
+        return tuple(dict.fromkeys(o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()))
 
     @field_validator("tax_rates_bps")
     @classmethod

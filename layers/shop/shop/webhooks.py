@@ -4,8 +4,8 @@
   of "<t>.<payload>", 5 minutes tolerance). The event's payload is only used to find the order: the
   intent's state is read back from Stripe.
 - Carrier: ``Carrier-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the shared
-  secret (CARRIER_WEBHOOK_SECRET), same tolerance. Without a configured secret the carrier endpoint refuses
-  every call rather than accepting unsigned ones.
+  secret (``carrier_webhook_secret`` of the shop's secret, shop.secrets), same tolerance. Without a configured
+  secret the carrier endpoint refuses every call rather than accepting unsigned ones.
 Each event id is processed once (Powertools idempotency on IdempotencyTable); a redelivery gets the first
 answer, a concurrent duplicate a 503 so the sender retries later.
 
@@ -32,11 +32,11 @@ from pydantic import ValidationError
 
 from shop import idempotency
 from shop.api import parse_json
-from shop.config import get_settings
 from shop.errors import InvalidInput, PayloadTooLarge, ServiceBusy, Unauthorized
 from shop.fulfillment import service as fulfillment
 from shop.fulfillment.models import CarrierEvent
 from shop.payments import service as payments
+from shop.secrets import optional_secret, require_secret
 from shop.timeutil import parse_aware
 
 TOLERANCE_SECONDS = 300
@@ -71,7 +71,7 @@ def stripe_event(body: str, signature: str | None) -> dict[str, Any]:
     _check_size(body)
     if not signature:
         raise BadSignature("missing Stripe-Signature header")
-    secret = get_settings().require("stripe_webhook_secret")
+    secret = require_secret("stripe_webhook_secret")
     try:
         stripe.WebhookSignature.verify_header(body, signature, secret, TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
@@ -119,9 +119,9 @@ def carrier_signature(secret: str, timestamp: int, body: str) -> str:
 
 def carrier_event(body: str, signature: str | None, now: float | None = None) -> CarrierEvent:
     _check_size(body)
-    secret = get_settings().carrier_webhook_secret
+    secret = optional_secret("carrier_webhook_secret")
     if not secret:
-        raise BadSignature("carrier webhooks are not configured (CARRIER_WEBHOOK_SECRET)")
+        raise BadSignature("carrier webhooks are not configured (carrier_webhook_secret of SHOP_SECRETS_ARN)")
     if not signature:
         raise BadSignature("missing Carrier-Signature header")
     parts = dict(p.split("=", 1) for p in signature.split(",") if "=" in p)

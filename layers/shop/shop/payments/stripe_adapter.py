@@ -3,8 +3,8 @@
 Two phases make a double charge impossible even where the provider ignores idempotency keys (localstripe
 does): a retried step finds the intent already recorded and only reads or confirms that one.
 
-The client is created at call time from settings (STRIPE_API_KEY, and STRIPE_API_BASE when set, which the
-local runtime points at localstripe). Outcomes:
+The client is created at call time from the secret's ``stripe_api_key`` (shop.secrets, read from Secrets
+Manager) and STRIPE_API_BASE when set, which the local runtime points at localstripe. Outcomes:
 - succeeded / requires_action (3-D Secure; v1 treats it as not paid) / declined (card errors and requests
   Stripe refuses, e.g. an unknown payment method) are results, not exceptions;
 - connection errors, rate limits, 5xx and authentication problems raise DependencyFailed (retried by the
@@ -28,6 +28,7 @@ from shop.config import get_settings
 from shop.errors import DependencyFailed
 from shop.money import Money
 from shop.payments.errors import RefundRefused
+from shop.secrets import require_secret
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
@@ -43,7 +44,7 @@ class ChargeResult:
 
 def _client() -> stripe.StripeClient:
     settings = get_settings()
-    key = settings.require("stripe_api_key")
+    key = require_secret("stripe_api_key")
     base = settings.stripe_api_base or None
     with _lock:
         found = _clients.get((key, base))

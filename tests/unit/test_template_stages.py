@@ -1,0 +1,200 @@
+"""Stages and secrets in template.yaml: two stages fit one account and region, and no secret is a value.
+
+- every physical name a resource sets (``*Name`` properties) is derived from the stage or the stack name, or
+  from another resource's generated name, so ``sam deploy --config-env dev`` and ``--config-env prod`` (or two
+  stacks) never collide; a fixed literal name fails unless it is scoped inside another resource (listed below);
+- no function's environment holds the Stripe key or a webhook secret: only the secret's ARN, and only the
+  functions that read it may get it (secretsmanager:GetSecretValue on that secret, nothing wider);
+- the Rules that keep stage prod off the local runtime's settings exist;
+- samconfig.toml has a dev and a prod environment, deploying their own stage to their own stack, with no secret.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shoplocal.template import load_template, load_yaml
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE_STAGE = "probe-stage"
+# names that are not account/region-wide: scoped inside their parent resource, or references to another resource
+SCOPED_OR_REFERENCE = {
+    ("AWS::Cognito::UserPoolGroup", "GroupName"),  # per user pool (the code checks the group "admin")
+    ("AWS::Cognito::UserPoolClient", "ClientName"),  # per user pool
+    ("AWS::ApiGateway::Stage", "StageName"),  # per REST API
+    ("AWS::ApiGateway::Deployment", "StageName"),
+    ("AWS::CloudWatch::Alarm", "MetricName"),  # a metric, not the alarm
+    ("AWS::Lambda::Permission", "FunctionName"),
+    ("AWS::Events::Rule", "EventBusName"),
+}
+SECRET_ENV = re.compile(r"(SECRET|API_KEY|PASSWORD|TOKEN)", re.IGNORECASE)
+# functions that talk to Stripe or verify webhooks (grep require_secret/optional_secret in layers/shop)
+SECRET_READERS = {"OrdersFunction", "PaymentFunction", "FulfillmentFunction", "WebhooksFunction",
+                  "ReturnsFunction"}
+
+
+@cache
+def transformed() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml", {"Stage": PROBE_STAGE}).transformed
+
+
+@cache
+def original() -> dict[str, Any]:
+    return load_yaml(ROOT / "template.yaml")
+
+
+def _derived_from_stage_or_stack(value: Any, resources: dict[str, Any]) -> bool:
+    """True when the name changes with the stage or the stack, or is another (generated) resource's name."""
+    if isinstance(value, str):
+        return PROBE_STAGE in value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref":
+            return arg in ("Stage", "AWS::StackName") or arg in resources
+        if fn == "Fn::GetAtt":
+            return True  # an attribute of another resource of this stack
+        if fn == "Fn::Sub":
+            text = arg if isinstance(arg, str) else arg[0]
+            names = re.findall(r"\$\{([^}!]+)\}", text)
+            return PROBE_STAGE in text or any(n in ("Stage", "AWS::StackName") or n.split(".")[0] in resources
+                                              for n in names)
+        if fn == "Fn::Join":
+            return any(_derived_from_stage_or_stack(part, resources) for part in arg[1])
+        if fn == "Fn::If":
+            return all(_derived_from_stage_or_stack(branch, resources) for branch in arg[1:])
+    return False
+
+
+def test_no_resource_has_a_fixed_physical_name() -> None:
+    resources = transformed()["Resources"]
+    fixed = []
+    for lid, res in resources.items():
+        for key, value in (res.get("Properties") or {}).items():
+            if not key.endswith("Name") or (res["Type"], key) in SCOPED_OR_REFERENCE:
+                continue
+            if not _derived_from_stage_or_stack(value, resources):
+                fixed.append(f"{lid} ({res['Type']}).{key} = {value!r}")
+    assert not fixed, "names must include ${Stage} or ${AWS::StackName} (two stages in one account): " + \
+        "; ".join(fixed)
+
+
+def test_the_daily_report_schedule_is_named_per_stack() -> None:
+    schedules = {lid: r for lid, r in transformed()["Resources"].items() if r["Type"] == "AWS::Scheduler::Schedule"}
+    assert schedules, "the daily report schedule is an AWS::Scheduler::Schedule"
+    for lid, res in schedules.items():
+        name = res["Properties"]["Name"]
+        assert "${AWS::StackName}" in str(name) or PROBE_STAGE in str(name), lid
+
+
+def test_the_detector_rejects_a_fixed_name() -> None:
+    resources = {"Other": {}}
+    assert not _derived_from_stage_or_stack("ReportsFunctionDailyReport", resources)
+    assert not _derived_from_stage_or_stack({"Fn::Sub": "shop-events"}, resources)
+    assert _derived_from_stage_or_stack({"Fn::Sub": "shop-events-${Stage}"}, resources)
+    assert _derived_from_stage_or_stack({"Fn::Sub": "/aws/lambda/${Other}"}, resources)
+    assert _derived_from_stage_or_stack(f"shop-deps-{PROBE_STAGE}", resources)
+
+
+def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+
+
+def test_no_function_environment_holds_a_secret_value() -> None:
+    template = transformed()
+    secrets = {lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    assert secrets == {"ShopSecrets"}
+    assert not {"StripeSecretKey", "StripeWebhookSecret", "CarrierWebhookSecret"} & set(template["Parameters"]), \
+        "a secret is never a template parameter (it would sit in samconfig, shell history and the change set)"
+    global_env = original()["Globals"]["Function"].get("Environment", {}).get("Variables", {})
+    for lid, fn in _functions(template).items():
+        env = (fn["Properties"].get("Environment") or {}).get("Variables") or {}
+        for key, value in {**global_env, **env}.items():
+            if key == "SHOP_SECRETS_ARN":
+                assert value == {"Ref": "ShopSecrets"}, lid
+            else:
+                assert not SECRET_ENV.search(key), f"{lid}: {key} looks like a secret in the environment"
+                assert not (isinstance(value, dict) and value.get("Ref") in secrets), lid
+    readers = {lid for lid, fn in _functions(template).items()
+               if "SHOP_SECRETS_ARN" in ((fn["Properties"].get("Environment") or {}).get("Variables") or {})}
+    assert readers == SECRET_READERS
+
+
+def _statements(template: dict[str, Any], function: dict[str, Any]) -> list[dict[str, Any]]:
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    props = template["Resources"][role]["Properties"]
+    return [s for policy in props.get("Policies") or [] for s in policy["PolicyDocument"]["Statement"]]
+
+
+def test_only_the_secret_readers_may_read_the_secret_and_only_that_secret() -> None:
+    template = transformed()
+    for lid, fn in _functions(template).items():
+        reads = [s for s in _statements(template, fn)
+                 if any("secretsmanager" in a for a in ([s["Action"]] if isinstance(s["Action"], str)
+                                                        else s["Action"]))]
+        if lid not in SECRET_READERS:
+            assert not reads, f"{lid} may read secrets but has no SHOP_SECRETS_ARN"
+            continue
+        assert reads, f"{lid} reads the secret without secretsmanager:GetSecretValue"
+        for statement in reads:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert set(actions) <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, lid
+            assert statement["Resource"] in ({"Ref": "ShopSecrets"},  # SAM's policy template, or written out
+                                             {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "ShopSecrets"}}]}), lid
+
+
+def test_the_secret_is_created_with_a_random_carrier_secret_and_placeholders() -> None:
+    import json
+
+    from shop.secrets import PLACEHOLDER, SECRET_NAMES
+
+    props = original()["Resources"]["ShopSecrets"]["Properties"]
+    assert "Name" not in props, "a fixed secret name collides across stages and with a deleted secret's name"
+    assert "SecretString" not in props, "a value in the template would be in the repository"
+    generate = props["GenerateSecretString"]
+    template = json.loads(generate["SecretStringTemplate"])
+    assert set(template) | {generate["GenerateStringKey"]} == set(SECRET_NAMES)
+    assert generate["GenerateStringKey"] == "carrier_webhook_secret" and generate["PasswordLength"] >= 32
+    assert set(template.values()) == {PLACEHOLDER}
+
+
+def test_rules_keep_prod_off_the_local_settings() -> None:
+    rules = original()["Rules"]
+    asserted, refused = {}, {}
+    for rule in rules.values():
+        assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+        for assertion in rule["Assertions"]:
+            check = assertion["Assert"]
+            if "Fn::Not" in check:
+                (left, right) = check["Fn::Not"][0]["Fn::Equals"]
+                refused[left["Ref"]] = right
+            else:
+                (left, right) = check["Fn::Equals"]
+                asserted[left["Ref"]] = right
+            assert assertion["AssertDescription"]
+    assert asserted == {"StripeApiBase": "", "AutoConfirmSignups": "false"}
+    # prod must name its own browser origins: the default (the local ones) is refused
+    assert refused == {"AllowedOrigins": original()["Parameters"]["AllowedOrigins"]["Default"]}
+
+
+def test_samconfig_has_dev_and_prod_on_their_own_stacks_without_secrets() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    stacks = {}
+    for env in ("dev", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        stacks[env] = config[env]["global"]["parameters"]["stack_name"]
+        assert f'Stage="{env}"' in deploy["parameter_overrides"]
+        assert deploy["capabilities"]
+    assert stacks["dev"] != stacks["prod"]
+    assert config["default"]["deploy"]["parameters"]["parameter_overrides"] == \
+        config["dev"]["deploy"]["parameters"]["parameter_overrides"], "a plain sam deploy deploys dev, never prod"
+    overrides = " ".join(str(cmd["parameters"].get("parameter_overrides", ""))
+                         for env in config.values() if isinstance(env, dict) for cmd in env.values())
+    assert not re.search(r"(sk|rk)_(live|test)_|whsec_|secret|apikey", overrides, re.IGNORECASE)
