@@ -30,7 +30,7 @@ from shop.fulfillment.models import (
     WarehouseTask,
 )
 from shop.fulfillment.split import plan_shipments, task_id_for
-from shop.inventory.repository import WAREHOUSES_MAX_AGE_SECONDS, stock_levels, warehouses
+from shop.inventory.repository import known_warehouse, stock_levels
 from shop.models import Order, OrderStatus
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
@@ -201,9 +201,9 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
             break
         except ServiceBusy:  # met another write on the order (another parcel packed): try again, bounded
             found = repo.get_task(task.task_id)
-            if attempt + 1 == PACK_ATTEMPTS or found is None or found[0].status != TaskStatus.OPEN:
-                if found is not None and found[0].status != TaskStatus.OPEN:
-                    return False  # a concurrent completion did it
+            if found is not None and found[0].status != TaskStatus.OPEN:
+                return False  # a concurrent completion did it
+            if found is None or attempt + 1 == PACK_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0.02, 0.08) * (attempt + 1))
     if outcome == repo.PackOutcome.ORDER_NOT_SHIPPABLE:
@@ -271,8 +271,7 @@ def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
     shipment = repo.get_shipment(order_id, shipment_id)
     if shipment.tracking_number is None:
         weight = shipment.package_weight_grams or shipment.items_weight_grams
-        known = warehouses(max_age=WAREHOUSES_MAX_AGE_SECONDS)
-        origin = known.get(shipment.warehouse_id) or warehouses().get(shipment.warehouse_id)
+        origin = known_warehouse(shipment.warehouse_id)
         if origin is None:
             raise Conflict(f"warehouse {shipment.warehouse_id} of {shipment_id} is unknown: no label without "
                            "the parcel's origin", details={"warehouse_id": shipment.warehouse_id})

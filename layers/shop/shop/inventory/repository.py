@@ -125,6 +125,12 @@ def warehouses(*, max_age: float = 0.0) -> dict[str, Warehouse]:
     return dict(found)
 
 
+def known_warehouse(warehouse_id: str) -> Warehouse | None:
+    """One warehouse from the cached list (at most WAREHOUSES_MAX_AGE_SECONDS old), re-read once when it is not
+    in the copy (a warehouse added a moment ago); None when it does not exist."""
+    return warehouses(max_age=WAREHOUSES_MAX_AGE_SECONDS).get(warehouse_id) or warehouses().get(warehouse_id)
+
+
 def stock_read_keys(skus: list[str], warehouse_ids: list[str]) -> list[dict[str, Any]]:
     """The stock level keys of every (SKU, warehouse) pair, with the shard items of levels known to be
     sharded; pairs without a level are simply not found."""

@@ -267,14 +267,9 @@ REFUND_MARK_PREFIX = "refund."  # refund.<key>: the amount reserved by that refu
 REFUNDED_AMOUNT = "refunded_amount"  # cumulative refunds of the order (minor units), <= what was captured
 
 
-def limits_of(order_id: str) -> tuple[dict[str, int], int]:
-    """The order's returned units per SKU (only SKUs with a counter) and its cumulative refunded amount."""
-    with aws.translate_common_errors("order read"):
-        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=order_key(order_id),
-                                              ConsistentRead=True).get("Item") or {}
-    returned = {k.removeprefix(RETURNED_PREFIX): int(v["N"]) for k, v in raw.items()
-                if k.startswith(RETURNED_PREFIX)}
-    return returned, int(raw[REFUNDED_AMOUNT]["N"]) if REFUNDED_AMOUNT in raw else 0
+def returned_counts(raw: dict[str, Any]) -> dict[str, int]:
+    """The returned units per SKU kept on a stored order record (only SKUs that have a counter)."""
+    return {k.removeprefix(RETURNED_PREFIX): int(v["N"]) for k, v in raw.items() if k.startswith(RETURNED_PREFIX)}
 
 
 def count_returned_action(order_id: str, lines: dict[str, tuple[int, int, int]]) -> dict[str, Any]:

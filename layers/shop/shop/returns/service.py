@@ -31,7 +31,7 @@ from shop.errors import Conflict, InvalidInput, NotFound
 from shop.fulfillment import carrier
 from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import ShipmentItem, ShipmentStatus, TaskKind, TaskStatus, WarehouseTask
-from shop.inventory.repository import WAREHOUSES_MAX_AGE_SECONDS, warehouses
+from shop.inventory.repository import known_warehouse
 from shop.models import Order, OrderLine, TimelineEntry
 from shop.money import Money, round_half_up
 from shop.orders import event_details
@@ -61,17 +61,12 @@ def view(ret: CustomerReturn) -> dict[str, Any]:
     return ret.model_dump(mode="json", exclude_none=True)
 
 
-def _owned_order(order_id: str, customer_id: str) -> Order:
-    order = orders_repo.get_order(order_id) if order_id.startswith("ord_") else None
-    if order is None or order.customer_id != customer_id:
-        raise NotFound(f"order {order_id} not found")
-    return order
-
-
 def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    order = _owned_order(order_id, customer_id)
-    _, shipments = fulfillment_repo.order_items(order_id)
+    # one query: the order record (with its returned counters) and its shipments
+    raw, shipments = fulfillment_repo.order_items(order_id) if order_id.startswith("ord_") else (None, [])
+    if raw is None or (order := orders_repo.from_record(raw)).customer_id != customer_id:
+        raise NotFound(f"order {order_id} not found")
     window = timedelta(days=get_settings().return_window_days)
     delivered: dict[str, tuple[int, str, datetime]] = {}  # sku -> (units delivered, warehouse, latest delivery)
     for s in shipments:
@@ -84,7 +79,9 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
         for item in s.items:
             units, _, last = delivered.get(item.sku, (0, s.warehouse_id, at))
             delivered[item.sku] = (units + item.quantity, s.warehouse_id, max(last, at))
-    counted, legacy = orders_repo.limits_of(order_id)[0], _legacy_returning(order_id)
+    counted = orders_repo.returned_counts(raw)
+    # returns written before the order kept counters are read only when a requested line has no counter yet
+    legacy = {} if all(w.sku in counted for w in body.lines) else _legacy_returning(order_id)
     lines: list[ReturnLine] = []
     by_sku = {ln.sku: ln for ln in order.lines}
     for i, wanted in enumerate(body.lines):
@@ -155,7 +152,7 @@ def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
     weight = sum(ln.weight_grams * ln.quantity for ln in ret.lines)
     # the parcel travels from the shopper back to the inspecting warehouse: priced on that route
     receiving = ret.lines[0].warehouse_id
-    warehouse = warehouses(max_age=WAREHOUSES_MAX_AGE_SECONDS).get(receiving) or warehouses().get(receiving)
+    warehouse = known_warehouse(receiving)
     if warehouse is None:
         label = carrier.create_label(get_settings(), return_id, order.shipping_address.country, weight,
                                      ret.refund_total.currency)
