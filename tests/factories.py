@@ -48,6 +48,19 @@ class AdminApi:
         return resp.json()
 
 
+def supplied_sku(stack: Any, api: AdminApi, *, min_order_quantity: int) -> dict[str, Any]:
+    """A new SKU stocked (10) in one new warehouse and a supplier with a contract for it valid today (600 per
+    unit, 3 days lead time): {"sku", "wh", "supplier", "product"}."""
+    product = make_product(stack, api.token, stock={"a": 10})
+    sku, wh = product.skus[0], product.warehouses[0]
+    sid = f"sup-{uid()}"
+    api("PUT", f"/admin/suppliers/{sid}", json={"name": "Acme", "email": "orders@acme.example", "currency": "EUR"})
+    api("PUT", f"/admin/suppliers/{sid}/contracts/main", json={
+        "sku": sku, "unit_cost": eur(600), "lead_time_days": 3, "min_order_quantity": min_order_quantity,
+        **CONTRACT_WINDOW})
+    return {"sku": sku, "wh": wh, "supplier": sid, "product": product}
+
+
 def make_product(stack: Any, admin_token: str, *, stock: dict[str, int], price: int = 1999,
                  weight_grams: int = 400, n_skus: int = 1) -> Product:
     """A product with n SKUs, each stocked per warehouse as given ({suffix: on_hand}); warehouses are new."""
@@ -88,6 +101,9 @@ def stock_of(stack: Any, sku: str) -> dict[str, dict[str, int]]:
 
 
 _NOW = datetime.now(UTC)
+# a supplier contract valid today (and for the whole test session)
+CONTRACT_WINDOW = {"valid_from": str(_NOW.date() - timedelta(days=10)),
+                   "valid_to": str(_NOW.date() + timedelta(days=100))}
 # a promotion running now (and for the whole test session)
 PROMO_WINDOW = {"starts_at": (_NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "ends_at": (_NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -6,27 +6,20 @@ consumes nothing and cannot be settled, and units already invoiced cannot be ret
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.factories import AdminApi, eur, make_product, uid
+from tests.factories import AdminApi, eur, supplied_sku, uid
 
 pytestmark = pytest.mark.integration
-TODAY = datetime.now(UTC).date()
-WINDOW = {"valid_from": str(TODAY - timedelta(days=10)), "valid_to": str(TODAY + timedelta(days=100))}
 
 
 @pytest.fixture
-def received_po(stack: Any, admin: Any, api: AdminApi) -> dict[str, Any]:
+def received_po(stack: Any, api: AdminApi) -> dict[str, Any]:
     """A submitted PO of 10 units at 600 of one SKU, all 10 received."""
-    product = make_product(stack, admin.id_token, stock={"a": 10})
-    sku, wh = product.skus[0], product.warehouses[0]
-    sid = f"sup-{uid()}"
-    api("PUT", f"/admin/suppliers/{sid}", json={"name": "Acme", "email": "orders@acme.example", "currency": "EUR"})
-    api("PUT", f"/admin/suppliers/{sid}/contracts/main", json={
-        "sku": sku, "unit_cost": eur(600), "lead_time_days": 3, "min_order_quantity": 1, **WINDOW})
+    s = supplied_sku(stack, api, min_order_quantity=1)
+    sku, wh, sid = s["sku"], s["wh"], s["supplier"]
     po_id = api("POST", "/admin/purchase-orders", 201, json={
         "supplier_id": sid, "warehouse_id": wh, "lines": [{"sku": sku, "quantity": 10}]})["po_id"]
     api("POST", f"/admin/purchase-orders/{po_id}/submit")

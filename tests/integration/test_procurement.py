@@ -14,23 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shoplocal.stack import ROOT
-from tests.factories import AdminApi, eur, make_product, uid
+from tests.factories import CONTRACT_WINDOW, AdminApi, eur, make_product, supplied_sku, uid
 
 pytestmark = pytest.mark.integration
 TODAY = datetime.now(UTC).date()
-WINDOW = {"valid_from": str(TODAY - timedelta(days=10)), "valid_to": str(TODAY + timedelta(days=100))}
+WINDOW = CONTRACT_WINDOW
 
 
 @pytest.fixture
-def setup(stack: Any, admin: Any, api: AdminApi) -> dict[str, Any]:
+def setup(stack: Any, api: AdminApi) -> dict[str, Any]:
     """A stocked SKU in one warehouse, a supplier with a valid contract for it (MOQ 5, 600 per unit)."""
-    product = make_product(stack, admin.id_token, stock={"a": 10})
-    sku, wh = product.skus[0], product.warehouses[0]
-    sid = f"sup-{uid()}"
-    api("PUT", f"/admin/suppliers/{sid}", json={"name": "Acme", "email": "orders@acme.example", "currency": "EUR"})
-    api("PUT", f"/admin/suppliers/{sid}/contracts/main", json={
-        "sku": sku, "unit_cost": eur(600), "lead_time_days": 3, "min_order_quantity": 5, **WINDOW})
-    return {"sku": sku, "wh": wh, "supplier": sid, "product": product}
+    return supplied_sku(stack, api, min_order_quantity=5)
 
 
 def level(api: AdminApi, sku: str, wh: str) -> dict[str, Any]:
