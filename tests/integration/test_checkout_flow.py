@@ -171,6 +171,7 @@ def test_paid_and_declined_orders_reach_their_final_status(stack, admin):
 
 @pytest.mark.parametrize(("function", "event_file", "statuses"), [
     ("CheckoutFunction", "checkout/checkout.json", {201, 409, 422}),
+    ("CheckoutFunction", "checkout/checkout_expected_total.json", {201, 409, 422}),  # 409 price_changed too
     ("OrdersFunction", "orders/list_orders.json", {200}),
     ("OrdersFunction", "orders/get_order.json", {200, 404}),
     ("OrdersFunction", "orders/cancel_order.json", {404}),  # the sample order does not exist
