@@ -3,6 +3,17 @@
 # a requirements file changed. Used by every Makefile target, so a fresh clone needs nothing preinstalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads a
+# browser from outside the package registries). Install it by package name when it is missing and we may.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium (Debian package) for the browser tests" >&2
+    (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) \
+      || { echo "could not install chromium: the browser tests need it" >&2; exit 1; }
+  else
+    echo "warning: chromium is not installed (apt-get install chromium); the browser tests will fail" >&2
+  fi
+fi
 VENV=.venv
 STAMP=$VENV/.installed
 want=$(cat requirements-dev.txt layers/deps/requirements.txt | sha256sum | cut -d' ' -f1)
