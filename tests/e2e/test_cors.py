@@ -17,7 +17,7 @@ import requests
 
 from shoplocal.template import load_yaml
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 TIMEOUT = 10
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.factories import make_product
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 PAGE = "<!doctype html><title>storefront</title><p id=ready>storefront</p>"
 # fetch() in the page: what a storefront script can read of the answer, or the error when CORS blocks it

@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories import ADDRESS, eur, make_product, ok, order_item, put_in_cart, stock_of, uid
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.audited]
 
 
 def post_checkout(stack: Any, token: str, key: str, **extra: Any) -> Any:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import make_product, ok, stock_of, uid
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.audited]
 
 
 def _tickets(stack, token) -> list[str]:

@@ -14,7 +14,7 @@ from tests.factories import checkout, make_product, ok, open_task, order_view, p
 from tests.race import assert_stock_conserved
 from tests.workflow.test_fulfilment import end_workflow
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]
 ROUNDS = 6
 
 

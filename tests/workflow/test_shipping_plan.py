@@ -23,7 +23,7 @@ from tests.factories import (
 )
 from tests.workflow.test_fulfilment import end_workflow
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]
 
 
 def test_a_split_order_is_charged_what_its_labels_cost_and_the_cart_said(stack: Any, admin: Any, staff: Any) -> None:
