@@ -6,7 +6,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
 
-.PHONY: venv run invoke test lint validate build pytest unit integration workflow e2e clean report bench-report bench
+.PHONY: venv run invoke test lint validate build pytest unit fast integration workflow e2e clean report bench-report bench
 
 venv:
 	@./scripts/bootstrap.sh
@@ -23,6 +23,7 @@ test: venv lint validate pytest  ## what CI runs
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	PYTHONPATH=layers/shop $(VENV)/bin/lint-imports --no-cache --no-logo  # the contexts' order: [tool.importlinter]
 
 validate: venv
 	cfn-lint template.yaml
@@ -35,7 +36,7 @@ pytest: venv  ## everything on 2 workers, then the OpenAPI fuzz (schemathesis it
 	$(PY) -m pytest -n 2 --dist loadgroup --ignore=$(FUZZ) $(PYTEST_ARGS)
 	$(PY) -m pytest $(FUZZ) $(PYTEST_ARGS)
 
-unit integration workflow e2e: venv
+unit fast integration workflow e2e: venv
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
 
 clean:

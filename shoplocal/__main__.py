@@ -138,6 +138,14 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_schemas(args: argparse.Namespace) -> int:
+    from shoplocal.event_schemas import write
+
+    written = write(Path(args.output))
+    sys.stdout.write(f"wrote {len(written)} event schemas to {args.output}\n")
+    return 0
+
+
 def carrier_request(base_url: str, secret: str, tracking_number: str, status: str, *, event_id: str | None = None,
                     description: str | None = None, location: str | None = None) -> tuple[int, str]:
     """POST one signed carrier tracking event to the gateway, as the carrier would; (status, body)."""
@@ -145,7 +153,7 @@ def carrier_request(base_url: str, secret: str, tracking_number: str, status: st
     import uuid
 
     import requests
-    from shop.webhooks import carrier_signature
+    from shop.orderflow.webhooks import carrier_signature
 
     event = {"event_id": event_id or f"cevt_{uuid.uuid4().hex}", "tracking_number": tracking_number,
              "status": status, "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -227,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     oa = sub.add_parser("openapi", help="write the merged OpenAPI document")
     oa.add_argument("--output", default=str(ROOT / "docs" / "openapi.json"))
     oa.set_defaults(func=cmd_openapi)
+    ev = sub.add_parser("events-schemas", help="write the JSON Schemas of the event details (docs/events/)")
+    ev.add_argument("--output", default=str(ROOT / "docs" / "events"))
+    ev.set_defaults(func=cmd_events_schemas)
     car = sub.add_parser("carrier", help="send a signed carrier tracking event to a running stack")
     car.add_argument("tracking_number")
     car.add_argument("status", choices=["picked_up", "in_transit", "delivered", "exception"])

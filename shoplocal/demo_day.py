@@ -31,6 +31,19 @@ def money(n: int) -> dict[str, Any]:
     return {"amount": n, "currency": "EUR"}
 
 
+# what the producers send beyond the figures the reports use, so that every event meets its contract
+ADDRESS = {"name": "Demo Shopper", "line1": "Hauptstrasse 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+
+
+def totals_of(subtotal: int, total: int) -> dict[str, Any]:
+    return {"subtotal": money(subtotal), "discount": money(0), "shipping": money(total - subtotal), "tax": money(0),
+            "total": money(total)}
+
+
+def parcel(sid: str) -> dict[str, Any]:
+    return {"carrier": "DHL", "tracking_number": "JJD" + sid[4:22].upper()}
+
+
 def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], tz: ZoneInfo,
                  low: tuple[str, str] = ("LOW-A", "LOW-B")) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Events of ``n`` orders placed on ``day`` (in ``tz``) and what an independent count expects."""
@@ -54,7 +67,7 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
         total = subtotal + 490
         base = {"order_id": order, "customer_id": "c", "email": None}
         events.append(bus_event("OrderPlaced", {**base, "occurred_at": iso(placed), "lines": lines,
-                                                "totals": {"total": money(total)}}))
+                                                "totals": totals_of(subtotal, total)}))
         exp["placed"] += 1
         fate = rng.random()
         if fate < 0.1:
@@ -64,7 +77,8 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
             continue
         paid = placed + timedelta(minutes=1)
         events.append(bus_event("OrderPaid", {**base, "occurred_at": iso(paid), "paid_at": iso(paid),
-                                              "lines": lines, "totals": {"total": money(total)}}))
+                                              "lines": lines, "totals": totals_of(subtotal, total),
+                                              "payment_intent_id": f"pi_{order[4:]}", "shipping_address": ADDRESS}))
         exp["paid"] += 1
         exp["revenue"] += total
         exp["units"] += sum(ln["quantity"] for ln in lines)
@@ -74,7 +88,8 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
             cat_rev[f"cat-{ln['product_id']}"] += ln["quantity"] * ln["unit_price"]["amount"]
         if fate < 0.2:  # refunded the same day
             events.append(bus_event("RefundIssued", {**base, "occurred_at": iso(paid + timedelta(minutes=30)),
-                                                     "refund_id": f"re_{i}", "amount": money(total)}))
+                                                     "refund_id": f"re_{i}", "amount": money(total), "reason": "return",
+                                                     "payment_intent_id": f"pi_{order[4:]}"}))
             exp["refunds"] += total
             continue
         wh = rng.choice(["berlin", "paris"])
@@ -83,10 +98,14 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
         if shipped.astimezone(tz).date() == day:
             sid = f"shp_{order[4:]}_1"
             events.append(bus_event("ShipmentPacked", {**base, "occurred_at": iso(shipped - timedelta(minutes=5)),
-                                                       "shipment_id": sid, "warehouse_id": wh}))
+                                                       "shipment_id": sid, "warehouse_id": wh, **parcel(sid),
+                                                       "tracking_url": None, "package_weight_grams": 900,
+                                                       "shipping_cost": money(490), "items": [
+                                                           {k: ln[k] for k in ("sku", "name", "quantity")}
+                                                           for ln in lines]}))
             events.append(bus_event("ShipmentShipped", {**base, "occurred_at": iso(shipped), "shipped_at": iso(shipped),
                                                         "paid_at": iso(paid), "shipment_id": sid, "warehouse_id": wh,
-                                                        "units": 1}))
+                                                        "units": 1, **parcel(sid), "tracking_url": None}))
             hours.append(ship_after.total_seconds() / 3600)
             wh_counts[wh]["packed"] += 1
             wh_counts[wh]["shipped"] += 1
@@ -95,7 +114,7 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
             if rng.random() < 0.3 and delivered.astimezone(tz).date() == day:  # local deliveries arrive same day
                 events.append(bus_event("ShipmentDelivered", {**base, "occurred_at": iso(delivered),
                                                               "delivered_at": iso(delivered), "shipment_id": sid,
-                                                              "warehouse_id": wh}))
+                                                              "warehouse_id": wh, **parcel(sid)}))
                 wh_counts[wh]["delivered"] += 1
                 exp["delivered"] += 1
     # orders paid three days earlier, shipped today: later than any promise of 48 hours
@@ -107,7 +126,7 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
         base = {"order_id": order, "customer_id": "c", "email": None}
         events.append(bus_event("ShipmentShipped", {**base, "occurred_at": iso(shipped), "shipped_at": iso(shipped),
                                                     "paid_at": iso(paid), "shipment_id": sid, "warehouse_id": "berlin",
-                                                    "units": 1}))
+                                                    "units": 1, **parcel(sid), "tracking_url": None}))
         hours.append(72.0)
         wh_counts["berlin"]["shipped"] += 1
         exp["shipped"] += 1
@@ -116,6 +135,7 @@ def generate_day(day: date, n: int, seed: int, products: list[tuple[str, str]], 
     for sku, available in ((low[0], 0), (low[1], 2)):
         events.append(bus_event("StockLow", {"sku": sku, "warehouse_id": "berlin", "available": available,
                                              "incoming": 0, "reorder_point": 3, "reorder_quantity": 10,
+                                             "cause": "demo day",
                                              "occurred_at": iso(start + timedelta(hours=12))}, "shop.inventory"))
     ordered = sorted(hours)
     exp.update(hours=hours, p90=ordered[max(0, -(-len(ordered) * 9 // 10) - 1)] if ordered else None,

@@ -51,6 +51,7 @@ def _error(description: str, schema: str = "Error") -> dict[str, Any]:
 def error_responses(path: str, method: str, op: dict[str, Any], protected: bool) -> dict[str, Any]:
     """The error answers an operation can give (shop.api maps each domain error to one status)."""
     out = {"422": _error("invalid input: details.fields names each field"),
+           "500": _error("internal error (details only in the function's log)"),
            "502": _error("a service the shop depends on failed; retry later"),
            "503": _error("busy; retry shortly (a checkout with the same Idempotency-Key)")}
     if "requestBody" in op:
@@ -92,9 +93,13 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
                     op["security"] = [{"cognito": []}]
                 op["responses"] = {**op.get("responses", {}), **error_responses(path, method, op, protected)}
                 doc["paths"].setdefault(path, {})[method] = op
-        doc["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+        for name, model in schema.get("components", {}).get("schemas", {}).items():
+            known = doc["components"]["schemas"].setdefault(name, model)
+            if known != model:  # two functions publishing different models under one name: one would be lost
+                raise RuntimeError(f"two different schemas are named {name}; give one model another name")
     doc["components"]["schemas"].update({"Error": ERROR, "GatewayError": GATEWAY_ERROR})
-    for name in ("HTTPValidationError", "ValidationError"):  # Powertools' 422 shape: ours is Error
+    # Powertools' 422 and response-validation shapes: ours is Error
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         doc["components"]["schemas"].pop(name, None)
     declared = {(r.path, r.method.lower()) for r in routes}
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}

@@ -355,7 +355,7 @@ class Stack:
     def carrier_webhook(self, tracking_number: str, status: str, *, event_id: str | None = None,
                         occurred_at: str | None = None, **extra: Any) -> Any:
         """POST a carrier tracking event signed as the carrier would (Carrier-Signature) through the gateway."""
-        from shop.webhooks import carrier_signature
+        from shop.orderflow.webhooks import carrier_signature
 
         body = json.dumps({"event_id": event_id or f"evt_{uuid.uuid4().hex}", "tracking_number": tracking_number,
                            "status": status, "occurred_at": occurred_at or time.strftime("%Y-%m-%dT%H:%M:%SZ",

@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from shop.analytics import service
-from shop.analytics.models import BusEvent
+from shop.analytics.models import parse_event
+from shop.event_contracts import consumer_view
 from shop.observability import observability
 
-obs = observability("analytics")
+obs = observability("analytics", needs=("analytics_table", "report_time_zone"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    parsed = BusEvent.model_validate(event)
-    obs.logger.append_keys(detail_type=parsed.detail_type, order_id=parsed.detail.get("order_id"))
-    result = service.record_event(parsed.detail_type, parsed.detail)
+    parsed = parse_event(event)
+    detail = consumer_view(parsed.detail)
+    obs.logger.append_keys(detail_type=parsed.detail_type, order_id=detail.get("order_id"))
+    result = service.record_event(parsed.detail_type, detail)
     obs.count("FactRecorded" if result["recorded"] else "FactSkipped")
     return result
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from shop.api import JSON, http_handler, make_resolver
 from shop.auth import service
+from shop.auth.contracts import AuthTokens, Confirmation, Registration
 from shop.auth.models import ConfirmIn, LoginIn, RefreshIn, RegisterIn
 from shop.errors import DomainError
 from shop.observability import observability
 
-obs = observability("auth")
+obs = observability("auth", needs=("user_pool_id", "user_pool_client_id", "auto_confirm_signups",
+                                   "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 auth = Router()
 
 
 @auth.post("/auth/register", status_code=201)
-def register(body: RegisterIn) -> Response[dict[str, Any]]:
+def register(body: RegisterIn) -> Response[Registration]:
     try:
         result = service.register(body)
     except DomainError as exc:
@@ -31,14 +31,14 @@ def register(body: RegisterIn) -> Response[dict[str, Any]]:
 
 
 @auth.post("/auth/confirm")
-def confirm(body: ConfirmIn) -> dict[str, Any]:
+def confirm(body: ConfirmIn) -> Confirmation:
     result = service.confirm(body)
     obs.count("UserConfirmed")
     return result
 
 
 @auth.post("/auth/login")
-def login(body: LoginIn) -> dict[str, Any]:
+def login(body: LoginIn) -> AuthTokens:
     try:
         result = service.login(body)
     except DomainError as exc:
@@ -50,7 +50,7 @@ def login(body: LoginIn) -> dict[str, Any]:
 
 
 @auth.post("/auth/refresh")
-def refresh(body: RefreshIn) -> dict[str, Any]:
+def refresh(body: RefreshIn) -> AuthTokens:
     result = service.refresh(body)
     obs.count("TokenRefreshed")
     return result

@@ -7,13 +7,14 @@ discounts included). country/region choose the destination of the shipping and t
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import StringConstraints
 from shop.api import Guard, http_handler, make_resolver, principal
 from shop.cart import service
+from shop.cart.contracts import CartView
 from shop.cart.service import Change, QuantityIn
 from shop.models import CountryCode, SkuCode
 from shop.observability import observability
@@ -23,7 +24,10 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")]
 Country = Annotated[CountryCode | None, Query(description="ISO 3166-1 alpha-2 destination country")]
 Region = Annotated[RegionCode | None, Query(description="state/province code where tax depends on it, e.g. CA")]
 
-obs = observability("cart")
+obs = observability("cart", needs=("carts_table", "catalog_table", "inventory_table", "promotions_table", "currency",
+                                   "cors_allowed_origins"),
+                    optional=("cart_ttl_seconds", "default_country", "max_cart_lines", "max_line_quantity",
+                              "shipping_rates", "shipping_zones", "tax_rates_bps", "tax_shipping"))
 app = make_resolver(obs.logger)
 cart = Router()
 
@@ -36,7 +40,7 @@ def _count(change: Change) -> None:
 
 
 @cart.get("/cart")
-def get_cart(country: Country = None, region: Region = None) -> dict[str, Any]:
+def get_cart(country: Country = None, region: Region = None) -> CartView:
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
     return service.view(who.user_id, country, region)
@@ -44,7 +48,7 @@ def get_cart(country: Country = None, region: Region = None) -> dict[str, Any]:
 
 @cart.put("/cart/items/<sku>")
 def put_item(sku: Annotated[SkuCode, Path()], body: QuantityIn, country: Country = None,
-             region: Region = None) -> dict[str, Any]:
+             region: Region = None) -> CartView:
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id, sku=sku)
     result, change = service.set_quantity(who.user_id, sku, body.quantity, country, region)
@@ -54,7 +58,7 @@ def put_item(sku: Annotated[SkuCode, Path()], body: QuantityIn, country: Country
 
 @cart.delete("/cart/items/<sku>")
 def delete_item(sku: Annotated[SkuCode, Path()], country: Country = None,
-                region: Region = None) -> dict[str, Any]:
+                region: Region = None) -> CartView:
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id, sku=sku)
     result, change = service.remove(who.user_id, sku, country, region)
@@ -63,7 +67,7 @@ def delete_item(sku: Annotated[SkuCode, Path()], country: Country = None,
 
 
 @cart.put("/cart/coupon")
-def put_coupon(body: CartCouponIn, country: Country = None, region: Region = None) -> dict[str, Any]:
+def put_coupon(body: CartCouponIn, country: Country = None, region: Region = None) -> CartView:
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id, coupon=body.code)
     result = service.set_coupon(who.user_id, body.code, country, region)
@@ -72,7 +76,7 @@ def put_coupon(body: CartCouponIn, country: Country = None, region: Region = Non
 
 
 @cart.delete("/cart/coupon")
-def delete_coupon(country: Country = None, region: Region = None) -> dict[str, Any]:
+def delete_coupon(country: Country = None, region: Region = None) -> CartView:
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
     return service.set_coupon(who.user_id, None, country, region)

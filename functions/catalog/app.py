@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import JSON, Guard, http_handler, make_resolver, require_group
 from shop.catalog import service
+from shop.catalog.contracts import (
+    AdminProduct,
+    CategoryList,
+    CategoryView,
+    PriceChange,
+    ProductDetail,
+    ProductPage,
+    SkuView,
+)
 from shop.catalog.listing import Sort
 from shop.catalog.models import CategoryIn, PriceIn, ProductCreate, ProductUpdate, SkuIn
 from shop.models import SkuCode, Slug
 from shop.observability import observability
+from shop.storefront import service as storefront
 
-obs = observability("catalog")
+obs = observability("catalog", needs=("catalog_table", "inventory_table", "analytics_table", "currency",
+                                      "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 categories = Router()
 products = Router()
 admin = Router()
 
 
-def _json(status: int, payload: Any) -> Response[dict[str, Any]]:
+def _json[T](status: int, payload: T) -> Response[T]:
     return Response(status_code=status, content_type=JSON, body=payload)
 
 
 # ---------------------------------------------------------------- public
 
 @categories.get("/categories")
-def list_categories() -> dict[str, Any]:
+def list_categories() -> CategoryList:
     return {"items": service.list_categories()}
 
 
@@ -41,7 +52,7 @@ def list_products(
     sort: Annotated[Sort, Query()] = Sort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> dict[str, Any]:
+) -> ProductPage:
     obs.logger.append_keys(category=category)
     result = service.list_products(category=category, q=q, min_price=min_price, max_price=max_price, sort=sort,
                                    limit=limit, cursor=cursor)
@@ -50,9 +61,9 @@ def list_products(
 
 
 @products.get("/products/<productId>")
-def get_product(productId: str) -> dict[str, Any]:
+def get_product(productId: str) -> ProductDetail:
     obs.logger.append_keys(product_id=productId)
-    result = service.get_product(productId)
+    result = storefront.get_product(productId)
     obs.count("ProductViewed")
     return result
 
@@ -60,7 +71,7 @@ def get_product(productId: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- admin
 
 @admin.put("/admin/categories/<categoryId>")
-def put_category(categoryId: Annotated[Slug, Path()], body: CategoryIn) -> dict[str, Any]:
+def put_category(categoryId: Annotated[Slug, Path()], body: CategoryIn) -> CategoryView:
     require_group(app, "admin")
     result = service.put_category(categoryId, body)
     obs.count("CategorySaved")
@@ -68,7 +79,7 @@ def put_category(categoryId: Annotated[Slug, Path()], body: CategoryIn) -> dict[
 
 
 @admin.post("/admin/products", status_code=201)
-def create_product(body: ProductCreate) -> Response[dict[str, Any]]:
+def create_product(body: ProductCreate) -> Response[AdminProduct]:
     require_group(app, "admin")
     obs.logger.append_keys(product_id=body.product_id)
     result = service.create_product(body)
@@ -78,7 +89,7 @@ def create_product(body: ProductCreate) -> Response[dict[str, Any]]:
 
 
 @admin.put("/admin/products/<productId>")
-def update_product(productId: Annotated[Slug, Path()], body: ProductUpdate) -> dict[str, Any]:
+def update_product(productId: Annotated[Slug, Path()], body: ProductUpdate) -> AdminProduct:
     require_group(app, "admin")
     obs.logger.append_keys(product_id=productId)
     result = service.update_product(productId, body)
@@ -92,7 +103,7 @@ def update_product(productId: Annotated[Slug, Path()], body: ProductUpdate) -> d
            responses={200: {"description": "the SKU was changed"}, 201: {"description": "the SKU was created"}})
 def put_sku(
     productId: Annotated[Slug, Path()], sku: Annotated[SkuCode, Path()], body: SkuIn
-) -> Response[dict[str, Any]]:
+) -> Response[SkuView]:
     require_group(app, "admin")
     obs.logger.append_keys(product_id=productId, sku=sku)
     result, created = service.put_sku(productId, sku, body)
@@ -101,7 +112,7 @@ def put_sku(
 
 
 @admin.put("/admin/skus/<sku>/price")
-def set_price(sku: Annotated[SkuCode, Path()], body: PriceIn) -> dict[str, Any]:
+def set_price(sku: Annotated[SkuCode, Path()], body: PriceIn) -> PriceChange:
     require_group(app, "admin")
     obs.logger.append_keys(sku=sku)
     result = service.set_price(sku, body)

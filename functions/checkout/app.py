@@ -6,22 +6,24 @@ the idempotency record: see shop.checkout.idempotency).
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from shop.api import JSON, Guard, http_handler, idempotency_key, make_resolver, principal
 from shop.checkout import service
+from shop.checkout.contracts import PlacedOrder
 from shop.checkout.service import CheckoutIn
 from shop.observability import observability
 
-obs = observability("checkout")
+obs = observability("checkout", needs=("carts_table", "catalog_table", "inventory_table", "promotions_table",
+                                       "orders_table", "order_state_machine_arn", "currency", "cors_allowed_origins"),
+                    optional=("reservation_ttl_seconds", "shipping_rates", "shipping_zones", "tax_rates_bps",
+                              "tax_shipping"))
 app = make_resolver(obs.logger)
 checkout = Router()
 
 
 @checkout.post("/checkout", status_code=201)
-def post_checkout(body: CheckoutIn) -> Response[dict[str, Any]]:
+def post_checkout(body: CheckoutIn) -> Response[PlacedOrder]:
     who = principal(app)
     key = idempotency_key(app, required=True)
     obs.logger.append_keys(customer_id=who.user_id, order_id=service.order_id_for(who.user_id, key))

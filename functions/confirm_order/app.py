@@ -7,9 +7,10 @@ from typing import Any
 
 from shop.observability import observability
 from shop.orders import service
+from shop.orders.contracts import OrderConfirmed
 from shop.orders.tasks import ConfirmTask
 
-obs = observability("confirm-order")
+obs = observability("confirm-order", needs=("orders_table", "event_bus_name"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = service.confirm_paid(task.order_id, task.payment_intent_id)
     if result["changed"]:
         obs.count("OrderPaid")
-    return {"order_id": task.order_id, "status": str(result["status"])}
+    return OrderConfirmed.emit({"order_id": task.order_id, "status": str(result["status"])})
 
 
 handler = obs.entrypoint(_handle)

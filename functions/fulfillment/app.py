@@ -5,6 +5,7 @@
 - create_label: carrier label (cost by weight and zone, tracking number), ShipmentPacked published
 - mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is
 - cancel: compensation when fulfilment fails for good before any parcel is packed (release + refund)
+Outputs are shop.fulfillment.contracts models (what the state machine reads by JSONPath), one per action.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from shop.fulfillment import service
+from shop.fulfillment.contracts import (
+    FulfilmentCancelled,
+    LabelCreated,
+    OrderSplit,
+    ShipmentHandedOver,
+    StockCommitted,
+    TaskOpened,
+)
 from shop.fulfillment.models import TaskKind
 from shop.observability import observability
-from shop.orders import cancellation
+from shop.orderflow import cancellation
 from shop.orders.tasks import (
     CommitStockTask,
     CreateLabelTask,
@@ -25,7 +34,9 @@ from shop.orders.tasks import (
     SplitTask,
 )
 
-obs = observability("fulfillment")
+obs = observability("fulfillment", needs=("orders_table", "inventory_table", "promotions_table", "event_bus_name",
+                                          "shop_secrets_arn", "stripe_api_base", "stage"),
+                    optional=("carrier_name", "tracking_url_template", "shipping_rates", "shipping_zones"))
 TASK: TypeAdapter[Any] = TypeAdapter(FulfillmentTask)
 
 
@@ -34,25 +45,27 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     obs.logger.append_keys(order_id=task.order_id, action=task.action,
                            shipment_id=getattr(task, "shipment_id", None))
     if isinstance(task, SplitTask):
-        result = service.split(task.order_id)
+        result = OrderSplit.emit(service.split(task.order_id))
         obs.count("OrderSplit")
         obs.count("ShipmentsCreated", len(result["shipments"]))
     elif isinstance(task, OpenTaskTask):
-        result = service.open_task(task.order_id, task.shipment_id, TaskKind(task.kind), task.task_token)
+        result = TaskOpened.emit(service.open_task(task.order_id, task.shipment_id, TaskKind(task.kind),
+                                                   task.task_token))
         obs.count("WarehouseTaskOpened")
     elif isinstance(task, CommitStockTask):
-        result = service.commit_stock(task.order_id, task.shipment_id, task.package_weight_grams)
+        result = StockCommitted.emit(service.commit_stock(task.order_id, task.shipment_id, task.package_weight_grams))
         if result["committed"]:
             obs.count("StockCommitted")
     elif isinstance(task, CreateLabelTask):
-        result = service.create_label(task.order_id, task.shipment_id)
+        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id))
         obs.count("ShipmentPacked")
     elif isinstance(task, MarkShippedTask):
-        result = service.mark_shipped(task.order_id, task.shipment_id, task.picked_up_at)
+        result = ShipmentHandedOver.emit(service.mark_shipped(task.order_id, task.shipment_id, task.picked_up_at))
         obs.count("ShipmentShipped")
     else:
         view = cancellation.cancel(task.order_id, reason=task.reason)
-        result = {"order_id": task.order_id, "status": view["status"], "payment": view["payment"]}
+        result = FulfilmentCancelled.emit({"order_id": task.order_id, "status": view["status"],
+                                           "payment": view["payment"]})
         obs.count("OrderCancelled")
     return result
 

@@ -9,24 +9,27 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, once_per_key, require_group
 from shop.inventory import service
+from shop.inventory.contracts import SkuStock, SkuStockLevel, StockMovementPage, WarehouseList, WarehouseView
 from shop.inventory.models import AdjustmentIn, ShardsIn, StockIn, WarehouseIn
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 
-obs = observability("inventory")
+obs = observability("inventory", needs=("inventory_table", "catalog_table", "idempotency_table", "event_bus_name",
+                                        "cors_allowed_origins"),
+                    optional=("shipping_rates",))
 app = make_resolver(obs.logger)
 warehouses = Router()
 stock = Router()
 
 
 @warehouses.get("/admin/warehouses")
-def list_warehouses() -> dict[str, Any]:
+def list_warehouses() -> WarehouseList:
     require_group(app, "admin")
     return {"items": service.list_warehouses()}
 
 
 @warehouses.put("/admin/warehouses/<warehouseId>")
-def put_warehouse(warehouseId: Annotated[Slug, Path()], body: WarehouseIn) -> dict[str, Any]:
+def put_warehouse(warehouseId: Annotated[Slug, Path()], body: WarehouseIn) -> WarehouseView:
     require_group(app, "admin")
     obs.logger.append_keys(warehouse_id=warehouseId)
     result = service.put_warehouse(warehouseId, body)
@@ -35,14 +38,14 @@ def put_warehouse(warehouseId: Annotated[Slug, Path()], body: WarehouseIn) -> di
 
 
 @stock.get("/admin/inventory/<sku>")
-def get_stock(sku: Annotated[SkuCode, Path()]) -> dict[str, Any]:
+def get_stock(sku: Annotated[SkuCode, Path()]) -> SkuStock:
     require_group(app, "admin")
     obs.logger.append_keys(sku=sku)
     return service.get_stock(sku)
 
 
 @stock.put("/admin/inventory/<sku>/<warehouseId>")
-def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: StockIn) -> dict[str, Any]:
+def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: StockIn) -> SkuStockLevel:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
     result, delta = service.set_stock(sku, warehouseId, body)
@@ -54,7 +57,7 @@ def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path
 
 @stock.post("/admin/inventory/<sku>/<warehouseId>/adjustments")
 def adjust_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
-                 body: AdjustmentIn) -> dict[str, Any]:
+                 body: AdjustmentIn) -> SkuStockLevel:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
 
@@ -71,13 +74,13 @@ def adjust_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, P
 @stock.get("/admin/inventory/<sku>/<warehouseId>/movements")
 def list_movements(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
                    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                   cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+                   cursor: Annotated[str | None, Query(max_length=2000)] = None) -> StockMovementPage:
     require_group(app, "admin")
     return service.movements(sku, warehouseId, limit, cursor)
 
 
 @stock.put("/admin/inventory/<sku>/<warehouseId>/shards")
-def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: ShardsIn) -> dict[str, Any]:
+def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: ShardsIn) -> SkuStockLevel:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
     result = service.set_shards(sku, warehouseId, body.shards)
@@ -87,7 +90,7 @@ def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Pat
 
 
 @stock.post("/admin/inventory/<sku>/<warehouseId>/rebalance")
-def rebalance(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()]) -> dict[str, Any]:
+def rebalance(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()]) -> SkuStockLevel:
     require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
     result = service.rebalance(sku, warehouseId)

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from shop.event_contracts import consumer_view
 from shop.notifications import service
 from shop.observability import observability
 
-obs = observability("notifications")
+obs = observability("notifications", needs=("idempotency_table", "sender_email"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    parsed = service.DomainEvent.model_validate(event)
-    obs.logger.append_keys(order_id=parsed.detail.order_id, dedupe_key=parsed.detail.dedupe_key,
+    parsed = service.parse_event(event)
+    detail = consumer_view(parsed.detail)
+    obs.logger.append_keys(order_id=detail.get("order_id"), dedupe_key=parsed.detail.dedupe_key,
                            detail_type=parsed.detail_type)
-    result = service.notify(parsed.detail_type, parsed.detail.model_dump(), context)
+    result = service.notify(parsed.detail_type, detail, context)
     if result.get("replayed"):
         obs.count("EmailDuplicate")
     elif result["sent"]:

@@ -3,18 +3,24 @@ tracking, timeline) and POST /orders/{orderId}/cancel."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import JSON, Guard, http_handler, make_resolver, principal
 from shop.observability import observability
-from shop.orders import cancellation, service
+from shop.orderflow import cancellation, views
+from shop.orders import service
+from shop.orders.contracts import OrderPage, OrderView
 from shop.returns import service as returns_service
+from shop.returns.contracts import ReturnView
 from shop.returns.models import ReturnIn
 
-obs = observability("orders")
+obs = observability("orders", needs=("orders_table", "inventory_table", "promotions_table", "event_bus_name",
+                                     "returns_state_machine_arn", "shop_secrets_arn", "stripe_api_base", "stage",
+                                     "cors_allowed_origins"),
+                    optional=("return_window_days",))
 app = make_resolver(obs.logger)
 orders = Router()
 returns = Router()
@@ -22,20 +28,20 @@ returns = Router()
 
 @orders.get("/orders")
 def list_orders(limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+                cursor: Annotated[str | None, Query(max_length=2000)] = None) -> OrderPage:
     who = principal(app)
     return service.list_for_customer(who.user_id, limit, cursor)
 
 
 @orders.get("/orders/<orderId>")
-def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:
     who = principal(app)
     obs.logger.append_keys(order_id=orderId)
-    return service.get_for_customer(orderId, who.user_id)
+    return views.get_for_customer(orderId, who.user_id)
 
 
 @orders.post("/orders/<orderId>/cancel")
-def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:
     """Cancel before any parcel is packed: stock released, payment refunded in full. Repeating it is safe;
     once shipping has started the answer is 409 already_shipping."""
     who = principal(app)
@@ -47,7 +53,7 @@ def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> 
 
 @returns.post("/orders/<orderId>/returns", status_code=201)
 def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
-                   body: ReturnIn) -> Response[dict[str, Any]]:
+                   body: ReturnIn) -> Response[ReturnView]:
     who = principal(app)
     obs.logger.append_keys(order_id=orderId)
     view = returns_service.request_return(orderId, who.user_id, body)
@@ -57,7 +63,7 @@ def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
 
 
 @returns.get("/returns/<returnId>")
-def get_return(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+def get_return(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> ReturnView:
     who = principal(app)
     return returns_service.get_for_customer(returnId, who.user_id)
 

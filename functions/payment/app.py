@@ -2,9 +2,11 @@
 - charge: PENDING_PAYMENT -> PAYMENT_PROCESSING, then one Stripe PaymentIntent per order (created unconfirmed,
   recorded on the order, then confirmed). Output {status: succeeded | requires_action | declined | skipped,
   payment_intent_id, decline_code, auth_timeout_seconds?}.
-- await_authentication (lambda:invoke.waitForTaskToken): parks the token for the Stripe webhook (3-D Secure).
+- await_authentication (lambda:invoke.waitForTaskToken): parks the token for the Stripe webhook (3-D Secure),
+  which resumes it with the same output as charge (PaymentOutcome).
 - abandon: cancels an intent that did not complete before the stock is released (or reports it succeeded).
-Provider outages raise DependencyFailed (the state machine retries, then compensates)."""
+Provider outages raise DependencyFailed (the state machine retries, then compensates). Outputs are
+shop.payments.contracts models: the state machine reads them by JSONPath."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from pydantic import TypeAdapter
 from shop.observability import observability
 from shop.orders.tasks import AwaitAuthenticationTask, ChargeTask, PaymentTask
 from shop.payments import service
+from shop.payments.contracts import AuthenticationWait, PaymentOutcome
 
-obs = observability("payment")
+obs = observability("payment", needs=("orders_table", "event_bus_name", "payment_auth_timeout_seconds",
+                                      "shop_secrets_arn", "stripe_api_base", "stage"))
 TASK: TypeAdapter[Any] = TypeAdapter(PaymentTask)
 
 METRICS = {"succeeded": "PaymentSucceeded", "declined": "PaymentDeclined",
@@ -26,12 +30,12 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = TASK.validate_python({"action": "charge", **event})
     obs.logger.append_keys(order_id=task.order_id, action=task.action)
     if isinstance(task, ChargeTask):
-        result = service.take_payment(task.order_id)
+        result = PaymentOutcome.emit(service.take_payment(task.order_id))
         obs.count(METRICS[result["status"]])
     elif isinstance(task, AwaitAuthenticationTask):
-        result = service.await_authentication(task.order_id, task.task_token)
+        result = AuthenticationWait.emit(service.await_authentication(task.order_id, task.task_token))
     else:
-        result = service.abandon(task.order_id)
+        result = PaymentOutcome.emit(service.abandon(task.order_id))
         obs.count("PaymentAbandoned")
     obs.logger.info("payment step", extra={"result": {k: v for k, v in result.items() if k != "order_id"}})
     return result

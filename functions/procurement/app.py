@@ -12,6 +12,19 @@ from shop.api import JSON, Guard, Principal, http_handler, make_resolver, once_p
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 from shop.procurement import service
+from shop.procurement.contracts import (
+    PurchaseOrderDetail,
+    PurchaseOrderPage,
+    PurchaseOrderReceived,
+    PurchaseOrderReturned,
+    PurchaseOrderView,
+    SupplierContractList,
+    SupplierContractView,
+    SupplierInvoiceRecord,
+    SupplierInvoiceRecorded,
+    SupplierList,
+    SupplierView,
+)
 from shop.procurement.models import (
     ContractIn,
     InvoiceIn,
@@ -23,7 +36,8 @@ from shop.procurement.models import (
     SupplierReturnIn,
 )
 
-obs = observability("procurement")
+obs = observability("procurement", needs=("procurement_table", "inventory_table", "idempotency_table",
+                                          "event_bus_name", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 suppliers = Router()
 contracts = Router()
@@ -37,13 +51,13 @@ def admin() -> Principal:
 
 
 @suppliers.get("/admin/suppliers")
-def list_suppliers() -> dict[str, Any]:
+def list_suppliers() -> SupplierList:
     admin()
     return service.list_suppliers()
 
 
 @suppliers.put("/admin/suppliers/<supplierId>")
-def put_supplier(supplierId: Annotated[Slug, Path()], body: SupplierIn) -> dict[str, Any]:
+def put_supplier(supplierId: Annotated[Slug, Path()], body: SupplierIn) -> SupplierView:
     admin()
     obs.count("SupplierSaved")
     return service.put_supplier(supplierId, body)
@@ -51,20 +65,20 @@ def put_supplier(supplierId: Annotated[Slug, Path()], body: SupplierIn) -> dict[
 
 @contracts.put("/admin/suppliers/<supplierId>/contracts/<contractId>")
 def put_contract(supplierId: Annotated[Slug, Path()], contractId: Annotated[Slug, Path()],
-                 body: ContractIn) -> dict[str, Any]:
+                 body: ContractIn) -> SupplierContractView:
     admin()
     obs.count("ContractSaved")
     return service.put_contract(supplierId, contractId, body)
 
 
 @contracts.get("/admin/contracts")
-def list_contracts(sku: Annotated[SkuCode, Query()]) -> dict[str, Any]:
+def list_contracts(sku: Annotated[SkuCode, Query()]) -> SupplierContractList:
     admin()
     return service.list_contracts(sku)
 
 
 @purchase_orders.post("/admin/purchase-orders", status_code=201)
-def create_po(body: PurchaseOrderIn) -> Response[dict[str, Any]]:
+def create_po(body: PurchaseOrderIn) -> Response[PurchaseOrderView]:
     who = admin()
 
     def work() -> dict[str, Any]:
@@ -80,19 +94,19 @@ def create_po(body: PurchaseOrderIn) -> Response[dict[str, Any]]:
 @purchase_orders.get("/admin/purchase-orders")
 def list_pos(status: Annotated[PoStatus, Query()] = PoStatus.DRAFT,
              limit: Annotated[int, Query(ge=1, le=100)] = 20,
-             cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+             cursor: Annotated[str | None, Query(max_length=2000)] = None) -> PurchaseOrderPage:
     admin()
     return service.list_pos(status, limit, cursor)
 
 
 @purchase_orders.get("/admin/purchase-orders/<poId>")
-def get_po(poId: PoId) -> dict[str, Any]:
+def get_po(poId: PoId) -> PurchaseOrderDetail:
     admin()
     return service.get_po(poId)
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/submit")
-def submit(poId: PoId) -> dict[str, Any]:
+def submit(poId: PoId) -> PurchaseOrderView:
     admin()
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderSubmitted")
@@ -100,7 +114,7 @@ def submit(poId: PoId) -> dict[str, Any]:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/cancel")
-def cancel(poId: PoId) -> dict[str, Any]:
+def cancel(poId: PoId) -> PurchaseOrderView:
     admin()
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderCancelled")
@@ -108,7 +122,7 @@ def cancel(poId: PoId) -> dict[str, Any]:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/close")
-def close(poId: PoId) -> dict[str, Any]:
+def close(poId: PoId) -> PurchaseOrderView:
     admin()
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderClosed")
@@ -116,7 +130,7 @@ def close(poId: PoId) -> dict[str, Any]:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/receipts")
-def receive(poId: PoId, body: ReceiptIn) -> dict[str, Any]:
+def receive(poId: PoId, body: ReceiptIn) -> PurchaseOrderReceived:
     admin()
     obs.logger.append_keys(po_id=poId, receipt_id=body.receipt_id)
     result = service.receive(poId, body)
@@ -126,7 +140,7 @@ def receive(poId: PoId, body: ReceiptIn) -> dict[str, Any]:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/returns")
-def return_goods(poId: PoId, body: SupplierReturnIn) -> dict[str, Any]:
+def return_goods(poId: PoId, body: SupplierReturnIn) -> PurchaseOrderReturned:
     admin()
     obs.logger.append_keys(po_id=poId, return_id=body.return_id)
     result = service.return_to_supplier(poId, body)
@@ -136,7 +150,7 @@ def return_goods(poId: PoId, body: SupplierReturnIn) -> dict[str, Any]:
 
 
 @invoices.post("/admin/purchase-orders/<poId>/invoices")
-def record_invoice(poId: PoId, body: InvoiceIn) -> dict[str, Any]:
+def record_invoice(poId: PoId, body: InvoiceIn) -> SupplierInvoiceRecorded:
     admin()
     obs.logger.append_keys(po_id=poId, invoice_id=body.invoice_id)
     result = service.record_invoice(poId, body)
@@ -146,7 +160,7 @@ def record_invoice(poId: PoId, body: InvoiceIn) -> dict[str, Any]:
 
 
 @invoices.post("/admin/purchase-orders/<poId>/invoices/<invoiceId>/settle")
-def settle(poId: PoId, invoiceId: Annotated[RecordId, Path()]) -> dict[str, Any]:
+def settle(poId: PoId, invoiceId: Annotated[RecordId, Path()]) -> SupplierInvoiceRecord:
     admin()
     obs.logger.append_keys(po_id=poId, invoice_id=invoiceId)
     result = service.settle(poId, invoiceId)

@@ -3,7 +3,7 @@ with start and end) and coupons (code, minimum subtotal, global and per-customer
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -12,36 +12,37 @@ from shop.config import get_settings
 from shop.models import Slug
 from shop.observability import observability
 from shop.promotions import service
+from shop.promotions.contracts import CouponView, SaleList, SaleView
 from shop.promotions.models import CouponCode, CouponIn, SaleIn
 
-obs = observability("promotions")
+obs = observability("promotions", needs=("promotions_table", "currency", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 sales = Router()
 coupons = Router()
 
 
 @sales.get("/admin/sales")
-def list_sales() -> dict[str, Any]:
+def list_sales() -> SaleList:
     require_group(app, "admin")
     return service.list_sales(get_settings().currency)
 
 
 @sales.put("/admin/sales/<saleId>")
-def put_sale(saleId: Annotated[Slug, Path()], body: SaleIn) -> dict[str, Any]:
+def put_sale(saleId: Annotated[Slug, Path()], body: SaleIn) -> SaleView:
     require_group(app, "admin")
     obs.count("SaleSaved")
     return service.put_sale(saleId, body, get_settings().currency)
 
 
 @coupons.put("/admin/coupons/<code>")
-def put_coupon(code: Annotated[CouponCode, Path()], body: CouponIn) -> dict[str, Any]:
+def put_coupon(code: Annotated[CouponCode, Path()], body: CouponIn) -> CouponView:
     require_group(app, "admin")
     obs.count("CouponSaved")
     return service.put_coupon(code, body, get_settings().currency)
 
 
 @coupons.get("/admin/coupons/<code>")
-def get_coupon(code: Annotated[CouponCode, Path()]) -> dict[str, Any]:
+def get_coupon(code: Annotated[CouponCode, Path()]) -> CouponView:
     require_group(app, "admin")
     return service.get_coupon(code)
 

@@ -10,9 +10,11 @@ from typing import Any
 from shop.models import OrderStatus
 from shop.observability import observability
 from shop.orders import service
+from shop.orders.contracts import ReservationReleased
 from shop.orders.tasks import ReleaseTask
 
-obs = observability("release-reservation")
+obs = observability("release-reservation", needs=("orders_table", "inventory_table", "promotions_table",
+                                                  "event_bus_name"))
 
 
 def _failure_reason(state: Any) -> str:
@@ -34,7 +36,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = service.release(task.order_id, OrderStatus(task.reason), note=note[task.reason])
     if result["released"]:
         obs.count("ReservationReleased")
-    return {"order_id": task.order_id, "released": result["released"], "status": str(result["status"])}
+    return ReservationReleased.emit({"order_id": task.order_id, "released": result["released"],
+                                     "status": str(result["status"])})
 
 
 handler = obs.entrypoint(_handle)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator
 from shop.analytics import service
+from shop.analytics.contracts import DailyReport, SalesTrend
 from shop.analytics.models import ScheduledReport
 from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.observability import observability
@@ -26,7 +27,10 @@ def _iso_day(value: Any) -> Any:
 
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
-obs = observability("reports")
+obs = observability("reports", needs=("analytics_table", "catalog_table", "procurement_table", "reports_bucket",
+                                      "report_time_zone", "management_emails", "sender_email", "currency",
+                                      "cors_allowed_origins"),
+                    optional=("promised_ship_hours",))
 app = make_resolver(obs.logger)
 reports = Router()
 analytics = Router()
@@ -34,7 +38,7 @@ analytics = Router()
 
 @reports.get("/admin/reports/daily")
 def daily(date: Annotated[IsoDay | None, Query(description="default: yesterday in the report's time zone")] = None
-          ) -> dict[str, Any]:
+          ) -> DailyReport:
     require_group(app, "admin")
     day = date or service.previous_day()
     obs.logger.append_keys(report_date=day.isoformat())
@@ -42,7 +46,7 @@ def daily(date: Annotated[IsoDay | None, Query(description="default: yesterday i
 
 
 @analytics.get("/admin/analytics/sales")
-def sales(start: Annotated[IsoDay, Query(alias="from")], end: Annotated[IsoDay, Query(alias="to")]) -> dict[str, Any]:
+def sales(start: Annotated[IsoDay, Query(alias="from")], end: Annotated[IsoDay, Query(alias="to")]) -> SalesTrend:
     require_group(app, "admin")
     return service.sales_trend(start, end)
 

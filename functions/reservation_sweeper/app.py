@@ -10,8 +10,9 @@ from shop.errors import DomainError
 from shop.models import OrderStatus
 from shop.observability import observability
 from shop.orders import service
+from shop.orders.contracts import ExpiredReservationsSwept
 
-obs = observability("reservation-sweeper")
+obs = observability("reservation-sweeper", needs=("orders_table", "inventory_table", "promotions_table"))
 BATCH = 100
 SAFETY_MARGIN_MS = 10_000
 
@@ -40,7 +41,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if released:
         obs.count("ReservationExpired", released)
     obs.logger.info("sweep done", extra={"released": released, "skipped": skipped, "failed": failed})
-    return {"released": released, "skipped": skipped, "failed": failed}
+    return ExpiredReservationsSwept.emit({"released": released, "skipped": skipped, "failed": failed})
 
 
 handler = obs.entrypoint(_handle)

@@ -7,9 +7,10 @@ from typing import Any
 
 from shop.observability import observability
 from shop.procurement import service
+from shop.procurement.contracts import RestockOrdered, RestockSkipped
 from shop.procurement.models import StockLowEvent
 
-obs = observability("restock")
+obs = observability("restock", needs=("procurement_table", "inventory_table", "event_bus_name"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -17,8 +18,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     obs.logger.append_keys(sku=parsed.sku, warehouse_id=parsed.warehouse_id)
     result = service.restock(parsed.sku, parsed.warehouse_id)
     obs.count("RestockOrdered" if result["created"] else "RestockSkipped")
-    obs.logger.info("restock", extra=result)
-    return result
+    obs.logger.info("restock", extra={"result": result})  # its "created" would clash with the LogRecord's
+    return (RestockOrdered if result["created"] else RestockSkipped).emit(result)
 
 
 handler = obs.entrypoint(_handle)

@@ -14,9 +14,10 @@ from shop.api import JSON, Guard, http_handler, make_resolver, principal
 from shop.models import Slug
 from shop.observability import observability
 from shop.reviews import service
+from shop.reviews.contracts import ReviewPage, ReviewView
 from shop.reviews.models import ReviewIn
 
-obs = observability("reviews")
+obs = observability("reviews", needs=("reviews_table", "catalog_table", "orders_table", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 reviews = Router()
 
@@ -34,13 +35,13 @@ class WriteGuard(Guard):
 @reviews.get("/products/<productId>/reviews")
 def list_reviews(productId: Annotated[Slug, Path()],
                  limit: Annotated[int, Query(ge=1, le=50)] = 10,
-                 cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+                 cursor: Annotated[str | None, Query(max_length=2000)] = None) -> ReviewPage:
     obs.logger.append_keys(product_id=productId)
     return service.list_reviews(productId, limit, cursor)
 
 
 @reviews.post("/products/<productId>/reviews", status_code=201)
-def post_review(productId: Annotated[Slug, Path()], body: ReviewIn) -> Response[dict[str, Any]]:
+def post_review(productId: Annotated[Slug, Path()], body: ReviewIn) -> Response[ReviewView]:
     who = principal(app)
     obs.logger.append_keys(product_id=productId)
     view = service.post_review(productId, who.user_id, who.email, body)

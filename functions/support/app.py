@@ -15,9 +15,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import JSON, Guard, Principal, http_handler, make_resolver, once_per_key, principal, require_group
 from shop.observability import observability
 from shop.support import service
+from shop.support.contracts import (
+    StaffSupportTicketMessageAdded,
+    StaffSupportTicketThread,
+    SupportTicket,
+    SupportTicketMessageAdded,
+    SupportTicketPage,
+    SupportTicketThread,
+)
 from shop.support.models import TICKET_ID_PATTERN, MessageIn, TicketIn, TicketStatus
 
-obs = observability("support")
+obs = observability("support", needs=("support_table", "orders_table", "idempotency_table", "event_bus_name",
+                                      "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 tickets = Router()
 staff = Router()
@@ -30,13 +39,13 @@ def admin() -> Principal:
     return require_group(app, "admin")
 
 
-def created(body: dict[str, Any], location: str) -> Response[dict[str, Any]]:
+def created(body: dict[str, Any], location: str) -> Response[Any]:
     return Response(status_code=201, content_type=JSON, body=body, headers={"Location": location})
 
 
 # ------------------------------------------------------------------ shoppers
 @tickets.post("/support/tickets", status_code=201)
-def open_ticket(body: TicketIn) -> Response[dict[str, Any]]:
+def open_ticket(body: TicketIn) -> Response[SupportTicketThread]:
     who = principal(app)
 
     def work() -> dict[str, Any]:
@@ -50,20 +59,20 @@ def open_ticket(body: TicketIn) -> Response[dict[str, Any]]:
 
 
 @tickets.get("/support/tickets")
-def list_my_tickets(limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
+def list_my_tickets(limit: Limit = 20, cursor: Cursor = None) -> SupportTicketPage:
     who = principal(app)
     return service.list_for_customer(who.user_id, limit, cursor)
 
 
 @tickets.get("/support/tickets/<ticketId>")
-def get_ticket(ticketId: TicketId) -> dict[str, Any]:
+def get_ticket(ticketId: TicketId) -> SupportTicketThread:
     who = principal(app)
     obs.logger.append_keys(ticket_id=ticketId)
     return service.get_for_customer(ticketId, who.user_id)
 
 
 @tickets.post("/support/tickets/<ticketId>/messages", status_code=201)
-def add_message(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]:
+def add_message(ticketId: TicketId, body: MessageIn) -> Response[SupportTicketMessageAdded]:
     """The shopper writes; the ticket waits for staff again (open), also when it was closed (reopened)."""
     who = principal(app)
     obs.logger.append_keys(ticket_id=ticketId)
@@ -82,20 +91,20 @@ def add_message(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]
 # ------------------------------------------------------------------ staff
 @staff.get("/admin/support/tickets")
 def list_tickets(status: Annotated[TicketStatus, Query()] = TicketStatus.OPEN, limit: Limit = 20,
-                 cursor: Cursor = None) -> dict[str, Any]:
+                 cursor: Cursor = None) -> SupportTicketPage:
     admin()
     return service.list_by_status(status, limit, cursor)
 
 
 @staff.get("/admin/support/tickets/<ticketId>")
-def get_ticket_as_staff(ticketId: TicketId) -> dict[str, Any]:
+def get_ticket_as_staff(ticketId: TicketId) -> StaffSupportTicketThread:
     admin()
     obs.logger.append_keys(ticket_id=ticketId)
     return service.get_for_staff(ticketId)
 
 
 @staff.post("/admin/support/tickets/<ticketId>/messages", status_code=201)
-def answer_ticket(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any]]:
+def answer_ticket(ticketId: TicketId, body: MessageIn) -> Response[StaffSupportTicketMessageAdded]:
     """Answer: the ticket waits for the shopper (pending) and the shopper is emailed. A closed ticket is 409."""
     who = admin()
     obs.logger.append_keys(ticket_id=ticketId)
@@ -110,7 +119,7 @@ def answer_ticket(ticketId: TicketId, body: MessageIn) -> Response[dict[str, Any
 
 
 @staff.post("/admin/support/tickets/<ticketId>/close")
-def close_ticket(ticketId: TicketId) -> dict[str, Any]:
+def close_ticket(ticketId: TicketId) -> SupportTicket:
     who = admin()
     obs.logger.append_keys(ticket_id=ticketId)
     view, closed = service.close(ticketId, who.user_id)

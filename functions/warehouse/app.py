@@ -5,16 +5,17 @@ task's DONE, conditional on the order not being cancelled: 409 order_cancelled w
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.fulfillment import service
+from shop.fulfillment.contracts import WarehouseTaskCompleted, WarehouseTaskPage
 from shop.fulfillment.models import TaskCompletion
 from shop.observability import observability
 
-obs = observability("warehouse")
+obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 tasks = Router()
 GROUP = "warehouse"
@@ -23,13 +24,14 @@ GROUP = "warehouse"
 @tasks.get("/warehouse/<warehouseId>/tasks")
 def list_tasks(warehouseId: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")],
                limit: Annotated[int, Query(ge=1, le=100)] = 50,
-               cursor: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+               cursor: Annotated[str | None, Query(max_length=2000)] = None) -> WarehouseTaskPage:
     require_group(app, GROUP)
     return service.list_open_tasks(warehouseId, limit, cursor)
 
 
 @tasks.post("/warehouse/tasks/<taskId>/complete")
-def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)], body: TaskCompletion) -> dict[str, Any]:
+def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)],
+                  body: TaskCompletion) -> WarehouseTaskCompleted:
     who = require_group(app, GROUP)
     obs.logger.append_keys(task_id=taskId, staff_id=who.user_id)
     result = service.complete_task(taskId, body, who.user_id)

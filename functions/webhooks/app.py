@@ -1,18 +1,18 @@
 """Signed webhooks (public routes, no Cognito; the signature is the authentication):
 POST /webhooks/stripe  (Stripe-Signature)  payment_intent.* events resume the order waiting for 3-D Secure.
 POST /webhooks/carrier (Carrier-Signature) picked_up, in_transit, delivered, exception for a tracking number.
-Each event id is processed once; see shop.webhooks."""
+Each event id is processed once; see shop.orderflow.webhooks."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from shop import webhooks
 from shop.api import http_handler, make_resolver
 from shop.observability import observability
+from shop.orderflow import webhooks
+from shop.webhook_contracts import CarrierWebhookAnswer, StripeWebhookAnswer
 
-obs = observability("webhooks")
+obs = observability("webhooks", needs=("orders_table", "idempotency_table", "event_bus_name", "shop_secrets_arn",
+                                       "stripe_api_base", "stage", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 stripe_hooks = Router()
 carrier_hooks = Router()
@@ -28,7 +28,7 @@ def _raw_body() -> str:
 
 
 @stripe_hooks.post("/webhooks/stripe")
-def stripe_webhook() -> dict[str, Any]:
+def stripe_webhook() -> StripeWebhookAnswer:
     event = webhooks.stripe_event(_raw_body(), _header("Stripe-Signature"))
     obs.logger.append_keys(stripe_event_id=event.get("id"), stripe_event_type=event.get("type"))
     result = webhooks.handle_stripe(event, app.lambda_context)
@@ -37,7 +37,7 @@ def stripe_webhook() -> dict[str, Any]:
 
 
 @carrier_hooks.post("/webhooks/carrier")
-def carrier_webhook() -> dict[str, Any]:
+def carrier_webhook() -> CarrierWebhookAnswer:
     event = webhooks.carrier_event(_raw_body(), _header("Carrier-Signature"))
     obs.logger.append_keys(carrier_event_id=event.event_id, tracking_number=event.tracking_number)
     result = webhooks.handle_carrier(event, app.lambda_context)

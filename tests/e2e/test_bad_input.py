@@ -21,7 +21,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from shop.webhooks import carrier_signature
+from shop.orderflow.webhooks import carrier_signature
 
 from shoplocal.stack import CARRIER_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET
 from tests.factories import (
@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
 TIMEOUT = 15
 BODY_LIMIT = 64 * 1024  # shop.api.MAX_BODY_BYTES
-WEBHOOK_BODY_LIMIT = 256 * 1024  # shop.webhooks.MAX_BODY_BYTES
+WEBHOOK_BODY_LIMIT = 256 * 1024  # shop.orderflow.webhooks.MAX_BODY_BYTES
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from shop.catalog.listing import LISTING_PK
-from shop.webhooks import carrier_signature
+from shop.orderflow.webhooks import carrier_signature
 
 from shoplocal.stack import CARRIER_WEBHOOK_SECRET
 from tests.factories import (

@@ -25,8 +25,8 @@ Checks, and why these:
   success code, 201 where a route creates, and the error statuses shoplocal.openapi declares per route).
 - ``content_type_conformance``: the response has the media type the document declares (``application/json``).
 - ``response_schema_conformance``: the body validates against the declared schema. Every error answer has the
-  ``Error`` envelope schema (the gateway's own 401 ``GatewayError``); the 2xx schemas stay weak ("any JSON
-  object": handlers return plain dicts).
+  ``Error`` envelope schema (the gateway's own 401 ``GatewayError``); every 2xx has its route's response
+  model (the ``contracts`` module of its context), which the function also enforces before answering.
 - ``error_envelope`` (below): what the document does not say. Every 4xx a function answers has the project's
   envelope ``{"error": {"code", "message"}}``; a 400, 413, 415 or 422 also names the offending fields in
   ``details.fields``. 401/403 answered by the gateway itself keep API Gateway's ``{"message"}`` shape.

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from shop.webhooks import carrier_signature
+from shop.orderflow.webhooks import carrier_signature
 
 from tests.factories import execution_arn, make_product, stock_of, uid
 

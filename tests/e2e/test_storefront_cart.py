@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -45,7 +44,11 @@ def test_shopper_cart_over_http(stack: Any) -> None:
     assert r.headers["Content-Type"].startswith("application/json")
 
     env = stack.function_env("CartFunction")
-    taxes, zones, rates = (json.loads(env[k]) for k in ("TAX_RATES_BPS", "SHIPPING_ZONES", "SHIPPING_RATES"))
+    from shop.config import Settings  # the cart function's rules: its environment over the code defaults
+
+    settings = Settings.model_validate(env)
+    taxes, zones = settings.tax_rates_bps, settings.shipping_zones
+    rates = {zone: rate.model_dump() for zone, rate in settings.shipping_rates.items()}
     subtotal, grams = 2 * 1490 + 4990, 2 * 280 + 1060  # 1.62 kg -> 2 started kg
     rate = rates[zones["DE"]]
     shipping = rate["base"] + 2 * rate["per_kg"]

@@ -255,9 +255,12 @@ def test_max_cart_lines(stack: Any, shopper: Any, catalog: Catalog) -> None:
 # ---------------------------------------------------------------- totals
 
 def _rules(stack: Any) -> tuple[dict[str, int], dict[str, str], dict[str, dict[str, int]], bool]:
-    env = stack.function_env("CartFunction")
-    return (json.loads(env["TAX_RATES_BPS"]), json.loads(env["SHIPPING_ZONES"]), json.loads(env["SHIPPING_RATES"]),
-            env.get("TAX_SHIPPING", "true").lower() in ("1", "true", "yes"))
+    # the rules the cart function runs with: its environment over the code defaults (shop/config.py)
+    from shop.config import Settings
+
+    s = Settings.model_validate(stack.function_env("CartFunction"))
+    return (dict(s.tax_rates_bps), dict(s.shipping_zones),
+            {zone: rate.model_dump() for zone, rate in s.shipping_rates.items()}, s.tax_shipping)
 
 
 def _expected(stack: Any, subtotal: int, weight_grams: int, country: str, region: str | None) -> dict[str, Any]:

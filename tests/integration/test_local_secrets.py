@@ -26,7 +26,7 @@ def test_the_local_secret_holds_the_local_values_and_functions_get_only_its_arn(
 
 
 def test_a_carrier_event_signed_with_another_secret_is_refused(stack):
-    from shop.webhooks import carrier_signature
+    from shop.orderflow.webhooks import carrier_signature
 
     body = json.dumps({"event_id": "evt_forged", "tracking_number": "SPNOPE", "status": "delivered",
                        "occurred_at": "2026-11-27T10:00:00Z"})

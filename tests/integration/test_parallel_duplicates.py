@@ -524,7 +524,7 @@ def c_task_complete(ctx: Ctx) -> Case:
 
 
 def c_carrier(ctx: Ctx) -> Case:
-    from shop.webhooks import carrier_signature
+    from shop.orderflow.webhooks import carrier_signature
 
     shopper, _, order_id, tracking = packed_order(ctx)
     body = json.dumps({"event_id": f"evt_{uid(16)}", "tracking_number": tracking, "status": "delivered",

@@ -102,7 +102,7 @@ def test_refunds_of_an_order_never_exceed_what_was_captured(stack, admin, staff)
     asked: two refunds that together exceed the capture cannot both pass, and a retried one counts once."""
     from shop.config import function_environment
     from shop.orders import repository as orders_repo
-    from shop.payments.errors import RefundLimitExceeded
+    from shop.orders.repository import RefundLimitExceeded
 
     _, _, order = _delivered_order(stack, admin, staff, 1)
     order_id, total = order["order_id"], order["totals"]["total"]["amount"]

@@ -121,7 +121,7 @@ def test_the_webhooks_verify_with_the_secrets_values(aws) -> None:
 
     import stripe
     from shop.errors import Unauthorized
-    from shop.webhooks import carrier_event, carrier_signature, stripe_event
+    from shop.orderflow.webhooks import carrier_event, carrier_signature, stripe_event
 
     body = json.dumps({"event_id": "e1", "tracking_number": "SPABCDEFGH12", "status": "delivered",
                        "occurred_at": "2026-11-27T10:00:00Z"})

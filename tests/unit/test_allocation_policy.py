@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from shop.checkout.allocation import Shortage, allocate
+from shop.inventory.allocation import Shortage, allocate
 from shop.models import StockLevel, Warehouse
 
 pytestmark = pytest.mark.unit
@@ -105,7 +105,7 @@ def test_prefers_one_warehouse_when_one_can_ship_everything(case: tuple[dict[str
 
 
 def test_among_equally_few_warehouses_the_nearest_to_the_destination_wins() -> None:
-    from shop.checkout.allocation import ShipTo
+    from shop.inventory.allocation import ShipTo
 
     whs = {"berlin": Warehouse(warehouse_id="berlin", name="b", country="DE", zone="domestic", priority=10),
            "paris": Warehouse(warehouse_id="paris", name="p", country="FR", zone="eu", priority=20),

@@ -21,7 +21,7 @@ DEPS = ROOT / "layers" / "deps"
 # What the python3.13 Lambda runtime ships, so the layer must not carry a second, shadowing copy:
 # boto3 and its dependencies that nothing else in the layer needs.
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "python-dateutil", "six"}
-TOP_LEVEL = {"aws-lambda-powertools", "pydantic", "stripe"}
+TOP_LEVEL = {"aws-lambda-powertools", "pydantic", "stripe", "jinja2", "markupsafe"}  # jinja2: issue 13
 
 _REQ = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(\S.*)?$")
 

@@ -13,8 +13,8 @@ from shop.fulfillment.models import HANDED_OVER, SHIPMENT_FROM, ShipmentStatus
 from shop.fulfillment.split import plan_shipments, shipment_id_for, task_id_for
 from shop.models import Address, Allocation, Order, OrderLine, OrderStatus, Totals
 from shop.money import Money
+from shop.orderflow.webhooks import carrier_event, carrier_signature
 from shop.orders import status
-from shop.webhooks import carrier_event, carrier_signature
 
 pytestmark = pytest.mark.unit
 EUR = "EUR"

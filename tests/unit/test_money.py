@@ -1,8 +1,18 @@
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from shop.money import CurrencyMismatch, Money, round_half_up, sum_money
+from shop.money import (
+    CurrencyMismatch,
+    Money,
+    currency_exponent,
+    format_money,
+    parse_money,
+    round_half_up,
+    sum_money,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -43,3 +53,55 @@ def test_round_half_up_is_within_half_of_exact(n, d):
     assert abs(q * d - n) * 2 <= d
     # symmetric: rounding is away from zero on exact halves
     assert round_half_up(-n, d) == -q
+
+
+# ------------------------------------------------------------------------------------- formatting (issue 13)
+@pytest.mark.parametrize(("amount", "currency", "expected"), [
+    (60083, "EUR", "EUR 600.83"), (-12345, "EUR", "EUR -123.45"), (-5, "EUR", "EUR -0.05"), (-100, "USD", "USD -1.00"),
+    (0, "EUR", "EUR 0.00"), (7, "GBP", "GBP 0.07"), (123456789, "EUR", "EUR 1234567.89"),
+    (1234, "JPY", "JPY 1234"), (-1234, "JPY", "JPY -1234"), (0, "JPY", "JPY 0"), (50000, "KRW", "KRW 50000"),
+    (1234, "KWD", "KWD 1.234"), (-1234, "KWD", "KWD -1.234"), (5, "BHD", "BHD 0.005"), (-5, "TND", "TND -0.005"),
+    (12345, "CLF", "CLF 1.2345"),
+])
+def test_format_money_uses_the_iso_exponent_and_does_not_floor_negative_amounts(amount, currency, expected):
+    assert format_money(amount, currency) == expected
+    assert parse_money(expected) == (amount, currency)
+
+
+def test_a_negative_net_is_not_floored():
+    # -12345 // 100 == -124 and -12345 % 100 == 55: the old report subject said "EUR -124.55"
+    assert format_money(-12345, "EUR") == "EUR -123.45"
+
+
+def test_exponents_follow_iso_4217():
+    assert [currency_exponent(c) for c in ("EUR", "USD", "JPY", "KRW", "KWD", "BHD", "CLF", "jpy")] == \
+        [2, 2, 0, 0, 3, 3, 4, 0]
+
+
+@pytest.mark.parametrize("bad", [12.5, "1250", True, None])
+def test_format_money_takes_integer_minor_units_only(bad):
+    with pytest.raises(TypeError):
+        format_money(bad, "EUR")
+
+
+@pytest.mark.parametrize("text", ["EUR 1.5", "EUR 1", "JPY 12.00", "KWD 1.23", "EUR  1.00", "EUR +1.00", "1.00 EUR",
+                                  "EUR 1,000.00", "EUR -", "EUR"])
+def test_parse_money_refuses_what_format_money_never_writes(text):
+    with pytest.raises(ValueError):
+        parse_money(text)
+
+
+CURRENCIES = st.one_of(st.sampled_from(["EUR", "USD", "GBP", "JPY", "KRW", "KWD", "BHD", "TND", "CLF", "CHF"]),
+                       st.from_regex(r"\A[A-Z]{3}\Z"))
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15), CURRENCIES)
+def test_formatted_money_reads_back_as_the_same_amount(amount, currency):
+    text = format_money(amount, currency)
+    assert parse_money(text) == (amount, currency)
+    # and independently of parse_money: the number shown is amount / 10**exponent, with exactly exponent decimals
+    code, number = text.split(" ")
+    exponent = currency_exponent(currency)
+    assert code == currency
+    assert Decimal(number).scaleb(exponent) == amount
+    assert len(number.partition(".")[2]) == exponent

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from shop.config import Settings
 from shop.fulfillment import carrier
-from shop.fulfillment.split import parcels_of
 from shop.models import Allocation, Warehouse
 from shop.money import Money
-from shop.pricing import Destination, PricedLine, compute_totals, route_zone
+from shop.pricing import Destination, PricedLine, compute_totals, parcels_of, route_zone
 
 pytestmark = pytest.mark.unit
 

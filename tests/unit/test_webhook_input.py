@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from shop.api import parse_json
 from shop.errors import InvalidInput
-from shop.webhooks import MAX_CLOCK_SKEW, event_time, handle_stripe
+from shop.orderflow.webhooks import MAX_CLOCK_SKEW, event_time, handle_stripe
 
 pytestmark = pytest.mark.unit
 

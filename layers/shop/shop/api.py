@@ -24,6 +24,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
+    ResponseValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -141,7 +142,8 @@ class ShopResolver(APIGatewayRestResolver):
     NO_ORIGIN = CORSConfig(allow_origin="https://no-origin-allowed.invalid")
 
     def __init__(self, **kwargs: Any):
-        super().__init__(cors=self.NO_ORIGIN, **kwargs)
+        # an answer that does not match its route's response model is the server's fault: 500, never a 422
+        super().__init__(cors=self.NO_ORIGIN, response_validation_error_http_code=500, **kwargs)
 
     def _build_response(self, response_builder: ResponseBuilder) -> dict[str, Any]:
         return _vary_on_origin(response_builder.build(self.current_event, cors_config() or self.NO_ORIGIN))
@@ -188,6 +190,14 @@ def make_resolver(logger: Any = None) -> APIGatewayRestResolver:
         if "JSON" in str(exc):
             return error_response(400, malformed_body("request body is not valid JSON: nested too deeply"))
         return handle_unexpected(exc)
+
+    @app.exception_handler(ResponseValidationError)
+    def handle_bad_answer(exc: ResponseValidationError) -> Response:
+        # the function's answer broke its published contract: log which fields, tell the client nothing more
+        if logger is not None:
+            logger.error("answer does not match its response model",
+                         extra={"errors": [{"loc": e.get("loc"), "type": e.get("type")} for e in exc.errors()]})
+        return error_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
 
     @app.not_found
     def handle_not_found(exc: Exception) -> Response:

@@ -2,17 +2,34 @@
 
 Functions read their settings with :func:`get_settings`, which validates the process environment (or the
 function environment installed by the local runtime with :func:`function_environment`) into a frozen
-pydantic model. Business settings (tax rates, shipping zones and rates, time-outs) are JSON strings in the
-template's environment so they can be changed per stage without code changes.
+pydantic model. ``Settings`` holds every setting of every function, so each one is optional there.
+
+Each function declares the settings its code path reads: ``obs = observability("cart", needs=(...),
+optional=(...))`` in its app.py (see :class:`Needs`). ``needs`` are the settings its environment must supply
+(template.yaml sets them); ``optional`` the ones it reads whose code default applies when the environment does
+not set them. The entry point checks the declaration on the first invocation (:meth:`Needs.check`) and
+tests/unit/test_function_config.py checks it against template.yaml and against what the code reads.
+
+Defaults live in one place each:
+
+- business rules no stage changes (tax rates, shipping zones and rates, default country, cart limits and
+  time-to-live, the reservation time-out, the promised shipping time): the code defaults below are the only
+  source; template.yaml does not repeat them (a function may still override one with its env var, declared
+  ``optional``).
+- values a stage chooses (currency, sender and report addresses, report time zone, 3-D Secure time-out, CORS
+  origins, Stripe address, auto-confirmation): the template's Parameters; the function ``needs`` them, so the
+  code default of such a field only serves code run without a function environment (unit tests, tools).
+- resource names and ARNs: the template (``!Ref``); they have no code default.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
@@ -149,7 +166,7 @@ class Settings(BaseModel):
     def require(self, name: str) -> str:
         value = getattr(self, name)
         if not value:
-            raise ConfigurationError(f"setting {name} is not configured for this function")
+            raise ConfigurationError(f"setting {name} ({env_var(name)}) is not configured for this function")
         return str(value)
 
 
@@ -165,3 +182,62 @@ def get_settings() -> Settings:
     env = environ()
     relevant = frozenset((k, v) for k, v in env.items() if k.isupper() and not k.startswith("_"))
     return _settings_for(relevant)
+
+
+# Set by the platform, never by the template: Lambda sets AWS_REGION, the local runtime AWS_ENDPOINT_URL.
+PLATFORM_SETTINGS = frozenset({"region", "endpoint_url"})
+# Needed settings whose empty value is a valid choice, so the entry point does not insist on a value:
+# no STRIPE_API_BASE is the real Stripe (stage prod), no MANAGEMENT_EMAILS mails the daily report to nobody.
+MAY_BE_EMPTY = frozenset({"stripe_api_base", "management_emails"})
+
+
+def env_var(name: str) -> str:
+    """The environment variable of the setting ``name``."""
+    alias = Settings.model_fields[name].alias
+    assert alias is not None
+    return alias
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The settings a function's code path reads: its contract with its environment (template.yaml).
+
+    ``needs``: the environment must supply them (a resource name, or a value the stage chooses); checked on the
+    first invocation, so a function deployed without one fails at once with a ConfigurationError naming the
+    variable, not on the first request that happens to reach the code reading it.
+    ``optional``: read, but the code default applies when the environment does not set them.
+    Names are validated when the declaration is built (a typo fails the import, not a request)."""
+
+    needs: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = sorted((self.needs | self.optional) - set(Settings.model_fields))
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}: each must be a field of shop.config.Settings")
+        platform = sorted((self.needs | self.optional) & PLATFORM_SETTINGS)
+        if platform:
+            raise ValueError(f"settings {platform} are set by the platform: a function does not declare them")
+        both = sorted(self.needs & self.optional)
+        if both:
+            raise ValueError(f"settings {both} are declared both needed and optional")
+
+    @property
+    def settings(self) -> frozenset[str]:
+        return self.needs | self.optional
+
+    def missing(self, env: Mapping[str, str]) -> list[str]:
+        """The environment variables of needed settings that ``env`` does not set (sorted)."""
+        return sorted(env_var(n) for n in self.needs - MAY_BE_EMPTY if not env.get(env_var(n), "").strip())
+
+    def check(self, function: str) -> Settings:
+        """The function's settings, once its environment supplies every needed setting and they validate."""
+        missing = self.missing(environ())
+        if missing:
+            raise ConfigurationError(f"function {function}: environment variable(s) {', '.join(missing)} not set "
+                                     "(the settings it declares it needs; see template.yaml)")
+        return get_settings()
+
+
+def needs(*required: str, optional: Iterable[str] = ()) -> Needs:
+    return Needs(needs=frozenset(required), optional=frozenset(optional))

@@ -15,6 +15,8 @@ from shop.money import Money
 SkuCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+# an order id as the shop issues it; here so that every context can validate one without depending on orders
+OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[a-z2-7]{10,40}$")]
 
 
 def unique_skus(lines: Sequence[Any]) -> None:

@@ -2,10 +2,14 @@
 
 Rounding is explicit: percentages are in basis points and rounded half-up on the minor unit, once per
 total (not per line), so totals are reproducible and independent of line order.
+
+:func:`format_money` is the one place that turns minor units into text (e-mails, the daily report, its
+subject line); :func:`parse_money` reads that text back.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -70,3 +74,57 @@ def sum_money(values: list[Money], currency: str) -> Money:
     for v in values:
         total = total + v
     return total
+
+
+# ISO 4217 minor-unit digits ("exponent") of the currencies whose minor unit is not 1/100; every other code
+# (EUR, USD, GBP, ...) has 2. From the ISO 4217 list one (current currencies and funds).
+_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+                     "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+_FORMATTED = re.compile(r"^(?P<currency>\S+) (?P<sign>-?)(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?$")
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point in ``currency`` (ISO 4217): 2 unless listed in ``_EXPONENTS``."""
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """Integer minor units as text: "EUR 600.83", "EUR -123.45", "EUR -0.05", "JPY 1234", "KWD 1.234".
+
+    The convention, everywhere the shop shows money (e-mails, the daily report and its subject): the ISO code,
+    one space, a minus sign for negative amounts, the major units without grouping, then a point and exactly
+    ``currency_exponent(currency)`` minor digits (none for JPY). Exact integer arithmetic on the absolute
+    value, so negative amounts are not floored (-12345 is "EUR -123.45", not "EUR -124.55"). Locale-neutral
+    on purpose: the same text in every e-mail, CSV and log, and :func:`parse_money` reads it back.
+
+    Babel's ``format_currency`` would give localised text ("-123,45 €"), but it ships ~30 MB of CLDR locale
+    data that would have to go into the deps layer, which the cold-start budget (layer size) does not allow.
+    """
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+        raise TypeError(f"amount_minor must be an int (minor units), got {type(amount_minor).__name__}")
+    if not currency or any(c.isspace() for c in currency):
+        raise ValueError(f"not a currency code: {currency!r}")
+    exponent = currency_exponent(currency)
+    sign = "-" if amount_minor < 0 else ""
+    if exponent == 0:
+        return f"{currency} {sign}{abs(amount_minor)}"
+    major, minor = divmod(abs(amount_minor), 10**exponent)
+    return f"{currency} {sign}{major}.{minor:0{exponent}d}"
+
+
+def parse_money(text: str) -> tuple[int, str]:
+    """The (amount in minor units, currency) that :func:`format_money` turned into ``text``; strict: the
+    number of minor digits must be the currency's exponent, so "EUR 1.5" or "JPY 12.00" are refused."""
+    m = _FORMATTED.match(text)
+    if m is None:
+        raise ValueError(f"not formatted money: {text!r}")
+    currency, minor = m["currency"], m["minor"] or ""
+    exponent = currency_exponent(currency)
+    if len(minor) != exponent:
+        raise ValueError(f"{currency} has {exponent} minor digits: {text!r}")
+    amount = int(m["major"]) * 10**exponent + (int(minor) if minor else 0)
+    return (-amount if m["sign"] else amount), currency

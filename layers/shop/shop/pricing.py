@@ -5,7 +5,7 @@ Rules (all amounts integer minor units of one currency):
 - discount = sum of the applied discounts, capped at the subtotal. No promotions exist yet: callers pass
   ``discounts=()``; a promotions engine (later issue) plugs in by producing :class:`AppliedDiscount` items.
 - shipping = the sum over the order's parcels (the shipment plan: one parcel per warehouse the allocation
-  ships from, shop.fulfillment.split.parcels_of) of zone base + per_kg x started kilograms of the parcel's
+  ships from, :func:`parcels_of`) of zone base + per_kg x started kilograms of the parcel's
   weight, for the parcel's route zone (:func:`route_zone`: origin warehouse country -> destination country).
   This is exactly what the parcels' labels will cost (shop.fulfillment.carrier). Without a plan (``parcels``
   None: no stock to plan from) the whole weight is one parcel priced by the destination's zone alone.
@@ -17,12 +17,12 @@ Rules (all amounts integer minor units of one currency):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shop.config import Settings
 from shop.errors import ConfigurationError, InvalidInput
-from shop.models import Totals
+from shop.models import Allocation, Totals, Warehouse
 from shop.money import Money, round_half_up
 
 GRAMS_PER_KG = 1000
@@ -104,6 +104,20 @@ def route_zone(settings: Settings, origin_country: str, origin_zone: str | None,
     if origin not in settings.shipping_rates:
         raise ConfigurationError(f"shipping zone {origin} has no rate")
     return max(origin, destination_zone, key=lambda z: _rank(settings, z))
+
+
+def parcels_of(allocation: Mapping[str, list[Allocation]], weights: Mapping[str, int],
+               warehouses: Mapping[str, Warehouse]) -> list[Parcel]:
+    """The shipment plan of an allocation (sku -> allocations), as shop.fulfillment.split.plan_shipments will
+    split it: one parcel per warehouse, weighing its items (``weights``: grams per unit of each SKU). Checkout
+    and the cart price shipping on these parcels, the labels are bought for the same ones. Here, below every
+    context, so that pricing a cart needs no fulfilment code."""
+    grams: dict[str, int] = {}
+    for sku in sorted(allocation):
+        for alloc in allocation[sku]:
+            grams[alloc.warehouse_id] = grams.get(alloc.warehouse_id, 0) + weights[sku] * alloc.quantity
+    return [Parcel(origin_country=warehouses[wid].country, origin_zone=warehouses[wid].zone, weight_grams=g)
+            for wid, g in grams.items()]
 
 
 def plan_shipping(settings: Settings, parcels: Sequence[Parcel], destination_country: str, currency: str,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shop import event_contracts
+from shop.analytics.facts import RECORDED
 
-class BusEvent(BaseModel):
-    """An EventBridge event as delivered to a Lambda target."""
 
-    model_config = ConfigDict(extra="ignore")
-    detail_type: str = Field(alias="detail-type", min_length=1)
-    detail: dict[str, Any]
+def parse_event(event: Mapping[str, Any]) -> event_contracts.ShopEvent[event_contracts.EventDetail]:
+    """An EventBridge event as delivered to the Analytics function, its detail validated against the shared
+    contract (shop.event_contracts) for the types the reports record; pydantic's ValidationError otherwise."""
+    return event_contracts.parse_event(event, RECORDED)
 
 
 class ScheduledReport(BaseModel):

@@ -10,22 +10,29 @@ Figures, for the day in the report's time zone:
   reorder point; open purchase orders (draft, submitted, partially received) at report time;
 - top SKUs by units paid, top categories by revenue; per warehouse: parcels packed, shipped, delivered;
 - revenue by hour of the day (the chart).
+
+The HTML page and the e-mail text are Jinja2 templates in ``templates/`` beside this module (report.html.j2,
+report_email.txt.j2; shop.rendering); money is shown by shop.money.format_money everywhere ("EUR -123.45").
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from shop import rendering
 from shop.analytics.facts import parse_time
-from shop.money import Money
+from shop.money import Money, format_money
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TOP = 5
 
@@ -98,9 +105,7 @@ def compute(day: date, facts: Sequence[dict[str, Any]], open_pos: Sequence[dict[
 
 
 def _fmt(m: Mapping[str, Any]) -> str:
-    amount = int(m["amount"])
-    sign = "-" if amount < 0 else ""
-    return f"{m['currency']} {sign}{abs(amount) // 100}.{abs(amount) % 100:02d}"
+    return format_money(int(m["amount"]), m["currency"])
 
 
 def summary_rows(r: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -138,67 +143,15 @@ def to_csv(r: Mapping[str, Any]) -> str:
     return out.getvalue()
 
 
-def _bars(values: Sequence[int], labels: Sequence[str], title: str, width: int = 720, height: int = 220) -> str:
-    """A bar chart as inline SVG (no script, no external asset)."""
-    top = max(values) if values and max(values) > 0 else 1
-    n = max(1, len(values))
-    bw = (width - 40) / n
-    bars = []
-    for i, (v, label) in enumerate(zip(values, labels, strict=True)):
-        h = (height - 50) * v / top
-        x = 30 + i * bw
-        bars.append(f'<rect x="{x:.1f}" y="{height - 30 - h:.1f}" width="{bw * 0.8:.1f}" height="{h:.1f}" '
-                    f'fill="#3b6ea5"><title>{html.escape(label)}: {v}</title></rect>'
-                    f'<text x="{x + bw * 0.4:.1f}" y="{height - 14}" font-size="10" text-anchor="middle">'
-                    f"{html.escape(label)}</text>")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-            f'aria-label="{html.escape(title)}"><text x="30" y="16" font-size="13">{html.escape(title)}</text>'
-            + "".join(bars) + "</svg>")
+@cache
+def _env() -> Environment:
+    return rendering.new_environment(__file__)
 
 
 def to_html(r: Mapping[str, Any]) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary_rows(r))
-    hours = [int(m["amount"]) for m in r["revenue_by_hour"]]
-    chart = _bars(hours, [f"{h:02d}" for h in range(24)], f"Revenue by hour ({r['currency']} minor units)")
-    wh = r["warehouses"]
-    wh_chart = _bars([w["shipped"] for w in wh], [w["warehouse_id"] for w in wh], "Parcels shipped per warehouse") \
-        if wh else ""
-
-    def table(head: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
-        if not body:
-            return "<p>none</p>"
-        th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        trs = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in body)
-        return f"<table><tr>{th}</tr>{trs}</table>"
-
-    parts: list[tuple[str, list[str], list[tuple[Any, ...]]]] = [
-        ("Top SKUs", ["SKU", "units"], [(s["sku"], s["units"]) for s in r["top_skus"]]),
-        ("Top categories", ["category", "revenue"], [(c["category"], _fmt(c["revenue"])) for c in r["top_categories"]]),
-        ("Warehouses", ["warehouse", "packed", "shipped", "delivered"],
-         [(w["warehouse_id"], w["packed"], w["shipped"], w["delivered"]) for w in wh]),
-        ("Stock below the reorder point", ["SKU", "warehouse", "available", "incoming", "reorder point"],
-         [(s["sku"], s["warehouse_id"], s["available"], s["incoming"], s["reorder_point"])
-          for s in r["below_reorder_point"]]),
-        ("Open purchase orders", ["PO", "status", "supplier", "warehouse", "automatic"],
-         [(p["po_id"], p["status"], p["supplier_id"], p["warehouse_id"], p["auto"])
-          for p in r["open_purchase_orders"]["items"]]),
-    ]
-    sections = "".join(f"<h2>{html.escape(title)}</h2>{table(head, body)}" for title, head, body in parts)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Daily report {html.escape(r['date'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin-bottom:1.5em}}
-th,td{{border:1px solid #ccc;padding:4px 8px;text-align:left}}</style></head><body>
-<h1>Fulfilment and performance, {html.escape(r['date'])} ({html.escape(r['time_zone'])})</h1>
-<table>{rows}</table>
-{chart}
-{wh_chart}
-{sections}
-</body></html>
-"""
+    return _env().get_template("report.html.j2").render(r=r, summary=summary_rows(r),
+                                                         hour_labels=[f"{h:02d}" for h in range(24)])
 
 
 def email_text(r: Mapping[str, Any], link: str) -> str:
-    lines = [f"Daily fulfilment report for {r['date']} ({r['time_zone']})", ""]
-    lines += [f"{k}: {v}" for k, v in summary_rows(r)]
-    lines += ["", f"Full report (HTML, JSON, CSV): {link}"]
-    return "\n".join(lines)
+    return _env().get_template("report_email.txt.j2").render(r=r, summary=summary_rows(r), link=link)

@@ -22,6 +22,7 @@ from shop.analytics import repository as repo
 from shop.catalog.repository import product_summaries
 from shop.config import get_settings
 from shop.errors import DependencyFailed, InvalidInput
+from shop.money import format_money
 from shop.notifications import mailer
 from shop.notifications.templates import Email
 from shop.procurement import repository as procurement
@@ -107,7 +108,7 @@ def _email_once(day: date, stored: dict[str, Any]) -> None:
     figures, link = json.loads(stored["figures"]), repo.link(stored["objects"]["html"])
     net = figures["net"]
     email = Email(subject=f"Daily fulfilment report {day.isoformat()}: {figures['orders']['paid']} orders paid, "
-                          f"net {net['currency']} {net['amount'] // 100}.{net['amount'] % 100:02d}",
+                          f"net {format_money(int(net['amount']), net['currency'])}",
                   text=report.email_text(figures, link),
                   html=report.to_html(figures).replace("</h1>", f'</h1><p><a href="{link}">Full report</a></p>', 1))
     message_id: str | None = None

@@ -16,6 +16,7 @@ way. Lines whose product id is unknown (a cart written before product ids were s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from shop.inventory import repository as inventory
 from shop.models import Sku, StockLevel, Warehouse
 from shop.promotions import repository as promotions
 from shop.promotions.engine import Sale
+from shop.promotions.service import Priced, discounts_from
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,13 @@ def _complete_shards(found: dict[str, list[dict[str, Any]]], settings: Settings)
     missing = inventory.missing_shard_keys(found.get(table, []))
     if missing:
         found[table] = found.get(table, []) + batch_get_tables(aws.client("dynamodb"), {table: missing})[table]
+
+
+def basket_discounts(items: Sequence[tuple[Sku, int]], read: Basket, currency: str) -> Priced | None:
+    """The discounts of these lines from what the cart's one batch read found: sales, product categories, the
+    coupon and this customer's uses of it (promotions' rules, shop.promotions.service.discounts_from). None
+    when the shop runs without promotions. Here rather than in promotions, which stays below the cart."""
+    if read.sales is None:
+        return None
+    return discounts_from(items, read.categories, read.sales, read.coupon_code, read.coupon, read.coupon_uses,
+                          currency)

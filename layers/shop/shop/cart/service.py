@@ -4,8 +4,8 @@
   always shows current prices. Lines whose SKU disappeared or was deactivated stay in the cart, shown with
   ``available`` 0 and a warning, and are left out of the totals; the shopper removes them explicitly.
 - Shipping is estimated exactly as checkout charges it: the lines are allocated to warehouses by the same
-  policy on the same reads (shop.checkout.allocation), grouped into one parcel per warehouse
-  (shop.fulfillment.split.parcels_of) and each parcel priced by weight and route zone. A cart that cannot be
+  policy on the same reads (shop.inventory.allocation), grouped into one parcel per warehouse
+  (shop.pricing.parcels_of) and each parcel priced by weight and route zone. A cart that cannot be
   fully allocated (short of stock: checkout would refuse it) is estimated as one parcel.
 - Writes re-read the cart and write it back conditioned on the version read, retrying a bounded number of
   times on a conflict, so two concurrent updates of one cart never lose a line. Every write refreshes the
@@ -27,10 +27,9 @@ from shop import pricing
 from shop.cart import basket
 from shop.cart import repository as repo
 from shop.cart.basket import Basket
-from shop.checkout.allocation import ShipTo, Shortage, allocate, total_available
 from shop.config import Settings, get_settings
 from shop.errors import ConfigurationError, Conflict, InvalidInput, NotFound, OutOfStock
-from shop.fulfillment.split import parcels_of
+from shop.inventory.allocation import ShipTo, Shortage, allocate, total_available
 from shop.models import Sku, StockLevel, Warehouse
 from shop.promotions import service as promotions
 
@@ -94,7 +93,7 @@ def shipment_plan(lines: Sequence[pricing.PricedLine], stock: Mapping[str, Seque
         allocation = allocate({ln.sku: ln.quantity for ln in lines}, stock, known_warehouses, ship_to)
     except Shortage:
         return None
-    return parcels_of(allocation, {ln.sku: ln.weight_grams for ln in lines}, known_warehouses)
+    return pricing.parcels_of(allocation, {ln.sku: ln.weight_grams for ln in lines}, known_warehouses)
 
 
 def build_view(cart: repo.CartRecord, skus: Mapping[str, Sku], stock: Mapping[str, Sequence[StockLevel]],
@@ -165,7 +164,7 @@ def _render(cart: repo.CartRecord, destination: pricing.Destination, settings: S
                            coupon_code=cart.coupon_code)
     skus = read.skus
     live = [c for c in codes if c in skus and skus[c].active]
-    priced = promotions.basket_discounts([(skus[c], cart.items[c]) for c in live], read,
+    priced = basket.basket_discounts([(skus[c], cart.items[c]) for c in live], read,
                                          settings.currency) if live else None
     return build_view(cart, skus, read.stock, read.warehouses, destination, settings, priced)
 

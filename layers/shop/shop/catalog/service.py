@@ -11,13 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shop.analytics.service import bought_together
 from shop.catalog import listing
 from shop.catalog import repository as repo
 from shop.catalog.models import CategoryIn, NewSku, PriceIn, ProductCreate, ProductUpdate, SkuIn
 from shop.config import get_settings
 from shop.errors import InvalidInput, NotFound, ServiceBusy
-from shop.inventory.repository import stock_levels
 from shop.money import Money, round_half_up
 
 WRITE_ATTEMPTS = 5
@@ -109,19 +107,13 @@ def list_products(*, category: str | None, q: str | None, min_price: int | None,
     return {"items": [listing_view(i) for i in items], "next_cursor": next_cursor}
 
 
-def get_product(product_id: str) -> dict[str, Any]:
+def sold_product(product_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The product and its active SKUs, as shoppers may see them (NotFound unless the product is sold). The
+    product page around it (stock, "also bought") is composed above the catalogue, in shop.storefront."""
     product, skus = repo.get_product_aggregate(product_id)
     if product is None or not product.get("active", True):
         raise NotFound(f"product '{product_id}' not found")
-    active = [s for s in skus if s.get("active", True)]
-    levels = stock_levels([s["sku"] for s in active], consistent=False) if active else {}
-    available = {code: sum(lv.available for lv in rows) for code, rows in levels.items()}
-    view = product_view(product, active, available)
-    view.pop("active")
-    if get_settings().analytics_table:
-        # "customers who bought this also bought": counts kept up to date from paid orders (one query)
-        view["also_bought"] = bought_together(product_id)
-    return view
+    return product, [s for s in skus if s.get("active", True)]
 
 
 # ---------------------------------------------------------------- admin writes
@@ -277,5 +269,5 @@ def set_price(code: str, body: PriceIn) -> dict[str, Any]:
     return _with_retries(attempt)
 
 
-__all__ = ["NewSku", "create_product", "get_product", "list_categories", "list_products", "put_category",
-           "put_sku", "set_price", "update_product"]
+__all__ = ["NewSku", "create_product", "list_categories", "list_products", "put_category", "put_sku",
+           "set_price", "sold_product", "update_product"]

@@ -1,9 +1,9 @@
-"""Checkout's writes: the reservation transaction (stock + order + cart in one TransactWriteItems) and the
-start of the order workflow. The only checkout code that talks to boto3."""
+"""Checkout's data access: the reservation transaction (stock + order + cart in one TransactWriteItems) and the
+read of the cart with the order a replay finds. The only checkout code that talks to boto3 (the workflow is
+started through shop.orders.ports, by shop.workflow)."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any
 
@@ -93,17 +93,3 @@ def read_cart_and_order(customer_id: str, order_id: str, now_epoch: int) -> tupl
     order = found[orders_table][0] if found[orders_table] else None
     cart = cart_from_item(customer_id, found[carts][0] if found[carts] else None, now_epoch)
     return cart, from_record(order) if order is not None else None
-
-
-def start_workflow(order_id: str) -> bool:
-    """Start the order state machine with execution name = order_id. False if it was already started."""
-    arn = get_settings().require("order_state_machine_arn")
-    try:
-        with aws.translate_common_errors("start order workflow"):
-            aws.client("stepfunctions").start_execution(stateMachineArn=arn, name=order_id,
-                                                        input=json.dumps({"order_id": order_id}))
-    except ClientError as exc:
-        if aws.error_code(exc) == "ExecutionAlreadyExists":
-            return False
-        raise
-    return True

@@ -8,7 +8,7 @@ The whole request is one transaction plus two reads (issue 7's budget):
    a retry finds its order forever, and the conditional order Put makes placing it twice impossible.
 2. ONE batch read (shop.cart.basket) gets the lines' SKUs and products, their stock levels in every known
    warehouse, the sales and the coupon with this customer's uses of it. An allocation is computed
-   (shop.checkout.allocation); if a SKU is short, the warehouse list is re-read (it may be a copy up to a
+   (shop.inventory.allocation); if a SKU is short, the warehouse list is re-read (it may be a copy up to a
    minute old) and, if still short, 409 out_of_stock names every short SKU and nothing is written.
 3. ONE TransactWriteItems reserves every allocation (available >= q; on a sharded level from a random shard
    that holds enough, shop.inventory.shards), puts the order and empties the cart
@@ -17,8 +17,11 @@ The whole request is one transaction plus two reads (issue 7's budget):
    SKUs, or 503 if stock exists but stays contended.
 4. The order workflow is started with execution name = order_id (a second start is a no-op).
 
+The store (reads and the transaction) and the workflow client are read at call time from shop.checkout.ports
+and shop.orders.ports (production: DynamoDB and Step Functions; a fast test tier installs in-memory fakes).
+
 Shipping is priced on the shipment plan of the allocation that is reserved (one parcel per warehouse,
-shop.fulfillment.split.parcels_of; each by its weight and its route zone, origin warehouse country ->
+shop.pricing.parcels_of; each by its weight and its route zone, origin warehouse country ->
 destination country): the shopper pays what the order's labels will cost, and the cart's estimate is the
 same computation on the same reads. When the shopper sends the total they saw (``expected_total``) and the
 computed total differs (a price, a sale or the shipment plan changed), the checkout is refused with 409
@@ -40,20 +43,21 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shop import pricing
 from shop.cart import basket
 from shop.checkout import repository as repo
-from shop.checkout.allocation import ShipTo, Shortage, allocate
 from shop.checkout.idempotency import IdempotencyKeyReused
+from shop.checkout.ports import CouponUse
+from shop.checkout.ports import ports as checkout_ports
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
-from shop.fulfillment.split import parcels_of
 from shop.inventory import shards
+from shop.inventory.allocation import ShipTo, Shortage, allocate
 from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
 from shop.money import Money
-from shop.orders import repository as orders
+from shop.orders.ports import ports as order_ports
 from shop.orders.service import order_view
-from shop.promotions import repository as promotion_repo
 from shop.promotions import service as promotions
 
 RESERVE_ATTEMPTS = 5
+ORDER_WORKFLOW = "order_state_machine_arn"  # the setting naming the order state machine
 
 PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
@@ -116,18 +120,23 @@ def request_hash(body: CheckoutIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def start_workflow(order_id: str) -> bool:
+    """Start the order workflow with execution name = order_id. False if it was already started."""
+    return order_ports.workflow.start(ORDER_WORKFLOW, order_id, {"order_id": order_id})
+
+
 def _replay(existing: Order, customer_id: str, body_hash: str) -> dict[str, Any]:
     if existing.customer_id != customer_id:
         raise Conflict("this Idempotency-Key belongs to another checkout")
     if existing.request_hash is not None and existing.request_hash != body_hash:
         raise IdempotencyKeyReused("header.Idempotency-Key", "was already used for a different checkout request")
     if existing.status == OrderStatus.PENDING_PAYMENT:
-        repo.start_workflow(existing.order_id)
+        start_workflow(existing.order_id)
     return checkout_result(existing, replayed=True)
 
 
 def _replay_if_placed(order_id: str, customer_id: str, body_hash: str) -> dict[str, Any] | None:
-    existing = orders.get_order(order_id)
+    existing = order_ports.store.get_order(order_id)
     return _replay(existing, customer_id, body_hash) if existing is not None else None
 
 
@@ -138,21 +147,22 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
     settings = get_settings()
     order_id = order_id_for(customer_id, idempotency_key)
     body_hash = request_hash(body)
-    cart, existing = repo.read_cart_and_order(customer_id, order_id, int(time.time()))
+    store = checkout_ports.store
+    cart, existing = store.read_cart_and_order(customer_id, order_id, int(time.time()))
     if existing is not None:
         return _replay(existing, customer_id, body_hash)
     if not cart.items:
         raise InvalidInput("cart", "the cart is empty")
 
     codes = sorted(cart.items)
-    read = basket.read(basket.owners_of(codes, cart.products), settings, customer_id=customer_id,
-                       coupon_code=cart.coupon_code)
+    read = store.read_basket(store.owners_of(codes, cart.products), settings, customer_id=customer_id,
+                             coupon_code=cart.coupon_code)
     skus = read.skus
     gone = [code for code in codes if code not in skus or not skus[code].active]
     if gone:
         raise Conflict(f"no longer sold: {', '.join(gone)}; remove them from the cart", details={"skus": gone})
     address = body.shipping_address
-    offers = promotions.basket_discounts([(skus[c], cart.items[c]) for c in codes], read, settings.currency)
+    offers = basket.basket_discounts([(skus[c], cart.items[c]) for c in codes], read, settings.currency)
     if cart.coupon_code and offers is not None and offers.problem:
         raise promotions.CouponNotApplicable(promotions.problem_message(cart.coupon_code, offers.problem),
                                              details={"coupon": cart.coupon_code, "reason": offers.problem})
@@ -167,7 +177,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             allocation = shards.expand(allocate(cart.items, stock, known, ship_to), stock)
         except Shortage as exc:
             if not fresh:  # the warehouse list may be a copy from before a warehouse was added: look again
-                (stock, known), fresh = basket.fresh_stock(codes, settings), True
+                (stock, known), fresh = store.fresh_stock(codes, settings), True
                 continue
             emit("CheckoutOutOfStock")
             raise _out_of_stock(exc) from exc
@@ -176,7 +186,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
         breakdown = pricing.compute_totals(
             priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
             discounts=offers.applied if offers else (), country_field="body.shipping_address.country",
-            parcels=parcels_of(allocation, {c: skus[c].weight_grams for c in codes}, known))
+            parcels=pricing.parcels_of(allocation, {c: skus[c].weight_grams for c in codes}, known))
         if body.expected_total is not None and body.expected_total != breakdown.totals.total:
             emit("CheckoutPriceChanged")
             raise PriceChanged(
@@ -202,13 +212,12 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
         if repo.transaction_size(order) > repo.MAX_TRANSACTION_ITEMS:
             raise InvalidInput("cart", "the order needs too many stock reservations for one checkout; "
                                        "split it into smaller orders")
-        coupon_actions = promotion_repo.redemption_actions(
-            coupon["code"], customer_id, order_id, coupon.get("global_limit"), int(coupon["per_customer_limit"]),
-            now) if coupon else None
-        outcome = repo.reserve_and_place(order, customer_id, cart.version, now, coupon_actions)
+        coupon_use = CouponUse(coupon["code"], customer_id, order_id, coupon.get("global_limit"),
+                               int(coupon["per_customer_limit"]), now) if coupon else None
+        outcome = store.reserve_and_place(order, customer_id, cart.version, now, coupon_use)
         if outcome == repo.Outcome.PLACED:
             emit("OrderPlaced")
-            repo.start_workflow(order_id)
+            start_workflow(order_id)
             return checkout_result(order, replayed=False)
         if outcome in (repo.Outcome.ORDER_EXISTS, repo.Outcome.CART_CHANGED, repo.Outcome.UNKNOWN):
             # a concurrent request with the same key placed it (and emptied the cart), or our own transaction
@@ -226,7 +235,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             raise Conflict("the cart changed during checkout; review it and check out again",
                            details={"reason": "cart_changed"})
         time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-        stock = basket.read_stock(codes, list(known), settings)
+        stock = store.read_stock(codes, list(known), settings)
     # still failing: report shortage if there is one now, else ask the client to retry
     try:
         allocate(cart.items, stock, known)

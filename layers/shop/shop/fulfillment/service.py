@@ -15,7 +15,7 @@ from typing import Any
 from shop import events, workflow
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
-from shop.fulfillment import carrier
+from shop.fulfillment import carrier, event_details
 from shop.fulfillment import repository as repo
 from shop.fulfillment.models import (
     HANDED_OVER,
@@ -30,11 +30,11 @@ from shop.fulfillment.models import (
     WarehouseTask,
 )
 from shop.fulfillment.split import plan_shipments, task_id_for
+from shop.inventory import restock
 from shop.inventory.repository import known_warehouse, stock_levels
 from shop.models import Order, OrderStatus
-from shop.orders import event_details
+from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
-from shop.procurement import restock
 
 S = OrderStatus
 SH = ShipmentStatus
@@ -372,7 +372,7 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
         if delivered.status == SH.DELIVERED:
             events.publish(event_details.shipment_delivered(order, delivered))
             if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED})):
-                events.publish(event_details.order_delivered(order, event.occurred_at))
+                events.publish(order_events.order_delivered(order, event.occurred_at))
     out["status"] = repo.get_shipment(order_id, shipment_id).status.value
     return out
 

@@ -1,6 +1,6 @@
 """Order splitting (pure): the reserved lines become shipments, one per warehouse.
 
-Which warehouse ships what was decided at checkout, when the stock was reserved (shop.checkout.allocation:
+Which warehouse ships what was decided at checkout, when the stock was reserved (shop.inventory.allocation:
 fewest warehouses for the whole order, then the nearest to the destination (same country, then same
 shipping zone), then warehouse priority; a line split across warehouses only when no single chosen
 warehouse has enough). Splitting follows those allocations exactly, since that is the
@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shop.fulfillment.models import Shipment, ShipmentItem, ShipmentStatus
-from shop.models import Allocation, Order, Warehouse
-from shop.pricing import Parcel
+from shop.models import Order
 
 
 def shipment_id_for(order_id: str, n: int) -> str:
@@ -40,16 +39,3 @@ def plan_shipments(order: Order, bins: Mapping[tuple[str, str], str], now: str) 
     return [Shipment(shipment_id=shipment_id_for(order.order_id, n), order_id=order.order_id, warehouse_id=wh,
                      status=ShipmentStatus.PICKING, items=items, created_at=now, updated_at=now)
             for n, (wh, items) in enumerate(by_warehouse.items(), start=1)]
-
-
-def parcels_of(allocation: Mapping[str, list[Allocation]], weights: Mapping[str, int],
-               warehouses: Mapping[str, Warehouse]) -> list[Parcel]:
-    """The shipment plan of an allocation (sku -> allocations), as :func:`plan_shipments` will split it: one
-    parcel per warehouse, weighing its items (``weights``: grams per unit of each SKU). Checkout and the cart
-    price shipping on these parcels, the labels are bought for the same ones."""
-    grams: dict[str, int] = {}
-    for sku in sorted(allocation):
-        for alloc in allocation[sku]:
-            grams[alloc.warehouse_id] = grams.get(alloc.warehouse_id, 0) + weights[sku] * alloc.quantity
-    return [Parcel(origin_country=warehouses[wid].country, origin_zone=warehouses[wid].zone, weight_grams=g)
-            for wid, g in grams.items()]

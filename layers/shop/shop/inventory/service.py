@@ -16,10 +16,10 @@ from shop.catalog.repository import get_skus
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
 from shop.inventory import repository as repo
+from shop.inventory import restock
 from shop.inventory import shards as shards_rules
 from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
 from shop.models import StockLevel, Warehouse
-from shop.procurement import restock
 
 SET_STOCK_ATTEMPTS = 5
 

@@ -11,48 +11,28 @@ persistence layer is built per call, never at import.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from collections.abc import Mapping
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shop import idempotency
+from shop import event_contracts, idempotency
 from shop.errors import ServiceBusy
 from shop.notifications import mailer, templates
-from shop.orders.tasks import OrderId
 
 # a fact may be published again by a workflow step retried much later; remember sends for a week
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
 
-
-# detail types that are not about an order: their order_id may be null or absent (a support ticket may
-# or may not concern an order); every other detail type must name its order
-ORDER_OPTIONAL_DETAIL_TYPES = frozenset({"TicketAnswered"})
+# the detail types this consumer reads (those with an email; the bus rule delivers only these)
+CLAIMS = templates.EMAILED_DETAIL_TYPES
 
 
-class EventDetail(BaseModel):
-    """The fields every consumer relies on; the rest of the detail is kept as published."""
-
-    model_config = ConfigDict(extra="allow")
-
-    order_id: OrderId | None = None
-    dedupe_key: str = Field(min_length=1)
-
-
-class DomainEvent(BaseModel):
-    """The part of an EventBridge event (as delivered to a Lambda target) the notifications consumer reads."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    detail_type: str = Field(alias="detail-type", min_length=1)
-    detail: EventDetail
-
-    @model_validator(mode="after")
-    def _order_named(self) -> Self:
-        if self.detail.order_id is None and self.detail_type not in ORDER_OPTIONAL_DETAIL_TYPES:
-            raise ValueError(f"detail.order_id is required for {self.detail_type}")
-        return self
+def parse_event(event: Mapping[str, Any]) -> event_contracts.ShopEvent[event_contracts.EventDetail]:
+    """The EventBridge event as delivered to the Lambda target, its detail validated against the shared
+    contract (shop.event_contracts) for the types this consumer emails about (an order id is required but
+    for TicketAnswered); pydantic's ValidationError when it is malformed (retrying cannot fix it)."""
+    return event_contracts.parse_event(event, CLAIMS)
 
 
 def _mark_replay(response: Any, idempotent_data: DataRecord) -> dict[str, Any]:

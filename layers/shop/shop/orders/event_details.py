@@ -1,4 +1,5 @@
-"""Event details for the order and shipment facts (pure): what docs/events.md promises to consumers."""
+"""Event details for the order facts (pure): what shop.event_contracts promises to consumers. The shipment and
+warehouse task facts are fulfilment's (shop.fulfillment.event_details), built on :func:`base`."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shop import events
-from shop.fulfillment.models import Shipment, WarehouseTask
 from shop.models import Order
 from shop.money import Money
 
 
-def _now() -> str:
+def occurred_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def base(order: Order) -> dict[str, Any]:
     return {"order_id": order.order_id, "customer_id": order.customer_id, "email": order.email,
-            "occurred_at": _now()}
+            "occurred_at": occurred_now()}
 
 
 def lines(order: Order) -> list[dict[str, Any]]:
@@ -27,19 +27,6 @@ def lines(order: Order) -> list[dict[str, Any]]:
 
 def paid_at(order: Order) -> str | None:
     return next((t.at for t in order.timeline if t.status == "PAID"), None)
-
-
-def items(shipment: Shipment) -> list[dict[str, Any]]:
-    return [{"sku": i.sku, "name": i.name, "quantity": i.quantity} for i in shipment.items]
-
-
-def task_changed(kind: str, task: WarehouseTask) -> dict[str, Any]:
-    """WarehouseTaskOpened / WarehouseTaskCompleted (staff tooling, throughput figures; no email)."""
-    return events.entry(kind, {
-        "order_id": task.order_id, "task_id": task.task_id, "kind": task.kind.value, "status": task.status.value,
-        "shipment_id": task.shipment_id, "warehouse_id": task.warehouse_id, "created_at": task.created_at,
-        "completed_at": task.completed_at, "completed_by": task.completed_by, "occurred_at": _now()},
-        dedupe_suffix=task.task_id)
 
 
 def order_placed(order: Order) -> dict[str, Any]:
@@ -58,39 +45,6 @@ def order_paid(order: Order) -> dict[str, Any]:
 def payment_failed(order: Order, reason: str) -> dict[str, Any]:
     return events.entry("PaymentFailed", {**base(order), "reason": reason, "decline_code": order.decline_code,
                                           "total": order.totals.total.model_dump()})
-
-
-def order_split(order: Order, shipments: list[Shipment]) -> dict[str, Any]:
-    return events.entry("OrderSplit", {**base(order), "shipments": [
-        {"shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "items": items(s)} for s in shipments]})
-
-
-def shipment_packed(order: Order, s: Shipment) -> dict[str, Any]:
-    return events.entry("ShipmentPacked", {
-        **base(order), "shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "carrier": s.carrier,
-        "tracking_number": s.tracking_number, "tracking_url": s.tracking_url,
-        "package_weight_grams": s.package_weight_grams,
-        "shipping_cost": s.shipping_cost.model_dump() if s.shipping_cost else None, "items": items(s)},
-        dedupe_suffix=s.shipment_id)
-
-
-def shipment_shipped(order: Order, s: Shipment) -> dict[str, Any]:
-    return events.entry("ShipmentShipped", {
-        **base(order), "shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "carrier": s.carrier,
-        "tracking_number": s.tracking_number, "tracking_url": s.tracking_url, "shipped_at": s.shipped_at,
-        "paid_at": paid_at(order), "units": sum(i.quantity for i in s.items)}, dedupe_suffix=s.shipment_id)
-
-
-def shipment_tracking(kind: str, order: Order, s: Shipment, event_id: str, description: str | None,
-                      location: str | None) -> dict[str, Any]:
-    return events.entry(kind, {**base(order), "shipment_id": s.shipment_id, "tracking_number": s.tracking_number,
-                               "description": description, "location": location}, dedupe_suffix=event_id)
-
-
-def shipment_delivered(order: Order, s: Shipment) -> dict[str, Any]:
-    return events.entry("ShipmentDelivered", {
-        **base(order), "shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "carrier": s.carrier,
-        "tracking_number": s.tracking_number, "delivered_at": s.delivered_at}, dedupe_suffix=s.shipment_id)
 
 
 def order_delivered(order: Order, delivered_at: str) -> dict[str, Any]:

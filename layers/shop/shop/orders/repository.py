@@ -37,6 +37,13 @@ class StatusConflict(Conflict):
         self.current = current
 
 
+class RefundLimitExceeded(Conflict):
+    """The order's refunded counter would exceed what was captured: the refund is not reserved, Stripe is not
+    asked. Like shop.payments.errors.RefundRefused, never retried by a workflow: a person settles the case."""
+
+    code = "refund_limit_exceeded"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -318,8 +325,6 @@ def reserve_refund(order_id: str, key: str, amount: int, captured: int) -> bool:
     marker ``refund.<key>`` is written with it). True: reserved now. False: this key was reserved before (a
     retried step: counted once, the caller goes on to the provider with the same idempotency key).
     RefundLimitExceeded: the order has no room left for it (nothing written, the provider is not asked)."""
-    from shop.payments.errors import RefundLimitExceeded
-
     if amount <= 0 or amount > captured:
         raise RefundLimitExceeded(f"a refund of {amount} on order {order_id} exceeds the {captured} captured",
                                   details={"order_id": order_id, "amount": amount, "captured": captured})

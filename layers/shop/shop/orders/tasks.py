@@ -1,4 +1,5 @@
-"""Inputs of the order workflow's task functions (validated; a malformed input fails the task)."""
+"""Inputs of the order workflow's task functions (validated; a malformed input fails the task). Their outputs are
+models in shop.payments.contracts, shop.orders.contracts and shop.fulfillment.contracts (docs/conventions.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-OrderId = Annotated[str, StringConstraints(pattern=r"^ord_[a-z2-7]{10,40}$")]
+from shop.models import OrderId
+
 ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_[0-9]{1,3}$")]
 
 

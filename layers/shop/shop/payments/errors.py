@@ -1,16 +1,10 @@
-"""Refund errors. Both are conflicts with the money already moved, never retried by a workflow: a person settles
-the case (the step ends in NeedsAttention)."""
+"""Refund errors of the payment provider. A conflict with the money already moved, never retried by a workflow: a
+person settles the case (the step ends in NeedsAttention). The order's own refund limit is
+shop.orders.repository.RefundLimitExceeded (the counter is the order's)."""
 
 from __future__ import annotations
 
 from shop.errors import Conflict
-
-
-class RefundLimitExceeded(Conflict):
-    """The order's refunded counter would exceed what was captured: the refund is not reserved, Stripe is not
-    asked."""
-
-    code = "refund_limit_exceeded"
 
 
 class RefundRefused(Conflict):

@@ -16,19 +16,23 @@ Every step can be retried after a crash at any point without charging twice.
 requires_action (3-D Secure): the workflow waits with a task token (await_authentication) that the Stripe
 webhook resumes; on timeout or any error the intent is abandoned (cancelled; if it completed meanwhile, the
 order goes on as paid) before the stock is released, so a closed order can never be charged later.
+
+The provider, the order store, the bus and the workflow are read at call time from shop.payments.ports and
+shop.orders.ports (production: stripe_adapter, the orders repository, shop.events, shop.workflow).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shop import events, workflow
 from shop.config import get_settings
 from shop.models import Order, OrderStatus
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders
+from shop.orders.ports import ports as order_ports
 from shop.payments import stripe_adapter
+from shop.payments.ports import ports as payment_ports
 
 S = OrderStatus
 
@@ -42,27 +46,27 @@ def take_payment(order_id: str) -> dict[str, Any]:
     if order is None:
         return _out(order_id, "skipped", None, None)
     # the workflow has taken the placed order over (published on every run of this step; consumers dedupe)
-    events.publish(event_details.order_placed(order))
+    order_ports.events.publish(event_details.order_placed(order))
     if order.status != S.PAYMENT_PROCESSING:  # PAID or later: a replay of a finished step
         return _out(order_id, "succeeded", order.payment_intent_id, None)
     intent_id = order.payment_intent_id
     if intent_id is None:
-        created = stripe_adapter.create_intent(order_id, order.totals.total, order.payment_method_id)
+        created = payment_ports.gateway.create_intent(order_id, order.totals.total, order.payment_method_id)
         if isinstance(created, stripe_adapter.ChargeResult):  # refused outright: nothing was charged
             orders.record_payment(order_id, payment_status=created.status, decline_code=created.decline_code)
             return _out(order_id, created.status, None, created.decline_code)
         try:
-            intent_id = orders_repo.set_payment_intent(order_id, created)
+            intent_id = order_ports.store.set_payment_intent(order_id, created)
         except orders_repo.StatusConflict:
-            stripe_adapter.cancel_intent(created)  # the order was cancelled meanwhile: never charge it
+            payment_ports.gateway.cancel_intent(created)  # the order was cancelled meanwhile: never charge it
             return _out(order_id, "skipped", None, None)
         if intent_id != created:
-            stripe_adapter.cancel_intent(created)
-    result = stripe_adapter.confirm_intent(intent_id)
+            payment_ports.gateway.cancel_intent(created)
+    result = payment_ports.gateway.confirm_intent(intent_id)
     attrs: dict[str, Any] = {}
     out = _out(order_id, result.status, intent_id, result.decline_code)
     if result.status == "requires_action":
-        attrs["payment_client_secret"] = stripe_adapter.client_secret(intent_id)
+        attrs["payment_client_secret"] = payment_ports.gateway.client_secret(intent_id)
         out["auth_timeout_seconds"] = get_settings().payment_auth_timeout_seconds
     orders.record_payment(order_id, payment_status=result.status, decline_code=result.decline_code, extra=attrs)
     return out
@@ -71,13 +75,14 @@ def take_payment(order_id: str) -> dict[str, Any]:
 def await_authentication(order_id: str, token: str) -> dict[str, Any]:
     """Park the workflow's token on the order until the Stripe webhook reports the outcome. If the outcome is
     already known (the shopper was quicker than this step, or the webhook came first), resume at once."""
-    order = orders_repo.require_order(order_id)
-    if order.payment_intent_id is None or not orders_repo.set_auth_token(order_id, token):
-        workflow.send_success(token, _out(order_id, "declined", order.payment_intent_id, "order_closed"))
+    order = order_ports.store.require_order(order_id)
+    if order.payment_intent_id is None or not order_ports.store.set_auth_token(order_id, token):
+        order_ports.workflow.send_success(token, _out(order_id, "declined", order.payment_intent_id, "order_closed"))
         return {"waiting": False}
-    result = stripe_adapter.outcome(order.payment_intent_id)
+    result = payment_ports.gateway.outcome(order.payment_intent_id)
     if result.status != "requires_action":
-        workflow.send_success(token, _out(order_id, result.status, result.payment_intent_id, result.decline_code))
+        order_ports.workflow.send_success(token, _out(order_id, result.status, result.payment_intent_id,
+                                                      result.decline_code))
         return {"waiting": False}
     return {"waiting": True}
 
@@ -85,16 +90,17 @@ def await_authentication(order_id: str, token: str) -> dict[str, Any]:
 def on_intent_event(order_id: str, intent_id: str) -> dict[str, Any]:
     """A Stripe webhook about the order's intent: read the intent's real state and, when it is final, resume
     the workflow waiting for it. Safe to repeat (a used token is ignored)."""
-    order = orders_repo.get_order(order_id)
+    order = order_ports.store.get_order(order_id)
     if order is None or order.payment_intent_id != intent_id:
         return {"order_id": order_id, "resumed": False, "reason": "not this order's payment"}
-    result = stripe_adapter.outcome(intent_id)
+    result = payment_ports.gateway.outcome(intent_id)
     if result.status == "requires_action":
         return {"order_id": order_id, "resumed": False, "reason": "still waiting for the shopper"}
-    token = orders_repo.auth_token(order_id)
+    token = order_ports.store.auth_token(order_id)
     if token is None:
         return {"order_id": order_id, "resumed": False, "reason": "the workflow is not waiting"}
-    resumed = workflow.send_success(token, _out(order_id, result.status, intent_id, result.decline_code))
+    resumed = order_ports.workflow.send_success(token,
+                                                _out(order_id, result.status, intent_id, result.decline_code))
     return {"order_id": order_id, "resumed": resumed, "status": result.status}
 
 
@@ -103,10 +109,10 @@ def abandon(order_id: str) -> dict[str, Any]:
     authentication timed out, or the payment step kept failing): cancel the intent so it can never be charged
     later. If it turns out to have succeeded after all, report succeeded: the workflow then confirms the order
     instead of releasing it (the shopper paid). Idempotent."""
-    order = orders_repo.require_order(order_id)
+    order = order_ports.store.require_order(order_id)
     if order.payment_intent_id is None:
         return _out(order_id, "declined", None, order.decline_code or "not_charged")
-    result = stripe_adapter.abandon_intent(order.payment_intent_id)
+    result = payment_ports.gateway.abandon_intent(order.payment_intent_id)
     if result.status == "succeeded":
         return _out(order_id, "succeeded", order.payment_intent_id, None)
     code = result.decline_code if result.decline_code not in (None, "canceled") else order.decline_code
@@ -121,13 +127,14 @@ def refund_in_full(order: Order, reason: str) -> dict[str, Any] | None:
     up with another refund of the order to more than was captured (RefundLimitExceeded, nothing paid)."""
     if order.payment_intent_id is None:
         return None
-    state = stripe_adapter.abandon_intent(order.payment_intent_id)  # cancels it unless it was charged
+    state = payment_ports.gateway.abandon_intent(order.payment_intent_id)  # cancels it unless it was charged
     if state.status != "succeeded":
         return None
     key = f"{order.order_id}:full"
     # counted on the order before Stripe is asked: refunded + total <= captured, once per key
-    orders_repo.reserve_refund(order.order_id, key, order.totals.total.amount, order.totals.total.amount)
-    refund = stripe_adapter.refund(order.payment_intent_id, order.totals.total, key)
-    orders_repo.record_refund(order.order_id, refund.refund_id, refund.amount, f"refunded {refund.amount} ({reason})")
-    events.publish(event_details.refund_issued(order, refund.refund_id, refund.amount, reason, key))
+    order_ports.store.reserve_refund(order.order_id, key, order.totals.total.amount, order.totals.total.amount)
+    refund = payment_ports.gateway.refund(order.payment_intent_id, order.totals.total, key)
+    order_ports.store.record_refund(order.order_id, refund.refund_id, refund.amount,
+                                    f"refunded {refund.amount} ({reason})")
+    order_ports.events.publish(event_details.refund_issued(order, refund.refund_id, refund.amount, reason, key))
     return {"refund_id": refund.refund_id, "amount": refund.amount.model_dump(), "status": refund.status}

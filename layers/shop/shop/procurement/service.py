@@ -22,6 +22,7 @@ from typing import Any
 from shop import events
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.inventory import repository as inventory
+from shop.inventory.restock import publish_if_low
 from shop.models import StockLevel
 from shop.money import Money
 from shop.procurement import matching
@@ -43,7 +44,6 @@ from shop.procurement.models import (
     SupplierIn,
     SupplierReturnIn,
 )
-from shop.procurement.restock import publish_if_low
 
 P = PoStatus
 TOLERANCE = matching.Tolerance(quantity_units=0, price_bps=100, price_minor_units=1)

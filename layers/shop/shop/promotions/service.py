@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shop.cart.basket import Basket
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import Sku
 from shop.money import Money
@@ -87,16 +86,6 @@ class Priced:
     applied: tuple[AppliedDiscount, ...]
     coupon: dict[str, Any] | None  # the coupon record when it applies
     problem: str | None
-
-
-def basket_discounts(items: Sequence[tuple[Sku, int]], read: Basket, currency: str) -> Priced | None:
-    """The discounts of these lines from what the cart's one batch read found (shop.cart.basket): sales,
-    product categories, the coupon and this customer's uses of it. None when the shop runs without
-    promotions."""
-    if read.sales is None:
-        return None
-    return discounts_from(items, read.categories, read.sales, read.coupon_code, read.coupon, read.coupon_uses,
-                          currency)
 
 
 def discounts_from(items: Sequence[tuple[Sku, int]], categories: Mapping[str, str | None], sales: Sequence[engine.Sale],

@@ -16,8 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shop.models import Frozen
-from shop.orders.tasks import OrderId
+from shop.models import Frozen, OrderId
 
 TICKET_ID_PATTERN = r"^tkt_[a-f0-9]{20}$"
 TicketId = Annotated[str, StringConstraints(pattern=TICKET_ID_PATTERN)]

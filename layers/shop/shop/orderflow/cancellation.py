@@ -14,20 +14,21 @@ moves the order to DISPATCHING in the same transaction as the task's DONE and th
 the order being FULFILLING or DISPATCHING, while the release above is conditional on the order being at most
 FULFILLING: of a pack completion and a cancellation sent at once, exactly one lands (the pack loses with 409
 order_cancelled).
+It needs orders, fulfilment and payments, so it lives in shop.orderflow, above all three. Its collaborators are
+read at call time from shop.orderflow.ports (fulfilment) and shop.orders.ports (store, bus, workflow).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shop import events, workflow
 from shop.errors import Conflict, NotFound
-from shop.fulfillment import service as fulfillment
 from shop.models import OrderStatus
 from shop.money import Money
+from shop.orderflow import views
+from shop.orderflow.ports import ports as orderflow_ports
 from shop.orders import event_details
-from shop.orders import repository as repo
-from shop.orders import service as orders
+from shop.orders.ports import ports as order_ports
 from shop.orders.status import CANCELLABLE, SHIPPING_STARTED
 from shop.payments import service as payments
 
@@ -39,13 +40,13 @@ class AlreadyShipping(Conflict):
 
 
 def cancel(order_id: str, *, reason: str, customer_id: str | None = None) -> dict[str, Any]:
-    order = repo.get_order(order_id) if order_id.startswith("ord_") else None
+    order = order_ports.store.get_order(order_id) if order_id.startswith("ord_") else None
     if order is None or (customer_id is not None and order.customer_id != customer_id):
         raise NotFound(f"order {order_id} not found")
     if order.status in CANCELLABLE:
-        repo.release(order, S.CANCELLED, CANCELLABLE, note=f"cancelled ({reason}), stock released",
-                     set_fields={"cancel_reason": reason})
-        order = repo.require_order(order_id)
+        order_ports.store.release(order, S.CANCELLED, CANCELLABLE, note=f"cancelled ({reason}), stock released",
+                                  set_fields={"cancel_reason": reason})
+        order = order_ports.store.require_order(order_id)
     if order.status in SHIPPING_STARTED:
         raise AlreadyShipping(f"order {order_id} is {order.status.value}: a parcel is already packed, so it can no "
                               "longer be cancelled (return the goods after delivery instead)",
@@ -53,15 +54,15 @@ def cancel(order_id: str, *, reason: str, customer_id: str | None = None) -> dic
     if order.status != S.CANCELLED:
         raise Conflict(f"order {order_id} is {order.status.value} and cannot be cancelled",
                        details={"order_id": order_id, "status": order.status.value})
-    fulfillment.cancel_open_work(order_id)
-    token = repo.auth_token(order_id)
+    orderflow_ports.fulfilment.cancel_open_work(order_id)
+    token = order_ports.store.auth_token(order_id)
     if token:  # the workflow waits for a 3-D Secure outcome that no longer matters
-        workflow.send_failure(token, "OrderNotShippable", f"order {order_id} was cancelled")
+        order_ports.workflow.send_failure(token, "OrderNotShippable", f"order {order_id} was cancelled")
     refund: Money | None = order.refunded
     if order.refund_id is None:
         done = payments.refund_in_full(order, order.cancel_reason or reason)
         if done is not None:
             refund = Money.model_validate(done["amount"])
-    order = repo.require_order(order_id)
-    events.publish(event_details.order_cancelled(order, order.cancel_reason or reason, refund))
-    return orders.order_view(order, fulfillment.shipments_of(order_id))
+    order = order_ports.store.require_order(order_id)
+    order_ports.events.publish(event_details.order_cancelled(order, order.cancel_reason or reason, refund))
+    return views.order_view(order, orderflow_ports.fulfilment.shipments_of(order_id))

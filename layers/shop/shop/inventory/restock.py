@@ -5,7 +5,8 @@ suppliers will deliver, so an open purchase order is not ordered again). Checked
 or the settings change: after an order is paid (the workflow's split step, for every SKU it sells), on
 admin stock counts and adjustments, and on returns to the supplier. The consumer
 (shop.procurement.service.restock) re-reads the level and creates at most one draft purchase order per
-SKU and warehouse, however many StockLow events arrive at once.
+SKU and warehouse, however many StockLow events arrive at once. StockLow is an inventory fact (published
+from the inventory source): this side lives in inventory, so inventory never depends on procurement.
 """
 
 from __future__ import annotations

@@ -1,0 +1,207 @@
+"""HTTP answers of the warehouse staff API (functions/warehouse): open pick, pack, pickup and return tasks and
+the completion of one. The shapes are those of ``shop.fulfillment.service.task_view``.
+
+A task's ``result`` holds what completed it, by kind: ``picked`` (pick), ``package_weight_grams`` (pack),
+``inspected`` (return), ``picked_up_at`` (pickup, by the carrier's scan), and staff's ``note``; only the keys
+of its kind are present (``exclude_if``), as stored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.fulfillment.models import ShipmentStatus, TaskKind, TaskStatus
+from shop.models import OrderStatus
+from shop.money import Money
+
+
+class TaskChecklistItem(ResponseModel):
+    sku: str
+    name: str
+    quantity: int
+    bin: str = Field(description="storage location in the warehouse (UNASSIGNED when none)")
+    weight_grams: int = Field(description="per unit")
+
+
+class TaskPickedLine(ResponseModel):
+    sku: str
+    quantity: int
+
+
+class TaskInspectedLine(ResponseModel):
+    sku: str
+    sellable: int = Field(description="units that go back to stock")
+    damaged: int
+
+
+class WarehouseTaskResult(ResponseModel):
+    picked: list[TaskPickedLine] | None = Field(None, exclude_if=absent, description="pick tasks")
+    package_weight_grams: int | None = Field(None, exclude_if=absent, description="pack tasks: the weighed parcel")
+    inspected: list[TaskInspectedLine] | None = Field(None, exclude_if=absent, description="return tasks")
+    picked_up_at: str | None = Field(None, exclude_if=absent, description="pickup tasks: the carrier's scan (UTC)")
+    note: str | None = Field(None, exclude_if=absent, description="staff's note, when given")
+
+
+class WarehouseTaskView(ResponseModel):
+    task_id: str
+    kind: TaskKind = Field(description="pick, pack, pickup (completed by the carrier's scan) or return (inspection "
+                                       "of a customer return; shipment_id holds the return id)")
+    status: TaskStatus
+    order_id: str
+    shipment_id: str
+    warehouse_id: str
+    instructions: str
+    checklist: list[TaskChecklistItem]
+    created_at: str
+    completed_at: str | None
+    completed_by: str | None = Field(description="staff user id, 'carrier' or 'cancellation'")
+    result: WarehouseTaskResult | None = Field(description="null until the task is done")
+
+
+class WarehouseTaskPage(ResponseModel):
+    warehouse_id: str
+    items: list[WarehouseTaskView] = Field(description="the warehouse's OPEN tasks")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+class WarehouseTaskCompleted(WarehouseTaskView):
+    workflow_resumed: bool = Field(description="the order's workflow waiting on this task was resumed by this call")
+
+
+# ------------------------------------------------------------------ the order workflow's fulfilment steps
+# functions/fulfillment, by action (inputs: shop.orders.tasks.FulfillmentTask), and what the warehouse task
+# tokens are resumed with (``shop.fulfillment.service.task_output``). docs/conventions.md lists them per state.
+_ORDER = "ord_sampleorderaaaaaaaaaaaaaaa"
+_SHIPMENT = "shp_sampleorderaaaaaaaaaaaaaaa_1"
+_DONE = {"completed_at": "2026-11-25T10:00:00Z", "completed_by": "usr_staff0001"}
+
+
+class ShipmentToFulfil(WorkflowData):
+    shipment_id: str
+    warehouse_id: str
+
+
+class OrderSplit(WorkflowData):
+    """split (SplitOrder, at ``$.split``): the Map FulfilShipments runs once per shipment."""
+
+    model_config = example({"order_id": _ORDER, "shipments": [{"shipment_id": _SHIPMENT, "warehouse_id": "berlin"}]})
+
+    order_id: str
+    shipments: list[ShipmentToFulfil] = Field(description="one per warehouse the reservation was allocated to")
+
+
+class TaskOpened(WorkflowData):
+    """open_task's return to Lambda (discarded: the state waits for its token, resumed with PickTaskDone,
+    PackTaskDone or PickupTaskDone; failed with OrderNotShippable when the order was cancelled)."""
+
+    model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pick", "waiting": True})
+
+    task_id: str | None = Field(description="null when the order was closed (the token was failed)")
+    waiting: bool = Field(description="false when the task was done already (the token was resumed at once)")
+
+
+class PickTaskDone(WorkflowData):
+    """Pick (at ``$.pick``): the token resumed by staff completing the pick task."""
+
+    model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pick", "kind": "pick", **_DONE,
+                            "picked": [{"sku": "MUG-BLUE-350", "quantity": 2}]})
+
+    task_id: str
+    kind: Literal["pick"]
+    completed_at: str | None
+    completed_by: str | None
+    picked: list[TaskPickedLine]
+    note: str | None = Field(None, exclude_if=absent)
+
+
+class PackTaskDone(WorkflowData):
+    """Pack (at ``$.pack``): CommitStock reads ``package_weight_grams``."""
+
+    model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pack", "kind": "pack", **_DONE,
+                            "package_weight_grams": 950, "note": "double box"})
+
+    task_id: str
+    kind: Literal["pack"]
+    completed_at: str | None
+    completed_by: str | None
+    package_weight_grams: int
+    note: str | None = Field(None, exclude_if=absent)
+
+
+class PickupTaskDone(WorkflowData):
+    """AwaitPickup (at ``$.pickup``): the carrier's picked_up scan; MarkShipped reads ``picked_up_at``."""
+
+    model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pickup", "kind": "pickup",
+                            "completed_at": "2026-11-26T08:00:00Z", "completed_by": "carrier",
+                            "picked_up_at": "2026-11-26T07:58:12Z"})
+
+    task_id: str
+    kind: Literal["pickup"]
+    completed_at: str | None
+    completed_by: str | None
+    picked_up_at: str
+
+
+class StockCommitted(WorkflowData):
+    """commit_stock (CommitStock, at ``$.commit``): ``committed`` false when completing the pack task did it."""
+
+    model_config = example({"order_id": _ORDER, "shipment_id": _SHIPMENT, "committed": False})
+
+    order_id: str
+    shipment_id: str
+    committed: bool
+
+
+class LabelCreated(WorkflowData):
+    """create_label (CreateLabel, at ``$.label``)."""
+
+    model_config = example({"order_id": _ORDER, "shipment_id": _SHIPMENT, "carrier": "DHL",
+                            "tracking_number": "JJD0001234567890",
+                            "shipping_cost": {"amount": 490, "currency": "EUR"}})
+
+    order_id: str
+    shipment_id: str
+    carrier: str | None
+    tracking_number: str | None
+    shipping_cost: Money | None = Field(description="what the label cost")
+
+
+class ShipmentHandedOver(WorkflowData):
+    """mark_shipped (MarkShipped, at ``$.shipped``)."""
+
+    model_config = example({"order_id": _ORDER, "shipment_id": _SHIPMENT, "status": "SHIPPED"})
+
+    order_id: str
+    shipment_id: str
+    status: ShipmentStatus
+
+
+class CancelledOrderRefund(WorkflowData):
+    refund_id: str
+    amount: Money | None
+
+
+class CancelledOrderPayment(WorkflowData):
+    """The order's payment as shoppers see it (``shop.orders.service.order_view``)."""
+
+    status: str
+    payment_intent_id: str | None
+    decline_code: str | None
+    client_secret: str | None = Field(None, exclude_if=absent)
+    next_action: str | None = Field(None, exclude_if=absent)
+    refund: CancelledOrderRefund | None = Field(None, exclude_if=absent)
+
+
+class FulfilmentCancelled(WorkflowData):
+    """cancel (CancelAfterFailure, at ``$.cancellation``): the compensation released, refunded and cancelled."""
+
+    model_config = example({"order_id": _ORDER, "status": "CANCELLED", "payment": {
+        "status": "refunded", "payment_intent_id": "pi_sample000000", "decline_code": None,
+        "refund": {"refund_id": "re_sample000000", "amount": {"amount": 5232, "currency": "EUR"}}}})
+
+    order_id: str
+    status: OrderStatus
+    payment: CancelledOrderPayment

@@ -1,0 +1,177 @@
+"""HTTP answers of the shopper's order routes (functions/orders): the order list, one order with its shipments
+and tracking, and a cancellation (which answers with the order).
+
+The shapes are those ``shop.orders.service`` has always returned. Keys it leaves out when they do not apply (an
+address's ``line2``/``region``, an allocation's ``shard``, a timeline or tracking entry's optional text, the
+payment's 3-D Secure and refund fields) are declared with ``exclude_if``: absent, never null. Shipments are
+declared here (contexts do not import each other's contracts).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.models import OrderStatus, Totals
+from shop.money import Money
+
+
+class OrderSummary(ResponseModel):
+    order_id: str
+    status: OrderStatus
+    created_at: str
+    totals: Totals
+    item_count: int = Field(description="units over all lines")
+    payment_status: str = Field(description="as the order's payment.status")
+
+
+class OrderPage(ResponseModel):
+    items: list[OrderSummary] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last page")
+
+
+class OrderAllocation(ResponseModel):
+    warehouse_id: str
+    quantity: int
+    shard: int | None = Field(None, exclude_if=absent,
+                              description="the shard item reserved from (sharded stock levels only)")
+
+
+class OrderLineView(ResponseModel):
+    sku: str
+    product_id: str
+    name: str
+    quantity: int
+    unit_price: Money
+    weight_grams: int = Field(description="per unit")
+    allocations: list[OrderAllocation] = Field(description="the warehouses the line's units were reserved in")
+    discount: Money | None = Field(description="the line's share of sale and coupon discounts (null when the shop "
+                                               "ran without promotions)")
+    line_total: Money = Field(description="unit_price x quantity, before discounts")
+
+
+class OrderAddress(ResponseModel):
+    name: str
+    line1: str
+    line2: str | None = Field(None, exclude_if=absent)
+    city: str
+    postal_code: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    region: str | None = Field(None, exclude_if=absent, description="state/province code, where given")
+
+
+class OrderRefund(ResponseModel):
+    refund_id: str
+    amount: Money | None
+
+
+class OrderPayment(ResponseModel):
+    status: str = Field(description="pending, processing, requires_action, paid, failed or refunded (or the "
+                                    "last known payment outcome of a closed order)")
+    payment_intent_id: str | None
+    decline_code: str | None = Field(description="why the card was declined, when it was")
+    client_secret: str | None = Field(None, exclude_if=absent,
+                                      description="for Stripe.js handleNextAction; only while requires_action")
+    next_action: str | None = Field(None, exclude_if=absent, description="only while requires_action")
+    refund: OrderRefund | None = Field(None, exclude_if=absent, description="only once refunded")
+
+
+class ShipmentLine(ResponseModel):
+    sku: str
+    name: str
+    quantity: int
+
+
+class TrackingEntry(ResponseModel):
+    event_id: str
+    status: str = Field(description="as the carrier reported it: picked_up, in_transit, delivered, exception")
+    occurred_at: str
+    description: str | None = Field(None, exclude_if=absent)
+    location: str | None = Field(None, exclude_if=absent)
+
+
+class ShipmentView(ResponseModel):
+    """One parcel of the order (one per shipping warehouse)."""
+
+    shipment_id: str
+    warehouse_id: str
+    status: Literal["PICKING", "PACKING", "PACKED", "SHIPPED", "IN_TRANSIT", "EXCEPTION", "DELIVERED", "CANCELLED"]
+    items: list[ShipmentLine]
+    package_weight_grams: int | None = Field(description="weighed when packed")
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    shipping_cost: Money | None = Field(description="what the label cost")
+    packed_at: str | None
+    shipped_at: str | None
+    delivered_at: str | None
+    tracking: list[TrackingEntry] = Field(description="carrier events, oldest first")
+
+
+class OrderTimelineEntry(ResponseModel):
+    at: str
+    status: str
+    note: str | None = Field(None, exclude_if=absent)
+
+
+class OrderView(ResponseModel):
+    """One of the shopper's orders: status, lines, payment, shipments with tracking, and its history."""
+
+    order_id: str
+    status: OrderStatus
+    created_at: str
+    updated_at: str
+    email: str | None = Field(description="where order emails go")
+    lines: list[OrderLineView]
+    totals: Totals
+    shipping_address: OrderAddress
+    payment: OrderPayment
+    shipments: list[ShipmentView] = Field(description="empty until the paid order is split into parcels")
+    reservation_expires_at: int = Field(description="epoch seconds: unpaid by then, the order expires")
+    timeline: list[OrderTimelineEntry] = Field(description="status changes, oldest first")
+
+
+# ------------------------------------------------------------ the order workflow (statemachines/order.asl.json)
+# Its task inputs are shop.orders.tasks; the payment outputs are shop.payments.contracts, the fulfilment ones
+# shop.fulfillment.contracts. docs/conventions.md lists the models per task.
+class OrderWorkflowInput(WorkflowData):
+    """The order state machine's execution input (shop.checkout.repository.start_workflow, named by the order)."""
+
+    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa"})
+
+    order_id: str
+
+
+class OrderConfirmed(WorkflowData):
+    """functions/confirm_order (ConfirmOrder, at ``$.confirmation``): CANCELLED when the shopper cancelled
+    meanwhile (the workflow ends), else PAID or a later status (a retried step)."""
+
+    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "status": "PAID"})
+
+    order_id: str
+    status: OrderStatus
+
+
+class ReservationReleased(WorkflowData):
+    """functions/release_reservation (ReleaseAfterDecline, at ``$.release``): ``released`` false when the order
+    held no reservation any more (CANCELLED: the cancellation released it)."""
+
+    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "released": True,
+                            "status": "PAYMENT_FAILED"})
+
+    order_id: str
+    released: bool
+    status: OrderStatus
+
+
+class ExpiredReservationsSwept(WorkflowData):
+    """functions/reservation_sweeper (scheduled, no state machine): orders released, skipped (paid or released
+    meanwhile) and failed (tried again on the next run)."""
+
+    model_config = example({"released": 2, "skipped": 1, "failed": 0})
+
+    released: int
+    skipped: int
+    failed: int

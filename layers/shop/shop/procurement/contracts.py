@@ -1,0 +1,193 @@
+"""HTTP answers of the procurement admin API (functions/procurement): suppliers, contracts, purchase orders
+with their receipts, returns and supplier invoices.
+
+The shapes are those ``shop.procurement.service`` has always returned. Receipt, return and invoice records are
+stored items: a key that was null when it was written is not stored, so ``note`` is declared with
+``exclude_if`` and stays absent rather than turning into a null; so are an invoice's ``settled_at`` (before it
+is settled) and the ``supplier_id`` and ``counted`` that invoices recorded by older versions lack.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.money import Money
+from shop.procurement.models import InvoiceStatus, PoStatus
+
+
+# ------------------------------------------------------------------ suppliers and contracts
+class SupplierView(ResponseModel):
+    supplier_id: str
+    name: str
+    email: str
+    currency: str = Field(description="ISO 4217: the supplier invoices in it; its contracts and orders use it")
+    active: bool = Field(description="only active suppliers get purchase orders")
+    updated_at: str
+
+
+class SupplierList(ResponseModel):
+    items: list[SupplierView] = Field(description="by supplier id")
+
+
+class SupplierContractView(ResponseModel):
+    """A supplier's price and terms for one SKU, valid from one day to another (both included)."""
+
+    contract_id: str
+    supplier_id: str
+    sku: str
+    unit_cost: Money
+    lead_time_days: int
+    min_order_quantity: int
+    valid_from: date
+    valid_to: date
+
+
+class SupplierContractListItem(SupplierContractView):
+    valid_today: bool = Field(description="today (UTC) is within valid_from..valid_to")
+
+
+class SupplierContractList(ResponseModel):
+    sku: str
+    items: list[SupplierContractListItem] = Field(description="by supplier, then contract id")
+
+
+# ------------------------------------------------------------------ purchase orders
+class PurchaseOrderLineView(ResponseModel):
+    sku: str
+    quantity: int = Field(description="units ordered")
+    unit_cost: Money
+    contract_id: str | None = Field(description="the contract the price came from; null when given on the order")
+    received: int
+    returned: int = Field(description="units sent back to the supplier")
+    invoiced: int = Field(description="units of MATCHED or SETTLED invoices; <= received - returned")
+    outstanding: int = Field(description="ordered, not yet received")
+    received_net: int = Field(description="received - returned")
+    invoiceable: int = Field(description="received (net of returns) and not yet invoiced")
+
+
+class PurchaseOrderEvent(ResponseModel):
+    at: str
+    status: str
+    note: str | None
+
+
+class PurchaseOrderView(ResponseModel):
+    po_id: str
+    supplier_id: str
+    warehouse_id: str
+    status: PoStatus
+    lines: list[PurchaseOrderLineView]
+    currency: str
+    auto: bool = Field(description="created by the automatic restock")
+    expected_at: str | None = Field(description="expected delivery day (YYYY-MM-DD), from the contracts' lead time")
+    created_at: str
+    updated_at: str
+    timeline: list[PurchaseOrderEvent]
+    total: Money = Field(description="sum of quantity x unit_cost")
+    invoiced_amount: Money = Field(description="total of MATCHED or SETTLED invoices")
+    settled_amount: Money = Field(description="paid to the supplier; <= invoiced_amount")
+
+
+class ReceiptLineView(ResponseModel):
+    sku: str
+    quantity: int
+
+
+class GoodsReceiptRecord(ResponseModel):
+    receipt_id: str = Field(description="the supplier's delivery note number")
+    lines: list[ReceiptLineView]
+    note: str | None = Field(None, exclude_if=absent)
+    received_at: str
+
+
+class SupplierReturnRecord(ResponseModel):
+    return_id: str = Field(description="the return note number")
+    lines: list[ReceiptLineView]
+    reason: Literal["damaged", "wrong_item", "other"]
+    note: str | None = Field(None, exclude_if=absent)
+    returned_at: str
+
+
+class InvoiceLineView(ResponseModel):
+    sku: str
+    quantity: int
+    unit_price: Money
+
+
+class InvoiceDifference(ResponseModel):
+    """Why an invoice does not match the order and what was received (three-way match)."""
+
+    sku: str | None = Field(description="null for a difference of the whole invoice")
+    kind: Literal["unknown_sku", "quantity", "price", "currency", "duplicate_line", "not_invoiced"]
+    expected: int | Money | str = Field(description="units, a price or a currency, by kind")
+    invoiced: int | Money | str
+    message: str
+
+
+class SupplierInvoiceRecord(ResponseModel):
+    invoice_id: str = Field(description="the supplier's invoice number")
+    po_id: str
+    supplier_id: str | None = Field(None, exclude_if=absent,
+                                    description="absent on invoices recorded before it was stored with them")
+    lines: list[InvoiceLineView]
+    status: InvoiceStatus = Field(description="MATCHED (payable), DISPUTED (differences listed) or SETTLED (paid)")
+    differences: list[InvoiceDifference]
+    invoice_total: Money
+    expected_total: Money = Field(description="what the received goods (net of returns) cost at the PO's prices")
+    counted: bool | None = Field(None, exclude_if=absent,
+                                 description="counted on the PO's invoiced figures; absent on invoices recorded "
+                                             "before those figures existed")
+    recorded_at: str
+    settled_at: str | None = Field(None, exclude_if=absent, description="when SETTLED; absent before")
+
+
+class SupplierInvoiceRecorded(SupplierInvoiceRecord):
+    replayed: bool = Field(description="the invoice id was recorded before: this is the stored result")
+
+
+class PurchaseOrderDetail(PurchaseOrderView):
+    receipts: list[GoodsReceiptRecord]
+    returns: list[SupplierReturnRecord]
+    invoices: list[SupplierInvoiceRecord]
+
+
+class PurchaseOrderReceived(PurchaseOrderDetail):
+    receipt: GoodsReceiptRecord = Field(description="this delivery note's record")
+    replayed: bool = Field(description="the delivery note was received before: counted once")
+
+
+class PurchaseOrderReturned(PurchaseOrderDetail):
+    return_: SupplierReturnRecord = Field(alias="return", description="this return note's record")
+    replayed: bool = Field(description="the return note was recorded before: counted once")
+
+
+class PurchaseOrderPage(ResponseModel):
+    items: list[PurchaseOrderView] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+# ------------------------------------------------------------------ automatic restock (functions/restock)
+class RestockSkipped(WorkflowData):
+    """StockLow handled without a new purchase order (``po_id``: the open automatic one, if any)."""
+
+    model_config = example({"created": False, "reason": "an automatic purchase order is already open",
+                            "po_id": "po_20261124_0001"})
+
+    created: Literal[False]
+    reason: str
+    po_id: str | None
+
+
+class RestockOrdered(WorkflowData):
+    """StockLow answered with a draft automatic purchase order."""
+
+    model_config = example({"created": True, "po_id": "po_20261124_0001", "quantity": 40, "contract_id": "c-2026"})
+
+    created: Literal[True]
+    po_id: str
+    quantity: int
+    contract_id: str

@@ -1,0 +1,148 @@
+"""HTTP answers of the shopper's return routes (served by functions/orders): a return authorisation.
+
+The shape is ``shop.returns.service.view``: the stored return without its null fields, so every key filled in
+later by the returns workflow (``label``, ``inspection``, ``refund_id``, ``refunded``) and the optional ones
+(``email``, ``note``, a timeline entry's ``note``) are declared with ``exclude_if``: absent, never null.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.money import Money
+from shop.returns.models import ReturnReason, ReturnStatus
+
+
+class ReturnLineView(ResponseModel):
+    sku: str
+    name: str
+    quantity: int
+    reason: ReturnReason
+    warehouse_id: str = Field(description="the warehouse that shipped these units")
+    weight_grams: int = Field(description="per unit")
+    refund: Money = Field(description="what the line gives back: its net price share after discounts, plus tax")
+
+
+class ReturnLabel(ResponseModel):
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    cost: Money
+
+
+class InspectedUnits(ResponseModel):
+    sku: str
+    sellable: int = Field(description="units back in stock")
+    damaged: int
+
+
+class ReturnTimelineEntry(ResponseModel):
+    at: str
+    status: str
+    note: str | None = Field(None, exclude_if=absent)
+
+
+class ReturnView(ResponseModel):
+    """A return: REQUESTED, then APPROVED, AWAITING_GOODS (label issued), INSPECTED, REFUNDED (or REJECTED)."""
+
+    return_id: str
+    order_id: str
+    customer_id: str
+    email: str | None = Field(None, exclude_if=absent)
+    status: ReturnStatus
+    lines: list[ReturnLineView]
+    refund_total: Money = Field(description="the sum of the lines' refunds; shipping is not refunded")
+    note: str | None = Field(None, exclude_if=absent)
+    label: ReturnLabel | None = Field(None, exclude_if=absent, description="the return label, once issued")
+    inspection: list[InspectedUnits] | None = Field(None, exclude_if=absent,
+                                                    description="the warehouse's findings, once inspected")
+    refund_id: str | None = Field(None, exclude_if=absent)
+    refunded: Money | None = Field(None, exclude_if=absent, description="what was refunded, once refunded")
+    created_at: str
+    updated_at: str
+    timeline: list[ReturnTimelineEntry] = Field(description="status changes, oldest first")
+
+
+# ---------------------------------------------------------- the returns workflow (statemachines/returns.asl.json)
+# functions/returns, by action (input: shop.returns.models.ReturnTask); docs/conventions.md lists them per state.
+_ORDER = "ord_sampleorderaaaaaaaaaaaaaaa"
+_RETURN = "ret_0123456789abcdef0123"
+
+
+class ReturnWorkflowInput(WorkflowData):
+    """The returns state machine's execution input (``shop.returns.service.request_return``, named by the return)."""
+
+    model_config = example({"return_id": _RETURN, "order_id": _ORDER})
+
+    return_id: str
+    order_id: str
+
+
+class ReturnApproved(WorkflowData):
+    """approve (Approve, at ``$.approval``)."""
+
+    model_config = example({"return_id": _RETURN, "status": "APPROVED"})
+
+    return_id: str
+    status: ReturnStatus
+
+
+class ReturnLabelIssued(WorkflowData):
+    """issue_label (IssueLabel, at ``$.label``)."""
+
+    model_config = example({"return_id": _RETURN, "tracking_number": "JJD0009876543210"})
+
+    return_id: str
+    tracking_number: str
+
+
+class InspectionOpened(WorkflowData):
+    """open_inspection's return to Lambda (discarded: the state waits for its token, resumed with
+    ReturnInspected)."""
+
+    model_config = example({"task_id": "tsk_0123456789abcdef0123_return", "waiting": True})
+
+    task_id: str
+    waiting: bool
+
+
+class ReturnInspected(WorkflowData):
+    """AwaitGoods (at ``$.inspection``): staff completed the return task (``shop.fulfillment.service.task_output``),
+    or it was done already when the step ran (``open_inspection``: the task id and its result only, hence the
+    optional ``kind``, ``completed_at`` and ``completed_by``). Restock reads ``inspected``."""
+
+    model_config = example({"task_id": "tsk_0123456789abcdef0123_return", "kind": "return",
+                            "completed_at": "2026-12-02T10:00:00Z", "completed_by": "usr_staff0001",
+                            "inspected": [{"sku": "C40-BLACK", "sellable": 1, "damaged": 0}]})
+
+    task_id: str
+    kind: Literal["return"] | None = Field(None, exclude_if=absent)
+    completed_at: str | None = Field(None, exclude_if=absent)
+    completed_by: str | None = Field(None, exclude_if=absent)
+    inspected: list[InspectedUnits]
+    note: str | None = Field(None, exclude_if=absent)
+
+
+class ReturnRestocked(WorkflowData):
+    """restock (Restock, at ``$.restock``): ``restocked`` false when a retried step found it done."""
+
+    model_config = example({"return_id": _RETURN, "restocked": True, "units": 1})
+
+    return_id: str
+    restocked: bool
+    units: int = Field(description="sellable units back in stock")
+
+
+class ReturnRefunded(WorkflowData):
+    """refund (Refund, at ``$.refund``)."""
+
+    model_config = example({"return_id": _RETURN, "status": "REFUNDED", "refund_id": "re_sample000001",
+                            "refunded": {"amount": 1799, "currency": "EUR"}})
+
+    return_id: str
+    status: ReturnStatus
+    refund_id: str | None
+    refunded: Money | None

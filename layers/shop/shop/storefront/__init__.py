@@ -1,0 +1,1 @@
+"""Cross-context shopper views: the product page (catalog + inventory + analytics)."""
