@@ -149,6 +149,7 @@ class Stack:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._server.start()
+        patches.serve_in_process(self.moto_port, self._server._server.app)  # boto3 calls skip the socket
         requests.post(f"{self.endpoint_url}/moto-api/config", timeout=10, json={
             "stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}).raise_for_status()
         if self.start_stripe:
@@ -236,6 +237,7 @@ class Stack:
                 self._stripe.kill()
             self._stripe = None
         if self._server is not None:
+            patches.stop_in_process(self.moto_port)
             self._server.stop()
             self._server = None
 

@@ -47,11 +47,19 @@ class LoadedTemplate:
         return self.path.parent
 
 
+_parsed: dict[str, Any] = {}  # template text -> its parse (a stack start reads template.yaml three times)
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
-    data = yaml_parse(path.read_text())
-    if not isinstance(data, dict) or "Resources" not in data:
-        raise ValueError(f"{path} is not a CloudFormation/SAM template")
-    return data
+    """The template as data (a copy of its own: callers change it). Parsed once per distinct text."""
+    text = path.read_text()
+    data = _parsed.get(text)
+    if data is None:
+        data = yaml_parse(text)
+        if not isinstance(data, dict) or "Resources" not in data:
+            raise ValueError(f"{path} is not a CloudFormation/SAM template")
+        _parsed[text] = data
+    return copy.deepcopy(data)
 
 
 def _transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:

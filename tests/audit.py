@@ -312,6 +312,13 @@ def coupon_violations(promotions: list[dict[str, Any]], orders_table: list[dict[
 TABLES = ("InventoryTable", "OrdersTable", "ProcurementTable", "PromotionsTable")
 
 
+def _stored_items(table: Any) -> list[Any]:
+    """Every item of a moto table, in the order they were stored."""
+    if table.range_key_attr:
+        return [item for bucket in table.items.values() for item in bucket.values()]
+    return list(table.items.values())
+
+
 def snapshot(stack: Any) -> dict[str, list[dict[str, Any]]]:
     """Every item of the audited tables at one instant. The local stack runs moto in this process and
     serializes its DynamoDB requests (shoplocal.patches.DYNAMODB_LOCK): holding that lock while copying moto's
@@ -325,9 +332,9 @@ def snapshot(stack: Any) -> dict[str, list[dict[str, Any]]]:
         from shoplocal.stack import REGION
 
         backend = dynamodb_backends[ACCOUNT_ID][REGION]
-        with DYNAMODB_LOCK:
+        with DYNAMODB_LOCK:  # every item, as stored (moto's all_items would also sort them: seconds late in a run)
             raw = {lid: [item.to_json()["Attributes"] for item in
-                         backend.get_table(stack.physical_id(lid)).all_items()] for lid in TABLES}
+                         _stored_items(backend.get_table(stack.physical_id(lid)))] for lid in TABLES}
     except Exception:  # not an in-process moto: read through the API
         return {lid: list(scan(stack, lid)) for lid in TABLES}
     return {lid: [plain(item) for item in items] for lid, items in raw.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,11 @@ def stack() -> Iterator[Stack]:
     s = Stack(parameters={"PaymentAuthTimeoutSeconds": str(AUTH_TIMEOUT_SECONDS)})
     try:
         s.start()
+        # what starting it loaded (botocore models, moto, the deployed template: about a million objects) lives as
+        # long as the worker: moved out of the cyclic collector's way, so its full collections only walk what the
+        # tests create (they cost seconds each otherwise)
+        gc.collect()
+        gc.freeze()
         yield s
     finally:
         s.stop()
