@@ -15,7 +15,7 @@ from shop.analytics import service
 from shop.analytics.contracts import DailyReport, SalesTrend
 from shop.analytics.models import ScheduledReport
 from shop.api import Guard, http_handler, make_resolver, require_group
-from shop.observability import observability
+from shop.observability import is_http, observability
 
 
 def _iso_day(value: Any) -> Any:
@@ -70,6 +70,6 @@ scheduled = obs.entrypoint(_scheduled)
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway requests go to the routes; the schedule's event runs the report."""
-    if isinstance(event, dict) and "httpMethod" in event:
+    if is_http(event):
         return http(event, context)
     return scheduled(event, context)

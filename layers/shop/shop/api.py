@@ -85,16 +85,21 @@ def malformed_body(message: str) -> dict[str, Any]:
                       "details": {"fields": [{"field": "body", "message": message}]}}}
 
 
+def public_body(exc: E.DomainError) -> dict[str, Any]:
+    """The body a client gets for a domain error: a 5xx never echoes internals (the log keeps the details)."""
+    if exc.status >= 500:
+        public = exc.message if isinstance(exc, E.ServiceBusy) else PUBLIC_5XX.get(exc.code, "internal error")
+        return {"error": {"code": exc.code, "message": public}}
+    return exc.body()
+
+
 def _domain_handler(app: APIGatewayRestResolver, cls: type[E.DomainError]) -> None:
     def handle(exc: E.DomainError) -> Response:
         if exc.status >= 500:
-            # never leak internals; the log keeps the details
             app_logger = getattr(app, "shop_logger", None)
             if app_logger is not None:
                 app_logger.exception("request failed", extra={"error_code": exc.code})
-            public = exc.message if isinstance(exc, E.ServiceBusy) else PUBLIC_5XX.get(exc.code, "internal error")
-            return error_response(exc.status, {"error": {"code": exc.code, "message": public}})
-        return error_response(exc.status, exc.body())
+        return error_response(exc.status, public_body(exc))
 
     handle.__name__ = f"handle_{cls.__name__}"
     app.exception_handler(cls)(handle)
@@ -287,8 +292,9 @@ def once_per_key(app: APIGatewayRestResolver, caller: Principal, operation: str,
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _proxy_error(exc: E.DomainError) -> dict[str, Any]:
-    return _proxy_response(exc.status, exc.body())
+def proxy_error(exc: E.DomainError) -> dict[str, Any]:
+    """A domain error as a Lambda proxy response, for answers given outside the resolver."""
+    return _proxy_response(exc.status, public_body(exc))
 
 
 def _proxy_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -316,7 +322,7 @@ def body_refused(event: dict[str, Any], max_body_bytes: int = MAX_BODY_BYTES) ->
         return None
     if event.get("isBase64Encoded"):
         if len(body) * 3 // 4 > max_body_bytes + 2:  # certainly too large: do not decode it
-            return _proxy_error(E.PayloadTooLarge(max_body_bytes))
+            return proxy_error(E.PayloadTooLarge(max_body_bytes))
         try:
             raw = base64.b64decode(body, validate=True)
             raw.decode("utf-8")
@@ -326,7 +332,7 @@ def body_refused(event: dict[str, Any], max_body_bytes: int = MAX_BODY_BYTES) ->
     else:
         size = len(body.encode("utf-8", "surrogatepass"))
     if size > max_body_bytes:
-        return _proxy_error(E.PayloadTooLarge(max_body_bytes))
+        return proxy_error(E.PayloadTooLarge(max_body_bytes))
     content_type = _header(event, "content-type")
     if content_type and content_type.strip().lower().startswith("multipart/"):
         return _proxy_response(415, unsupported_media_type(content_type))
@@ -348,9 +354,9 @@ class Guard:
             return None
         claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("claims")) or {}
         if not claims.get("sub"):
-            return _proxy_error(E.Unauthorized("authentication required"))
+            return proxy_error(E.Unauthorized("authentication required"))
         if self.group is not None and self.group not in _parse_groups(claims.get("cognito:groups")):
-            return _proxy_error(E.Forbidden(f"requires membership in group '{self.group}'"))
+            return proxy_error(E.Forbidden(f"requires membership in group '{self.group}'"))
         return None
 
 

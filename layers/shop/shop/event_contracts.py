@@ -113,9 +113,13 @@ class SkuQuantity(Part):
     quantity: int = Field(gt=0)
 
 
+# what a three-way match can find (shop.procurement.matching); the HTTP answer's model uses the same kinds
+DifferenceKind = Literal["unknown_sku", "quantity", "price", "currency", "duplicate_line", "not_invoiced"]
+
+
 class InvoiceDifference(Part):
     sku: str | None = Field(description="null for a difference of the whole invoice")
-    kind: Literal["unknown_sku", "quantity", "price", "currency", "duplicate_line", "not_invoiced"]
+    kind: DifferenceKind
     expected: Money | int | str = Field(description="units, a unit cost, or a currency code, as ``kind`` says")
     invoiced: Money | int | str
     message: str

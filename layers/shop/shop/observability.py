@@ -9,7 +9,6 @@ Every business event is a metric (``metrics.add_metric(name=..., unit=MetricUnit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,26 +16,24 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from shop import config
 from shop.config import Needs
 from shop.errors import ConfigurationError
 
 NAMESPACE = "ServerlessShop"
 
 
-def _is_http(event: Any) -> bool:
-    """An API Gateway proxy request (the same test the reports function routes on)."""
+def is_http(event: Any) -> bool:
+    """An API Gateway proxy request (what the reports function routes on too)."""
     return isinstance(event, dict) and "httpMethod" in event
 
 
-def _misconfigured_answer(event: dict[str, Any]) -> dict[str, Any]:
-    """The 500 configuration_error an HTTP caller gets, with the public message shop.api gives every
-    configuration error (the log names the variables; the client learns nothing internal)."""
+def _misconfigured_answer(event: dict[str, Any], exc: ConfigurationError) -> dict[str, Any]:
+    """The 500 configuration_error an HTTP caller gets, with the public body shop.api gives every configuration
+    error (the log names the variables; the client learns nothing internal)."""
     from shop import api  # HTTP functions only, and only on this path
 
-    code = ConfigurationError.code
-    response = {"statusCode": ConfigurationError.status, "headers": {"Content-Type": api.JSON},
-                "body": json.dumps({"error": {"code": code, "message": api.PUBLIC_5XX[code]}}),
-                "isBase64Encoded": False}
+    response = api.proxy_error(exc)
     try:
         return api.with_cors(event, response)
     except ConfigurationError:  # the allowed origins are themselves invalid: answer without CORS headers
@@ -65,8 +62,8 @@ class Observability:
                     self.needs.check(self.service)
                 except ConfigurationError as exc:
                     self.logger.error("function misconfigured", extra={"error_code": exc.code, "reason": str(exc)})
-                    if _is_http(event):
-                        return _misconfigured_answer(event)
+                    if is_http(event):
+                        return _misconfigured_answer(event, exc)
                     raise
                 configured = True
             return fn(event, context)
@@ -86,5 +83,5 @@ def observability(service: str, *, needs: Iterable[str] = (), optional: Iterable
         tracer=Tracer(service=service),
         metrics=Metrics(namespace=NAMESPACE, service=service),
         service=service,
-        needs=Needs(needs=frozenset(needs), optional=frozenset(optional)),
+        needs=config.needs(*needs, optional=optional),
     )

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.event_contracts import DifferenceKind
 from shop.money import Money
 from shop.procurement.models import InvoiceStatus, PoStatus
 
@@ -122,7 +123,7 @@ class InvoiceDifference(ResponseModel):
     """Why an invoice does not match the order and what was received (three-way match)."""
 
     sku: str | None = Field(description="null for a difference of the whole invoice")
-    kind: Literal["unknown_sku", "quantity", "price", "currency", "duplicate_line", "not_invoiced"]
+    kind: DifferenceKind
     expected: int | Money | str = Field(description="units, a price or a currency, by kind")
     invoiced: int | Money | str
     message: str
