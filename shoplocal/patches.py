@@ -1,5 +1,5 @@
 """The few patches moto needs to stand in for AWS here. Each is applied once per process, documented in
-docs/local-runtime.md and covered by tests/integration/test_runtime.py.
+docs/local-runtime.md and covered by tests/shoplocal/test_runtime.py.
 
 1. Lambda invoke runs our handler in-process (moto's Docker-less backend only echoes the payload).
    A raised exception becomes Lambda's error payload with the X-Amz-Function-Error header, so a Step
@@ -21,14 +21,14 @@ Speed, with the same answers (the test suite sends tens of thousands of requests
 5. moto's JSON response serializer looks every member of every DynamoDB AttributeValue up through six alias
    providers (about a third of the CPU a request costs); AttributeValues given as moto's plain type dicts are
    written directly, exactly as the generic serializer writes them (anything else still goes the generic way;
-   tests/unit/test_runtime_serializer.py compares both).
+   tests/shoplocal/test_runtime_serializer.py compares both).
 6. moto's server lists its package directory (a listdir and a stat per service) on every request to find
    the backend for the Host header; the list is computed once.
 7. moto's TransactWriteItems deep-copies every table it touches before it starts, to roll back on failure:
    with a session's worth of orders that is most of the time of a checkout, under the DynamoDB lock. The
    transaction here saves only what its actions can change (the hash buckets of the keys it names, the item an
    Update changes in place) and restores exactly that on failure. Same checks, same errors, same state after
-   success or rollback (tests/unit/test_runtime_transactions.py compares it with moto's).
+   success or rollback (tests/shoplocal/test_runtime_transactions.py compares it with moto's).
 8. Step Functions parses an execution's ASL definition with ANTLR again for every execution, and builds a new
    boto3 client (a service model load) for every Lambda task. The parse tree of a definition is kept (each
    execution still builds its own evaluation components from it) and the engine's clients are kept per service

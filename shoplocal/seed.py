@@ -12,7 +12,8 @@ from typing import Any
 Request = Callable[..., Any]
 
 WAREHOUSES: list[dict[str, Any]] = [
-    {"warehouse_id": "berlin", "name": "Berlin Fulfilment Centre", "country": "DE", "zone": "domestic", "priority": 10},
+    {"warehouse_id": "berlin", "name": "Berlin Fulfillment Centre", "country": "DE", "zone": "domestic",
+     "priority": 10},
     {"warehouse_id": "paris", "name": "Paris Nord Depot", "country": "FR", "zone": "eu", "priority": 20},
     {"warehouse_id": "newark", "name": "Newark East Coast Hub", "country": "US", "zone": "world", "priority": 30},
 ]

@@ -11,7 +11,7 @@ and refunds (its HTTP API, the stack's test key). It raises one AssertionError l
   refund + its returns' refunds) <= its total;
 - returns: per order and SKU, returned units (returns not rejected) <= delivered units; per return, restocked
   units <= its returned units, and restocked only in the warehouse that inspected the parcel;
-- order status agrees with its shipments (no parcel before fulfilment, a packed parcel means shipping started,
+- order status agrees with its shipments (no parcel before fulfillment, a packed parcel means shipping started,
   DELIVERED means every parcel delivered, CANCELLED means none packed);
 - purchase orders: per line received <= ordered and returned <= received; invoiced units (MATCHED and SETTLED
   invoices) <= received net of returns; settled value <= the value of what was received net of returns (at

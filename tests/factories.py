@@ -224,7 +224,7 @@ def wait_paid(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:
         return "split" if "FulfilShipments" in entered_states(history(stack, order_id)) else None
 
     outcome = wait_for(reached, timeout, f"{order_id} to be paid and split")
-    assert outcome == "split", f"the execution ended {outcome} before fulfilment"
+    assert outcome == "split", f"the execution ended {outcome} before fulfillment"
     return state_output(stack, order_id, "ConfirmOrder")
 
 

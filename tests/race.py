@@ -188,7 +188,7 @@ def assert_never_oversold(samples: list[list[dict[str, Any]]], units: int) -> No
 
 # ------------------------------------------------------------------ after the race
 def settle(stack: Any, order_ids: Iterable[str], timeout: float = 90) -> dict[str, str]:
-    """Wait until every order has left payment (paid and on to fulfilment, or released); their statuses."""
+    """Wait until every order has left payment (paid and on to fulfillment, or released); their statuses."""
     def status(oid: str) -> str:
         return str(order_item(stack, oid)["status"]["S"])
 

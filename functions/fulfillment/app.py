@@ -4,7 +4,7 @@
 - commit_stock: the packed parcel's stock leaves (reserved -> shipped), shipment PACKED, order DISPATCHING
 - create_label: carrier label (cost by weight and zone, tracking number), ShipmentPacked published
 - mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is
-- cancel: compensation when fulfilment fails for good before any parcel is packed (release + refund)
+- cancel: compensation when fulfillment fails for good before any parcel is packed (release + refund)
 Outputs are shop.fulfillment.contracts models (what the state machine reads by JSONPath), one per action.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from shop.fulfillment import service
 from shop.fulfillment.contracts import (
-    FulfilmentCancelled,
+    FulfillmentCancelled,
     LabelCreated,
     OrderSplit,
     ShipmentHandedOver,
@@ -64,7 +64,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         obs.count("ShipmentShipped")
     else:
         view = cancellation.cancel(task.order_id, reason=task.reason)
-        result = FulfilmentCancelled.emit({"order_id": task.order_id, "status": view["status"],
+        result = FulfillmentCancelled.emit({"order_id": task.order_id, "status": view["status"],
                                            "payment": view["payment"]})
         obs.count("OrderCancelled")
     return result

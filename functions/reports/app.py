@@ -1,4 +1,4 @@
-"""Reports: the daily fulfilment and performance report, run by the morning schedule (EventBridge Scheduler,
+"""Reports: the daily fulfillment and performance report, run by the morning schedule (EventBridge Scheduler,
 in the report's time zone) for the previous day or by admins for any ended day, and the sales trend:
 GET /admin/reports/daily?date=YYYY-MM-DD, GET /admin/analytics/sales?from=YYYY-MM-DD&to=YYYY-MM-DD."""
 

@@ -25,7 +25,7 @@ from shop.payments.ports import ports as payment_ports
 from tests.fakes.checkout import FakeCheckoutStore
 from tests.fakes.events import RecordingPublisher
 from tests.fakes.faults import Crash, Faults
-from tests.fakes.fulfilment import FakeFulfilment
+from tests.fakes.fulfillment import FakeFulfillment
 from tests.fakes.orders import FakeOrderStore
 from tests.fakes.payments import FakeGateway
 from tests.fakes.tables import Slot, Tables
@@ -47,7 +47,7 @@ class FakeShop:
     def __post_init__(self) -> None:
         self.store = FakeOrderStore(self.tables, Faults())
         self.checkout = FakeCheckoutStore(self.tables)
-        self.fulfilment = FakeFulfilment(self.tables, self.store, self.workflow)
+        self.fulfillment = FakeFulfillment(self.tables, self.store, self.workflow)
 
     # ------------------------------------------------------------------ seeding
     def add_product(self, sku: str, *, price: int = 1000, weight_grams: int = 500, stock: dict[str, int] | None = None,
@@ -104,11 +104,11 @@ def install(shop: FakeShop) -> Iterator[FakeShop]:
         order_ports.workflow = shop.workflow
         checkout_ports.store = shop.checkout
         payment_ports.gateway = shop.gateway
-        orderflow_ports.fulfilment = shop.fulfilment
+        orderflow_ports.fulfillment = shop.fulfillment
         yield shop
     finally:
         order_ports.store, order_ports.events, order_ports.workflow = (saved[0].store, saved[0].events,
                                                                        saved[0].workflow)
         checkout_ports.store = saved[1].store
         payment_ports.gateway = saved[2].gateway
-        orderflow_ports.fulfilment = saved[3].fulfilment
+        orderflow_ports.fulfillment = saved[3].fulfillment

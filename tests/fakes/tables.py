@@ -1,6 +1,6 @@
 """The in-memory tables behind every fake store, and TransactWriteItems over them.
 
-The fakes (orders, checkout, fulfilment) share one :class:`Tables`, as the real stores share DynamoDB: the
+The fakes (orders, checkout, fulfillment) share one :class:`Tables`, as the real stores share DynamoDB: the
 checkout transaction writes stock, the order, the cart and the coupon together, the order's release gives them
 back together. :meth:`Tables.transact` runs a list of :class:`Write`\\ s the way DynamoDB runs a transaction:
 every condition is evaluated against the state before any write, one failing condition cancels them all

@@ -32,7 +32,7 @@ def state(shop: FakeShop, order_id: str) -> tuple[object, ...]:
     record = {k: v for k, v in shop.tables.orders[order_id].items() if k != "updated_at"}
     return ((level.available, level.reserved, level.on_hand), shop.gateway.captured(order_id),
             shop.gateway.refunded(order_id), shop.store.refunded_amount(order_id), record,
-            repr(shop.tables.coupons), dict(shop.tables.redemptions), shop.fulfilment.shipments_of(order_id),
+            repr(shop.tables.coupons), dict(shop.tables.redemptions), shop.fulfillment.shipments_of(order_id),
             dict(shop.workflow.outcomes), shop.events.facts())
 
 
@@ -81,14 +81,14 @@ def test_cancelling_before_payment_releases_the_stock_and_refunds_nothing(shop):
     assert "pending_pk" not in shop.tables.orders[order_id]  # the sweeper no longer sees it
 
 
-def test_cancelling_during_fulfilment_cancels_the_open_work_and_ends_the_waiting_workflow(shop):
+def test_cancelling_during_fulfillment_cancels_the_open_work_and_ends_the_waiting_workflow(shop):
     order_id = paid_order(shop)
-    [shipment] = shop.fulfilment.split(order_id)
-    pick_token = shop.fulfilment.tasks[(shipment.shipment_id, "pick")].token
+    [shipment] = shop.fulfillment.split(order_id)
+    pick_token = shop.fulfillment.tasks[(shipment.shipment_id, "pick")].token
 
-    cancellation.cancel(order_id, reason="fulfilment_failed")
+    cancellation.cancel(order_id, reason="fulfillment_failed")
 
-    assert shop.fulfilment.shipments_of(order_id)[0].status == ShipmentStatus.CANCELLED
+    assert shop.fulfillment.shipments_of(order_id)[0].status == ShipmentStatus.CANCELLED
     assert shop.workflow.outcomes[pick_token] == ("failure", "OrderNotShippable")
     assert shop.stock("SKU-A", "berlin").reserved == 0
     assert shop.gateway.refunded(order_id) == shop.gateway.captured(order_id) > 0
@@ -96,9 +96,9 @@ def test_cancelling_during_fulfilment_cancels_the_open_work_and_ends_the_waiting
 
 def test_a_packed_order_can_no_longer_be_cancelled(shop):
     order_id = paid_order(shop)
-    [shipment] = shop.fulfilment.split(order_id)
-    shop.fulfilment.pick(shipment)
-    assert shop.fulfilment.pack(shipment) == PackOutcome.PACKED
+    [shipment] = shop.fulfillment.split(order_id)
+    shop.fulfillment.pick(shipment)
+    assert shop.fulfillment.pack(shipment) == PackOutcome.PACKED
     before = state(shop, order_id)
 
     with pytest.raises(AlreadyShipping) as refused:
@@ -113,12 +113,12 @@ def test_a_packed_order_can_no_longer_be_cancelled(shop):
 
 def test_a_pack_after_a_cancellation_is_refused_and_the_stock_stays_released(shop):
     order_id = paid_order(shop)
-    [shipment] = shop.fulfilment.split(order_id)
-    shop.fulfilment.pick(shipment)
+    [shipment] = shop.fulfillment.split(order_id)
+    shop.fulfillment.pick(shipment)
     cancellation.cancel(order_id, reason="shopper", customer_id=CUSTOMER)
 
     # the shipment was cancelled with the order: a pack racing in cannot take the released units
-    assert shop.fulfilment.pack(shipment) == PackOutcome.ORDER_NOT_SHIPPABLE
+    assert shop.fulfillment.pack(shipment) == PackOutcome.ORDER_NOT_SHIPPABLE
     level = shop.stock("SKU-A", "berlin")
     assert (level.available, level.reserved, level.on_hand) == (5, 0, 5)
     assert shop.store.require_order(order_id).status == OrderStatus.CANCELLED

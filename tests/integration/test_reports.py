@@ -175,7 +175,7 @@ def test_the_local_report_command_writes_the_html_and_emails_management(tmp_path
     assert "<svg" in html and "Orders paid" in html
     figures = json.loads((tmp_path / "daily-2026-03-11.json").read_text())
     assert figures["orders"]["placed"] == 30 and figures["date"] == "2026-03-11"
-    assert "email to management@example.com: Daily fulfilment report 2026-03-11" in done.stdout
+    assert "email to management@example.com: Daily fulfillment report 2026-03-11" in done.stdout
 
 
 def test_the_morning_schedule_is_deployed_in_the_shop_time_zone(stack):

@@ -181,7 +181,7 @@ def test_order_cancelled_mentions_refund_only_when_there_is_one():
     assert "cancelled" in with_refund.subject.lower()
     assert "EUR 52.32" in with_refund.text
     assert "refund" in with_refund.text.lower()
-    _, without = rendered("order_cancelled", refund=None, reason="fulfilment_failed")
+    _, without = rendered("order_cancelled", refund=None, reason="fulfillment_failed")
     assert "EUR" not in without.text
     assert "refund" not in without.text.lower()
     assert "unable to fulfil" in without.text

@@ -172,6 +172,6 @@ def test_the_report_email_subject_shows_a_negative_net_unfloored(monkeypatch):
 
     monkeypatch.setattr(analytics_service.mailer, "send", send)
     analytics_service._email_once(date(2026, 3, 10), {"figures": json.dumps(r), "objects": {"html": "r.html"}})
-    assert [e.subject for e in sent] == ["Daily fulfilment report 2026-03-10: 1 orders paid, net EUR -123.45"]
+    assert [e.subject for e in sent] == ["Daily fulfillment report 2026-03-10: 1 orders paid, net EUR -123.45"]
     assert "Net: EUR -123.45" in sent[0].text
     assert '<p><a href="https://reports.example/r.html">Full report</a></p>' in sent[0].html

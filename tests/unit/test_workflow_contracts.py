@@ -29,7 +29,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 from shop.contracts import WorkflowData
 from shop.fulfillment import service as fulfillment_service
 from shop.fulfillment.contracts import (
-    FulfilmentCancelled,
+    FulfillmentCancelled,
     LabelCreated,
     OrderSplit,
     PackTaskDone,
@@ -104,7 +104,7 @@ TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
     ("fulfillment", "commit_stock", None): TaskContract(CommitStockTask, StockCommitted),
     ("fulfillment", "create_label", None): TaskContract(CreateLabelTask, LabelCreated),
     ("fulfillment", "mark_shipped", None): TaskContract(MarkShippedTask, ShipmentHandedOver),
-    ("fulfillment", "cancel", None): TaskContract(CancelOrderTask, FulfilmentCancelled),
+    ("fulfillment", "cancel", None): TaskContract(CancelOrderTask, FulfillmentCancelled),
     ("returns", "approve", None): TaskContract(ReturnTask, ReturnApproved),
     ("returns", "issue_label", None): TaskContract(ReturnTask, ReturnLabelIssued),
     ("returns", "open_inspection", None): TaskContract(ReturnTask, InspectionOpened, ReturnInspected),

@@ -23,7 +23,7 @@ reports for a function that died (timeout, out of memory, exit); the local invok
 
 Already proven elsewhere, so not repeated here:
 - card declined (pm_card_chargeCustomerFail): test_order_workflow.py
-  test_declined_card_fails_the_execution_and_releases_the_stock, and test_fulfilment.py
+  test_declined_card_fails_the_execution_and_releases_the_stock, and test_fulfillment.py
   test_declined_payment_emails_the_shopper_once_and_its_compensations_are_idempotent;
 - unknown payment method refused by Stripe: test_order_workflow.py
   test_unknown_payment_method_fails_once_without_retries_and_releases_the_stock;
@@ -39,11 +39,11 @@ Already proven elsewhere, so not repeated here:
   test_confirm_twice_leaves_the_order_paid_once,
   test_release_is_idempotent_and_the_workflow_then_finds_the_order_closed,
   test_concurrent_releases_give_the_stock_back_once, test_good_card_pays_the_order_and_keeps_the_stock_reserved;
-  test_fulfilment.py test_cancel_while_picking_releases_refunds_stops_the_workflow_and_is_idempotent,
-  test_a_permanent_fulfilment_failure_cancels_and_refunds_and_the_compensation_is_idempotent;
+  test_fulfillment.py test_cancel_while_picking_releases_refunds_stops_the_workflow_and_is_idempotent,
+  test_a_permanent_fulfillment_failure_cancels_and_refunds_and_the_compensation_is_idempotent;
 - a replayed Stripe event that is not an order's payment, and a replayed carrier ``exception`` event:
   test_order_workflow.py test_stripe_webhook_refuses_missing_or_forged_signatures_and_ignores_replays,
-  test_fulfilment.py test_carrier_webhooks_are_verified_deduplicated_and_an_exception_is_emailed;
+  test_fulfillment.py test_carrier_webhooks_are_verified_deduplicated_and_an_exception_is_emailed;
 - the 3-D Secure wait timing out (intent cancelled, stock released): test_order_workflow.py
   test_3ds_not_completed_in_time_releases_the_stock_and_the_intent_can_no_longer_be_charged.
 """
@@ -458,7 +458,7 @@ def test_the_stock_commit_dying_after_its_transaction_is_retried_without_committ
 
 
 def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(stack, admin, monkeypatch):
-    """Fulfilment fails for good, so the workflow cancels the paid order; that step dies after Stripe refunded
+    """Fulfillment fails for good, so the workflow cancels the paid order; that step dies after Stripe refunded
     but before the refund was recorded. Its retry finds the refund by its key instead of refunding again.
     (The retry used to fail too: stripe_adapter.refund read a StripeObject's metadata with .get, an
     AttributeError whenever the intent had a refund; the order stayed CANCELLED with its refund unrecorded.)"""
@@ -482,7 +482,7 @@ def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(sta
     monkeypatch.setattr(orders_repo, "record_refund", crash_once)
     with hooked(stack, broken_split):
         place(stack, prep)
-        settled = assert_invariants(stack, prep, status="CANCELLED", execution="FAILED:FulfilmentFailed")
+        settled = assert_invariants(stack, prep, status="CANCELLED", execution="FAILED:FulfillmentFailed")
     assert settled["order"].refund_id == crashed[0]  # the refund the crashed attempt made, recorded once
     assert lambda_failures(prep.order_id, stack) == ["RuntimeError", "Lambda.Unknown"]
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.factories import checkout, make_product, ok, open_task, order_view, put_in_cart, wait_paid
 from tests.race import assert_stock_conserved
-from tests.workflow.test_fulfilment import end_workflow
+from tests.workflow.test_fulfillment import end_workflow
 
 pytestmark = [pytest.mark.workflow, pytest.mark.audited]
 ROUNDS = 6

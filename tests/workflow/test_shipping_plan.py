@@ -21,7 +21,7 @@ from tests.factories import (
     wait_for,
     wait_paid,
 )
-from tests.workflow.test_fulfilment import end_workflow
+from tests.workflow.test_fulfillment import end_workflow
 
 pytestmark = [pytest.mark.workflow, pytest.mark.audited]
 

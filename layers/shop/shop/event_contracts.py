@@ -221,7 +221,7 @@ class OrderCancelled(OrderFact):
     model_config = _example("OrderCancelled", _EXAMPLE_ORDER, **_ORDER_FIELDS, reason="customer",
                             refund=_eur(5232))
 
-    reason: str = Field(description="customer, fulfilment_failed, ...")
+    reason: str = Field(description="customer, fulfillment_failed, ...")
     refund: Money | None = Field(description="what was refunded; null when nothing had been charged")
 
 

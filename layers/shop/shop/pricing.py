@@ -111,7 +111,7 @@ def parcels_of(allocation: Mapping[str, list[Allocation]], weights: Mapping[str,
     """The shipment plan of an allocation (sku -> allocations), as shop.fulfillment.split.plan_shipments will
     split it: one parcel per warehouse, weighing its items (``weights``: grams per unit of each SKU). Checkout
     and the cart price shipping on these parcels, the labels are bought for the same ones. Here, below every
-    context, so that pricing a cart needs no fulfilment code."""
+    context, so that pricing a cart needs no fulfillment code."""
     grams: dict[str, int] = {}
     for sku in sorted(allocation):
         for alloc in allocation[sku]:

@@ -1,7 +1,7 @@
 """HTTP answers of the signed webhooks (functions/webhooks, shop.orderflow.webhooks): the acknowledgement a
 sender gets.
 
-A root module importing no context: the answers combine the payments and fulfilment contexts' results (a Stripe
+A root module importing no context: the answers combine the payments and fulfillment contexts' results (a Stripe
 intent's outcome, a parcel's status). Keys a result leaves out stay absent (``exclude_if``): which ones are
 present depends on what the event led to.
 """

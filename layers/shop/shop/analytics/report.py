@@ -1,4 +1,4 @@
-"""The daily fulfilment and performance report (pure): figures from one day's facts, and its CSV and HTML.
+"""The daily fulfillment and performance report (pure): figures from one day's facts, and its CSV and HTML.
 
 Figures, for the day in the report's time zone:
 - orders placed, paid, cancelled; parcels packed, shipped and delivered, and orders with a parcel shipped or

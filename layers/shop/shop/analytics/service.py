@@ -107,7 +107,7 @@ def _email_once(day: date, stored: dict[str, Any]) -> None:
         return
     figures, link = json.loads(stored["figures"]), repo.link(stored["objects"]["html"])
     net = figures["net"]
-    email = Email(subject=f"Daily fulfilment report {day.isoformat()}: {figures['orders']['paid']} orders paid, "
+    email = Email(subject=f"Daily fulfillment report {day.isoformat()}: {figures['orders']['paid']} orders paid, "
                           f"net {format_money(int(net['amount']), net['currency'])}",
                   text=report.email_text(figures, link),
                   html=report.to_html(figures).replace("</h1>", f'</h1><p><a href="{link}">Full report</a></p>', 1))

@@ -71,7 +71,7 @@ class WarehouseTaskCompleted(WarehouseTaskView):
     workflow_resumed: bool = Field(description="the order's workflow waiting on this task was resumed by this call")
 
 
-# ------------------------------------------------------------------ the order workflow's fulfilment steps
+# ------------------------------------------------------------------ the order workflow's fulfillment steps
 # functions/fulfillment, by action (inputs: shop.orders.tasks.FulfillmentTask), and what the warehouse task
 # tokens are resumed with (``shop.fulfillment.service.task_output``). docs/conventions.md lists them per state.
 _ORDER = "ord_sampleorderaaaaaaaaaaaaaaa"
@@ -195,7 +195,7 @@ class CancelledOrderPayment(WorkflowData):
     refund: CancelledOrderRefund | None = Field(None, exclude_if=absent)
 
 
-class FulfilmentCancelled(WorkflowData):
+class FulfillmentCancelled(WorkflowData):
     """cancel (CancelAfterFailure, at ``$.cancellation``): the compensation released, refunded and cancelled."""
 
     model_config = example({"order_id": _ORDER, "status": "CANCELLED", "payment": {

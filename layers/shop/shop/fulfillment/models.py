@@ -1,4 +1,4 @@
-"""Shipments, warehouse tasks and carrier events (the fulfilment side of an order)."""
+"""Shipments, warehouse tasks and carrier events (the fulfillment side of an order)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fulfilment data access (OrdersTable and InventoryTable).
+"""Fulfillment data access (OrdersTable and InventoryTable).
 
 Items in OrdersTable next to the order (pk ORDER#<order>):
 - shipment  sk SHIPMENT#<shipment_id>    one per warehouse the order ships from;

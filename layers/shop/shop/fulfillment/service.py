@@ -1,4 +1,4 @@
-"""Fulfilment: splitting a paid order into shipments, warehouse tasks (pick, pack, carrier pickup) that the
+"""Fulfillment: splitting a paid order into shipments, warehouse tasks (pick, pack, carrier pickup) that the
 workflow waits on, stock commit and shipping label at packing, and the carrier's tracking updates.
 
 Workflow steps (FulfillmentFunction) and routes (WarehouseFunction, WebhooksFunction) call these. Each one
@@ -50,7 +50,7 @@ INSTRUCTIONS = {
 
 
 class OrderNotShippable(Conflict):
-    """The order was cancelled (or closed) while its fulfilment was under way."""
+    """The order was cancelled (or closed) while its fulfillment was under way."""
 
     code = "order_not_shippable"
 

@@ -243,7 +243,7 @@ def _shipment_delivered(order_id: str, d: Mapping[str, Any]) -> Email:
 
 _CANCEL_REASONS = {
     "customer": "as you requested",
-    "fulfilment_failed": "because we were unable to fulfil it",
+    "fulfillment_failed": "because we were unable to fulfil it",
 }
 
 

@@ -1,2 +1,2 @@
-"""Cross-context order workflows above orders, payments and fulfilment: cancellation, the signed webhooks' dispatch
-to payments and fulfilment, and the order-with-shipments views."""
+"""Cross-context order workflows above orders, payments and fulfillment: cancellation, the signed webhooks' dispatch
+to payments and fulfillment, and the order-with-shipments views."""

@@ -1,5 +1,5 @@
 """Cancelling an order before it ships: by the shopper (POST /orders/{orderId}/cancel) or by the workflow's
-compensation when fulfilment fails for good.
+compensation when fulfillment fails for good.
 
 1. One transaction: the order becomes CANCELLED (only from PENDING_PAYMENT, PAYMENT_PROCESSING, PAID or
    FULFILLING: before any parcel is packed) and every reserved unit goes back to available.
@@ -14,8 +14,8 @@ moves the order to DISPATCHING in the same transaction as the task's DONE and th
 the order being FULFILLING or DISPATCHING, while the release above is conditional on the order being at most
 FULFILLING: of a pack completion and a cancellation sent at once, exactly one lands (the pack loses with 409
 order_cancelled).
-It needs orders, fulfilment and payments, so it lives in shop.orderflow, above all three. Its collaborators are
-read at call time from shop.orderflow.ports (fulfilment) and shop.orders.ports (store, bus, workflow).
+It needs orders, fulfillment and payments, so it lives in shop.orderflow, above all three. Its collaborators are
+read at call time from shop.orderflow.ports (fulfillment) and shop.orders.ports (store, bus, workflow).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def cancel(order_id: str, *, reason: str, customer_id: str | None = None) -> dic
     if order.status != S.CANCELLED:
         raise Conflict(f"order {order_id} is {order.status.value} and cannot be cancelled",
                        details={"order_id": order_id, "status": order.status.value})
-    orderflow_ports.fulfilment.cancel_open_work(order_id)
+    orderflow_ports.fulfillment.cancel_open_work(order_id)
     token = order_ports.store.auth_token(order_id)
     if token:  # the workflow waits for a 3-D Secure outcome that no longer matters
         order_ports.workflow.send_failure(token, "OrderNotShippable", f"order {order_id} was cancelled")
@@ -65,4 +65,4 @@ def cancel(order_id: str, *, reason: str, customer_id: str | None = None) -> dic
             refund = Money.model_validate(done["amount"])
     order = order_ports.store.require_order(order_id)
     order_ports.events.publish(event_details.order_cancelled(order, order.cancel_reason or reason, refund))
-    return views.order_view(order, orderflow_ports.fulfilment.shipments_of(order_id))
+    return views.order_view(order, orderflow_ports.fulfillment.shipments_of(order_id))

@@ -1,8 +1,8 @@
-"""The fulfilment port of the order cancellation (shop.orderflow.cancellation): the parcels of an order and
+"""The fulfillment port of the order cancellation (shop.orderflow.cancellation): the parcels of an order and
 cancelling its open warehouse work.
 
 Production is shop.fulfillment.service as it is (the module satisfies the Protocol), read at call time from
-``ports.fulfilment``, so a fast test tier swaps in an in-memory fake (tests/fakes). The order store, the bus
+``ports.fulfillment``, so a fast test tier swaps in an in-memory fake (tests/fakes). The order store, the bus
 and the workflow client are shop.orders.ports.
 """
 
@@ -15,7 +15,7 @@ from shop.fulfillment import service as fulfillment
 from shop.fulfillment.models import Shipment
 
 
-class Fulfilment(Protocol):
+class Fulfillment(Protocol):
     def shipments_of(self, order_id: str) -> list[Shipment]: ...
 
     def cancel_open_work(self, order_id: str) -> None:
@@ -26,7 +26,7 @@ class Fulfilment(Protocol):
 
 @dataclass
 class OrderflowPorts:
-    fulfilment: Fulfilment
+    fulfillment: Fulfillment
 
 
-ports = OrderflowPorts(fulfilment=fulfillment)
+ports = OrderflowPorts(fulfillment=fulfillment)

@@ -1,6 +1,6 @@
-"""Orders with their shipments, as shoppers see them: a query across orders and fulfilment.
+"""Orders with their shipments, as shoppers see them: a query across orders and fulfillment.
 
-Shipments are fulfilment's, and fulfilment depends on orders, so the order view with its parcels is composed
+Shipments are fulfillment's, and fulfillment depends on orders, so the order view with its parcels is composed
 here, above both (shop.orders.service.order_view is the order alone, e.g. right after checkout).
 """
 

@@ -134,7 +134,7 @@ class OrderView(ResponseModel):
 
 
 # ------------------------------------------------------------ the order workflow (statemachines/order.asl.json)
-# Its task inputs are shop.orders.tasks; the payment outputs are shop.payments.contracts, the fulfilment ones
+# Its task inputs are shop.orders.tasks; the payment outputs are shop.payments.contracts, the fulfillment ones
 # shop.fulfillment.contracts. docs/conventions.md lists the models per task.
 class OrderWorkflowInput(WorkflowData):
     """The order state machine's execution input (shop.checkout.repository.start_workflow, named by the order)."""

@@ -1,5 +1,5 @@
 """Event details for the order facts (pure): what shop.event_contracts promises to consumers. The shipment and
-warehouse task facts are fulfilment's (shop.fulfillment.event_details), built on :func:`base`."""
+warehouse task facts are fulfillment's (shop.fulfillment.event_details), built on :func:`base`."""
 
 from __future__ import annotations
 

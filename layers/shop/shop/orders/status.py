@@ -27,7 +27,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 RELEASE_FROM: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.EXPIRED: frozenset({S.PENDING_PAYMENT}),
     S.PAYMENT_FAILED: frozenset({S.PENDING_PAYMENT, S.PAYMENT_PROCESSING}),
-    # cancellation (by the shopper, or the workflow's compensation after a fulfilment failure) is possible
+    # cancellation (by the shopper, or the workflow's compensation after a fulfillment failure) is possible
     # until the first parcel is packed: after that its stock has left the shelf (DISPATCHING)
     S.CANCELLED: frozenset(RESERVATION_HOLDING),
 }

@@ -43,7 +43,7 @@ class ReleaseTask(OrderTask):
     detail: Any = None
 
 
-# ------------------------------------------------------------------ fulfilment
+# ------------------------------------------------------------------ fulfillment
 class SplitTask(OrderTask):
     action: Literal["split"]
 
@@ -74,7 +74,7 @@ class MarkShippedTask(ShipmentTask):
 
 class CancelOrderTask(OrderTask):
     action: Literal["cancel"]
-    reason: Literal["fulfilment_failed"] = "fulfilment_failed"
+    reason: Literal["fulfillment_failed"] = "fulfillment_failed"
 
 
 FulfillmentTask = Annotated[

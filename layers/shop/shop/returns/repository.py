@@ -1,7 +1,7 @@
 """Returns data access: the return next to its order (OrdersTable pk ORDER#<order>, sk RETURN#<return>), a lookup
 item (pk RETURN#<return>) for GET /returns/{id}, and the restock of
 sellable units with their ledger movement (InventoryTable), all conditional on the return's status. The
-warehouse's inspection task (and the workflow token waiting on it) is a fulfilment task of kind "return".
+warehouse's inspection task (and the workflow token waiting on it) is a fulfillment task of kind "return".
 
 A return is written in one transaction with the order's per-line returned counters (``returned.<sku>``,
 conditional on ``returned + units <= delivered``): concurrent returns of the same units cannot both be created.

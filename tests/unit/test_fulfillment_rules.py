@@ -1,4 +1,4 @@
-"""Pure fulfilment rules: splitting, labels, status transitions, webhook signatures."""
+"""Pure fulfillment rules: splitting, labels, status transitions, webhook signatures."""
 
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
     assert f"EUR {total // 100}.{total % 100:02d}" in confirmation["body"]
 
 
-def test_a_fulfilment_lambda_failing_twice_is_retried_and_the_order_goes_on(stack, admin):
+def test_a_fulfillment_lambda_failing_twice_is_retried_and_the_order_goes_on(stack, admin):
     prep = prepare_checkout(stack, admin, "split-retry", quantity=1, stock={"a": 3})
     shopper, key, order_id = prep.shopper, prep.key, prep.order_id
     attempts: list[str] = []
@@ -247,7 +247,7 @@ def test_cancel_during_payment_never_leaves_a_charge(stack, admin):
     assert all(refunds_for(stack, pi["id"]) for pi in charged)  # anything charged was refunded
 
 
-def test_a_permanent_fulfilment_failure_cancels_and_refunds_and_the_compensation_is_idempotent(stack, admin):
+def test_a_permanent_fulfillment_failure_cancels_and_refunds_and_the_compensation_is_idempotent(stack, admin):
     prep = prepare_checkout(stack, admin, "split-dies", quantity=2, stock={"a": 3})
     shopper, key, order_id, product = prep.shopper, prep.key, prep.order_id, prep.product
 
@@ -258,8 +258,8 @@ def test_a_permanent_fulfilment_failure_cancels_and_refunds_and_the_compensation
     with hooked(stack, broken):
         placed = ok(checkout(stack, shopper.id_token, key), 201)
         done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
-    assert done["status"] == "FAILED" and done["error"] == "FulfilmentFailed", done
-    assert entered_states(history(stack, order_id))[-2:] == ["CancelAfterFailure", "FulfilmentFailed"]
+    assert done["status"] == "FAILED" and done["error"] == "FulfillmentFailed", done
+    assert entered_states(history(stack, order_id))[-2:] == ["CancelAfterFailure", "FulfillmentFailed"]
     view = order_view(stack, shopper.id_token, order_id)
     assert view["status"] == "CANCELLED" and view["payment"]["status"] == "refunded"
     [refund] = refunds_for(stack, view["payment"]["payment_intent_id"])

@@ -1,4 +1,4 @@
-"""Fake fulfilment: the Fulfilment port of the cancellation (shop.orderflow.ports), plus the warehouse steps a
+"""Fake fulfillment: the Fulfillment port of the cancellation (shop.orderflow.ports), plus the warehouse steps a
 test drives (split, pick, pack) with the conditions of shop.fulfillment.repository.
 
 The shipments live beside the orders in :class:`tests.fakes.tables.Tables`' transactions: packing is ONE
@@ -29,7 +29,7 @@ class Task:
     token: str | None
 
 
-class FakeFulfilment:
+class FakeFulfillment:
     def __init__(self, tables: Tables, store: FakeOrderStore, workflow: RecordingWorkflow) -> None:
         self.tables, self.store, self.workflow = tables, store, workflow
         self.shipments: dict[str, dict[str, Shipment]] = defaultdict(dict)  # order id -> shipment id -> shipment
