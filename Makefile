@@ -6,7 +6,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
 
-.PHONY: venv run invoke test lint validate build pytest unit fast integration workflow e2e clean report bench-report bench
+.PHONY: venv run invoke test checks lint validate cfn-lint sam-validate sam-build pytest pytest-main fuzz unit fast integration \
+	workflow e2e clean report bench-report bench
 
 venv:
 	@./scripts/bootstrap.sh
@@ -18,22 +19,36 @@ INVOKE_ARGS ?= --seed
 invoke: venv  ## make invoke FN=CatalogFunction EVENT=events/catalog/get_product.json (demo data seeded)
 	$(PY) -m shoplocal invoke $(FN) -e $(EVENT) $(INVOKE_ARGS)
 
-test: venv lint validate pytest  ## what CI runs
+test: venv  ## what CI runs: the static checks beside the fuzz run (each mostly one core), then the tests on 2 workers
+	@$(MAKE) --no-print-directory -j 3 --output-sync=target checks fuzz
+	@$(MAKE) --no-print-directory pytest-main
+
+checks: lint validate
 
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	PYTHONPATH=layers/shop $(VENV)/bin/lint-imports --no-cache --no-logo  # the contexts' order: [tool.importlinter]
 
-validate: venv
+validate: cfn-lint sam-validate sam-build
+
+cfn-lint: venv
 	cfn-lint template.yaml
+
+sam-validate: venv
 	sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+sam-build: venv
 	sam build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
 	@echo "sam build: ok"
 
 FUZZ := tests/e2e/test_openapi_fuzz.py
-pytest: venv  ## everything on 2 workers, then the OpenAPI fuzz (schemathesis items can't be spread by xdist)
+pytest: pytest-main fuzz  ## every test: on 2 workers, and the OpenAPI fuzz (schemathesis items can't be spread by xdist)
+
+pytest-main: venv
 	$(PY) -m pytest -n 2 --dist loadgroup --ignore=$(FUZZ) $(PYTEST_ARGS)
+
+fuzz: venv
 	$(PY) -m pytest $(FUZZ) $(PYTEST_ARGS)
 
 unit fast integration workflow e2e: venv

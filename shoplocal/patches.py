@@ -146,7 +146,7 @@ def _patch_lambda() -> None:
             return json.dumps(error.payload()).encode()
         return json.dumps(result).encode()
 
-    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = invoke
 
 
 def _patch_dynamodb() -> None:
@@ -158,7 +158,7 @@ def _patch_dynamodb() -> None:
         with DYNAMODB_LOCK:
             return original(self)
 
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler.call_action = call_action
 
 
 def _patch_events() -> None:
@@ -206,7 +206,7 @@ def _patch_events() -> None:
             shallow.targets = rest
             original(shallow, original_event, transform_input)
 
-    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets
 
 
 # DynamoDB's AttributeValue members in the service model's order (the order the generic serializer writes them)
@@ -295,7 +295,7 @@ def _patch_dynamodb_serializer() -> None:
                 pass
         original(self, serialized, value, shape, key)
 
-    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure
 
 
 def _patch_moto_module_list() -> None:
@@ -472,13 +472,41 @@ def _patch_dynamodb_transactions() -> None:
             journal.restore(self)
             raise TransactionCanceledException(errors)
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+@contextmanager
+def _batch_package_bare() -> Iterator[None]:
+    """moto's ASL interpreter imports ``moto.batch.utils`` (an enum of job states, for its Batch task type), and
+    importing the ``moto.batch`` package runs its models, which load all of moto.ec2 (0.8 s of every stack start,
+    most of it AMI catalogues). Nothing here runs Batch or EC2: while the interpreter loads, a bare package stands
+    in for ``moto.batch`` (its submodules load from the real folder), and it is removed afterwards, so a later
+    ``import moto.batch`` runs the real package. tests/shoplocal/test_runtime_imports.py checks that both still work."""
+    import importlib.util
+    import sys
+    import types
+
+    spec = None if "moto.batch" in sys.modules else importlib.util.find_spec("moto.batch")
+    if spec is None or not spec.submodule_search_locations:
+        yield
+        return
+    bare = types.ModuleType("moto.batch")
+    bare.__path__ = list(spec.submodule_search_locations)
+    bare.__package__ = "moto.batch"
+    sys.modules["moto.batch"] = bare
+    try:
+        yield
+    finally:  # the interpreter keeps its references; a later import loads the real package and its submodules
+        if sys.modules.get("moto.batch") is bare:
+            for name in [n for n in sys.modules if n == "moto.batch" or n.startswith("moto.batch.")]:
+                del sys.modules[name]
 
 
 def _patch_stepfunctions_engine() -> None:
     import sys
 
-    from moto.stepfunctions.parser.asl.parse import asl_parser
+    with _batch_package_bare():
+        from moto.stepfunctions.parser.asl.parse import asl_parser
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     parser = asl_parser.AmazonStateLanguageParser
@@ -496,7 +524,7 @@ def _patch_stepfunctions_engine() -> None:
                 return program, tree
             return asl_parser.Preprocessor().visit(tree), tree
 
-        parser.parse = staticmethod(parse)  # type: ignore[method-assign]
+        parser.parse = staticmethod(parse)
 
     client_original = boto_client.boto_client_for
     if _same_source(client_original, "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8"):
@@ -576,8 +604,8 @@ def _patch_dynamodb_query() -> None:
         finally:
             only.scope = None
 
-    Table.all_items = all_items  # type: ignore[method-assign]
-    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items
+    Table.query = query
 
 
 _in_process: dict[str, Any] = {}  # "host:port" -> the WSGI application of a moto server in this process

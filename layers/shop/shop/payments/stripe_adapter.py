@@ -98,7 +98,7 @@ def create_intent(order_id: str, amount: Money, payment_method_id: str) -> str |
         "payment_method_types": ["card"], "metadata": {"order_id": order_id},
     }
     try:
-        intent = _client().v1.payment_intents.create(params=params,  # type: ignore[arg-type]
+        intent = _client().v1.payment_intents.create(params=params,
                                                      options={"idempotency_key": f"{order_id}:intent"})
     except (stripe.CardError, stripe.InvalidRequestError) as exc:
         return _declined(exc, None)
