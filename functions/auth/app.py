@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from shop.api import JSON, http_handler, make_resolver
+from shop.api import JSON, field_locations, http_handler, make_resolver
 from shop.auth import service
 from shop.auth.contracts import AuthTokens, Confirmation, Registration
 from shop.auth.models import ConfirmIn, LoginIn, RefreshIn, RegisterIn
@@ -18,6 +18,7 @@ auth = Router()
 
 
 @auth.post("/auth/register", status_code=201)
+@field_locations(email=None)  # the 409 for a taken email has always named the field plain "email"
 def register(body: RegisterIn) -> Response[Registration]:
     try:
         result = service.register(body)

@@ -14,11 +14,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import StringConstraints
 from shop.api import Guard, http_handler, make_resolver, principal
 from shop.cart import service
-from shop.cart.contracts import CartView
-from shop.cart.service import Change, QuantityIn
+from shop.cart.contracts import CartCouponIn, CartView, QuantityIn
+from shop.cart.service import Change
 from shop.models import CountryCode, SkuCode
 from shop.observability import observability
-from shop.promotions.models import CartCouponIn
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")]
 Country = Annotated[CountryCode | None, Query(description="ISO 3166-1 alpha-2 destination country")]

@@ -9,8 +9,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, once_per_key, require_group
 from shop.inventory import service
-from shop.inventory.contracts import SkuStock, SkuStockLevel, StockMovementPage, WarehouseList, WarehouseView
-from shop.inventory.models import AdjustmentIn, ShardsIn, StockIn, WarehouseIn
+from shop.inventory.contracts import (
+    ShardsIn,
+    SkuStock,
+    SkuStockLevel,
+    StockMovementPage,
+    WarehouseList,
+    WarehouseView,
+)
+from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 

@@ -6,7 +6,7 @@ Each event id is processed once; see shop.orderflow.webhooks."""
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from shop.api import http_handler, make_resolver
+from shop.api import field_locations, http_handler, make_resolver
 from shop.observability import observability
 from shop.orderflow import webhooks
 from shop.webhook_contracts import CarrierWebhookAnswer, StripeWebhookAnswer
@@ -27,7 +27,9 @@ def _raw_body() -> str:
     return app.current_event.decoded_body or ""
 
 
+# the routes read their raw body themselves (it is signed): every field the events name is in the body
 @stripe_hooks.post("/webhooks/stripe")
+@field_locations(default="body")
 def stripe_webhook() -> StripeWebhookAnswer:
     event = webhooks.stripe_event(_raw_body(), _header("Stripe-Signature"))
     obs.logger.append_keys(stripe_event_id=event.get("id"), stripe_event_type=event.get("type"))
@@ -37,6 +39,7 @@ def stripe_webhook() -> StripeWebhookAnswer:
 
 
 @carrier_hooks.post("/webhooks/carrier")
+@field_locations(default="body")
 def carrier_webhook() -> CarrierWebhookAnswer:
     event = webhooks.carrier_event(_raw_body(), _header("Carrier-Signature"))
     obs.logger.append_keys(carrier_event_id=event.event_id, tracking_number=event.tracking_number)

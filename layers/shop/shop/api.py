@@ -1,13 +1,15 @@
 """API Gateway plumbing shared by every HTTP function: resolver factory, error mapping, principals.
 
-One exception handler per domain error class maps it to its HTTP status with a JSON body
-``{"error": {"code", "message", "details"?}}``; request validation failures become 422 with a list of the
-offending fields (``body.quantity``, ``query.limit``...). A body that is not JSON (or too deeply nested to
-parse, or holding an integer of more digits than Python converts) is 400 ``malformed_json``, one of another
-media type 415 ``unsupported_media_type``. Before anything
-parses it, ``http_handler`` refuses a body over ``MAX_BODY_BYTES`` (413 ``payload_too_large``), one that is
-not UTF-8 (400) and a multipart one (415). Each of these names the offending field (``body``,
-``header.Content-Type``) in ``details.fields``.
+One exception handler per domain error class maps it to its HTTP status (``STATUS``: the domain errors know no
+HTTP) with a JSON body ``{"error": {"code", "message", "details"?}}``. Services name a field relative to the
+input they act on (``quantity``, ``lines.0.sku``, ``cursor``); the handler adds where the route takes it from
+(``body.quantity``, ``query.cursor``, ``path.sku``: see ``FieldLocations``). Request validation failures become
+422 with a list of the offending fields (``body.quantity``, ``query.limit``...). A body that is not JSON (or
+too deeply nested to parse, or holding an integer of more digits than Python converts) is 400
+``malformed_json``, one of another media type 415 ``unsupported_media_type``. Before anything parses it,
+``http_handler`` refuses a body over ``MAX_BODY_BYTES`` (413 ``payload_too_large``), one that is not UTF-8
+(400) and a multipart one (415). Each of these names the offending field (``body``, ``header.Content-Type``)
+in ``details.fields``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     ResponseValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel
 
 from shop import errors as E
 from shop import idempotency
@@ -85,21 +88,151 @@ def malformed_body(message: str) -> dict[str, Any]:
                       "details": {"fields": [{"field": "body", "message": message}]}}}
 
 
-def public_body(exc: E.DomainError) -> dict[str, Any]:
-    """The body a client gets for a domain error: a 5xx never echoes internals (the log keeps the details)."""
-    if exc.status >= 500:
+# The HTTP status of each domain error; a subclass not listed answers as its nearest listed ancestor
+# (OutOfStock and every other Conflict 409, PayloadTooLarge 413 although it is an InvalidInput).
+STATUS: dict[type[E.DomainError], int] = {
+    E.DomainError: 500,
+    E.NotFound: 404,
+    E.Conflict: 409,
+    E.InvalidInput: 422,
+    E.PayloadTooLarge: 413,
+    E.Unauthorized: 401,
+    E.Forbidden: 403,
+    E.ServiceBusy: 503,
+    E.DependencyFailed: 502,
+    E.ConfigurationError: 500,
+    E.PaymentDeclined: 402,
+}
+
+
+def http_status(exc: E.DomainError | type[E.DomainError]) -> int:
+    """The status of a domain error (or class): that of the most specific class in ``STATUS``."""
+    cls = exc if isinstance(exc, type) else type(exc)
+    return next(STATUS[c] for c in cls.__mro__ if c in STATUS)
+
+
+Locate = Callable[[str], str]
+
+
+def _as_named(field: str) -> str:
+    return field
+
+
+def public_body(exc: E.DomainError, locate: Locate = _as_named) -> dict[str, Any]:
+    """The body a client gets for a domain error: a 5xx never echoes internals (the log keeps the details).
+    ``locate`` turns each field the error names (the InvalidInput's field, ``details`` entries ``"field"``)
+    into where the request carried it; by default they stay as named."""
+    if http_status(exc) >= 500:
         public = exc.message if isinstance(exc, E.ServiceBusy) else PUBLIC_5XX.get(exc.code, "internal error")
         return {"error": {"code": exc.code, "message": public}}
-    return exc.body()
+    body = exc.body()
+    err = body["error"]
+    if isinstance(exc, E.InvalidInput):
+        where = locate(exc.field)
+        if where != exc.field:
+            err["message"] = f"{where}: {exc.reason}" if where else exc.reason
+    if "details" in err:
+        err["details"] = _located(err["details"], locate)
+    return body
+
+
+def _located(value: Any, locate: Locate) -> Any:
+    """A copy of ``details`` with every ``"field"`` entry (at any depth) passed through ``locate``."""
+    if isinstance(value, dict):
+        return {k: locate(v) if k == "field" and isinstance(v, str) else _located(v, locate) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_located(v, locate) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- where a route's input fields arrive
+
+LOCATIONS_ATTR = "__shop_field_locations__"
+Where = str | None  # "body", "query", "path", "header"; None: the field is answered as the service named it
+
+
+def field_locations[F: Callable[..., Any]](default: Where = None, **fields: Where) -> Callable[[F], F]:
+    """Per-route override of ``FieldLocations`` for what the route's signature cannot tell: ``fields`` maps a
+    field's first name to where it arrives (None: answer it as named), ``default`` places every field the
+    signature does not know (and the input as a whole, the field ""), e.g. ``default="body"`` for a route that
+    parses its raw body itself. Marks the function; put it below the route decorator."""
+
+    def mark(func: F) -> F:
+        setattr(func, LOCATIONS_ATTR, (default, dict(fields)))
+        return func
+
+    return mark
+
+
+@dataclass(frozen=True)
+class FieldLocations:
+    """Where each input field of one route arrives, read from the route function's signature as Powertools
+    parsed it: a path parameter is ``path.<name>``, a ``Query()`` one ``query.<alias>``, a ``Header()`` one
+    ``header.<alias>``, a field of the pydantic body model ``body.<field>`` (the input as a whole, "", is
+    ``body``); anything else stays as named (``cart``, ``header.Idempotency-Key``). A ``field_locations``
+    mark on the function comes first."""
+
+    params: dict[str, tuple[str, str]]  # parameter name or alias -> (location, alias)
+    body_fields: frozenset[str]
+    has_body: bool
+    overrides: dict[str, Where]
+    default: Where = None
+
+    @classmethod
+    def of(cls, route: Any) -> FieldLocations:
+        cached = getattr(route, "_shop_field_locations", None)
+        if isinstance(cached, FieldLocations):
+            return cached
+        dependant = route.dependant
+        params: dict[str, tuple[str, str]] = {}
+        for where, found in (("header", dependant.header_params), ("query", dependant.query_params),
+                             ("path", dependant.path_params)):  # a path parameter wins a name clash
+            for param in found:
+                params[param.name] = params[param.alias] = (where, param.alias)
+        body_fields: set[str] = set()
+        bodies = list(dependant.body_params)
+        if len(bodies) == 1 and isinstance(bodies[0].type_, type) and issubclass(bodies[0].type_, BaseModel):
+            for name, info in bodies[0].type_.model_fields.items():
+                body_fields.update({name, info.alias or name})
+        elif len(bodies) > 1:  # several body parameters: each is one key of the body
+            for param in bodies:
+                params[param.name] = params[param.alias] = ("body", param.alias)
+        default, overrides = getattr(route.func, LOCATIONS_ATTR, (None, {}))
+        found_locations = cls(params, frozenset(body_fields), bool(bodies), overrides, default)
+        route._shop_field_locations = found_locations
+        return found_locations
+
+    def __call__(self, field: str) -> str:
+        head, dot, rest = field.partition(".")
+        name = head
+        if head in self.overrides:
+            where = self.overrides[head]
+        elif head in self.params:
+            where, name = self.params[head]
+        elif head in self.body_fields or (not field and self.has_body):
+            where = "body"
+        else:
+            where = self.default
+        if where is None:
+            return field
+        return ".".join(part for part in (where, name) if part) + dot + rest
+
+
+def _route_locate(app: APIGatewayRestResolver) -> Locate:
+    route = app.context.get("_route")
+    if route is None or getattr(route, "func", None) is None:
+        return _as_named
+    return FieldLocations.of(route)
 
 
 def _domain_handler(app: APIGatewayRestResolver, cls: type[E.DomainError]) -> None:
     def handle(exc: E.DomainError) -> Response:
-        if exc.status >= 500:
+        status = http_status(exc)
+        if status >= 500:
             app_logger = getattr(app, "shop_logger", None)
             if app_logger is not None:
                 app_logger.exception("request failed", extra={"error_code": exc.code})
-        return error_response(exc.status, public_body(exc))
+        return error_response(status, public_body(exc, _route_locate(app)))
 
     handle.__name__ = f"handle_{cls.__name__}"
     app.exception_handler(cls)(handle)
@@ -169,7 +302,7 @@ def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]
 def make_resolver(logger: Any = None) -> APIGatewayRestResolver:
     app = ShopResolver(enable_validation=True, json_body_deserializer=parse_json)
     app.shop_logger = logger  # type: ignore[attr-defined]
-    for cls in E.ALL_DOMAIN_ERRORS:
+    for cls in STATUS:
         _domain_handler(app, cls)
 
     @app.exception_handler(RequestValidationError)
@@ -294,7 +427,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def proxy_error(exc: E.DomainError) -> dict[str, Any]:
     """A domain error as a Lambda proxy response, for answers given outside the resolver."""
-    return _proxy_response(exc.status, public_body(exc))
+    return _proxy_response(http_status(exc), public_body(exc))
 
 
 def _proxy_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -322,7 +455,7 @@ def body_refused(event: dict[str, Any], max_body_bytes: int = MAX_BODY_BYTES) ->
         return None
     if event.get("isBase64Encoded"):
         if len(body) * 3 // 4 > max_body_bytes + 2:  # certainly too large: do not decode it
-            return proxy_error(E.PayloadTooLarge(max_body_bytes))
+            return proxy_error(E.PayloadTooLarge(max_body_bytes, "body"))
         try:
             raw = base64.b64decode(body, validate=True)
             raw.decode("utf-8")
@@ -332,7 +465,7 @@ def body_refused(event: dict[str, Any], max_body_bytes: int = MAX_BODY_BYTES) ->
     else:
         size = len(body.encode("utf-8", "surrogatepass"))
     if size > max_body_bytes:
-        return proxy_error(E.PayloadTooLarge(max_body_bytes))
+        return proxy_error(E.PayloadTooLarge(max_body_bytes, "body"))
     content_type = _header(event, "content-type")
     if content_type and content_type.strip().lower().startswith("multipart/"):
         return _proxy_response(415, unsupported_media_type(content_type))

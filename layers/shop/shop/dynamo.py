@@ -205,7 +205,7 @@ def decode_cursor(cursor: str | None, field: str = "cursor",
 
 
 def page_query(args: dict[str, Any], cursor: str | None, partition: tuple[str, str],
-               field: str = "query.cursor", schema: Mapping[str, str] | None = None) -> dict[str, Any]:
+               field: str = "cursor", schema: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Query arguments resuming from an API cursor. The cursor must be a complete key of the table or index
     queried (``schema``, by default ``key_schema(args["IndexName"])``: exactly its attributes with their
     types) and belong to the same partition (``partition`` = (attribute, value)): a cursor from another

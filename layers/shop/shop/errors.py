@@ -1,4 +1,9 @@
-"""Domain errors. Each one maps to exactly one HTTP status in shop.api (one handler per class)."""
+"""Domain errors, free of HTTP: shop.api (the HTTP border) maps each class to its status and answer.
+
+An :class:`InvalidInput` names the offending field relative to the input the operation acts on ("quantity",
+"lines.0.sku", "cursor"; "" for the input as a whole); the border adds where that input arrived
+("body.quantity", "query.cursor"). So do ``details["field"]`` entries of other errors.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from typing import Any
 
 
 class DomainError(Exception):
-    status = 500
     code = "internal_error"
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None):
@@ -22,12 +26,10 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    status = 404
     code = "not_found"
 
 
 class Conflict(DomainError):
-    status = 409
     code = "conflict"
 
 
@@ -40,57 +42,50 @@ class OutOfStock(Conflict):
 class InvalidInput(DomainError):
     """Input that is well-formed but violates a business rule; names the field."""
 
-    status = 422
     code = "invalid_input"
 
     def __init__(self, field: str, message: str, *, details: dict[str, Any] | None = None):
-        super().__init__(f"{field}: {message}", details={"fields": [{"field": field, "message": message}],
-                                                       **(details or {})})
+        super().__init__(f"{field}: {message}" if field else message,
+                         details={"fields": [{"field": field, "message": message}], **(details or {})})
         self.field = field
+        self.reason = message  # the message without the field, for the border to name the field its own way
 
 
 class PayloadTooLarge(InvalidInput):
-    """A request body over the route's size limit; refused before it is parsed (names the field ``body``)."""
+    """An input over its size limit, refused before it is parsed; names the field ("": the input as a whole)."""
 
-    status = 413
     code = "payload_too_large"
 
-    def __init__(self, limit_bytes: int, field: str = "body"):
+    def __init__(self, limit_bytes: int, field: str = ""):
         super().__init__(field, f"is larger than {limit_bytes} bytes", details={"limit_bytes": limit_bytes})
         self.limit_bytes = limit_bytes
 
 
 class Unauthorized(DomainError):
-    status = 401
     code = "unauthorized"
 
 
 class Forbidden(DomainError):
-    status = 403
     code = "forbidden"
 
 
 class ServiceBusy(DomainError):
     """Throttling or sustained contention: the client may retry."""
 
-    status = 503
     code = "service_busy"
 
 
 class DependencyFailed(DomainError):
     """A downstream service (payment provider, identity provider) failed unexpectedly."""
 
-    status = 502
     code = "dependency_failed"
 
 
 class ConfigurationError(DomainError):
-    status = 500
     code = "configuration_error"
 
 
 class PaymentDeclined(DomainError):
-    status = 402
     code = "payment_declined"
 
 

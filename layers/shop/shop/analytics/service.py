@@ -83,7 +83,7 @@ def _keys(day: date) -> dict[str, str]:
 
 def daily_report(day: date, *, today: date | None = None) -> dict[str, Any]:
     if day >= (today or datetime.now(UTC).astimezone(tz()).date()):
-        raise InvalidInput("query.date", "a daily report covers a day that has ended")
+        raise InvalidInput("date", "a daily report covers a day that has ended")
     stored = repo.get_report(day)
     if stored is None:
         figures = build(day)
@@ -123,9 +123,9 @@ def _email_once(day: date, stored: dict[str, Any]) -> None:
 
 def sales_trend(first: date, last: date) -> dict[str, Any]:
     if last < first:
-        raise InvalidInput("query.to", "must not be before from")
+        raise InvalidInput("to", "must not be before from")
     if (last - first).days >= MAX_TREND_DAYS:
-        raise InvalidInput("query.to", f"a trend covers at most {MAX_TREND_DAYS} days")
+        raise InvalidInput("to", f"a trend covers at most {MAX_TREND_DAYS} days")
     totals = repo.day_totals(first, last)
     keys = ("orders_placed", "orders_paid", "orders_cancelled", "revenue", "refunds", "units")
     days: list[dict[str, Any]] = []

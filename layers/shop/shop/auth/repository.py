@@ -30,17 +30,17 @@ def _cognito(what: str) -> Iterator[None]:
         if code == "UsernameExistsException":
             raise Conflict("an account with this email already exists", details={"field": "email"}) from exc
         if code == "InvalidPasswordException":
-            raise InvalidInput("body.password", message or "does not meet the password policy") from exc
+            raise InvalidInput("password", message or "does not meet the password policy") from exc
         if code in ("NotAuthorizedException", "UserNotFoundException"):
             raise Unauthorized(BAD_CREDENTIALS) from exc
         if code == "UserNotConfirmedException":
             raise UserNotConfirmed("the account is not confirmed yet: confirm it with the emailed code") from exc
         if code in ("CodeMismatchException", "ExpiredCodeException"):
-            raise InvalidInput("body.code", "invalid or expired confirmation code") from exc
+            raise InvalidInput("code", "invalid or expired confirmation code") from exc
         if code in BUSY or code in aws.THROTTLING_CODES:
             raise ServiceBusy(f"{what}: too many requests, retry shortly") from exc
         if code == "InvalidParameterException":
-            raise InvalidInput("body", message or "invalid parameter") from exc
+            raise InvalidInput("", message or "invalid parameter") from exc
         raise DependencyFailed(f"{what}: the identity provider failed, retry later") from exc
 
 
@@ -72,7 +72,7 @@ def confirm(email: str, code: str) -> None:
             _idp().confirm_sign_up(ClientId=_client_id(), Username=email, ConfirmationCode=code)
     except Unauthorized as exc:
         # unknown user or already confirmed: do not reveal which
-        raise InvalidInput("body.code", "invalid or expired confirmation code") from exc
+        raise InvalidInput("code", "invalid or expired confirmation code") from exc
 
 
 def _tokens(result: dict[str, Any]) -> dict[str, Any]:

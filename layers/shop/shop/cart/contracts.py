@@ -2,14 +2,15 @@
 
 The shapes are those ``shop.cart.service.build_view`` has always returned. A line's ``discount`` is only
 there when a sale or coupon takes something off it, so it is declared with ``exclude_if`` (absent, not null).
-Warnings are a closed set told apart by ``code``.
+Warnings are a closed set told apart by ``code``. The request bodies of the routes are here too: the service
+takes their values.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from shop.contracts import ResponseModel, absent
 from shop.models import Totals
@@ -92,3 +93,19 @@ class CartView(ResponseModel):
                                                "cart never written")
     version: int = Field(description="counts the cart's writes")
     warnings: list[CartWarning]
+
+
+# ------------------------------------------------------------------ request bodies
+
+class QuantityIn(BaseModel):
+    """PUT /cart/items/{sku} body. The upper bound is a setting, checked by :func:`set_quantity`; the static
+    bound here only keeps absurd numbers out of the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Annotated[StrictInt, Field(ge=0, le=1_000_000, description="0 removes the line")]
+
+
+class CartCouponIn(BaseModel):  # PUT /cart/coupon body (no docstring: it would become the published schema's)
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=32)]

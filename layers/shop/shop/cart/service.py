@@ -19,9 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing import Any
 
 from shop import pricing
 from shop.cart import basket
@@ -35,18 +33,9 @@ from shop.promotions import service as promotions
 
 WRITE_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 0.01
-COUNTRY_FIELD = "query.country"
-QUANTITY_FIELD = "body.quantity"
-SKU_FIELD = "path.sku"
-
-
-class QuantityIn(BaseModel):
-    """PUT /cart/items/{sku} body. The upper bound is a setting, checked by :func:`set_quantity`; the static
-    bound here only keeps absurd numbers out of the service."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    quantity: Annotated[StrictInt, Field(ge=0, le=1_000_000, description="0 removes the line")]
+COUNTRY_FIELD = "country"
+QUANTITY_FIELD = "quantity"
+SKU_FIELD = "sku"
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def query_tokens(q: str | None) -> list[str]:
         return []
     tokens = tokenize(q)
     if len(tokens) > MAX_QUERY_TOKENS:
-        raise InvalidInput("query.q", f"at most {MAX_QUERY_TOKENS} search words")
+        raise InvalidInput("q", f"at most {MAX_QUERY_TOKENS} search words")
     return tokens
 
 
@@ -118,7 +118,7 @@ class ListingQuery:
 def price_bounds(min_price: int | None, max_price: int | None) -> tuple[str | None, str | None]:
     """Inclusive price_sk bounds for a price range: every product id sorts between '#' and '#~'."""
     if min_price is not None and max_price is not None and min_price > max_price:
-        raise InvalidInput("query.min_price", "must not be greater than max_price")
+        raise InvalidInput("min_price", "must not be greater than max_price")
     low = f"{min_price:0{PRICE_DIGITS}d}#" if min_price is not None else None
     high = f"{max_price:0{PRICE_DIGITS}d}#~" if max_price is not None else None
     return low, high
@@ -179,9 +179,9 @@ def cursor_for(raw_item: Mapping[str, Any], query: ListingQuery) -> str | None:
 def start_key(cursor: str | None, query: ListingQuery) -> dict[str, Any] | None:
     """Decode a cursor and check it belongs to this listing (same index and partition), else 422."""
     # the one cursor codec: exactly the index's key attributes, each a valid key value (shop.dynamo)
-    key = decode_cursor(cursor, "query.cursor", key_schema(query.index))
+    key = decode_cursor(cursor, "cursor", key_schema(query.index))
     if key is None:
         return None
     if set(key) != set(query.key_attrs()) or key[query.hash_attr]["S"] != query.hash_value:
-        raise InvalidInput("query.cursor", "not a cursor of this listing")
+        raise InvalidInput("cursor", "not a cursor of this listing")
     return key

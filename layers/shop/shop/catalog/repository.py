@@ -212,7 +212,7 @@ def create_product(product: dict[str, Any], skus: list[dict[str, Any]]) -> None:
     if codes is None:
         return
     if _failed(codes, 0):
-        raise InvalidInput("body.category", f"unknown category '{product['category']}'")
+        raise InvalidInput("category", f"unknown category '{product['category']}'")
     if _failed(codes, 1):
         raise Conflict(f"product '{pid}' already exists", details={"product_id": pid})
     taken = [skus[(i - 2) // 2]["sku"] for i in range(2, len(codes)) if _failed(codes, i)]
@@ -251,7 +251,7 @@ def update_product(product_id: str, version: int, set_attrs: dict[str, Any], rem
     if codes is None:
         return
     if _failed(codes, 1):
-        raise InvalidInput("body.category", f"unknown category '{check_category}'")
+        raise InvalidInput("category", f"unknown category '{check_category}'")
     if _failed(codes, 0):
         raise StaleProduct(product_id)
     raise ServiceBusy("update product: transaction cancelled, retry")
@@ -338,7 +338,7 @@ def query_listing(query: ListingQuery, start: dict[str, Any] | None, limit: int)
                 resp = ddb.query(**kwargs)
         except ClientError as exc:
             if aws.error_code(exc) == "ValidationException" and "ExclusiveStartKey" in kwargs:
-                raise InvalidInput("query.cursor", "not a cursor of this listing") from exc
+                raise InvalidInput("cursor", "not a cursor of this listing") from exc
             raise
         for raw in resp.get("Items", []):
             if len(out) == limit:

@@ -153,7 +153,7 @@ def _sku_item(product_id: str, code: str, body: SkuIn, now: str) -> dict[str, An
 
 def create_product(body: ProductCreate) -> dict[str, Any]:
     for i, s in enumerate(body.skus):
-        _check_currency(s.price, f"body.skus.{i}.price.currency")
+        _check_currency(s.price, f"skus.{i}.price.currency")
     now = now_iso()
     pid = body.product_id
     product: dict[str, Any] = {
@@ -183,11 +183,11 @@ def _load(product_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def update_product(product_id: str, body: ProductUpdate) -> dict[str, Any]:
     changes = {k: getattr(body, k) for k in body.model_fields_set}
     if "name" in changes and changes["name"] is None:
-        raise InvalidInput("body.name", "must not be null")
+        raise InvalidInput("name", "must not be null")
     if "category" in changes and changes["category"] is None:
-        raise InvalidInput("body.category", "must not be null")
+        raise InvalidInput("category", "must not be null")
     if "active" in changes and changes["active"] is None:
-        raise InvalidInput("body.active", "must not be null")
+        raise InvalidInput("active", "must not be null")
 
     def attempt() -> dict[str, Any]:
         product, skus = _load(product_id)
@@ -223,7 +223,7 @@ def _history(product_id: str, sku: str, old: dict[str, Any], new: Money, now: st
 
 def put_sku(product_id: str, code: str, body: SkuIn) -> tuple[dict[str, Any], bool]:
     """Create or replace a SKU of the product; returns (sku view, created)."""
-    _check_currency(body.price, "body.price.currency")
+    _check_currency(body.price, "price.currency")
 
     def attempt() -> tuple[dict[str, Any], bool]:
         product, skus = _load(product_id)
@@ -244,7 +244,7 @@ def put_sku(product_id: str, code: str, body: SkuIn) -> tuple[dict[str, Any], bo
 
 
 def set_price(code: str, body: PriceIn) -> dict[str, Any]:
-    _check_currency(body.price, "body.price.currency")
+    _check_currency(body.price, "price.currency")
     product_id = repo.sku_owner(code)
     if product_id is None:
         raise NotFound(f"sku {code} not found")

@@ -168,7 +168,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
                                              details={"coupon": cart.coupon_code, "reason": offers.problem})
     coupon = offers.coupon if offers else None
     ship_to = ShipTo(address.country, pricing.shipping_zone(settings, address.country,
-                                                            "body.shipping_address.country"))
+                                                            "shipping_address.country"))
     stock, known, fresh = read.stock, read.warehouses, False
 
     outcome = repo.Outcome.CONTENDED
@@ -185,7 +185,7 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
         # race may allocate from other warehouses
         breakdown = pricing.compute_totals(
             priced_lines(cart.items, skus), pricing.Destination(address.country, address.region), settings,
-            discounts=offers.applied if offers else (), country_field="body.shipping_address.country",
+            discounts=offers.applied if offers else (), country_field="shipping_address.country",
             parcels=pricing.parcels_of(allocation, {c: skus[c].weight_grams for c in codes}, known))
         if body.expected_total is not None and body.expected_total != breakdown.totals.total:
             emit("CheckoutPriceChanged")

@@ -136,7 +136,7 @@ def list_open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> dict[s
 def _check_completion(task: WarehouseTask, body: TaskCompletion) -> dict[str, Any]:
     if task.kind == TaskKind.PICK:
         if body.picked is None:
-            raise InvalidInput("body.picked", "a pick task is completed with the picked lines")
+            raise InvalidInput("picked", "a pick task is completed with the picked lines")
         picked: dict[str, int] = {}
         for line in body.picked:
             picked[line.sku] = picked.get(line.sku, 0) + line.quantity
@@ -144,27 +144,27 @@ def _check_completion(task: WarehouseTask, body: TaskCompletion) -> dict[str, An
         for item in task.checklist:
             wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
         if picked != wanted:
-            raise InvalidInput("body.picked", "the picked quantities must match the checklist",
+            raise InvalidInput("picked", "the picked quantities must match the checklist",
                                details={"expected": wanted, "picked": picked})
         return {"picked": [{"sku": k, "quantity": v} for k, v in sorted(picked.items())]}
     if task.kind == TaskKind.PACK:
         if body.package_weight_grams is None:
-            raise InvalidInput("body.package_weight_grams", "a pack task is completed with the parcel's weight")
+            raise InvalidInput("package_weight_grams", "a pack task is completed with the parcel's weight")
         items_weight = sum(i.weight_grams * i.quantity for i in task.checklist)
         if body.package_weight_grams < items_weight:
-            raise InvalidInput("body.package_weight_grams",
+            raise InvalidInput("package_weight_grams",
                                f"the parcel cannot weigh less than its items ({items_weight} g)",
                                details={"items_weight_grams": items_weight})
         return {"package_weight_grams": body.package_weight_grams}
     if task.kind == TaskKind.RETURN:
         if body.inspected is None:
-            raise InvalidInput("body.inspected", "a return task is completed with the inspected lines")
+            raise InvalidInput("inspected", "a return task is completed with the inspected lines")
         got: dict[str, int] = {}
         for unit in body.inspected:
             got[unit.sku] = got.get(unit.sku, 0) + unit.sellable + unit.damaged
         expected = {i.sku: i.quantity for i in task.checklist}
         if got != expected:
-            raise InvalidInput("body.inspected", "every returned unit is either sellable or damaged",
+            raise InvalidInput("inspected", "every returned unit is either sellable or damaged",
                                details={"expected": expected, "inspected": got})
         return {"inspected": [ln.model_dump() for ln in sorted(body.inspected, key=lambda x: x.sku)]}
     raise Conflict(f"task {task.task_id} is completed by the carrier's pickup scan, not by staff",

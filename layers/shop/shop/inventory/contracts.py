@@ -3,13 +3,14 @@
 The shapes are those ``shop.inventory.service`` has always returned. A key the service leaves out when it has
 nothing to say (a level's ``bin``; ``shards`` and ``slots`` of an unsharded level; a movement's ``reason`` and
 ``ref``) is declared with ``exclude_if``: it stays absent from the answer instead of turning into a null.
+Request bodies the service does not take as a whole (``ShardsIn``: it takes the count) are here too.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shop.contracts import ResponseModel, absent
 
@@ -90,3 +91,14 @@ class StockMovementPage(ResponseModel):
     on_hand: int
     items: list[StockMovement] = Field(description="newest first")
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+# ------------------------------------------------------------------ request bodies
+
+class ShardsIn(BaseModel):
+    """Sharded stock for a hot SKU (see shop.inventory.shards): its available units spread over this many items."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shards: int = Field(ge=0, le=32, strict=True, description="0 turns sharding off (every shard must be free of "
+                                                                "reservations to be removed)")

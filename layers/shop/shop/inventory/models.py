@@ -40,12 +40,3 @@ class AdjustmentIn(BaseModel):
     delta: int = Field(ge=-MAX_ON_HAND, le=MAX_ON_HAND, strict=True, description="units added (+) or removed (-)")
     reason: Literal["damaged", "lost", "found", "count_correction", "other"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
-
-
-class ShardsIn(BaseModel):
-    """Sharded stock for a hot SKU (see shop.inventory.shards): its available units spread over this many items."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    shards: int = Field(ge=0, le=32, strict=True, description="0 turns sharding off (every shard must be free of "
-                                                                "reservations to be removed)")

@@ -42,7 +42,7 @@ def level_view(level: StockLevel) -> dict[str, Any]:
 def put_warehouse(warehouse_id: str, body: WarehouseIn) -> dict[str, Any]:
     zones = set(get_settings().shipping_rates)
     if body.zone not in zones:
-        raise InvalidInput("body.zone", f"unknown shipping zone (one of {', '.join(sorted(zones))})")
+        raise InvalidInput("zone", f"unknown shipping zone (one of {', '.join(sorted(zones))})")
     warehouse = Warehouse(warehouse_id=warehouse_id, name=body.name, country=body.country, zone=body.zone,
                           priority=body.priority)
     repo.put_warehouse(warehouse, now_iso())
@@ -84,7 +84,7 @@ def adjust_stock(sku: str, warehouse_id: str, body: AdjustmentIn) -> dict[str, A
     """Add or remove units with a reason (a movement in the ledger). Refused (409) when it would take away
     units that orders have reserved."""
     if body.delta == 0:
-        raise InvalidInput("body.delta", "an adjustment changes the stock: use a non-zero delta")
+        raise InvalidInput("delta", "an adjustment changes the stock: use a non-zero delta")
     current = repo.get_stock(sku, warehouse_id)
     if current is None:
         raise NotFound(f"no stock of {sku} in warehouse {warehouse_id}")
@@ -93,7 +93,7 @@ def adjust_stock(sku: str, warehouse_id: str, body: AdjustmentIn) -> dict[str, A
         latest = repo.get_stock(sku, warehouse_id)
         available = latest.available if latest else 0
         raise Conflict(f"cannot remove {-body.delta} units: only {available} are not reserved by orders",
-                       details={"field": "body.delta", "available": available})
+                       details={"field": "delta", "available": available})
     level = repo.get_stock(sku, warehouse_id)
     assert level is not None
     restock.publish_if_low([level], f"adjustment ({body.reason})")
@@ -148,7 +148,7 @@ def _reshard(sku: str, warehouse_id: str, shards: int | None, pool_min: int = 0)
         busy = [slot.shard for slot in level.slots if slot.shard is not None and slot.shard >= n and slot.reserved]
         if busy:
             raise Conflict(f"shard(s) {', '.join(map(str, busy))} still hold reserved units; they are freed when "
-                           "those orders ship or are released", details={"field": "body.shards", "shards": busy})
+                           "those orders ship or are released", details={"field": "shards", "shards": busy})
         pool, per_shard = shards_rules.distribute(level.available, n, pool_min)
         if repo.reshard(level, n, pool, per_shard, now_iso()):
             return repo.get_stock(sku, warehouse_id) or level

@@ -78,7 +78,7 @@ def stripe_event(body: str, signature: str | None) -> dict[str, Any]:
         raise BadSignature("invalid Stripe-Signature") from exc
     event = parse_json(body)  # json.JSONDecodeError: 400 malformed_json
     if not isinstance(event, dict):
-        raise InvalidInput("body", "a Stripe event is a JSON object")
+        raise InvalidInput("", "a Stripe event is a JSON object")
     return event
 
 
@@ -89,9 +89,9 @@ def _text(value: Any) -> str | None:
 def handle_stripe(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     event_id, kind = _text(event.get("id")), event.get("type")
     if event_id is None:
-        raise InvalidInput("body.id", "a Stripe event has an id (a string)")
+        raise InvalidInput("id", "a Stripe event has an id (a string)")
     if not isinstance(kind, str):
-        raise InvalidInput("body.type", "a Stripe event has a type (a string)")
+        raise InvalidInput("type", "a Stripe event has a type (a string)")
     if kind not in INTENT_EVENTS:
         return {"event_id": event_id, "type": kind, "handled": False}
     # the payload only points at the order; anything not shaped like a payment intent of ours is ignored (2xx:
@@ -139,12 +139,12 @@ def carrier_event(body: str, signature: str | None, now: float | None = None) ->
         event = CarrierEvent.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InvalidInput(".".join(["body", *(str(p) for p in first["loc"])]), first["msg"]) from exc
+        raise InvalidInput(".".join(str(p) for p in first["loc"]), first["msg"]) from exc
     occurred = event_time(event.occurred_at, datetime.fromtimestamp(now if now is not None else time.time(), UTC))
     return event.model_copy(update={"occurred_at": occurred})
 
 
-def event_time(text: str, now: datetime, field: str = "body.occurred_at") -> str:
+def event_time(text: str, now: datetime, field: str = "occurred_at") -> str:
     """The carrier's event time as UTC ``YYYY-MM-DDTHH:MM:SSZ``: it must be an ISO 8601 date and time with a
     time zone (shop.timeutil.parse_aware), not before ``EARLIEST_EVENT`` and not after ``now + MAX_CLOCK_SKEW``;
     else InvalidInput(field)."""

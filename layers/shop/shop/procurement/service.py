@@ -93,7 +93,7 @@ def _supplier(supplier_id: str) -> Supplier:
 def put_contract(supplier_id: str, contract_id: str, body: ContractIn) -> dict[str, Any]:
     supplier = _supplier(supplier_id)
     if body.unit_cost.currency != supplier.currency:
-        raise InvalidInput("body.unit_cost.currency", f"the supplier invoices in {supplier.currency}")
+        raise InvalidInput("unit_cost.currency", f"the supplier invoices in {supplier.currency}")
     contract = Contract(contract_id=contract_id, supplier_id=supplier_id, **body.model_dump())
     repo.put_contract(contract)
     return contract.model_dump(mode="json")
@@ -179,21 +179,21 @@ def _new_po(supplier: Supplier, warehouse_id: str, lines: list[PoLine], *, auto:
 def create_po(body: PurchaseOrderIn) -> dict[str, Any]:
     supplier = _supplier(body.supplier_id)
     if not supplier.active:
-        raise Conflict(f"supplier {supplier.supplier_id} is not active", details={"field": "body.supplier_id"})
+        raise Conflict(f"supplier {supplier.supplier_id} is not active", details={"field": "supplier_id"})
     if inventory.get_warehouse(body.warehouse_id) is None:
-        raise InvalidInput("body.warehouse_id", f"warehouse {body.warehouse_id} does not exist")
+        raise InvalidInput("warehouse_id", f"warehouse {body.warehouse_id} does not exist")
     day, lines, lead = today(), [], 0
     for i, ln in enumerate(body.lines):
         contract = min((c for c in repo.contracts_for(ln.sku) if c.supplier_id == supplier.supplier_id
                         and c.valid_on(day)), key=lambda c: c.unit_cost.amount, default=None)
         cost = ln.unit_cost or (contract.unit_cost if contract else None)
         if cost is None:
-            raise InvalidInput(f"body.lines.{i}.unit_cost",
+            raise InvalidInput(f"lines.{i}.unit_cost",
                                f"no valid contract with {supplier.supplier_id} for {ln.sku}: give the unit cost")
         if cost.currency != supplier.currency:
-            raise InvalidInput(f"body.lines.{i}.unit_cost.currency", f"the supplier invoices in {supplier.currency}")
+            raise InvalidInput(f"lines.{i}.unit_cost.currency", f"the supplier invoices in {supplier.currency}")
         if contract and ln.quantity < contract.min_order_quantity:
-            raise InvalidInput(f"body.lines.{i}.quantity",
+            raise InvalidInput(f"lines.{i}.quantity",
                                f"the contract's minimum order is {contract.min_order_quantity} units")
         lead = max(lead, contract.lead_time_days if contract else 0)
         lines.append(PoLine(sku=ln.sku, quantity=ln.quantity, unit_cost=cost,
@@ -304,9 +304,9 @@ def receive(po_id: str, body: ReceiptIn) -> dict[str, Any]:
     for i, got in enumerate(body.lines):
         line = updated.get(got.sku)
         if line is None:
-            raise InvalidInput(f"body.lines.{i}.sku", f"{got.sku} is not on purchase order {po_id}")
+            raise InvalidInput(f"lines.{i}.sku", f"{got.sku} is not on purchase order {po_id}")
         if got.quantity > line.outstanding:
-            over.append({"field": f"body.lines.{i}.quantity", "sku": got.sku, "received": got.quantity,
+            over.append({"field": f"lines.{i}.quantity", "sku": got.sku, "received": got.quantity,
                          "outstanding": line.outstanding})
         updated[got.sku] = line.model_copy(update={"received": line.received + got.quantity})
     if over:
@@ -348,19 +348,19 @@ def return_to_supplier(po_id: str, body: SupplierReturnIn) -> dict[str, Any]:
     for i, back in enumerate(body.lines):
         line = updated.get(back.sku)
         if line is None:
-            raise InvalidInput(f"body.lines.{i}.sku", f"{back.sku} is not on purchase order {po_id}")
+            raise InvalidInput(f"lines.{i}.sku", f"{back.sku} is not on purchase order {po_id}")
         if back.quantity > line.received_net:
             raise Conflict(f"only {line.received_net} units of {back.sku} were received (net of returns)",
-                           details={"field": f"body.lines.{i}.quantity", "received_net": line.received_net})
+                           details={"field": f"lines.{i}.quantity", "received_net": line.received_net})
         if back.quantity > line.invoiceable:  # invoiced units stay: a credit note from the supplier first
             raise Conflict(f"{line.invoiced} of the {line.received_net} units of {back.sku} received (net of returns) "
                            f"are already invoiced: only {line.invoiceable} can go back to the supplier",
-                           details={"field": f"body.lines.{i}.quantity", "received_net": line.received_net,
+                           details={"field": f"lines.{i}.quantity", "received_net": line.received_net,
                                     "invoiced": line.invoiced, "returnable": line.invoiceable})
         level = inventory.get_stock(back.sku, po.warehouse_id)
         if level is None or level.available < back.quantity:
             raise Conflict(f"only {level.available if level else 0} units of {back.sku} are not reserved by "
-                           "orders in the warehouse", details={"field": f"body.lines.{i}.quantity"})
+                           "orders in the warehouse", details={"field": f"lines.{i}.quantity"})
         updated[back.sku] = line.model_copy(update={"returned": line.returned + back.quantity})
     after = po.model_copy(update={"lines": [updated[ln.sku] for ln in po.lines]})
     now = now_iso()

@@ -57,8 +57,3 @@ class CouponIn(_Discount):
 
     def money_fields(self) -> dict[str, Money]:
         return {**super().money_fields(), **({"min_subtotal": self.min_subtotal} if self.min_subtotal else {})}
-
-
-class CartCouponIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=32)]

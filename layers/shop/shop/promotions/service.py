@@ -34,7 +34,7 @@ def _same_currency(body: SaleIn | CouponIn, currency: str) -> None:
     """Every amount of a promotion is in the shop currency (else 422 naming the field)."""
     for name, money in body.money_fields().items():
         if money.currency != currency:
-            raise InvalidInput(f"body.{name}.currency", f"the shop sells in {currency}, not {money.currency}")
+            raise InvalidInput(f"{name}.currency", f"the shop sells in {currency}, not {money.currency}")
 
 
 def put_sale(sale_id: str, body: SaleIn, currency: str) -> dict[str, Any]:

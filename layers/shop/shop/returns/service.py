@@ -86,7 +86,7 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
     by_sku = {ln.sku: ln for ln in order.lines}
     for i, wanted in enumerate(body.lines):
         if wanted.sku not in delivered:
-            raise InvalidInput(f"body.lines.{i}.sku", f"{wanted.sku} was not delivered with order {order_id}")
+            raise InvalidInput(f"lines.{i}.sku", f"{wanted.sku} was not delivered with order {order_id}")
         units, warehouse, delivered_at = delivered[wanted.sku]
         if now - delivered_at > window:
             raise ReturnWindowClosed(f"{wanted.sku} was delivered on {delivered_at.date()}: returns are accepted "
@@ -95,7 +95,7 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
         already = counted.get(wanted.sku, legacy.get(wanted.sku, 0))
         left = max(units - already, 0)
         if wanted.quantity > left:
-            raise InvalidInput(f"body.lines.{i}.quantity", f"only {left} unit(s) of {wanted.sku} can still be returned",
+            raise InvalidInput(f"lines.{i}.quantity", f"only {left} unit(s) of {wanted.sku} can still be returned",
                                details={"returnable": left})
         line = by_sku[wanted.sku]
         lines.append(ReturnLine(sku=wanted.sku, name=line.name, quantity=wanted.quantity, reason=wanted.reason,

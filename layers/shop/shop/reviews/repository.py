@@ -21,7 +21,7 @@ from shop.errors import InvalidInput
 from shop.reviews.models import Review
 
 REVIEW_PREFIX = "REVIEW#"
-CURSOR_FIELD = "query.cursor"
+CURSOR_FIELD = "cursor"
 
 
 class ReviewRefused(Exception):

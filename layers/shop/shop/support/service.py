@@ -118,7 +118,7 @@ def open_ticket(customer_id: str, email: str | None, body: TicketIn) -> dict[str
     if body.order_id is not None:
         order = orders.get_order(body.order_id)
         if order is None or order.customer_id != customer_id:
-            raise NotFound(f"order {body.order_id} not found", details={"field": "body.order_id"})
+            raise NotFound(f"order {body.order_id} not found", details={"field": "order_id"})
     now = now_iso()
     ticket_id = new_ticket_id()
     first = Message(message_id=new_message_id(), ticket_id=ticket_id, author=CUSTOMER, author_id=customer_id,
