@@ -531,6 +531,32 @@ class Deployer:
         self.d.physical[lid] = arn
         self.d.attributes[lid] = {"Id": arn}
 
+    def email_identity(self, lid: str, p: dict[str, Any]) -> None:
+        """SES identity (address or domain), verified at once as moto verifies everything; Ref is its name."""
+        name = p["EmailIdentity"]
+        self.client("sesv2").create_email_identity(EmailIdentity=name)
+        self.d.physical[lid] = name
+        self.d.attributes[lid] = {f"DkimDNSToken{kind}{i}": f"local-{kind.lower()}{i}.{name}"
+                                  for kind in ("Name", "Value") for i in (1, 2, 3)}
+
+    def configuration_set(self, lid: str, p: dict[str, Any]) -> None:
+        name = p.get("Name") or self.name_for(lid, 64)
+        self.client("ses").create_configuration_set(ConfigurationSet={"Name": name})
+        self.d.physical[lid] = name
+        self.d.attributes[lid] = {}
+
+    def configuration_set_event_destination(self, lid: str, p: dict[str, Any]) -> None:
+        """Recorded in moto's SES (which publishes no events: tests deliver SES's SNS messages themselves)."""
+        dest = p["EventDestination"]
+        args: dict[str, Any] = {"Name": dest.get("Name") or lid, "Enabled": bool(dest.get("Enabled", False)),
+                                "MatchingEventTypes": dest["MatchingEventTypes"]}
+        if dest.get("SnsDestination"):
+            args["SNSDestination"] = {"TopicARN": dest["SnsDestination"]["TopicARN"]}
+        self.client("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=p["ConfigurationSetName"], EventDestination=args)
+        self.d.physical[lid] = args["Name"]
+        self.d.attributes[lid] = {}
+
 
 PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::DynamoDB::Table": Deployer.table,
@@ -559,4 +585,7 @@ PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::SNS::Topic": Deployer.topic,
     "AWS::Logs::LogGroup": Deployer.log_group,
     "AWS::SecretsManager::Secret": Deployer.secret,
+    "AWS::SES::EmailIdentity": Deployer.email_identity,
+    "AWS::SES::ConfigurationSet": Deployer.configuration_set,
+    "AWS::SES::ConfigurationSetEventDestination": Deployer.configuration_set_event_destination,
 }

@@ -1,5 +1,6 @@
 """EventBridge consumer: emails the shopper about order events, once per dedupe_key (docs/events.md).
 
+A shopper on the suppression list (shop.notifications.suppressions) is not mailed (metric EmailSuppressed).
 A malformed event fails validation (a pydantic ValidationError; retrying cannot fix it). ServiceBusy (SES
 throttled, or a concurrent duplicate of the event still sending) fails the invocation so that it is retried.
 """
@@ -12,7 +13,8 @@ from shop.event_contracts import consumer_view
 from shop.notifications import service
 from shop.observability import observability
 
-obs = observability("notifications", needs=("idempotency_table", "sender_email"))
+obs = observability("notifications", needs=("idempotency_table", "sender_email", "email_configuration_set",
+                                            "notifications_table"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -23,11 +25,14 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = service.notify(parsed.detail_type, detail, context)
     if result.get("replayed"):
         obs.count("EmailDuplicate")
+    elif result.get("suppressed"):
+        obs.count("EmailSuppressed")  # the address bounced or complained before: not sent, and no error
     elif result["sent"]:
         obs.count("EmailSent")
     else:
         obs.count("EmailSkipped")
-    obs.logger.info("notification handled", extra={"sent": result["sent"], "reason": result.get("reason")})
+    obs.logger.info("notification handled", extra={"sent": result["sent"], "reason": result.get("reason"),
+                                                   "suppressed": bool(result.get("suppressed"))})
     return result
 
 

@@ -28,7 +28,8 @@ def _iso_day(value: Any) -> Any:
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 obs = observability("reports", needs=("analytics_table", "catalog_table", "procurement_table", "reports_bucket",
-                                      "report_time_zone", "management_emails", "sender_email", "currency",
+                                      "report_time_zone", "management_emails", "sender_email",
+                                      "email_configuration_set", "currency",
                                       "cors_allowed_origins"),
                     optional=("promised_ship_hours",))
 app = make_resolver(obs.logger)

@@ -197,10 +197,13 @@ def test_scheduler_fires_schedule_rules_with_a_scheduled_event(fixture_stack):
 
 def test_every_resource_of_the_real_template_is_deployed(stack):
     all_resources = stack.loaded.transformed["Resources"]
-    # conditional resources are deployed when their condition holds: the alarm e-mail is empty locally
+    # conditional resources are deployed when their condition holds: the alarm e-mail is empty locally, the SES
+    # identity is created by default
     resources = {lid: r for lid, r in all_resources.items() if "Condition" not in r}
-    assert "OpsTopicEmail" in set(all_resources) - set(resources)
-    assert set(resources) == set(stack.deployment.types)
+    conditional, deployed = set(all_resources) - set(resources), set(stack.deployment.types)
+    assert "OpsTopicEmail" in conditional and "OpsTopicEmail" not in deployed
+    assert "SenderIdentity" in conditional and "SenderIdentity" in deployed
+    assert set(resources) <= deployed and deployed - set(resources) <= conditional
     assert all(stack.deployment.physical[lid] for lid in resources)
     for lid, spec in stack.deployment.functions.items():
         assert (spec.code_dir / "app.py").exists(), lid

@@ -113,6 +113,11 @@ class Settings(BaseModel):
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
 
     sender_email: str = Field("shop@example.com", alias="SENDER_EMAIL")
+    email_configuration_set: str | None = Field(
+        None, alias="EMAIL_CONFIGURATION_SET",
+        description="SES configuration set every send names (its bounce and complaint events feed the suppression "
+                    "list); none: SES applies the identity's default, if any")
+    notifications_table: str | None = Field(None, alias="NOTIFICATIONS_TABLE")
     payment_auth_timeout_seconds: int = Field(
         900, gt=0, le=86_400, alias="PAYMENT_AUTH_TIMEOUT_SECONDS",
         description="how long the workflow waits for a 3-D Secure authentication before releasing the stock")

@@ -1,6 +1,12 @@
-"""Sending mail through SES (data layer: the only module of notifications that talks to boto3)."""
+"""Sending mail through SES (data layer: with suppressions, the only modules of notifications that talk to boto3).
+
+Every send names the shop's SES configuration set (EMAIL_CONFIGURATION_SET, template.yaml): its bounce and
+complaint events feed the suppression list (shop.notifications.feedback). Whether a shopper may be mailed at
+all is the caller's question (shop.notifications.service checks the list before it sends)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -17,16 +23,21 @@ def send(to: str, email: Email) -> str:
 
     SES throttling ("Throttling": maximum sending rate exceeded) is ServiceBusy like every other throttle,
     so the event is retried later; other SES errors (MessageRejected, ...) propagate unchanged."""
+    settings = get_settings()
+    extra: dict[str, Any] = {}
+    if settings.email_configuration_set:
+        extra["ConfigurationSetName"] = settings.email_configuration_set
     try:
         with aws.translate_common_errors("email send"):
             resp = aws.client("ses").send_email(
-                Source=get_settings().sender_email,
+                Source=settings.sender_email,
                 Destination={"ToAddresses": [to]},
                 Message={
                     "Subject": {"Data": email.subject, "Charset": CHARSET},
                     "Body": {"Text": {"Data": email.text, "Charset": CHARSET},
                              "Html": {"Data": email.html, "Charset": CHARSET}},
                 },
+                **extra,
             )
     except ClientError as exc:
         if aws.error_code(exc) == "Throttling":

@@ -7,11 +7,17 @@ record, so the retried event sends. A key still IN_PROGRESS (a concurrent duplic
 ServiceBusy: the invocation fails and Lambda/EventBridge retry it later, by which time the first delivery
 has either completed (replay) or failed/timed out (the record is released and the retry sends). The
 persistence layer is built per call, never at import.
+
+An address on the suppression list (it bounced for good or complained: shop.notifications.feedback, fed by
+``record_feedback`` from SES's events) is not mailed: the event is answered ``sent: False, suppressed: True``
+before SES is called, which is no error (nothing to retry). Mailing it anyway would hurt the sender's
+reputation with SES and the receivers, and SES pauses accounts whose bounce or complaint rate stays high.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -19,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from shop import event_contracts, idempotency
 from shop.errors import ServiceBusy
-from shop.notifications import mailer, templates
+from shop.notifications import feedback, mailer, suppressions, templates
 
 # a fact may be published again by a workflow step retried much later; remember sends for a week
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
@@ -43,8 +49,9 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
     """Email the shopper about one event, once per ``detail["dedupe_key"]``.
 
     Returns {"sent": False, "reason"} when the event type sends no email or the detail has no address,
-    {"sent": True, "message_id", "dedupe_key"} after sending, and the stored result plus "replayed": True
-    for a duplicate delivery (nothing is sent again)."""
+    {"sent": False, "suppressed": True, "reason"} when the address is on the suppression list (SES is not
+    called), {"sent": True, "message_id", "dedupe_key"} after sending, and the stored result plus
+    "replayed": True for a duplicate delivery (nothing is sent again)."""
     email = templates.render(detail_type, detail)
     if email is None:
         return {"sent": False, "reason": f"{detail_type} sends no email"}
@@ -52,6 +59,9 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
     if not to:
         return {"sent": False, "reason": "the event has no email address"}
     dedupe_key = str(detail["dedupe_key"])
+    if suppressions.is_suppressed(to):
+        return {"sent": False, "suppressed": True, "dedupe_key": dedupe_key,
+                "reason": "the address is on the suppression list (it bounced or complained)"}
 
     def send_once() -> dict[str, Any]:
         message_id = mailer.send(to, email)
@@ -64,3 +74,19 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
                                     response_hook=_mark_replay)
     except IdempotencyAlreadyInProgressError as exc:
         raise ServiceBusy(f"notification {dedupe_key} is being sent by another invocation; retry later") from exc
+
+
+def record_feedback(event: Mapping[str, Any]) -> dict[str, Any]:
+    """Put the addresses that SES's bounce and complaint events (one SNS delivery) call for on the suppression
+    list. Redelivery is harmless: an address already listed is counted as ``already`` and left as it is.
+
+    Returns {"suppressed": [new addresses], "already": [listed before], "ignored": [why, per event that
+    suppresses nothing]}; raises feedback.MalformedFeedback for a delivery that is not SES feedback."""
+    result: dict[str, list[str]] = {"suppressed": [], "already": [], "ignored": []}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for item in feedback.parse_sns_event(event):
+        if not item.suppressions:
+            result["ignored"].append(item.ignored)
+        for s in item.suppressions:
+            result["suppressed" if suppressions.add(s, now) else "already"].append(s.email)
+    return result
