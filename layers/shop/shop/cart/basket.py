@@ -4,14 +4,18 @@ The cart stores the product id of each line (learned when the line was added), s
 needed are known from the cart alone:
 
 - CatalogTable: each line's SKU item and its product's item (price, weight, whether it is sold, category);
-- InventoryTable: the stock level of each SKU in each warehouse (warehouses from a copy at most
-  ``WAREHOUSES_MAX_AGE_SECONDS`` old; a pair without a level is simply not found), and the shard items of
-  levels known to be sharded (shop.inventory.shards; a level first seen sharded costs one read more);
+- InventoryTable: the stock level of each SKU in each warehouse that holds it (shop.inventory.repository.
+  stock_read: where it was found by this container's last read of it in every warehouse, at most
+  ``HOLDERS_MAX_AGE_SECONDS`` ago; otherwise in every warehouse of a list at most ``WAREHOUSES_MAX_AGE_SECONDS``
+  old, a pair without a level simply not found), and the shard items of levels known to be sharded
+  (shop.inventory.shards; a level first seen sharded costs one read more). A cart or checkout that comes up
+  short reads every warehouse again before it refuses (fresh_stock);
 - PromotionsTable: the sales item, and the cart's coupon with this customer's uses of it.
 
-That is one call for carts of up to 100 keys (``lines x (warehouses + 1) + products + 3``; more keys take one
-more call per 100). Checkout (shop.checkout.service) and the cart view (shop.cart.service) both read this
-way. Lines whose product id is unknown (a cart written before product ids were stored) cost one lookup more.
+That is one call for carts of up to 100 keys (``levels + lines + products + 3``, levels being lines x warehouses
+on a SKU's first read; more keys take one more call per 100). Checkout (shop.checkout.service) and the cart
+view (shop.cart.service) both read this way. Lines whose product id is unknown (a cart written before product
+ids were stored) cost one lookup more.
 """
 
 from __future__ import annotations
@@ -59,9 +63,10 @@ def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None 
     """One batch read (see the module docstring)."""
     known = inventory.warehouses(max_age=inventory.WAREHOUSES_MAX_AGE_SECONDS)
     codes = sorted(owners)
+    stock_read = inventory.stock_read(codes, list(known))
     keys: dict[str, list[dict[str, Any]]] = {
         settings.require("catalog_table"): catalog.sku_read_keys(owners),
-        settings.require("inventory_table"): inventory.stock_read_keys(codes, list(known)),
+        settings.require("inventory_table"): stock_read.keys,
     }
     promotions_table = settings.promotions_table
     if promotions_table:
@@ -77,7 +82,7 @@ def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None 
         found = batch_get_tables(aws.client("dynamodb"), keys) if any(keys.values()) else {}
         _complete_shards(found, settings)
     skus, categories = catalog.skus_from_rows(found.get(settings.require("catalog_table"), []))
-    stock = inventory.stock_from_rows(codes, found.get(settings.require("inventory_table"), []))
+    stock = inventory.stock_from_rows(codes, found.get(settings.require("inventory_table"), []), stock_read)
     sales, coupon, uses = None, None, 0
     if promotions_table:
         rows = [from_item(raw) for raw in found.get(promotions_table, [])]
@@ -92,20 +97,24 @@ def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None 
                   coupon_uses=uses, owners=dict(owners), coupon_code=coupon_code)
 
 
-def read_stock(codes: list[str], warehouse_ids: list[str], settings: Settings) -> dict[str, list[StockLevel]]:
-    """Only the stock levels again (one batch read), for a checkout retrying after a lost race."""
+def read_stock(codes: list[str], warehouse_ids: list[str], settings: Settings, *,
+               everywhere: bool = False) -> dict[str, list[StockLevel]]:
+    """Only the stock levels again (one batch read), for a checkout retrying after a lost race: in the warehouses
+    known to hold each SKU, or in all of ``warehouse_ids`` (``everywhere``)."""
     table = settings.require("inventory_table")
+    stock_read = inventory.stock_read(codes, warehouse_ids, everywhere=everywhere)
     with aws.translate_common_errors("stock lookup"):
-        found = batch_get_tables(aws.client("dynamodb"), {table: inventory.stock_read_keys(codes, warehouse_ids)})
+        found = batch_get_tables(aws.client("dynamodb"), {table: stock_read.keys}) if stock_read.keys else {}
         _complete_shards(found, settings)
-    return inventory.stock_from_rows(codes, found[table])
+    return inventory.stock_from_rows(codes, found.get(table, []), stock_read)
 
 
 def fresh_stock(codes: list[str], settings: Settings) -> tuple[dict[str, list[StockLevel]], dict[str, Warehouse]]:
-    """The warehouse list read anew (the copy may predate a warehouse added since) and the stock levels in
-    them: what a short cart or checkout looks at before it refuses (two calls)."""
+    """The warehouse list read anew (the copy may predate a warehouse added since) and the stock levels in every
+    one of them (not only where each SKU was last seen): what a short cart or checkout looks at before it
+    refuses (two calls)."""
     known = inventory.warehouses()
-    return read_stock(codes, list(known), settings), known
+    return read_stock(codes, list(known), settings, everywhere=True), known
 
 
 def _complete_shards(found: dict[str, list[dict[str, Any]]], settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from shop import aws
@@ -131,17 +132,64 @@ def known_warehouse(warehouse_id: str) -> Warehouse | None:
     return warehouses(max_age=WAREHOUSES_MAX_AGE_SECONDS).get(warehouse_id) or warehouses().get(warehouse_id)
 
 
+# Where each SKU has stock levels, as last read here (monotonic time of the read, warehouse ids): hot paths read
+# a SKU's levels by key in those warehouses only, not in every warehouse of the shop (a 50-line cart in a shop of
+# 200 sites would be 10,000 keys, 100 calls, per read). Learned from every read that covered every known
+# warehouse, trusted for HOLDERS_MAX_AGE_SECONDS: a level created since in another warehouse is seen after that at
+# the latest, as a warehouse added is; a cart or checkout that comes up short reads every warehouse again before
+# it refuses (shop.cart.basket.fresh_stock), and the writes that create levels forget the SKU (forget_holders).
+HOLDERS_MAX_AGE_SECONDS = WAREHOUSES_MAX_AGE_SECONDS
+_holders: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def forget_holders(sku: str) -> None:
+    """A level of ``sku`` is (or may be) created: its next read covers every warehouse again."""
+    _holders.pop(sku, None)
+
+
+@dataclass(frozen=True)
+class StockRead:
+    """The keys of one batch read of stock levels, and the SKUs it reads in every given warehouse (what the read
+    then teaches about where they are stocked)."""
+
+    keys: list[dict[str, Any]]
+    everywhere: frozenset[str]
+    warehouse_ids: frozenset[str]
+
+
+def stock_read(skus: list[str], warehouse_ids: list[str], *, everywhere: bool = False) -> StockRead:
+    """The level keys of each SKU in the warehouses known to hold it (all of ``warehouse_ids`` when not known, or
+    with ``everywhere``), with the shard items of levels known to be sharded; pairs without a level are simply
+    not found."""
+    now, wids = time.monotonic(), frozenset(warehouse_ids)
+    keys: list[dict[str, Any]] = []
+    full: set[str] = set()
+    for sku in sorted(set(skus)):
+        held = None if everywhere else _holders.get(sku)
+        where = wids if held is None or now - held[0] > HOLDERS_MAX_AGE_SECONDS else held[1] & wids
+        if where is wids:
+            full.add(sku)
+        keys += [stock_key(sku, wid, shard) for wid in sorted(where)
+                 for shard in [None, *range(_shard_counts.get((sku, wid), 0))]]
+    return StockRead(keys, frozenset(full), wids)
+
+
 def stock_read_keys(skus: list[str], warehouse_ids: list[str]) -> list[dict[str, Any]]:
-    """The stock level keys of every (SKU, warehouse) pair, with the shard items of levels known to be
-    sharded; pairs without a level are simply not found."""
-    return [stock_key(sku, wid, shard) for sku in sorted(set(skus)) for wid in sorted(warehouse_ids)
-            for shard in [None, *range(_shard_counts.get((sku, wid), 0))]]
+    """The level keys of every (SKU, warehouse) pair (a read that teaches nothing: see stock_read)."""
+    return stock_read(skus, warehouse_ids, everywhere=True).keys
 
 
-def stock_from_rows(skus: list[str], raws: list[dict[str, Any]]) -> dict[str, list[StockLevel]]:
+def stock_from_rows(skus: list[str], raws: list[dict[str, Any]],
+                    read: StockRead | None = None) -> dict[str, list[StockLevel]]:
+    """The levels per SKU from the rows of a read; with ``read``, the SKUs it read everywhere are remembered as
+    stocked where their levels were found."""
     out: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
     for level in sorted(levels_from_items([from_item(raw) for raw in raws]), key=lambda lv: lv.warehouse_id):
         out.setdefault(level.sku, []).append(level)
+    if read is not None:
+        now = time.monotonic()
+        for sku in read.everywhere:
+            _holders[sku] = (now, frozenset(lv.warehouse_id for lv in out.get(sku, ())))
     return out
 
 
@@ -216,6 +264,7 @@ def create_stock(sku: str, warehouse_id: str, on_hand: int, now: str, bin: str |
                         "ConditionExpression": "attribute_not_exists(pk)"}}]
     if on_hand:
         actions.append(movement_action(sku, warehouse_id, on_hand, "count", now, reason="opening count"))
+    forget_holders(sku)
     if _transact(actions, "create stock") is not None:
         raise StockChanged(sku)
 

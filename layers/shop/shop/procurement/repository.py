@@ -23,7 +23,7 @@ from typing import Any
 from shop import aws
 from shop.config import get_settings
 from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
-from shop.inventory.repository import movement_action, stock_key
+from shop.inventory.repository import forget_holders, movement_action, stock_key
 from shop.procurement.models import Contract, PoEvent, PurchaseOrder, Supplier
 
 TransactionFailed = aws.TransactionCancelled
@@ -183,6 +183,7 @@ def record_put_action(po_id: str, kind: str, record_id: str, record: dict[str, A
 
 def incoming_action(sku: str, warehouse_id: str, delta: int, now: str) -> dict[str, Any]:
     """incoming += delta (the stock level is created empty if the SKU was never stocked there)."""
+    forget_holders(sku)
     return {"Update": {
         "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
         "UpdateExpression": "SET incoming = if_not_exists(incoming, :zero) + :d, sku = :sku, warehouse_id = :wh, "

@@ -15,7 +15,7 @@ from typing import Any
 from shop import aws
 from shop.dynamo import model_from_item, status_update, to_item
 from shop.errors import Conflict
-from shop.inventory.repository import movement_action, stock_key
+from shop.inventory.repository import forget_holders, movement_action, stock_key
 from shop.orders.repository import count_returned_action, inventory_table, now_iso, orders_table
 from shop.returns.models import CustomerReturn, ReturnStatus
 
@@ -122,6 +122,7 @@ def restock_actions(ret: CustomerReturn, sellable: dict[str, int]) -> list[dict[
             raise ValueError(f"{units} sellable unit(s) of {line.sku}, {line.quantity} returned")
         if units <= 0:
             continue
+        forget_holders(line.sku)  # the level is created if the SKU was never stocked there
         out.append({"Update": {"TableName": inventory_table(), "Key": stock_key(line.sku, warehouse),
                                "UpdateExpression": "SET on_hand = if_not_exists(on_hand, :zero) + :q, "
                                                    "available = if_not_exists(available, :zero) + :q, "
