@@ -87,9 +87,3 @@ class ConfigurationError(DomainError):
 
 class PaymentDeclined(DomainError):
     code = "payment_declined"
-
-
-ALL_DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
-    NotFound, Conflict, OutOfStock, InvalidInput, PayloadTooLarge, Unauthorized, Forbidden, ServiceBusy,
-    DependencyFailed, ConfigurationError, PaymentDeclined,
-)

@@ -154,7 +154,6 @@ class StockRead:
 
     keys: list[dict[str, Any]]
     everywhere: frozenset[str]
-    warehouse_ids: frozenset[str]
 
 
 def stock_read(skus: list[str], warehouse_ids: list[str], *, everywhere: bool = False) -> StockRead:
@@ -166,17 +165,14 @@ def stock_read(skus: list[str], warehouse_ids: list[str], *, everywhere: bool = 
     full: set[str] = set()
     for sku in sorted(set(skus)):
         held = None if everywhere else _holders.get(sku)
-        where = wids if held is None or now - held[0] > HOLDERS_MAX_AGE_SECONDS else held[1] & wids
-        if where is wids:
+        if held is None or now - held[0] > HOLDERS_MAX_AGE_SECONDS:
+            where = wids
             full.add(sku)
+        else:
+            where = held[1] & wids
         keys += [stock_key(sku, wid, shard) for wid in sorted(where)
                  for shard in [None, *range(_shard_counts.get((sku, wid), 0))]]
-    return StockRead(keys, frozenset(full), wids)
-
-
-def stock_read_keys(skus: list[str], warehouse_ids: list[str]) -> list[dict[str, Any]]:
-    """The level keys of every (SKU, warehouse) pair (a read that teaches nothing: see stock_read)."""
-    return stock_read(skus, warehouse_ids, everywhere=True).keys
+    return StockRead(keys, frozenset(full))
 
 
 def stock_from_rows(skus: list[str], raws: list[dict[str, Any]],
