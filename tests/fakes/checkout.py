@@ -23,7 +23,8 @@ from shop.checkout.ports import CouponUse
 from shop.checkout.repository import MAX_TRANSACTION_ITEMS, Outcome
 from shop.config import Settings
 from shop.dynamo import to_item
-from shop.models import Order, StockLevel, Warehouse
+from shop.models import StockLevel, Warehouse
+from shop.orders.models import Order
 from shop.promotions.repository import sale_from
 
 from tests.fakes.orders import order_from, order_record

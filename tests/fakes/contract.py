@@ -11,8 +11,9 @@ from typing import Any
 
 from shop.checkout.ports import CheckoutStore
 from shop.config import get_settings
-from shop.models import Address, Allocation, Order, OrderLine, OrderStatus, TimelineEntry, Totals
+from shop.models import Address, Allocation, Totals
 from shop.money import Money
+from shop.orders.models import Order, OrderLine, OrderStatus, TimelineEntry
 from shop.orders.ports import OrderStore
 from shop.orders.status import CANCELLABLE
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from shop.fulfillment.models import SHIPMENT_FROM, Shipment, ShipmentItem, ShipmentStatus, TaskKind, TaskStatus
 from shop.fulfillment.repository import PackOutcome
-from shop.models import OrderStatus
+from shop.orders.models import OrderStatus
 
 from tests.fakes.orders import FakeOrderStore
 from tests.fakes.tables import CONDITION_FAILED, Tables, Write, now_iso

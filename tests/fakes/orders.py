@@ -13,8 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 from shop.errors import Conflict, NotFound
-from shop.models import Order, OrderStatus
 from shop.money import Money
+from shop.orders.models import Order, OrderStatus
 from shop.orders.repository import (
     PENDING,
     REFUND_MARK_PREFIX,

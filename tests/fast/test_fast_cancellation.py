@@ -8,9 +8,9 @@ import pytest
 from shop.errors import NotFound
 from shop.fulfillment.models import ShipmentStatus
 from shop.fulfillment.repository import PackOutcome
-from shop.models import OrderStatus
 from shop.orderflow import cancellation
 from shop.orderflow.cancellation import AlreadyShipping
+from shop.orders.models import OrderStatus
 
 from tests.fakes import Crash, FakeShop
 from tests.fast.flows import CUSTOMER, pay, place

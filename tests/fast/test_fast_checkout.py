@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from shop.errors import Conflict, InvalidInput, OutOfStock
 from shop.idempotency import IdempotencyKeyReused
-from shop.models import OrderStatus
+from shop.orders.models import OrderStatus
 from shop.promotions.service import CouponNotApplicable
 
 from tests.fakes import FakeShop

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from shop.errors import DependencyFailed
-from shop.models import OrderStatus
 from shop.orderflow import cancellation
 from shop.orders import service as orders
+from shop.orders.models import OrderStatus
 from shop.payments import service as payments
 
 from tests.fakes import Crash, FakeShop

@@ -177,12 +177,12 @@ def test_paid_and_declined_orders_reach_their_final_status(stack, admin):
     ("OrdersFunction", "orders/cancel_order.json", {404}),  # the sample order does not exist
     ("OrdersFunction", "orders/request_return.json", {404}),
     ("OrdersFunction", "orders/get_return.json", {404}),
-    ("WarehouseFunction", "warehouse/list_tasks.json", {200}),
-    ("WarehouseFunction", "warehouse/complete_pick.json", {404}),
-    ("WarehouseFunction", "warehouse/complete_pack.json", {404}),
+    ("WarehouseFunction", "fulfillment_warehouse/list_tasks.json", {200}),
+    ("WarehouseFunction", "fulfillment_warehouse/complete_pick.json", {404}),
+    ("WarehouseFunction", "fulfillment_warehouse/complete_pack.json", {404}),
     # the samples carry a placeholder signature: a real sender signs each delivery
-    ("WebhooksFunction", "webhooks/stripe_payment_intent_succeeded.json", {401}),
-    ("WebhooksFunction", "webhooks/carrier_delivered.json", {401}),
+    ("WebhooksFunction", "orderflow_webhooks/stripe_payment_intent_succeeded.json", {401}),
+    ("WebhooksFunction", "orderflow_webhooks/carrier_delivered.json", {401}),
 ])
 def test_sample_events_are_answered(stack, function, event_file, statuses):
     import json

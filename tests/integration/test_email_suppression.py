@@ -2,7 +2,7 @@
 put an address on it once however often they are delivered, a transient bounce puts nothing there, and
 NotificationsFunction sends no mail to a listed shopper (moto SES's outbox), while others are mailed as before.
 
-Every test rewrites the samples in events/email_feedback/ (and events/notifications/) with its own addresses, so
+Every test rewrites the samples in events/notifications_feedback/ (and events/notifications/) with its own addresses, so
 tests sharing the stack (its NotificationsTable and SES outbox) do not see each other's records and mail.
 """
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 FEEDBACK = "EmailFeedbackFunction"
 NOTIFICATIONS = "NotificationsFunction"
-SAMPLES = ROOT / "events" / "email_feedback"
+SAMPLES = ROOT / "events" / "notifications_feedback"
 SAMPLE_RECIPIENT = {"bounce_permanent": "gone@shopper.example", "bounce_transient": "full@shopper.example",
                     "complaint": "annoyed@shopper.example"}
 

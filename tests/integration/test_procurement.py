@@ -184,7 +184,7 @@ def test_invoices_match_or_are_disputed_and_only_matched_ones_settle(api, setup)
 
 # ------------------------------------------------------------------ automatic restock
 def stock_low_event(sku: str, wh: str) -> dict[str, Any]:
-    sample = json.loads((ROOT / "events" / "restock" / "stock_low.json").read_text())
+    sample = json.loads((ROOT / "events" / "procurement_restock" / "stock_low.json").read_text())
     return {**sample, "detail": {**sample["detail"], "sku": sku, "warehouse_id": wh}}
 
 

@@ -156,7 +156,7 @@ def test_sales_trend_and_bought_together_follow_the_events(stack, admin, day_of_
 
 
 def test_the_scheduled_report_sample_event_reports_yesterday(stack):
-    event = json.loads((ROOT / "events" / "reports" / "scheduled.json").read_text())
+    event = json.loads((ROOT / "events" / "analytics_reports" / "scheduled.json").read_text())
     result = stack.invoke("ReportsFunction", event)
     yesterday = (datetime.now(TZ) - timedelta(days=1)).date().isoformat()
     assert result["date"] == yesterday and result["objects"]["html"].endswith(f"{yesterday}/report.html")

@@ -22,7 +22,7 @@ from tests.factories import checkout, make_product, put_in_cart, stock_of, wait_
 
 pytestmark = pytest.mark.integration
 
-SCHEDULED = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
+SCHEDULED = json.loads((ROOT / "events" / "orders_sweeper" / "scheduled.json").read_text())
 PAST = 1000  # epoch seconds, long expired
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from shop.fulfillment.split import plan_shipments
-from shop.models import Address, Allocation, Order, OrderLine, OrderStatus, Totals
+from shop.models import Address, Allocation, Totals
 from shop.money import Money
 from shop.orderflow import views
 from shop.orders import service as orders
+from shop.orders.models import Order, OrderLine, OrderStatus
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """SES feedback read from SNS deliveries (shop.notifications.feedback, pure): which reports suppress which
-addresses. The samples are events/email_feedback/ (SES's documented record shapes inside SNS's Lambda event)."""
+addresses. The samples are events/notifications_feedback/ (SES's documented record shapes inside SNS's Lambda event)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from shop.notifications.feedback import (
 
 pytestmark = pytest.mark.unit
 
-SAMPLES = Path(__file__).resolve().parents[2] / "events" / "email_feedback"
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "notifications_feedback"
 
 
 def sample(name: str) -> dict[str, Any]:

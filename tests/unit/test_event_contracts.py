@@ -25,11 +25,12 @@ from shop.config import function_environment
 from shop.fulfillment import event_details as fulfillment_details
 from shop.fulfillment.models import Shipment, ShipmentItem, ShipmentStatus, TaskKind, TaskStatus, WarehouseTask
 from shop.inventory import restock
-from shop.models import Address, Allocation, Order, OrderLine, OrderStatus, StockLevel, TimelineEntry, Totals
+from shop.models import Address, Allocation, StockLevel, Totals
 from shop.money import Money
 from shop.notifications import service as notifications
 from shop.notifications.templates import render
 from shop.orders import event_details
+from shop.orders.models import Order, OrderLine, OrderStatus, TimelineEntry
 from shop.procurement import matching
 from shop.procurement import service as procurement
 from shop.procurement.models import PoLine, PoStatus, PurchaseOrder, QuantityLine, StockLowEvent

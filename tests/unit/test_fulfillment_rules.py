@@ -11,10 +11,11 @@ from shop.errors import InvalidInput, Unauthorized
 from shop.fulfillment import carrier
 from shop.fulfillment.models import HANDED_OVER, SHIPMENT_FROM, ShipmentStatus
 from shop.fulfillment.split import plan_shipments, shipment_id_for, task_id_for
-from shop.models import Address, Allocation, Order, OrderLine, OrderStatus, Totals
+from shop.models import Address, Allocation, Totals
 from shop.money import Money
 from shop.orderflow.webhooks import carrier_event, carrier_signature
 from shop.orders import status
+from shop.orders.models import Order, OrderLine, OrderStatus
 
 pytestmark = pytest.mark.unit
 EUR = "EUR"

@@ -409,12 +409,12 @@ def test_the_walk_sees_reads_through_helpers_and_modules() -> None:
     assert any(place.startswith("shop.pricing:") for place in checkout["tax_rates_bps"])
     assert "returns_state_machine_arn" in code_reads("orders")  # workflow.start("returns_state_machine_arn")
     assert "shop.api:cors_config" in code_reads("promotions")["cors_allowed_origins"]
-    assert "cors_allowed_origins" not in code_reads("confirm_order")
+    assert "cors_allowed_origins" not in code_reads("orders_confirm")
     # through the ports (payment_ports.gateway is stripe_adapter), and only what is called through them: the
     # order store's inventory_table is read by release, which confirming an order never calls
-    assert "shop.payments.stripe_adapter:_client" in code_reads("payment")["stripe_api_base"]
-    assert "inventory_table" not in code_reads("confirm_order")
-    assert "inventory_table" in code_reads("release_reservation")
+    assert "shop.payments.stripe_adapter:_client" in code_reads("payments")["stripe_api_base"]
+    assert "inventory_table" not in code_reads("orders_confirm")
+    assert "inventory_table" in code_reads("orders_release")
 
 
 def test_the_walk_finds_each_kind_of_read() -> None:

@@ -15,9 +15,10 @@ from shop.catalog import service as catalog
 from shop.catalog.contracts import AdminProduct, PriceChange, ProductDetail, ProductPage
 from shop.checkout.contracts import PlacedOrder
 from shop.checkout.service import checkout_result
-from shop.models import Address, Allocation, Order, OrderLine, OrderStatus, TimelineEntry, Totals
+from shop.models import Address, Allocation, Totals
 from shop.money import Money
 from shop.orders.contracts import OrderPage, OrderView
+from shop.orders.models import Order, OrderLine, OrderStatus, TimelineEntry
 from shop.orders.service import order_view, summary_view
 from shop.promotions.contracts import CouponView, SaleList
 from shop.returns import service as returns

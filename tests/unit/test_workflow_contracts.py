@@ -40,13 +40,13 @@ from shop.fulfillment.contracts import (
     TaskOpened,
 )
 from shop.fulfillment.models import ShipmentItem, TaskKind, TaskStatus, WarehouseTask
-from shop.models import OrderStatus
 from shop.orders.contracts import (
     ExpiredReservationsSwept,
     OrderConfirmed,
     OrderWorkflowInput,
     ReservationReleased,
 )
+from shop.orders.models import OrderStatus
 from shop.orders.tasks import (
     AbandonPaymentTask,
     AwaitAuthenticationTask,
@@ -91,12 +91,12 @@ class TaskContract:
 
 # (function folder, Parameters' "action", Parameters' "kind") -> the task's models
 TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
-    ("payment", "charge", None): TaskContract(ChargeTask, PaymentOutcome),
-    ("payment", "await_authentication", None): TaskContract(AwaitAuthenticationTask, AuthenticationWait,
+    ("payments", "charge", None): TaskContract(ChargeTask, PaymentOutcome),
+    ("payments", "await_authentication", None): TaskContract(AwaitAuthenticationTask, AuthenticationWait,
                                                             PaymentOutcome),
-    ("payment", "abandon", None): TaskContract(AbandonPaymentTask, PaymentOutcome),
-    ("confirm_order", None, None): TaskContract(ConfirmTask, OrderConfirmed),
-    ("release_reservation", None, None): TaskContract(ReleaseTask, ReservationReleased),
+    ("payments", "abandon", None): TaskContract(AbandonPaymentTask, PaymentOutcome),
+    ("orders_confirm", None, None): TaskContract(ConfirmTask, OrderConfirmed),
+    ("orders_release", None, None): TaskContract(ReleaseTask, ReservationReleased),
     ("fulfillment", "split", None): TaskContract(SplitTask, OrderSplit),
     ("fulfillment", "open_task", "pick"): TaskContract(OpenTaskTask, TaskOpened, PickTaskDone),
     ("fulfillment", "open_task", "pack"): TaskContract(OpenTaskTask, TaskOpened, PackTaskDone),
@@ -716,7 +716,7 @@ def _sample_events() -> dict[tuple[str, str | None, str | None], dict[str, Any]]
     for function in {k[0] for k in TASKS}:
         for path in sorted((ROOT / "events" / function).glob("*.json")):
             event = json.loads(path.read_text())
-            action = event.get("action", "charge" if function == "payment" else None)
+            action = event.get("action", "charge" if function == "payments" else None)
             found[(function, action, event.get("kind"))] = event
     found.setdefault(("returns", "open_inspection", None), {
         "action": "open_inspection", "order_id": "ord_sampleorderaaaaaaaaaaaaaaa",
@@ -726,12 +726,12 @@ def _sample_events() -> dict[tuple[str, str | None, str | None], dict[str, Any]]
 
 # the service call each handler makes, stubbed to answer what yields the model's example
 STUBS: dict[tuple[str, str | None, str | None], tuple[str, str, Callable[[dict[str, Any]], Any]]] = {
-    ("payment", "charge", None): ("service", "take_payment", lambda ex: ex),
-    ("payment", "await_authentication", None): ("service", "await_authentication", lambda ex: ex),
-    ("payment", "abandon", None): ("service", "abandon", lambda ex: ex),
-    ("confirm_order", None, None): ("service", "confirm_paid", lambda ex: {
+    ("payments", "charge", None): ("service", "take_payment", lambda ex: ex),
+    ("payments", "await_authentication", None): ("service", "await_authentication", lambda ex: ex),
+    ("payments", "abandon", None): ("service", "abandon", lambda ex: ex),
+    ("orders_confirm", None, None): ("service", "confirm_paid", lambda ex: {
         "order_id": ex["order_id"], "status": OrderStatus(ex["status"]), "changed": True}),
-    ("release_reservation", None, None): ("service", "fail_payment", lambda ex: {
+    ("orders_release", None, None): ("service", "fail_payment", lambda ex: {
         "order_id": ex["order_id"], "released": ex["released"], "status": OrderStatus(ex["status"])}),
     ("fulfillment", "split", None): ("service", "split", lambda ex: ex),
     ("fulfillment", "open_task", "pick"): ("service", "open_task", lambda ex: ex),
@@ -758,7 +758,7 @@ def test_each_task_handler_takes_its_input_and_gives_its_output_model(
     model's example, is that example byte for byte (so what the state machine sees is unchanged)."""
     function, contract = key[0], TASKS[key]
     event = _sample_events()[key]
-    parsed = contract.input.model_validate(event if function != "payment" else {"action": "charge", **event})
+    parsed = contract.input.model_validate(event if function != "payments" else {"action": "charge", **event})
     assert (getattr(parsed, "action", None), getattr(parsed, "kind", None)) == key[1:]
     app = _app(function)
     owner, name, stub = STUBS[key]
@@ -769,23 +769,23 @@ def test_each_task_handler_takes_its_input_and_gives_its_output_model(
 
 def test_a_handler_refuses_an_output_that_drifted(monkeypatch: pytest.MonkeyPatch) -> None:
     """A service that renamed a key fails the task (the state machine catches it), not a later state."""
-    app = _app("payment")
+    app = _app("payments")
     drifted = {**_example(PaymentOutcome)}
     drifted["state"] = drifted.pop("status")
     monkeypatch.setattr(app.service, "take_payment", lambda order_id: drifted)
     with pytest.raises(ValidationError):
-        app._handle(_sample_events()[("payment", "charge", None)], None)
+        app._handle(_sample_events()[("payments", "charge", None)], None)
 
 
 def test_the_scheduled_and_event_handlers_give_their_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    sweeper = _app("reservation_sweeper")
+    sweeper = _app("orders_sweeper")
     ids = ["ord_sampleorderaaaaaaaaaaaaaaa", "ord_sampleorderbbbbbbbbbbbbbbb", "ord_sampleordercccccccccccccc"]
     monkeypatch.setattr(sweeper.service, "expired_order_ids", lambda limit, cursor: (ids, None))
     monkeypatch.setattr(sweeper.service, "release", lambda order_id, *a, **kw: {"released": order_id != ids[-1]})
     assert json.dumps(sweeper._handle({}, None)) == json.dumps(_example(ExpiredReservationsSwept))
-    restock = _app("restock")
+    restock = _app("procurement_restock")
     restock.obs.logger.setLevel("INFO")  # as deployed (the local stack logs WARNING): its info line must work
-    event = json.loads((ROOT / "events" / "restock" / "stock_low.json").read_text())
+    event = json.loads((ROOT / "events" / "procurement_restock" / "stock_low.json").read_text())
     for model in (RestockOrdered, RestockSkipped):
         monkeypatch.setattr(restock.service, "restock", lambda sku, warehouse_id, m=model: _example(m))
         assert json.dumps(restock._handle(event, None)) == json.dumps(_example(model))

@@ -92,7 +92,7 @@ def test_sweeper_releases_an_unpaid_expired_reservation_exactly_once(stack, admi
     shopper, key, target["id"], sku, wh = prepared(stack, admin, "expire")
     ddb, orders = stack.client("dynamodb"), stack.physical_id("OrdersTable")
     key_attr = {"pk": {"S": f"ORDER#{target['id']}"}, "sk": {"S": "ORDER"}}
-    sweep = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
+    sweep = json.loads((ROOT / "events" / "orders_sweeper" / "scheduled.json").read_text())
     with hooked(stack, hold):
         try:
             assert checkout(stack, shopper.id_token, key).status == 201
@@ -123,12 +123,12 @@ def test_sweeper_never_releases_an_order_whose_payment_is_running(stack, admin):
                     ExpressionAttributeNames={"#s": "status"},
                     ExpressionAttributeValues={":p": {"S": "PAYMENT_PROCESSING"}, ":pending": {"S": "PENDING"},
                                                ":past": {"N": "1000"}})
-    sweep = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
+    sweep = json.loads((ROOT / "events" / "orders_sweeper" / "scheduled.json").read_text())
     stack.invoke("ReservationSweeperFunction", sweep)
     assert status_of(stack, order_id) == "PAYMENT_PROCESSING"
     assert stock_of(stack, sku)[wh]["reserved"] == 1
 
 
 def test_sweeper_sample_event_is_a_scheduled_event():
-    event = json.loads((ROOT / "events" / "reservation_sweeper" / "scheduled.json").read_text())
+    event = json.loads((ROOT / "events" / "orders_sweeper" / "scheduled.json").read_text())
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"

@@ -159,7 +159,7 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
     assert stock == {"on_hand": 5, "available": 3, "reserved": 2}  # still reserved until packed
 
     # the sample charge event replayed on the paid order reports the same intent and charges nothing more
-    again = stack.invoke("PaymentFunction", sample("payment/charge.json", order_id=order_id))
+    again = stack.invoke("PaymentFunction", sample("payments/charge.json", order_id=order_id))
     assert again == {"order_id": order_id, "status": "succeeded", "payment_intent_id": intent["id"],
                      "decline_code": None}
     assert [pi["id"] for pi in intents_for(stack, order_id)] == [intent["id"]]
@@ -404,7 +404,7 @@ def test_a_payment_step_dying_for_good_after_the_charge_confirms_the_order_inste
 def test_release_is_idempotent_and_the_workflow_then_finds_the_order_closed(stack, admin):
     shopper, key, order_id, sku = prepared(stack, admin, "release", quantity=2)
     gate = Gate(order_id)
-    event = sample("release_reservation/release.json", order_id=order_id)
+    event = sample("orders_release/release.json", order_id=order_id)
     with hooked(stack, gate):
         try:
             place(stack, shopper, key)
@@ -461,7 +461,7 @@ def test_confirm_twice_leaves_the_order_paid_once(stack, admin):
     order_id, sku = paid_order(stack, admin, "confirm")
     paid_item = order_item(stack, order_id)
     stock = stock_of(stack, sku)
-    event = sample("confirm_order/confirm.json", order_id=order_id,
+    event = sample("orders_confirm/confirm.json", order_id=order_id,
                    payment_intent_id=paid_item["payment_intent_id"]["S"])
 
     again = stack.invoke("ConfirmOrderFunction", event)
@@ -492,17 +492,17 @@ def test_confirm_refuses_an_order_that_was_never_charged(stack, admin):
 
 
 # ------------------------------------------------------------------ sample events
-@pytest.mark.parametrize("folder", ["payment", "confirm_order", "release_reservation", "fulfillment"])
+@pytest.mark.parametrize("folder", ["payments", "orders_confirm", "orders_release", "fulfillment"])
 def test_task_sample_events_are_valid_inputs(folder):
     from pydantic import TypeAdapter
     from shop.orders.tasks import ConfirmTask, FulfillmentTask, PaymentTask, ReleaseTask
 
-    model: Any = {"payment": PaymentTask, "confirm_order": ConfirmTask, "release_reservation": ReleaseTask,
+    model: Any = {"payments": PaymentTask, "orders_confirm": ConfirmTask, "orders_release": ReleaseTask,
                   "fulfillment": FulfillmentTask}[folder]
     files = sorted((EVENTS / folder).glob("*.json"))
     assert files
     for path in files:
         event = json.loads(path.read_text())
-        if folder == "payment":
+        if folder == "payments":
             event = {"action": "charge", **event}
         TypeAdapter(model).validate_python(event)

@@ -1,11 +1,11 @@
-"""Entities shared across bounded contexts. Context-specific request/response models live beside their
-services (shop/catalog, shop/cart, shop/checkout ...). Table layouts are documented in docs/data-model.md.
+"""Entities shared across bounded contexts (SKUs, warehouses, stock levels, allocations, totals, addresses).
+An entity with one owner lives in its context (the order in shop/orders/models.py); request/response models live
+in each context's contracts module. Table layouts are documented in docs/data-model.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -112,66 +112,3 @@ class Allocation(Frozen):
     quantity: int = Field(gt=0)
     shard: int | None = Field(None, ge=0, exclude_if=lambda v: v is None,
                               description="the shard item reserved from (sharded stock levels only)")
-
-
-class OrderLine(Frozen):
-    sku: SkuCode
-    product_id: Slug
-    name: str
-    quantity: int = Field(gt=0)
-    unit_price: Money
-    weight_grams: int = Field(gt=0)
-    allocations: list[Allocation]
-    discount: Money | None = Field(None, description="the line's share of sale and coupon discounts")
-
-
-class OrderStatus(StrEnum):
-    PENDING_PAYMENT = "PENDING_PAYMENT"
-    PAYMENT_PROCESSING = "PAYMENT_PROCESSING"
-    PAID = "PAID"
-    FULFILLING = "FULFILLING"  # split into shipments; picking and packing (still cancellable)
-    DISPATCHING = "DISPATCHING"  # a parcel is packed: its stock left the shelf, cancellation is refused
-    SHIPPED = "SHIPPED"  # every shipment handed to the carrier
-    DELIVERED = "DELIVERED"  # every shipment delivered
-    PAYMENT_FAILED = "PAYMENT_FAILED"
-    EXPIRED = "EXPIRED"
-    CANCELLED = "CANCELLED"
-
-
-# Statuses in which the order still holds all of its reserved stock (none committed to a parcel yet), which
-# a compensation (payment failure, expiry, cancellation) releases.
-RESERVATION_HOLDING = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_PROCESSING, OrderStatus.PAID,
-                                 OrderStatus.FULFILLING})
-
-
-class TimelineEntry(Frozen):
-    at: str
-    status: str
-    note: str | None = None
-
-
-class Order(Frozen):
-    order_id: str
-    customer_id: str
-    email: str | None = None
-    status: OrderStatus
-    lines: list[OrderLine]
-    totals: Totals
-    shipping_address: Address
-    payment_method_id: str
-    payment_intent_id: str | None = None
-    payment_status: str | None = Field(None, description="last known payment outcome: succeeded, declined, ...")
-    decline_code: str | None = None
-    coupon_code: str | None = None
-    tax_rate_bps: int | None = None
-    payment_client_secret: str | None = Field(
-        None, description="for the shopper's 3-D Secure step (Stripe.js handleNextAction) while requires_action")
-    refund_id: str | None = None
-    refunded: Money | None = None
-    cancel_reason: str | None = None
-    created_at: str
-    updated_at: str
-    reservation_expires_at: int
-    timeline: list[TimelineEntry] = Field(default_factory=list)
-    request_hash: str | None = Field(None, description="hash of the checkout request that placed the order: a "
-                                                       "replay with the same Idempotency-Key must match it")

@@ -1,4 +1,4 @@
-"""HTTP answers of the signed webhooks (functions/webhooks, shop.orderflow.webhooks): the acknowledgement a
+"""HTTP answers of the signed webhooks (functions/orderflow_webhooks, shop.orderflow.webhooks): the acknowledgement a
 sender gets.
 
 A root module importing no context: the answers combine the payments and fulfillment contexts' results (a Stripe

@@ -1,4 +1,4 @@
-"""HTTP answers of the reports function (functions/reports): the daily fulfillment and performance report and the
+"""HTTP answers of the reports function (functions/analytics_reports): the daily fulfillment and performance report and the
 sales trend. The report's figures are those ``shop.analytics.report.compute`` builds (stored as a JSON document
 and answered from it); money is integer minor units of the shop's currency.
 """

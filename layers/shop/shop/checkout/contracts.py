@@ -9,8 +9,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from shop.contracts import ResponseModel
-from shop.models import OrderStatus, Totals
+from shop.models import Totals
 from shop.orders.contracts import OrderLineView, OrderPayment
+from shop.orders.models import OrderStatus
 
 
 class PlacedOrder(ResponseModel):

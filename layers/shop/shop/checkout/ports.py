@@ -21,7 +21,8 @@ from shop.cart.repository import CartRecord
 from shop.checkout import repository
 from shop.checkout.repository import Outcome
 from shop.config import Settings
-from shop.models import Order, StockLevel, Warehouse
+from shop.models import StockLevel, Warehouse
+from shop.orders.models import Order
 from shop.promotions import repository as promotion_repo
 
 

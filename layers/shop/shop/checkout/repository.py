@@ -14,7 +14,7 @@ from shop.cart.repository import CartRecord, cart_from_item, cart_key, empty_car
 from shop.config import get_settings
 from shop.dynamo import batch_get_tables
 from shop.inventory.repository import stock_key
-from shop.models import Order
+from shop.orders.models import Order
 from shop.orders.repository import from_record, order_key, to_record
 
 MAX_TRANSACTION_ITEMS = 100

@@ -50,8 +50,9 @@ from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, OutOfStock, ServiceBusy
 from shop.inventory import shards
 from shop.inventory.allocation import ShipTo, Shortage, allocate
-from shop.models import Address, Order, OrderLine, OrderStatus, Sku, TimelineEntry
+from shop.models import Address, Sku
 from shop.money import Money
+from shop.orders.models import Order, OrderLine, OrderStatus, TimelineEntry
 from shop.orders.ports import ports as order_ports
 from shop.orders.service import order_view
 from shop.promotions import service as promotions

@@ -1,4 +1,4 @@
-"""HTTP answers of the warehouse staff API (functions/warehouse): open pick, pack, pickup and return tasks and
+"""HTTP answers of the warehouse staff API (functions/fulfillment_warehouse): open pick, pack, pickup and return tasks and
 the completion of one. The shapes are those of ``shop.fulfillment.service.task_view``.
 
 A task's ``result`` holds what completed it, by kind: ``picked`` (pick), ``package_weight_grams`` (pack),
@@ -14,8 +14,8 @@ from pydantic import Field
 
 from shop.contracts import ResponseModel, WorkflowData, absent, example
 from shop.fulfillment.models import ShipmentStatus, TaskKind, TaskStatus
-from shop.models import OrderStatus
 from shop.money import Money
+from shop.orders.models import OrderStatus
 
 
 class TaskChecklistItem(ResponseModel):

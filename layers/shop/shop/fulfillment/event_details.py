@@ -7,8 +7,8 @@ from typing import Any
 
 from shop import events
 from shop.fulfillment.models import Shipment, WarehouseTask
-from shop.models import Order
 from shop.orders.event_details import base, occurred_now, paid_at
+from shop.orders.models import Order
 
 
 def items(shipment: Shipment) -> list[dict[str, Any]]:

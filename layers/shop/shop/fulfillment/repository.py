@@ -27,7 +27,7 @@ from shop.fulfillment.models import (
     WarehouseTask,
 )
 from shop.inventory.repository import movement_action, stock_key
-from shop.models import Order, OrderStatus
+from shop.orders.models import Order, OrderStatus
 from shop.orders.repository import (
     TransactionCancelled,
     inventory_table,

@@ -32,9 +32,9 @@ from shop.fulfillment.models import (
 from shop.fulfillment.split import plan_shipments, task_id_for
 from shop.inventory import restock
 from shop.inventory.repository import known_warehouse, stock_levels
-from shop.models import Order, OrderStatus
 from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
+from shop.orders.models import Order, OrderStatus
 
 S = OrderStatus
 SH = ShipmentStatus

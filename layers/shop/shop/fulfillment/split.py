@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shop.fulfillment.models import Shipment, ShipmentItem, ShipmentStatus
-from shop.models import Order
+from shop.orders.models import Order
 
 
 def shipment_id_for(order_id: str, n: int) -> str:

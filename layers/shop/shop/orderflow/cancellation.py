@@ -23,11 +23,11 @@ from __future__ import annotations
 from typing import Any
 
 from shop.errors import Conflict, NotFound
-from shop.models import OrderStatus
 from shop.money import Money
 from shop.orderflow import views
 from shop.orderflow.ports import ports as orderflow_ports
 from shop.orders import event_details
+from shop.orders.models import OrderStatus
 from shop.orders.ports import ports as order_ports
 from shop.orders.status import CANCELLABLE, SHIPPING_STARTED
 from shop.payments import service as payments

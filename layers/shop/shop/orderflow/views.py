@@ -11,9 +11,9 @@ from typing import Any
 from shop.errors import NotFound
 from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import Shipment
-from shop.models import Order
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders
+from shop.orders.models import Order
 
 
 def shipment_view(s: Shipment) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from typing import Literal
 from pydantic import Field
 
 from shop.contracts import ResponseModel, WorkflowData, absent, example
-from shop.models import OrderStatus, Totals
+from shop.models import Totals
 from shop.money import Money
+from shop.orders.models import OrderStatus
 
 
 class OrderSummary(ResponseModel):
@@ -145,7 +146,7 @@ class OrderWorkflowInput(WorkflowData):
 
 
 class OrderConfirmed(WorkflowData):
-    """functions/confirm_order (ConfirmOrder, at ``$.confirmation``): CANCELLED when the shopper cancelled
+    """functions/orders_confirm (ConfirmOrder, at ``$.confirmation``): CANCELLED when the shopper cancelled
     meanwhile (the workflow ends), else PAID or a later status (a retried step)."""
 
     model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "status": "PAID"})
@@ -155,7 +156,7 @@ class OrderConfirmed(WorkflowData):
 
 
 class ReservationReleased(WorkflowData):
-    """functions/release_reservation (ReleaseAfterDecline, at ``$.release``): ``released`` false when the order
+    """functions/orders_release (ReleaseAfterDecline, at ``$.release``): ``released`` false when the order
     held no reservation any more (CANCELLED: the cancellation released it)."""
 
     model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "released": True,
@@ -167,7 +168,7 @@ class ReservationReleased(WorkflowData):
 
 
 class ExpiredReservationsSwept(WorkflowData):
-    """functions/reservation_sweeper (scheduled, no state machine): orders released, skipped (paid or released
+    """functions/orders_sweeper (scheduled, no state machine): orders released, skipped (paid or released
     meanwhile) and failed (tried again on the next run)."""
 
     model_config = example({"released": 2, "skipped": 1, "failed": 0})

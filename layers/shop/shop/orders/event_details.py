@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shop import events
-from shop.models import Order
 from shop.money import Money
+from shop.orders.models import Order
 
 
 def occurred_now() -> str:

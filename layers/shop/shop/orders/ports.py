@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shop import events, workflow
-from shop.models import Order, OrderStatus
 from shop.money import Money
 from shop.orders import repository
+from shop.orders.models import Order, OrderStatus
 
 
 class OrderStore(Protocol):

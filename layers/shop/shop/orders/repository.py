@@ -18,8 +18,8 @@ from shop.config import get_settings
 from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.inventory.repository import stock_key
-from shop.models import Order, OrderStatus
 from shop.money import Money
+from shop.orders.models import Order, OrderStatus
 from shop.promotions.repository import release_actions as coupon_release_actions
 
 PENDING = "PENDING"

@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 from shop.errors import Conflict, NotFound
-from shop.models import Order, OrderStatus
 from shop.orders import event_details
 from shop.orders import repository as repo
+from shop.orders.models import Order, OrderStatus
 from shop.orders.ports import ports
 from shop.orders.status import release_sources
 

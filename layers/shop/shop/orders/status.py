@@ -3,7 +3,7 @@ condition is derived from this table, so concurrent actors (payment, sweeper, ca
 
 from __future__ import annotations
 
-from shop.models import RESERVATION_HOLDING, OrderStatus
+from shop.orders.models import RESERVATION_HOLDING, OrderStatus
 
 S = OrderStatus
 

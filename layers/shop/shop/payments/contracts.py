@@ -1,4 +1,4 @@
-"""What the order workflow's payment steps hand the state machine (functions/payment): the outcome of a charge,
+"""What the order workflow's payment steps hand the state machine (functions/payments): the outcome of a charge,
 of an abandon and of a 3-D Secure wait (the Stripe webhook resumes the task token with it), all one shape,
 built by ``shop.payments.service._out``. The inputs are ``shop.orders.tasks`` (PaymentTask).
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from shop.config import get_settings
-from shop.models import Order, OrderStatus
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders
+from shop.orders.models import Order, OrderStatus
 from shop.orders.ports import ports as order_ports
 from shop.payments import stripe_adapter
 from shop.payments.ports import ports as payment_ports

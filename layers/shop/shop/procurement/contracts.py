@@ -171,7 +171,7 @@ class PurchaseOrderPage(ResponseModel):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
-# ------------------------------------------------------------------ automatic restock (functions/restock)
+# ------------------------------------------------------------------ automatic restock (functions/procurement_restock)
 class RestockSkipped(WorkflowData):
     """StockLow handled without a new purchase order (``po_id``: the open automatic one, if any)."""
 

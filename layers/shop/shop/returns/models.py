@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shop.models import Frozen, SkuCode, TimelineEntry, unique_skus
+from shop.models import Frozen, SkuCode, unique_skus
 from shop.money import Money
+from shop.orders.models import TimelineEntry
 
 ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "changed_mind", "other"]
 

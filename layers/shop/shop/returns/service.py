@@ -32,10 +32,10 @@ from shop.fulfillment import carrier
 from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import ShipmentItem, ShipmentStatus, TaskKind, TaskStatus, WarehouseTask
 from shop.inventory.repository import known_warehouse
-from shop.models import Order, OrderLine, TimelineEntry
 from shop.money import Money, round_half_up
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
+from shop.orders.models import Order, OrderLine, TimelineEntry
 from shop.payments import stripe_adapter
 from shop.returns import repository as repo
 from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnStatus

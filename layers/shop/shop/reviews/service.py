@@ -14,8 +14,8 @@ from typing import Any
 
 from shop.catalog.service import rating_view
 from shop.errors import Conflict, Forbidden, NotFound, ServiceBusy
-from shop.models import Order, OrderStatus
 from shop.orders import repository as orders
+from shop.orders.models import Order, OrderStatus
 from shop.reviews import repository as repo
 from shop.reviews.models import Review, ReviewIn, author_name
 

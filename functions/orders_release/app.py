@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from shop.models import OrderStatus
 from shop.observability import observability
 from shop.orders import service
 from shop.orders.contracts import ReservationReleased
+from shop.orders.models import OrderStatus
 from shop.orders.tasks import ReleaseTask
 
 obs = observability("release-reservation", needs=("orders_table", "inventory_table", "promotions_table",

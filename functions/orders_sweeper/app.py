@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from shop.errors import DomainError
-from shop.models import OrderStatus
 from shop.observability import observability
 from shop.orders import service
 from shop.orders.contracts import ExpiredReservationsSwept
+from shop.orders.models import OrderStatus
 
 obs = observability("reservation-sweeper", needs=("orders_table", "inventory_table", "promotions_table"))
 BATCH = 100
