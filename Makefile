@@ -6,7 +6,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
 
-.PHONY: venv run invoke test checks lint validate cfn-lint sam-validate sam-build pytest pytest-main fuzz unit fast integration \
+.PHONY: venv run invoke test checks lint validate scan cfn-lint sam-validate sam-build pytest pytest-main fuzz unit fast integration \
+	deploy-console \
 	workflow e2e clean report bench-report bench
 
 venv:
@@ -23,7 +24,7 @@ test: venv  ## what CI runs: the static checks beside the fuzz run (each mostly 
 	@$(MAKE) --no-print-directory -j 3 --output-sync=target checks fuzz
 	@$(MAKE) --no-print-directory pytest-main
 
-checks: lint validate
+checks: lint validate scan
 
 lint: venv
 	$(PY) -m ruff check .
@@ -37,6 +38,9 @@ cfn-lint: venv
 
 sam-validate: venv
 	sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+scan: venv  ## IaC scan: checkov over template.yaml, zero failed checks (.checkov.yaml; its own venv .venv-scan)
+	.venv-scan/bin/checkov --config-file .checkov.yaml
 
 sam-build: venv
 	sam build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
@@ -53,6 +57,12 @@ fuzz: venv
 
 unit fast integration workflow e2e: venv
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
+
+# the staff console on AWS (docs/deploy.md, Staff console): console/ to the stack's bucket, config.json from its outputs
+CONSOLE_STACK ?= serverless-shop-dev
+CONSOLE_REGION ?= eu-central-1
+deploy-console: venv  ## make deploy-console CONSOLE_STACK=serverless-shop-prod: upload console/ (aws s3 sync) + config.json
+	$(PY) scripts/deploy_console.py --stack-name $(CONSOLE_STACK) --region $(CONSOLE_REGION)
 
 clean:
 	rm -rf .aws-sam .aws-sam-build.log .local

@@ -147,7 +147,8 @@ def cmd_events_schemas(args: argparse.Namespace) -> int:
 
 
 def carrier_request(base_url: str, secret: str, tracking_number: str, status: str, *, event_id: str | None = None,
-                    description: str | None = None, location: str | None = None) -> tuple[int, str]:
+                    description: str | None = None, location: str | None = None,
+                    proof: dict[str, str] | None = None) -> tuple[int, str]:
     """POST one signed carrier tracking event to the gateway, as the carrier would; (status, body)."""
     import time
     import uuid
@@ -161,6 +162,7 @@ def carrier_request(base_url: str, secret: str, tracking_number: str, status: st
         event["description"] = description
     if location:
         event["location"] = location
+    event.update({k: v for k, v in (proof or {}).items() if v})  # delivered: signed_by, left_at, proof_url
     body = json.dumps(event)
     resp = requests.post(f"{base_url.rstrip('/')}/webhooks/carrier", data=body, timeout=30, headers={
         "Content-Type": "application/json", "Carrier-Signature": carrier_signature(secret, int(time.time()), body)})
@@ -169,7 +171,9 @@ def carrier_request(base_url: str, secret: str, tracking_number: str, status: st
 
 def cmd_carrier(args: argparse.Namespace) -> int:
     status, text = carrier_request(args.api, args.secret, args.tracking_number, args.status,
-                                   description=args.description, location=args.location)
+                                   description=args.description, location=args.location,
+                                   proof={"signed_by": args.signed_by, "left_at": args.left_at,
+                                          "proof_url": args.proof_url})
     sys.stdout.write(f"{status} {text}\n")
     return 0 if status < 300 else 1
 
@@ -243,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     car.add_argument("status", choices=["picked_up", "in_transit", "delivered", "exception"])
     car.add_argument("--description")
     car.add_argument("--location")
+    car.add_argument("--signed-by", help="delivered: the name the recipient signed with")
+    car.add_argument("--left-at", help="delivered: handed_to_recipient, door, neighbour, parcel_shop, ...")
+    car.add_argument("--proof-url", help="delivered: photo or signature image (https)")
     car.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('SHOPLOCAL_PORT', '3000')}")
     car.add_argument("--secret", default=os.environ.get("CARRIER_WEBHOOK_SECRET", CARRIER_WEBHOOK_SECRET),
                      help="carrier_webhook_secret of the stack's secret (default: the local one)")

@@ -327,6 +327,14 @@ class Deployer:
         self.d.physical[lid] = name
         self.d.attributes[lid] = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
 
+    def policy(self, lid: str, p: dict[str, Any]) -> None:
+        """A stand-alone policy (ExistingSecretKeyPolicy): put on each of its roles, as IAM attaches it."""
+        document = json.dumps({"Version": "2012-10-17", **p["PolicyDocument"]})
+        for role in p.get("Roles") or []:
+            self.client("iam").put_role_policy(RoleName=role, PolicyName=p["PolicyName"], PolicyDocument=document)
+        self.d.physical[lid] = p["PolicyName"]
+        self.d.attributes[lid] = {}
+
     def layer(self, lid: str, p: dict[str, Any]) -> None:
         sam_id = next((k for k in self.loaded.code_dirs if lid.startswith(k)), None)
         arn = self.arn("lambda", f"layer:{p.get('LayerName', lid)}:1")
@@ -446,7 +454,16 @@ class Deployer:
         name = (p.get("BucketName") or self.name_for(lid, 63)).lower()
         self.client("s3").create_bucket(Bucket=name)
         self.d.physical[lid] = name
-        self.d.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+        self.d.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+                                  "RegionalDomainName": f"{name}.s3.{self.d.region}.amazonaws.com"}
+
+    def cloudfront(self, lid: str, p: dict[str, Any]) -> None:
+        """CloudFront (the staff console's distribution, its origin access control and headers policy) is not
+        emulated: the local gateway serves console/ itself (shoplocal/static.py). Recorded with the ids and
+        domain name its Ref and GetAtt give, so the template's outputs resolve."""
+        ident = "E" + uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.d.stack_name}/{lid}").hex[:13].upper()
+        self.d.physical[lid] = ident
+        self.d.attributes[lid] = {"Id": ident, "DomainName": f"{ident.lower()}.cloudfront.local"}
 
     def queue(self, lid: str, p: dict[str, Any]) -> None:
         name = p.get("QueueName") or self.name_for(lid, 80)
@@ -458,6 +475,22 @@ class Deployer:
         arn = self.client("sns").create_topic(Name=p.get("TopicName") or self.name_for(lid, 256))["TopicArn"]
         self.d.physical[lid] = arn
         self.d.attributes[lid] = {"TopicArn": arn, "TopicName": arn.rsplit(":", 1)[-1]}
+
+    def kms_key(self, lid: str, p: dict[str, Any]) -> None:
+        """A customer managed key in moto (its policy is recorded, not enforced); Ref is the key id."""
+        meta = self.client("kms").create_key(Description=str(p.get("Description", ""))[:8192],
+                                             Policy=json.dumps(p["KeyPolicy"]))["KeyMetadata"]
+        if p.get("EnableKeyRotation"):
+            self.client("kms").enable_key_rotation(KeyId=meta["KeyId"])
+        self.d.physical[lid] = meta["KeyId"]
+        self.d.attributes[lid] = {"Arn": meta["Arn"], "KeyId": meta["KeyId"]}
+
+    def ssm_parameter(self, lid: str, p: dict[str, Any]) -> None:
+        name = p.get("Name") or f"/{self.name_for(lid)}"
+        self.client("ssm").put_parameter(Name=name, Value=str(p["Value"]), Type=p.get("Type", "String"),
+                                         Description=str(p.get("Description", "")), Overwrite=True)
+        self.d.physical[lid] = name
+        self.d.attributes[lid] = {"Type": p.get("Type", "String"), "Value": str(p["Value"])}
 
     def log_group(self, lid: str, p: dict[str, Any]) -> None:
         name = p.get("LogGroupName") or f"/local/{self.name_for(lid)}"
@@ -561,6 +594,7 @@ class Deployer:
 PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::DynamoDB::Table": Deployer.table,
     "AWS::IAM::Role": Deployer.role,
+    "AWS::IAM::Policy": Deployer.policy,
     "AWS::Lambda::LayerVersion": Deployer.layer,
     "AWS::Lambda::Function": Deployer.function,
     "AWS::Lambda::Permission": Deployer.skip,
@@ -575,6 +609,9 @@ PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::Cognito::UserPoolClient": Deployer.user_pool_client,
     "AWS::Cognito::UserPoolGroup": Deployer.user_pool_group,
     "AWS::S3::Bucket": Deployer.bucket,
+    "AWS::CloudFront::Distribution": Deployer.cloudfront,
+    "AWS::CloudFront::OriginAccessControl": Deployer.cloudfront,
+    "AWS::CloudFront::ResponseHeadersPolicy": Deployer.cloudfront,
     "AWS::SQS::Queue": Deployer.queue,
     "AWS::SQS::QueuePolicy": Deployer.resource_policy,
     "AWS::SNS::TopicPolicy": Deployer.resource_policy,
@@ -584,6 +621,8 @@ PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::CloudWatch::Dashboard": Deployer.dashboard,
     "AWS::SNS::Topic": Deployer.topic,
     "AWS::Logs::LogGroup": Deployer.log_group,
+    "AWS::KMS::Key": Deployer.kms_key,
+    "AWS::SSM::Parameter": Deployer.ssm_parameter,
     "AWS::SecretsManager::Secret": Deployer.secret,
     "AWS::SES::EmailIdentity": Deployer.email_identity,
     "AWS::SES::ConfigurationSet": Deployer.configuration_set,

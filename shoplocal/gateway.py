@@ -697,8 +697,11 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = str(uuid.uuid4())
         try:
             body = self._read_body()
-            resp = self.gateway.handle(self.command, path, headers=list(self.headers.items()), query=query,
-                                       body=body, source_ip=self.client_address[0])
+            from shoplocal.static import static_response  # the console and /docs; None for API requests
+
+            resp = static_response(self.command, path) or self.gateway.handle(
+                self.command, path, headers=list(self.headers.items()), query=query, body=body,
+                source_ip=self.client_address[0])
         except OverflowError:
             resp = self.gateway.error(413, "REQUEST_TOO_LARGE", "Request Too Long", "RequestTooLarge", request_id,
                                       list(self.headers.items()))

@@ -43,6 +43,9 @@ Speed, with the same answers (the test suite sends tens of thousands of requests
    costs the size of the table, which grows all session long. A query here sorts only the items its key
    conditions can keep (the same items in the same order, the rest of moto's query unchanged); scans are
    unchanged.
+11. Cognito's code mails: ForgotPassword and ResendConfirmationCode (moto has none) mail a 6-digit code to the
+   outbox; ConfirmForgotPassword takes only that code and the pool's password policy; ConfirmSignUp checks a
+   resent code (see _patch_cognito_codes).
 Patches 5, 7, 8 and 10 stand in for a few lines of moto 5.2: each checks that the moto function it replaces is the
 one it was written against and leaves moto alone (logging why) otherwise.
 """
@@ -280,9 +283,14 @@ def _patch_dynamodb_serializer() -> None:
         return bool(known)
 
     def transformers_apply(serializer: Any) -> bool:
-        """Would a response transformer (a key path suffix) touch an AttributeValue member?"""
-        paths = getattr(serializer._value_picker, "response_transformers", None) or {}
-        return any(k.endswith(tp) or tp.endswith("." + k) for tp in paths for k in _AV_KEYS)
+        """Would a response transformer (a key path suffix) touch an AttributeValue member? (Answered once per
+        serializer, which serializes one response: its transformers are set when it is made.)"""
+        known = serializer.__dict__.get("_shoplocal_transformers_apply")
+        if known is None:
+            paths = getattr(serializer._value_picker, "response_transformers", None) or {}
+            known = serializer._shoplocal_transformers_apply = \
+                any(k.endswith(tp) or tp.endswith("." + k) for tp in paths for k in _AV_KEYS)
+        return bool(known)
 
     def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
         if key and value is not None and shape.name == "AttributeValue" and \
@@ -813,7 +821,105 @@ def _patch_powertools_request_state() -> None:
     api_gateway.BaseRouter = _BaseRouterName(real)  # type: ignore[misc,assignment]
 
 
+COGNITO_SENDER = "no-reply@verificationemail.com"  # Cognito's own sender (EmailSendingAccount COGNITO_DEFAULT)
+
+
+def _cognito_mail(backend: Any, email: str, subject: str, code: str) -> None:
+    """Put a Cognito code mail in the stack's outbox (moto SES's sent messages, what Stack.sent_emails reads)."""
+    import uuid
+
+    from moto.ses.models import Message, ses_backends
+
+    ses = ses_backends[backend.account_id][backend.region_name]
+    ses.sent_messages.append(Message(f"cognito-{uuid.uuid4().hex}", COGNITO_SENDER, subject,
+                                     f"Your code is {code}", {"ToAddresses": [email]}))
+
+
+def _patch_cognito_codes() -> None:
+    """11. Cognito codes reach the outbox and are checked. moto's ForgotPassword hands its code back only in a
+    response header, its ConfirmForgotPassword accepts any code that lacks moto's prefix and any password, and
+    it has no ResendConfirmationCode at all. Here: ForgotPassword and ResendConfirmationCode mail a 6-digit code
+    to the user's address (nothing for an unknown address; the answer is the same); ConfirmForgotPassword takes
+    only the last code mailed (CodeMismatchException otherwise, also for an unknown user, as Cognito answers
+    with PreventUserExistenceErrors) and the pool's password policy; ConfirmSignUp checks a code once one was
+    resent (before that moto's acceptance of any code stays, as the local stack confirms sign-ups itself)."""
+    import random
+
+    from moto.cognitoidp import exceptions as cx
+    from moto.cognitoidp.models import CognitoIdpBackend, UserStatus, find_account_region_by_value
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    def pool_and_user(backend: Any, client_id: str, username: str) -> tuple[Any, Any]:
+        for pool in backend.user_pools.values():
+            if client_id in pool.clients:
+                return pool, pool._get_user(username)
+        raise cx.ResourceNotFoundError(client_id)
+
+    def delivery(user: Any, username: str) -> dict[str, str]:
+        email = user.attribute_lookup.get("email", username) if user is not None else username
+        name, _, domain = email.partition("@")
+        return {"Destination": f"{name[:1]}***@{domain[:1]}***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+    def forgot_password(self: Any, client_id: str, username: str) -> tuple[str | None, dict[str, Any]]:
+        _, user = pool_and_user(self, client_id, username)
+        code = None
+        if user is not None:
+            code = f"{random.randint(0, 999_999):06d}"
+            user.confirmation_code = code
+            _cognito_mail(self, user.attribute_lookup.get("email", username), "Your password reset code", code)
+        return code, {"CodeDeliveryDetails": delivery(user, username)}
+
+    def confirm_forgot_password(self: Any, client_id: str, username: str, password: str,
+                                confirmation_code: str) -> None:
+        pool, user = pool_and_user(self, client_id, username)
+        if user is None or not user.confirmation_code or user.confirmation_code != confirmation_code:
+            raise cx.CodeMismatchException("Invalid verification code provided, please try again.")
+        self._validate_password(pool.id, password)
+        user.password = password
+        user.confirmation_code = None
+
+    def resend_confirmation_code(self: Any, client_id: str, username: str) -> dict[str, Any]:
+        _, user = pool_and_user(self, client_id, username)
+        if user is not None:
+            if user.status != UserStatus.UNCONFIRMED:
+                raise cx.InvalidParameterException("User is already confirmed.")
+            user.signup_code = f"{random.randint(0, 999_999):06d}"
+            _cognito_mail(self, user.attribute_lookup.get("email", username), "Your verification code",
+                          user.signup_code)
+        return {"CodeDeliveryDetails": delivery(user, username)}
+
+    def confirm_sign_up_response(self: Any) -> Any:
+        client_id, username = self._get_param("ClientId"), self._get_param("Username")
+        backend = self._get_region_agnostic_backend()._find_backend_for_clientid(client_id)
+        _, user = pool_and_user(backend, client_id, username)
+        wanted = getattr(user, "signup_code", None)
+        if wanted is not None and self._get_param("ConfirmationCode") != wanted:
+            raise cx.CodeMismatchException("Invalid verification code provided, please try again.")
+        backend.confirm_sign_up(client_id, username)
+        if user is not None:
+            user.signup_code = None
+        return EmptyResult()
+
+    def resend_confirmation_code_response(self: Any) -> Any:
+        client_id = self._get_param("ClientId")
+        account, region = find_account_region_by_value("client_id", client_id,
+                                                       fallback=(self.current_account, self.region))
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        return ActionResult(cognitoidp_backends[account][region].resend_confirmation_code(
+            client_id, self._get_param("Username")))
+
+    CognitoIdpBackend.forgot_password = forgot_password
+    CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
+    CognitoIdpBackend.resend_confirmation_code = resend_confirmation_code
+    CognitoIdpResponse.confirm_sign_up = confirm_sign_up_response
+    CognitoIdpResponse.resend_confirmation_code = resend_confirmation_code_response
+
+
 def apply() -> None:
+    from shoplocal import fastpath
+
     global _applied
     if _applied:
         return
@@ -827,4 +933,6 @@ def apply() -> None:
     _patch_stepfunctions_engine()
     _patch_botocore_transport()
     _patch_dynamodb_query()
+    _patch_cognito_codes()
+    fastpath.apply()  # patches 12 and 13 (shoplocal/fastpath.py)
     _applied = True

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -107,6 +108,10 @@ class Stack:
         self._stripe: subprocess.Popen[bytes] | None = None
         self._http: Any = None
         self._clients: dict[str, Any] = {}
+        # one boto3 session for all of them: a new session loads botocore's data again (its 1.2 MB endpoints
+        # file, the service models), ~0.1 s a client; a session is not thread-safe, hence the lock
+        self._session: Any = None
+        self._clients_lock = threading.Lock()
         self.deployment: Deployment
         self.invoker: Invoker
         self.gateway: Any = None
@@ -166,11 +171,23 @@ class Stack:
         self.invoker = Invoker(self.deployment.functions, self.base_env())
         patches.bind(self.invoker, self._start_execution_by_arn)
         self._start_gateway()
+        self._point_api_url_at_gateway()
         if self._http is not None and self._stripe is not None:
             # localstripe signs and posts payment_intent events to our webhook route, as Stripe would
             self.register_stripe_webhook(f"{self.base_url}/webhooks/stripe", events=[
                 "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"])
         return self
+
+    def _point_api_url_at_gateway(self) -> None:
+        """On AWS the template's ApiUrlParameter and ConsoleUrlParameter hold the stage's execute-api URL and the
+        console's CloudFront URL (the daily report's e-mailed link); locally both are this gateway's."""
+        if self._http is None:
+            return  # no gateway (serve_http=False): the parameters keep the template's values
+        base = f"{self.base_url.rstrip('/')}/"
+        for logical_id, value in (("ApiUrlParameter", base), ("ConsoleUrlParameter", f"{base}console/")):
+            name = self.deployment.physical.get(logical_id)
+            if name is not None:
+                self.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
 
     def _put_local_secrets(self) -> None:
         """The operator's step after a first deploy (docs/deploy.md), done with the local values: the functions
@@ -251,13 +268,16 @@ class Stack:
     def client(self, service: str) -> Any:
         found = self._clients.get(service)
         if found is None:
-            session: Any = boto3.session.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing",
-                region_name=REGION,
-            )
-            found = session.client(service, endpoint_url=self.endpoint_url,
-                     config=Config(retries={"max_attempts": 2}, max_pool_connections=64))
-            self._clients[service] = found
+            with self._clients_lock:
+                found = self._clients.get(service)
+                if found is None:
+                    if self._session is None:
+                        self._session = boto3.session.Session(
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            aws_session_token="testing", region_name=REGION)
+                    found = self._session.client(service, endpoint_url=self.endpoint_url,
+                                                 config=Config(retries={"max_attempts": 2}, max_pool_connections=64))
+                    self._clients[service] = found
         return found
 
     def physical_id(self, logical_id: str) -> str:

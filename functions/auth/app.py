@@ -1,4 +1,6 @@
-"""Auth API: register, confirm, login and refresh shoppers against the Cognito user pool."""
+"""Auth API: register, confirm, login and refresh shoppers against the Cognito user pool, and the self-service
+code flows: a forgotten password (a mailed code, then a new password) and a new sign-up code. The code requests
+answer the same whether an account exists for the address or not; Cognito's limits on them are a 429."""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from shop.api import JSON, field_locations, http_handler, make_resolver
 from shop.auth import service
-from shop.auth.contracts import AuthTokens, Confirmation, Registration
-from shop.auth.models import ConfirmIn, LoginIn, RefreshIn, RegisterIn
+from shop.auth.contracts import AuthTokens, CodeRequested, Confirmation, PasswordReset, Registration
+from shop.auth.models import ConfirmIn, EmailOnlyIn, LoginIn, RefreshIn, RegisterIn, ResetPasswordIn
 from shop.errors import DomainError
 from shop.observability import observability
 
@@ -54,6 +56,35 @@ def login(body: LoginIn) -> AuthTokens:
 def refresh(body: RefreshIn) -> AuthTokens:
     result = service.refresh(body)
     obs.count("TokenRefreshed")
+    return result
+
+
+@auth.post("/auth/forgot-password")
+def forgot_password(body: EmailOnlyIn) -> CodeRequested:
+    """Mail a password reset code (the same answer for an unknown address)."""
+    result = service.forgot_password(body)
+    obs.count("PasswordResetRequested")
+    return result
+
+
+@auth.post("/auth/reset-password")
+def reset_password(body: ResetPasswordIn) -> PasswordReset:
+    """Set a new password with the mailed code (a wrong or expired code: 422 naming ``code``)."""
+    try:
+        result = service.reset_password(body)
+    except DomainError as exc:
+        obs.count("PasswordResetFailed")
+        obs.logger.info("password reset failed", extra={"error_code": exc.code})
+        raise
+    obs.count("PasswordReset")
+    return result
+
+
+@auth.post("/auth/resend-code")
+def resend_code(body: EmailOnlyIn) -> CodeRequested:
+    """Mail a new sign-up confirmation code (the same answer for an unknown or confirmed address)."""
+    result = service.resend_code(body)
+    obs.count("ConfirmationCodeResent")
     return result
 
 

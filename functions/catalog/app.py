@@ -24,8 +24,8 @@ from shop.models import SkuCode, Slug
 from shop.observability import observability
 from shop.storefront import service as storefront
 
-obs = observability("catalog", needs=("catalog_table", "inventory_table", "analytics_table", "currency",
-                                      "cors_allowed_origins"))
+obs = observability("catalog", needs=("catalog_table", "inventory_table", "analytics_table", "promotions_table",
+                                      "currency", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 categories = Router()
 products = Router()
@@ -52,11 +52,32 @@ def list_products(
     sort: Annotated[Sort, Query()] = Sort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    brand: Annotated[str | None, Query(max_length=100, description="only this brand (case, accents ignored)")] = None,
+    facets: Annotated[bool, Query(description="add counts of the matches by category, brand and price band")] = False,
 ) -> ProductPage:
+    """Browse and search. Search words match names, brands, categories and descriptions: each word is a prefix
+    of a word of the product, plurals and -ed/-ing forms match (grinders finds grinder), and a word of 5+ letters
+    that matches nothing may have one typo (grnder finds grinder). Pages are full until the last. A product a
+    running sale discounts carries ``sale``: its lowest sale price, the regular one and when the sale ends."""
     obs.logger.append_keys(category=category)
-    result = service.list_products(category=category, q=q, min_price=min_price, max_price=max_price, sort=sort,
-                                   limit=limit, cursor=cursor)
+    result = storefront.list_products(category=category, q=q, min_price=min_price, max_price=max_price, sort=sort,
+                                      limit=limit, cursor=cursor, brand=brand, facets=facets)
     obs.count("ProductSearched" if q else "ProductListViewed")
+    return result
+
+
+@categories.get("/categories/<categoryId>/featured")
+def featured_products(
+    categoryId: Annotated[Slug, Path()],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> ProductPage:
+    """The category's featured products for a storefront's home page (an admin marks them with featured and
+    featured_rank on PUT /admin/products/{productId}), lowest rank first, with running sales' prices. An unknown
+    category has none."""
+    obs.logger.append_keys(category=categoryId)
+    result = storefront.featured(categoryId, limit=limit, cursor=cursor)
+    obs.count("FeaturedProductsViewed")
     return result
 
 
@@ -96,6 +117,8 @@ def update_product(productId: Annotated[Slug, Path()], body: ProductUpdate) -> A
     obs.count("ProductUpdated")
     if body.active is False:
         obs.count("ProductDeactivated")
+    if body.featured is not None:
+        obs.count("ProductFeatured" if body.featured else "ProductUnfeatured")
     return result
 
 

@@ -1,7 +1,9 @@
 """Warehouse staff (Cognito group `warehouse`): the open pick, pack and pickup tasks of a warehouse, and
 completing a pick (picked lines) or pack (parcel weight) task, which resumes the order's workflow. Completing a
 pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the same transaction as the
-task's DONE, conditional on the order not being cancelled: 409 order_cancelled when the cancellation won."""
+task's DONE, conditional on the order not being cancelled: 409 order_cancelled when the cancellation won.
+A return task is completed with the inspected units; damaged ones may carry staff's refund decision (full,
+partial or none, with a reason: shop.returns.decisions), checked against the return before the task is done."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from shop.fulfillment import service
 from shop.fulfillment.contracts import WarehouseTaskCompleted, WarehouseTaskPage
 from shop.fulfillment.models import TaskCompletion
 from shop.observability import observability
+from shop.returns import service as returns_service
 
 obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
@@ -34,7 +37,8 @@ def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)],
                   body: TaskCompletion) -> WarehouseTaskCompleted:
     who = require_group(app, GROUP)
     obs.logger.append_keys(task_id=taskId, staff_id=who.user_id)
-    result = service.complete_task(taskId, body, who.user_id)
+    # a return inspection's refund decisions are checked against the return before anything is written
+    result = service.complete_task(taskId, body, who.user_id, check=returns_service.check_inspection)
     obs.logger.append_keys(order_id=result["order_id"])
     obs.count(f"WarehouseTaskCompleted_{result['kind']}")
     return result

@@ -30,18 +30,23 @@ import requests
 
 from shoplocal.gateway import load_routes
 from shoplocal.stack import CARRIER_WEBHOOK_SECRET, ROOT
+from tests.audit import stripe_list
 from tests.factories import (
     ADDRESS,
     PROMO_WINDOW,
     checkout,
     deliver,
     eur,
+    execution_arn,
+    hooked,
     make_coupon,
     make_product,
     ok,
     open_task,
+    order_item,
     order_view,
     pick_and_pack,
+    prepare_checkout,
     put_in_cart,
     stripe_signature,
     uid,
@@ -548,8 +553,247 @@ def c_stripe(ctx: Ctx) -> Case:
                 headers_per_request=lambda: {"Stripe-Signature": stripe_signature(body)})
 
 
+# ------------------------------------------------------------------ staff order operations (functions/orderflow_admin)
+def _intent_refunds(ctx: Ctx, intent: str) -> list[dict[str, Any]]:
+    """What Stripe (localstripe) paid back on a payment intent."""
+    return [r for r in stripe_list(ctx.stack, "refunds")
+            if r.get("payment_intent") == intent and r.get("status") in ("succeeded", "pending")]
+
+
+def _staff_view(ctx: Ctx, order_id: str) -> dict[str, Any]:
+    return dict(ctx.as_admin("GET", f"/admin/orders/{order_id}"))
+
+
+def _answers(replies: list[Reply], status: int) -> list[Any]:
+    return [r.json() for r in replies if r.status == status]
+
+
+def _refused(replies: list[Reply], *codes: str) -> None:
+    """Every duplicate that did not succeed was refused with one of ``codes`` (4xx, by the harness)."""
+    refused = [(r.status, r.json()["error"]["code"]) for r in replies if r.status >= 400]
+    assert all(code in codes for _, code in refused), refused
+
+
+def c_staff_cancel(ctx: Ctx) -> Case:
+    _, product, order_id = paid_order(ctx, quantity=2)
+    sku, wh = product.skus[0], product.warehouses[0]
+    assert level(ctx, sku, wh)["reserved"] == 2
+    def check(replies: list[Reply]) -> None:
+        view = _staff_view(ctx, order_id)
+        assert view["status"] == "CANCELLED" and view["cancel_reason"] == "staff", view["status"]
+        statuses = [t["status"] for t in view["timeline"] if t["kind"] == "status"]
+        assert statuses.count("CANCELLED") == 1, f"cancelled more than once: {statuses}"
+        assert statuses.count("REFUNDED") == 1, f"refunded more than once: {statuses}"
+        # the stock released once: the 2 reserved units back, not 4
+        lv = level(ctx, sku, wh)
+        assert (lv["on_hand"], lv["available"], lv["reserved"]) == (5, 5, 0), lv
+        # refunded once, in full, and Stripe paid back exactly what the order counts
+        total = view["totals"]["total"]
+        paid_back = _intent_refunds(ctx, view["payment"]["payment_intent_id"])
+        assert len(paid_back) == 1, f"{len(paid_back)} Stripe refunds for one cancellation: {paid_back}"
+        assert int(paid_back[0]["amount"]) == total["amount"] == view["payment"]["refunded"]["amount"]
+        assert [r["source"] for r in view["refunds"]] == ["cancellation"], view["refunds"]
+        assert int(order_item(ctx.stack, order_id)["refunded_amount"]["N"]) == total["amount"]
+        # repeating a cancellation is safe: every duplicate answers the cancelled, refunded order (none is refused
+        # because another one refunded the charge a moment before it)
+        assert [r.status for r in replies] == [200] * len(replies), [(r.status, r.text[:300]) for r in replies]
+        assert all(a["status"] == "CANCELLED" and a["refunds"] == view["refunds"] for a in _answers(replies, 200))
+    return Case(f"/admin/orders/{order_id}/cancel", ctx.admin.id_token, check=check)
+
+
+def c_staff_refund(ctx: Ctx) -> Case:
+    _, _, order_id = paid_order(ctx, quantity=2)
+    view = _staff_view(ctx, order_id)
+    total, intent = view["totals"]["total"], view["payment"]["payment_intent_id"]
+    body = {"amount": {"amount": 700, "currency": total["currency"]}, "reason": "damaged box"}
+    case = Case(f"/admin/orders/{order_id}/refunds", ctx.admin.id_token, body)
+    def check(replies: list[Reply]) -> None:
+        paid = _answers(replies, 201)
+        assert len({a["refund_id"] for a in paid}) == 1, f"one Idempotency-Key, several refunds: {paid}"
+        _refused(replies, "request_in_progress")
+        paid_back = _intent_refunds(ctx, intent)
+        assert [int(r["amount"]) for r in paid_back] == [700], f"Stripe refunds of one request: {paid_back}"
+        after = _staff_view(ctx, order_id)
+        assert after["payment"]["refunded"]["amount"] == 700 == int(
+            order_item(ctx.stack, order_id)["refunded_amount"]["N"]), after["payment"]
+        assert after["payment"]["refundable"]["amount"] == total["amount"] - 700
+        assert [(r["source"], r["refund_id"]) for r in after["refunds"]] == [("staff", paid[0]["refund_id"])]
+        statuses = [t["status"] for t in after["timeline"] if t["kind"] == "status"]
+        assert statuses.count("REFUNDED") == 1, statuses
+        # a later retry of the same request (same key) answers the same refund and pays nothing more
+        again = ctx.as_admin("POST", f"/admin/orders/{order_id}/refunds", expect=(201,), json=body,
+                             headers={"Idempotency-Key": case.key})
+        assert again["refund_id"] == paid[0]["refund_id"] and len(_intent_refunds(ctx, intent)) == 1
+    case.check = check
+    return case
+
+
+def c_staff_note(ctx: Ctx) -> Case:
+    _, _, order_id = paid_order(ctx, quantity=1)
+    def check(replies: list[Reply]) -> None:
+        added = _answers(replies, 201)
+        assert len({a["note_id"] for a in added}) == 1, f"one Idempotency-Key, several notes: {added}"
+        _refused(replies, "request_in_progress")
+        notes = _staff_view(ctx, order_id)["notes"]
+        assert [n["note_id"] for n in notes] == [added[0]["note_id"]], f"{len(notes)} notes stored, one sent"
+        log = order_item(ctx.stack, order_id).get("ops_log", {}).get("L", [])
+        assert [e["M"]["kind"]["S"] for e in log] == ["note"], log
+    return Case(f"/admin/orders/{order_id}/notes", ctx.admin.id_token, {"text": "Shopper called: leave at door."},
+                check=check)
+
+
+def _failed_workflow_event(ctx: Ctx, arn: str) -> dict[str, Any]:
+    """The EventBridge "Execution Status Change" event Step Functions publishes for an ended execution (moto's
+    publishes none: tests/workflow/test_admin_attention.py)."""
+    described = ctx.stack.client("stepfunctions").describe_execution(executionArn=arn)
+    detail = {"executionArn": arn, "stateMachineArn": described["stateMachineArn"], "name": described["name"],
+              "status": described["status"], "input": described.get("input"), "output": described.get("output"),
+              "error": described.get("error"), "cause": described.get("cause")}
+    return {"version": "0", "id": f"ev-{uid()}", "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+            "region": "us-east-1", "resources": [arn], "detail": detail}
+
+
+def _executions_named(ctx: Ctx, prefix: str) -> list[str]:
+    sfn = ctx.stack.client("stepfunctions")
+    args: dict[str, Any] = {"stateMachineArn": ctx.stack.physical_id("OrderStateMachine"), "maxResults": 1000}
+    names: list[str] = []
+    while True:
+        page = sfn.list_executions(**args)
+        names += [e["name"] for e in page["executions"] if e["name"].startswith(prefix)]
+        if not page.get("nextToken"):
+            return sorted(names)
+        args["nextToken"] = page["nextToken"]
+
+
+def c_staff_retry(ctx: Ctx) -> Case:
+    prep = prepare_checkout(ctx.stack, ctx.admin, "dup-retry", quantity=1)
+
+    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
+        # the charge and its compensation both die: the workflow ends PaymentNeedsAttention, nothing charged
+        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
+                event.get("action") in ("charge", "abandon"):
+            raise RuntimeError("payment client broken")
+
+    arn = execution_arn(ctx.stack, prep.order_id)
+    with hooked(ctx.stack, broken_payments):
+        assert checkout(ctx.stack, prep.shopper.id_token, prep.key).status == 201
+        ended = ctx.stack.wait_execution(arn, timeout=60)
+    assert ended["status"] == "FAILED", ended
+    assert ctx.stack.invoke("OrderAdminFunction", _failed_workflow_event(ctx, arn))["marked"] is True
+    def check(replies: list[Reply]) -> None:
+        started = _answers(replies, 200)
+        assert all(a == started[0] for a in started), started
+        assert started[0]["action"] == "restarted" and started[0]["execution_arn"] == f"{arn}-retry-1"
+        _refused(replies, "request_in_progress", "not_retryable")
+        # the duplicates started one execution: <order>-retry-1, no -retry-2
+        runs = _executions_named(ctx, f"{prep.order_id}-retry-")
+        assert runs == [f"{prep.order_id}-retry-1"], f"duplicates started {runs}"
+        view = _staff_view(ctx, prep.order_id)
+        assert view["needs_attention"] is None and view["workflow"]["retries"] == 1, view["workflow"]
+        assert [t["kind"] for t in view["timeline"]].count("retry") == 1, view["timeline"]
+        # and the one execution goes on to charge once and split the order
+        wait_status(ctx.stack, prep.shopper.id_token, prep.order_id, "FULFILLING", timeout=60)
+        charges = [c for c in stripe_list(ctx.stack, "charges") if c.get("payment_intent") ==
+                   _staff_view(ctx, prep.order_id)["payment"]["payment_intent_id"] and c.get("status") == "succeeded"]
+        assert len(charges) == 1, charges
+    return Case(f"/admin/orders/{prep.order_id}/retry", ctx.admin.id_token, check=check)
+
+
+# ------------------------------------------------------------------ auth self-service codes (functions/auth)
+NEW_PASSWORD = "Dup-New-Pass-456"
+
+
+def _codes_to(ctx: Ctx, email: str, subject: str) -> list[str]:
+    """The 6-digit codes mailed to ``email`` under ``subject`` (the local stack's outbox), oldest first."""
+    import re
+
+    found = [re.search(r"\b(\d{6})\b", str(m["body"])) for m in ctx.stack.sent_emails()
+             if email in m["destinations"] and m["subject"] == subject]
+    return [m.group(1) for m in found if m]
+
+
+def _login(ctx: Ctx, email: str, password: str) -> int:
+    return int(ctx.stack.request("POST", "/auth/login", json={"email": email, "password": password}).status)
+
+
+def _one_answer(replies: list[Reply]) -> dict[str, Any]:
+    """Every duplicate got the same 200 answer (the code requests never tell anything apart); returns it."""
+    assert [r.status for r in replies] == [200] * len(replies), [(r.status, r.text[:200]) for r in replies]
+    answers = [r.json() for r in replies]
+    assert all(a == answers[0] for a in answers), answers
+    return dict(answers[0])
+
+
+def _a_mailed_code_works(ctx: Ctx, codes: list[str], attempt: Callable[[str], Any]) -> None:
+    """One of the mailed codes (the newest tried first) is accepted; the ones tried before it are the documented
+    wrong-code answer (422 naming ``code``). Each ForgotPassword / ResendConfirmationCode replaces the address's
+    code, so of codes mailed at the same moment only the one stored last is valid."""
+    for code in reversed(codes):
+        resp = attempt(code)
+        if resp.status == 200:
+            return
+        assert resp.status == 422 and [f["field"] for f in resp.json()["error"]["details"]["fields"]] == \
+            ["body.code"], (resp.status, resp.body)
+    raise AssertionError(f"none of the {len(codes)} mailed codes was accepted")
+
+
+def c_forgot_password(ctx: Ctx) -> Case:
+    user = ctx.stack.user()
+    def check(replies: list[Reply]) -> None:
+        from shop.auth.service import RESET_SENT
+
+        assert _one_answer(replies) == {"email": user.email, "message": RESET_SENT}
+        # the service cannot dedupe these (see the report): each request mails at most one code, none is lost
+        codes = _codes_to(ctx, user.email, "Your password reset code")
+        assert 1 <= len(codes) <= len(replies), f"{len(codes)} code mails for {len(replies)} requests"
+        _a_mailed_code_works(ctx, codes, lambda code: ctx.stack.request(
+            "POST", "/auth/reset-password", json={"email": user.email, "code": code, "password": NEW_PASSWORD}))
+        assert (_login(ctx, user.email, NEW_PASSWORD), _login(ctx, user.email, user.password)) == (200, 401)
+    return Case("/auth/forgot-password", json={"email": user.email}, check=check)
+
+
+def c_resend_code(ctx: Ctx) -> Case:
+    email, password = _signed_up(ctx)
+    def check(replies: list[Reply]) -> None:
+        from shop.auth.service import CODE_SENT
+
+        assert _one_answer(replies) == {"email": email, "message": CODE_SENT}
+        codes = _codes_to(ctx, email, "Your verification code")
+        assert 1 <= len(codes) <= len(replies), f"{len(codes)} code mails for {len(replies)} requests"
+        assert _login(ctx, email, password) == 403  # still unconfirmed: a resend confirms nothing by itself
+        _a_mailed_code_works(ctx, codes, lambda code: ctx.stack.request(
+            "POST", "/auth/confirm", json={"email": email, "code": code}))
+        assert _login(ctx, email, password) == 200
+    return Case("/auth/resend-code", json={"email": email}, check=check)
+
+
+def c_reset_password(ctx: Ctx) -> Case:
+    user = ctx.stack.user()
+    ctx.req("POST", "/auth/forgot-password", json={"email": user.email})
+    [code] = _codes_to(ctx, user.email, "Your password reset code")
+    body = {"email": user.email, "code": code, "password": NEW_PASSWORD}
+    def check(replies: list[Reply]) -> None:
+        # the code is spent by the one that succeeds: the others are the documented wrong-code answer
+        assert sorted(r.status for r in replies) == [200] + [422] * (len(replies) - 1), \
+            [(r.status, r.text[:200]) for r in replies]
+        assert _answers(replies, 200) == [{"email": user.email, "password_reset": True}]
+        for refused in _answers(replies, 422):
+            assert [f["field"] for f in refused["error"]["details"]["fields"]] == ["body.code"], refused
+        # nothing half-written: the new password works, the old one does not, the code is spent
+        assert (_login(ctx, user.email, NEW_PASSWORD), _login(ctx, user.email, user.password)) == (200, 401)
+        assert ctx.stack.request("POST", "/auth/reset-password", json={**body, "password": "Other-Pass-789"}).status \
+            == 422
+        assert _login(ctx, user.email, NEW_PASSWORD) == 200
+    return Case("/auth/reset-password", json=body, check=check)
+
+
 CASES: dict[tuple[str, str], Callable[[Ctx], Case]] = {
     ("PUT", "/admin/categories/{categoryId}"): c_category,
+    ("POST", "/admin/orders/{orderId}/cancel"): c_staff_cancel,
+    ("POST", "/admin/orders/{orderId}/notes"): c_staff_note,
+    ("POST", "/admin/orders/{orderId}/refunds"): c_staff_refund,
+    ("POST", "/admin/orders/{orderId}/retry"): c_staff_retry,
     ("PUT", "/admin/coupons/{code}"): c_coupon,
     ("PUT", "/admin/inventory/{sku}/{warehouseId}"): c_set_stock,
     ("POST", "/admin/inventory/{sku}/{warehouseId}/adjustments"): c_adjust,
@@ -574,9 +818,12 @@ CASES: dict[tuple[str, str], Callable[[Ctx], Case]] = {
     ("POST", "/admin/support/tickets/{ticketId}/messages"): c_staff_message,
     ("PUT", "/admin/warehouses/{warehouseId}"): c_warehouse,
     ("POST", "/auth/confirm"): c_confirm,
+    ("POST", "/auth/forgot-password"): c_forgot_password,
     ("POST", "/auth/login"): c_login,
     ("POST", "/auth/refresh"): c_refresh,
     ("POST", "/auth/register"): c_register,
+    ("POST", "/auth/resend-code"): c_resend_code,
+    ("POST", "/auth/reset-password"): c_reset_password,
     ("DELETE", "/cart/coupon"): c_cart_coupon_delete,
     ("PUT", "/cart/coupon"): c_cart_coupon_put,
     ("DELETE", "/cart/items/{sku}"): c_cart_item_delete,

@@ -144,7 +144,8 @@ def test_the_report_shows_a_negative_net_and_escapes_skus_and_categories():
     assert "<tr><th>Net</th><td>EUR -123.45</td></tr>" in html
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html  # top SKU and top category
-    assert "<svg" in html and "Revenue by hour (EUR minor units)" in html
+    # issue 16: the chart's money is in major units with the currency ("EUR minor units" was the old caption)
+    assert "<svg" in html and "Revenue by hour" in html and "minor units" not in html
     text = report.email_text(r, "https://reports.example/2026-03-10.html")
     assert "Net: EUR -123.45" in text
     assert text.endswith("Full report (HTML, JSON, CSV): https://reports.example/2026-03-10.html")
@@ -165,6 +166,7 @@ def test_the_report_email_subject_shows_a_negative_net_unfloored(monkeypatch):
     monkeypatch.setattr(analytics_service.repo, "claim_email", lambda day, at: True)
     monkeypatch.setattr(analytics_service.repo, "link", lambda key: f"https://reports.example/{key}")
     monkeypatch.setattr(analytics_service.repo, "emailed", lambda day, message_id: None)
+    monkeypatch.setattr(analytics_service.suppressions, "is_suppressed", lambda address: False)
 
     def send(to: str, email: Any) -> str:
         sent.append(email)

@@ -149,7 +149,6 @@ def assert_invariants(stack: Any, prep: Prepared, *, status: str, execution: str
     from shop.config import function_environment
     from shop.fulfillment import repository as fulfillment_repo
     from shop.inventory.repository import ledger_total
-    from shop.orders import repository as orders_repo
 
     order_id = prep.order_id
     sfn = stack.client("stepfunctions")
@@ -167,10 +166,10 @@ def assert_invariants(stack: Any, prep: Prepared, *, status: str, execution: str
 
     desc = wait_for(settled, timeout, f"the execution of {order_id} to settle ({execution})", interval=0.2)
     with function_environment(stack.function_env("FulfillmentFunction")):
-        raw, shipments = fulfillment_repo.order_items(order_id)
+        raw, shipments = fulfillment_repo.order_items(order_id)  # the order decoded, and its shipments
         # (a) no lost order: it exists, in a defined status, and its execution is where it must be
         assert raw is not None, f"order {order_id} is lost"
-        order = orders_repo.from_record(raw)
+        order = raw
         assert order.status.value in PAID_OR_LATER | CLOSED | {"PENDING_PAYMENT", "PAYMENT_PROCESSING"}
         got = desc["status"] + (f":{desc.get('error')}" if desc["status"] == "FAILED" else "")
         if desc["status"] == "RUNNING":

@@ -99,6 +99,7 @@ STATUS: dict[type[E.DomainError], int] = {
     E.Unauthorized: 401,
     E.Forbidden: 403,
     E.ServiceBusy: 503,
+    E.TooManyRequests: 429,
     E.DependencyFailed: 502,
     E.ConfigurationError: 500,
     E.PaymentDeclined: 402,

@@ -118,9 +118,20 @@ class Settings(BaseModel):
         description="SES configuration set every send names (its bounce and complaint events feed the suppression "
                     "list); none: SES applies the identity's default, if any")
     notifications_table: str | None = Field(None, alias="NOTIFICATIONS_TABLE")
+    api_url_parameter: str | None = Field(
+        None, alias="API_URL_PARAMETER",
+        description="SSM parameter holding the API's base URL (the daily report's e-mailed link)")
+    console_url_parameter: str | None = Field(
+        None, alias="CONSOLE_URL_PARAMETER",
+        description="SSM parameter holding the staff console's base URL: the daily report's e-mailed link opens "
+                    "its report view (<console>/#/reports?date=<day>)")
     payment_auth_timeout_seconds: int = Field(
         900, gt=0, le=86_400, alias="PAYMENT_AUTH_TIMEOUT_SECONDS",
         description="how long the workflow waits for a 3-D Secure authentication before releasing the stock")
+    signature_required_above: int = Field(
+        20000, ge=0, alias="SIGNATURE_REQUIRED_ABOVE",
+        description="orders whose total is above this (minor units of the shop currency) ask the carrier for the "
+                    "recipient's signature; recorded on the order at checkout")
     carrier_name: str = Field("ShopPost", alias="CARRIER_NAME")
     tracking_url_template: str = Field("https://track.shoppost.example/{tracking_number}",
                                        alias="TRACKING_URL_TEMPLATE")

@@ -131,6 +131,16 @@ def batch_get_tables(ddb: Any, keys: Mapping[str, list[dict[str, Any]]], *, cons
     return out
 
 
+def merge_reads(*reads: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Several contexts' reads (table -> keys, as their repositories give them) as one argument of
+    batch_get_tables, in the order given: a caller composes one batch read without knowing any table or key."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for read in reads:
+        for table, keys in read.items():
+            out.setdefault(table, []).extend(keys)
+    return out
+
+
 # ------------------------------------------------------------------ cursors
 # The key attributes (name -> DynamoDB type) of every table and index a paged list reads: a cursor resumes
 # from an ExclusiveStartKey, which DynamoDB accepts only when it is exactly the table's key plus, on an index,
@@ -140,6 +150,7 @@ TABLE_KEY: dict[str, str] = {"pk": "S", "sk": "S"}
 INDEX_KEYS: dict[str, dict[str, str]] = {
     "ByCustomer": {"customer_id": "S", "created_at": "S"},
     "PendingByExpiry": {"pending_pk": "S", "reservation_expires_at": "N"},
+    "OrdersByStatus": {"status_pk": "S", "created_at": "S"},
     "OpenTasksByWarehouse": {"open_warehouse_id": "S", "created_at": "S"},
     "PurchaseOrdersByStatus": {"po_status": "S", "created_at": "S"},
     "TicketsByStatus": {"ticket_status": "S", "updated_at": "S"},
@@ -148,6 +159,7 @@ INDEX_KEYS: dict[str, dict[str, str]] = {
     "ByCategoryNewest": {"category_pk": "S", "created_sk": "S"},
     "ByListingPrice": {"listing_pk": "S", "price_sk": "S"},
     "ByListingNewest": {"listing_pk": "S", "created_sk": "S"},
+    "ByCategoryFeatured": {"category_pk": "S", "featured_sk": "S"},
 }
 # DynamoDB's limit on a sort key value (a partition key may take 2048); no key of the shop comes close.
 MAX_KEY_BYTES = 1024

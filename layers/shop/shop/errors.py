@@ -75,6 +75,13 @@ class ServiceBusy(DomainError):
     code = "service_busy"
 
 
+class TooManyRequests(DomainError):
+    """The caller is sending too many requests or failed attempts (an abuse limit, e.g. Cognito's code limits):
+    a 429; unlike ServiceBusy the shop is fine, this caller should slow down."""
+
+    code = "too_many_requests"
+
+
 class DependencyFailed(DomainError):
     """A downstream service (payment provider, identity provider) failed unexpectedly."""
 

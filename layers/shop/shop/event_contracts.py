@@ -113,6 +113,13 @@ class SkuQuantity(Part):
     quantity: int = Field(gt=0)
 
 
+# where a carrier left a delivered parcel (shop.fulfillment.models.LeftAt)
+LeftAtValue = Literal["handed_to_recipient", "door", "neighbour", "parcel_shop", "parcel_locker", "mailbox",
+                      "reception", "safe_place"]
+_EXAMPLE_PROOF: dict[str, Any] = {"signed_by": "E. Mustermann", "left_at": "handed_to_recipient",
+                                  "proof_url": "https://pod.carrier.example/JJD0001234567890.png",
+                                  "signature_required": True, "signature_missing": False}
+
 # what a three-way match can find (shop.procurement.matching); the HTTP answer's model uses the same kinds
 DifferenceKind = Literal["unknown_sku", "quantity", "price", "currency", "duplicate_line", "not_invoiced"]
 
@@ -206,12 +213,31 @@ class OrderSplit(OrderFact):
     shipments: list[PlannedShipment]
 
 
-class OrderDelivered(OrderFact):
-    """Published when the last shipment of the order is delivered (no email: each shipment had its own)."""
+class DeliveryOfParcel(Part):
+    """One parcel's delivery with its proof (OrderDelivered ``deliveries``)."""
 
-    model_config = _example("OrderDelivered", _EXAMPLE_ORDER, **_ORDER_FIELDS, delivered_at=_EXAMPLE_AT)
+    shipment_id: str
+    delivered_at: str | None
+    signed_by: str | None = None
+    left_at: LeftAtValue | None = None
+    proof_url: str | None = None
+    signature_required: bool = False
+    signature_missing: bool = False
+
+
+class OrderDelivered(OrderFact):
+    """Published when the last shipment of the order is delivered (no email: each shipment had its own).
+
+    Schema version 1, additive: ``deliveries`` (each parcel's proof of delivery) is sent since proof of delivery
+    was recorded; details published before lack it."""
+
+    model_config = _example("OrderDelivered", _EXAMPLE_ORDER, **_ORDER_FIELDS, delivered_at=_EXAMPLE_AT,
+                            deliveries=[{"shipment_id": _EXAMPLE_SHIPMENT, "delivered_at": _EXAMPLE_AT,
+                                         **_EXAMPLE_PROOF}])
 
     delivered_at: str = Field(description="as the carrier reported it")
+    deliveries: list[DeliveryOfParcel] | None = Field(
+        None, description="each parcel's delivery and proof; absent in details published before it was added")
 
 
 class OrderCancelled(OrderFact):
@@ -237,6 +263,26 @@ class RefundIssued(OrderFact):
     amount: Money
     reason: str
     payment_intent_id: str | None
+
+
+class OrderNeedsAttention(OrderFact):
+    """Published when the order's workflow ended in a failure a person must settle (NeedsAttention,
+    PaymentNeedsAttention, ReleaseFailed, a timeout, an abort): the order keeps its status and is listed as
+    needing attention until staff retry it (POST /admin/orders/{orderId}/retry). No shopper email."""
+
+    model_config = _example("OrderNeedsAttention", _EXAMPLE_ORDER, "ord_sampleorderaaaaaaaaaaaaaaa", **_ORDER_FIELDS,
+                            status="DISPATCHING", error="NeedsAttention",
+                            cause="Fulfillment failed after a parcel was packed: the order needs a person.",
+                            workflow_status="FAILED",
+                            execution_arn="arn:aws:states:eu-central-1:123456789012:execution:orders:"
+                                          "ord_sampleorderaaaaaaaaaaaaaaa")
+
+    status: str = Field(description="the order's business status, unchanged by the failure")
+    error: str = Field(description="the execution's error: NeedsAttention, PaymentNeedsAttention, ReleaseFailed, "
+                                   "States.Timeout, ...")
+    cause: str | None
+    workflow_status: Literal["FAILED", "TIMED_OUT", "ABORTED"]
+    execution_arn: str
 
 
 # ------------------------------------------------------------------------------------------------ shipments
@@ -305,13 +351,43 @@ class ShipmentDelivered(OrderFact):
 
     model_config = _example("ShipmentDelivered", _EXAMPLE_ORDER, _EXAMPLE_SHIPMENT, **_ORDER_FIELDS,
                             shipment_id=_EXAMPLE_SHIPMENT, warehouse_id="berlin", carrier="DHL",
-                            tracking_number="JJD0001234567890", delivered_at=_EXAMPLE_AT)
+                            tracking_number="JJD0001234567890", delivered_at=_EXAMPLE_AT, **_EXAMPLE_PROOF)
 
     shipment_id: str
     warehouse_id: Slug
     carrier: str | None
     tracking_number: str | None
     delivered_at: str | None = Field(description="as the carrier reported it")
+    # schema version 1, additive (proof of delivery): sent since it was recorded; absent in details before
+    signed_by: str | None = Field(None, description="the name the recipient signed with; null: nobody signed")
+    left_at: LeftAtValue | None = Field(None, description="where the carrier left the parcel; null: not said")
+    proof_url: str | None = Field(None, description="photo or signature image at the carrier (https)")
+    signature_required: bool = Field(False, description="the order asked for a signature (its value)")
+    signature_missing: bool = Field(False, description="required but not given: a DeliveryNeedsAttention follows")
+
+
+class DeliveryNeedsAttention(OrderFact):
+    """Published when a parcel of an order that asked for a signature (its value above the shop's threshold)
+    was delivered without one: nobody signed, or it was not handed to the recipient. The order keeps its
+    status and is listed under GET /admin/orders?status=NEEDS_ATTENTION. No shopper email."""
+
+    model_config = _example("DeliveryNeedsAttention", _EXAMPLE_ORDER, _EXAMPLE_SHIPMENT, **_ORDER_FIELDS,
+                            status="DELIVERED", shipment_id=_EXAMPLE_SHIPMENT, tracking_number="JJD0001234567890",
+                            reason="delivered_without_signature",
+                            cause="parcel shp_sampleorderaaaaaaaaaaaaaaa_1 was delivered without a signature "
+                                  "(left at door); the order (EUR 249.00) asked for one",
+                            total=_eur(24900), signed_by=None, left_at="door", proof_url=None)
+
+    status: str = Field(description="the order's business status, unchanged")
+    shipment_id: str
+    tracking_number: str | None
+    reason: Literal["delivered_without_signature"] = Field(
+        description="delivered_without_signature: nobody signed, or the parcel was not handed to the recipient")
+    cause: str = Field(description="what staff read")
+    total: Money = Field(description="the order's total, which asked for the signature")
+    signed_by: str | None
+    left_at: LeftAtValue | None
+    proof_url: str | None
 
 
 # ------------------------------------------------------------------------------------------------ warehouse
@@ -473,7 +549,8 @@ DETAIL_MODELS: dict[str, type[ContractDetail]] = {m.__name__: m for m in (
     OrderPlaced, OrderPaid, PaymentFailed, OrderSplit, ShipmentPacked, ShipmentShipped, ShipmentInTransit,
     ShipmentException, ShipmentDelivered, OrderDelivered, OrderCancelled, RefundIssued, WarehouseTaskOpened,
     WarehouseTaskCompleted, StockLow, PurchaseOrderCreated, PurchaseOrderSubmitted, GoodsReceived, SupplierReturned,
-    InvoiceMatched, InvoiceDisputed, InvoiceSettled, TicketAnswered)}
+    InvoiceMatched, InvoiceDisputed, InvoiceSettled, TicketAnswered, OrderNeedsAttention,
+    DeliveryNeedsAttention)}
 
 
 def detail_model(detail_type: str) -> type[ContractDetail]:

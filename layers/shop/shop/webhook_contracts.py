@@ -43,3 +43,7 @@ class CarrierWebhookAnswer(ResponseModel):
     workflow_resumed: bool | None = Field(
         None, exclude_if=absent,
         description="picked_up (or delivered without a pickup scan): the workflow waiting for the pickup resumed")
+    needs_attention: Literal["delivered_without_signature"] | None = Field(
+        None, exclude_if=absent,
+        description="delivered: the order asked for the recipient's signature and this delivery lacks it (nobody "
+                    "signed, or it was not handed to the recipient); staff see the order as needing attention")

@@ -54,3 +54,10 @@ def start(arn_setting: str, name: str, payload: dict[str, Any]) -> bool:
             return False
         raise
     return True
+
+
+def describe(execution_arn: str) -> dict[str, Any]:
+    """An execution's status, name, input, error and cause (what a status-change event may leave out)."""
+    with aws.translate_common_errors("describe workflow"):
+        resp = aws.client("stepfunctions").describe_execution(executionArn=execution_arn)
+    return {k: resp.get(k) for k in ("executionArn", "stateMachineArn", "name", "status", "input", "error", "cause")}

@@ -1,5 +1,5 @@
-"""HTTP answers of the reports function (functions/analytics_reports): the daily fulfillment and performance report and the
-sales trend. The report's figures are those ``shop.analytics.report.compute`` builds (stored as a JSON document
+"""HTTP answers of the reports function (functions/analytics_reports): the daily fulfillment and performance report
+and the sales trend. The report's figures are those ``shop.analytics.report.compute`` builds (stored as a JSON document
 and answered from it); money is integer minor units of the shop's currency.
 """
 
@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shop.contracts import ResponseModel
+from shop.contracts import ResponseModel, absent
 from shop.money import Money
 
 
@@ -91,8 +91,51 @@ class ReportObjects(ResponseModel):
     html: str
 
 
-class DailyReport(ResponseModel):
-    """The report of one day (in the report's time zone), computed and stored once, emailed once."""
+class ReportDayTotals(ResponseModel):
+    """One earlier day's running totals (what the sales trend reads); zeros for a day without sales."""
+
+    date: str = Field(description="YYYY-MM-DD")
+    orders_placed: int
+    orders_paid: int
+    orders_cancelled: int
+    units: int
+    parcels_packed: int
+    parcels_shipped: int
+    parcels_delivered: int
+    revenue: Money
+    refunds: Money
+    net: Money = Field(description="revenue - refunds")
+
+
+class ReportAverages(ResponseModel):
+    """The average day over ``from``..``to`` (days without sales count as zeros)."""
+
+    from_: str = Field(alias="from", description="first day averaged, YYYY-MM-DD")
+    to: str = Field(description="last day averaged (the day before the report's), YYYY-MM-DD")
+    days: int = Field(description="days averaged (7)")
+    orders_placed: float = Field(description="2 decimals, as are the other counts")
+    orders_paid: float
+    orders_cancelled: float
+    units: float
+    parcels_packed: float
+    parcels_shipped: float
+    parcels_delivered: float
+    revenue: Money = Field(description="rounded half-up to the minor unit, as are refunds and net")
+    refunds: Money
+    net: Money
+
+
+class ReportComparison(ResponseModel):
+    """The report's day against the days before it, from the running day totals."""
+
+    previous_day: ReportDayTotals
+    seven_day_average: ReportAverages
+    days: list[ReportDayTotals] = Field(description="the 7 days before the report's, oldest first")
+
+
+class ReportFigures(ResponseModel):
+    """The figures of one day's report (in the report's time zone): the stored JSON document
+    (GET /admin/reports/daily/{date}?format=json)."""
 
     date: str = Field(description="YYYY-MM-DD")
     time_zone: str = Field(description="IANA time zone the day is counted in")
@@ -112,6 +155,14 @@ class DailyReport(ResponseModel):
     top_categories: list[ReportTopCategory] = Field(description="by revenue")
     warehouses: list[ReportWarehouse]
     revenue_by_hour: list[Money] = Field(description="24 entries, hour 0 to 23 in the report's time zone")
+    comparison: ReportComparison | None = Field(
+        None, exclude_if=absent,
+        description="the previous day and the 7-day average; absent from reports stored before it was added")
+
+
+class DailyReport(ReportFigures):
+    """The report of one day, computed and stored once, emailed once: its figures, where they are stored, a link."""
+
     objects: ReportObjects
     link: str = Field(description="presigned URL of the HTML report (valid 7 days)")
     created_at: str = Field(description="when the report was first computed (UTC)")

@@ -7,11 +7,15 @@ Items (pk, sk):
 - day totals         TOTALS, <yyyy-mm-dd>   ADDed to in the same transaction as each new fact
 - bought together    ALSO#<product>, <other product>   count ADDed once per paid order
 - report             REPORT, <yyyy-mm-dd>   where the day's report is stored, and whether it was emailed
+
+The API's base URL (the e-mailed report link) is an SSM parameter the template fills in (API_URL_PARAMETER).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +25,13 @@ from shop import aws
 from shop.analytics.facts import Fact
 from shop.config import get_settings
 from shop.dynamo import from_item, to_item
+
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the AnalyticsTable's keys (these
+# prefixes; a fact's sort key is its id, shop.analytics.facts), its name and its codecs are here only. No other
+# context uses this repository.
+TABLE = "analytics_table"
+KEY_PREFIXES = ("DAY#", "ALSO#", "TOTALS", "REPORT")
+PUBLIC: frozenset[str] = frozenset()
 
 
 def table() -> str:
@@ -177,6 +188,39 @@ def put_object(key: str, body: str, content_type: str) -> None:
 def get_object(key: str) -> str:
     with aws.translate_common_errors("report download"):
         return str(aws.client("s3").get_object(Bucket=bucket(), Key=key)["Body"].read().decode())
+
+
+API_URL_MAX_AGE_SECONDS = 300
+_api_urls: dict[tuple[str | None, str], tuple[float, str]] = {}
+_api_urls_lock = threading.Lock()
+
+
+def api_url() -> str | None:
+    """The API's base URL from the SSM parameter API_URL_PARAMETER names; None when the function has none."""
+    return _parameter(get_settings().api_url_parameter)
+
+
+def console_url() -> str | None:
+    """The staff console's base URL from the SSM parameter CONSOLE_URL_PARAMETER names (the template writes the
+    CloudFront domain there, the local runtime its gateway's /console/); None when the function has none."""
+    return _parameter(get_settings().console_url_parameter)
+
+
+def _parameter(name: str | None) -> str | None:
+    """An SSM parameter's value, cached API_URL_MAX_AGE_SECONDS per process. The template cannot hand these URLs
+    to ReportsFunction's environment: the API's integrations reference the function (a circular dependency)."""
+    if not name:
+        return None
+    where = (get_settings().endpoint_url, name)  # the local runtime: one stack (endpoint) at a time per process
+    with _api_urls_lock:
+        cached = _api_urls.get(where)
+        if cached is not None and time.monotonic() - cached[0] < API_URL_MAX_AGE_SECONDS:
+            return cached[1]
+    with aws.translate_common_errors("URL parameter"):
+        value = str(aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+    with _api_urls_lock:
+        _api_urls[where] = (time.monotonic(), value)
+    return value
 
 
 def link(key: str, expires: timedelta = timedelta(days=7)) -> str:

@@ -2,9 +2,14 @@
 
 - ``record_event``: the Analytics function turns each domain event into a day fact, once (facts.py).
 - ``daily_report``: the report for one day, built from that day's facts (one partition), the open purchase
-  orders (index by status) and the categories of the products sold (batch get): stored as JSON, CSV and HTML
+  orders (index by status), the categories of the products sold (batch get) and the day totals of the 7 days
+  before (one query, for the comparison with the previous day and the week's average): stored as JSON, CSV and HTML
   in the reports bucket and emailed to the management list. Idempotent: the first run for a day stores it
-  and sends the one email; any later run (the schedule retried, an admin asking) returns what was stored.
+  and sends the one email; any later run (the schedule retried, an admin asking) returns what was stored. The
+  email links to the staff console's report view of the day (``report_url``), where an admin signs in and the
+  console reads the stored report through the admin API: it lasts as long as the report, unlike a presigned S3
+  URL signed with the function's temporary credentials; addresses on the suppression list get no email.
+- ``stored_report``: a day's stored report as HTML, CSV or JSON (what the emailed link answers).
 - ``sales_trend``: day totals over a range; ``bought_together``: "customers who bought this also bought".
 """
 
@@ -21,9 +26,9 @@ from shop.analytics import facts, report
 from shop.analytics import repository as repo
 from shop.catalog.repository import product_summaries
 from shop.config import get_settings
-from shop.errors import DependencyFailed, InvalidInput
+from shop.errors import DependencyFailed, InvalidInput, NotFound
 from shop.money import format_money
-from shop.notifications import mailer
+from shop.notifications import mailer, suppressions
 from shop.notifications.templates import Email
 from shop.procurement import repository as procurement
 from shop.procurement.models import OPEN
@@ -72,8 +77,10 @@ def build(day: date) -> dict[str, Any]:
                        if ln.get("product_id")})
     categories = {pid: str(s.get("category") or "uncategorised") for pid, s in product_summaries(products).items()}
     settings = get_settings()
+    # the week before, for the comparison: one query of the running day totals (what the sales trend reads)
+    history = repo.day_totals(day - timedelta(days=report.AVERAGE_DAYS), day - timedelta(days=1))
     return report.compute(day, day_facts, _open_purchase_orders(), categories, currency=settings.currency, tz=tz(),
-                          promised_ship_hours=settings.promised_ship_hours)
+                          promised_ship_hours=settings.promised_ship_hours, history=history)
 
 
 def _keys(day: date) -> dict[str, str]:
@@ -101,16 +108,56 @@ def daily_report(day: date, *, today: date | None = None) -> dict[str, Any]:
             "created_at": final["created_at"], "emailed": bool(final.get("email_message_id"))}
 
 
+REPORT_FORMATS = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
+                  "json": "application/json"}
+
+
+def report_url(day: date, stored: dict[str, Any]) -> str:
+    """Where the emailed link points. With the staff console's URL (CONSOLE_URL_PARAMETER): its report view of the day,
+    where an admin signs in and reads it, which a mail client cannot do for a bearer-token API. Otherwise
+    ``GET /admin/reports/daily/{date}`` of the API (an admin's token opens it, for as long as the report is kept),
+    and without the API's URL (a function or test without the parameter), the presigned S3 link (7 days at most,
+    less with temporary credentials)."""
+    console = repo.console_url()
+    if console:
+        return f"{console.rstrip('/')}/#/reports?date={day.isoformat()}"
+    base = repo.api_url()
+    if not base:
+        return repo.link(stored["objects"]["html"])
+    return f"{base.rstrip('/')}/admin/reports/daily/{day.isoformat()}"
+
+
+def stored_report(day: date, fmt: str = "html") -> tuple[str, str]:
+    """The stored report of ``day`` as (body, content type); NotFound when no report was made for that day
+    (this never computes one: GET /admin/reports/daily?date= does)."""
+    if fmt not in REPORT_FORMATS:
+        raise InvalidInput("format", f"one of {', '.join(REPORT_FORMATS)}")
+    stored = repo.get_report(day)
+    if stored is None:
+        raise NotFound(f"no daily report for {day.isoformat()}")
+    return repo.get_object(stored["objects"][fmt]), REPORT_FORMATS[fmt]
+
+
+def _recipients() -> list[str]:
+    """The management list without the addresses on the suppression list (bounced for good, complained)."""
+    listed = [a.strip() for a in get_settings().management_emails.split(",") if a.strip()]
+    kept = [a for a in listed if not suppressions.is_suppressed(a)]
+    if len(kept) < len(listed):
+        log.warning("daily report not sent to suppressed addresses", extra={"suppressed": len(listed) - len(kept)})
+    return kept
+
+
 def _email_once(day: date, stored: dict[str, Any]) -> None:
-    recipients = [a.strip() for a in get_settings().management_emails.split(",") if a.strip()]
-    if not recipients or stored.get("email_message_id") or not repo.claim_email(day, now_iso()):
+    if stored.get("email_message_id"):
         return
-    figures, link = json.loads(stored["figures"]), repo.link(stored["objects"]["html"])
+    recipients = _recipients()
+    if not recipients or not repo.claim_email(day, now_iso()):
+        return
+    figures, link = json.loads(stored["figures"]), report_url(day, stored)
     net = figures["net"]
     email = Email(subject=f"Daily fulfillment report {day.isoformat()}: {figures['orders']['paid']} orders paid, "
                           f"net {format_money(int(net['amount']), net['currency'])}",
-                  text=report.email_text(figures, link),
-                  html=report.to_html(figures).replace("</h1>", f'</h1><p><a href="{link}">Full report</a></p>', 1))
+                  text=report.email_text(figures, link), html=report.to_html(figures, link=link))
     message_id: str | None = None
     try:
         for to in recipients:

@@ -34,3 +34,15 @@ class AuthTokens(ResponseModel):
     usage: str = Field(description="how to use the tokens, for humans")
     refresh_token: str | None = Field(None, exclude_if=absent,
                                       description="for POST /auth/refresh; absent when no new one was issued")
+
+
+class CodeRequested(ResponseModel):
+    """The answer to a code request, the same whether an account exists for the address or not."""
+
+    email: str = Field(description="normalised: trimmed, lower case")
+    message: str = Field(description="for humans: a code is mailed if an account can use one")
+
+
+class PasswordReset(ResponseModel):
+    email: str
+    password_reset: bool = Field(description="always true: log in with the new password")

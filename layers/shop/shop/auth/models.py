@@ -78,3 +78,21 @@ class LoginIn(_WithEmail):
 
 class RefreshIn(_Body):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class EmailOnlyIn(_WithEmail):
+    """POST /auth/forgot-password and /auth/resend-code: the address alone."""
+
+
+class ResetPasswordIn(ConfirmIn):
+    """POST /auth/reset-password: the mailed code and the new password (the pool's policy, checked here)."""
+
+    password: Annotated[str, StringConstraints(max_length=256)]
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, v: str) -> str:
+        problems = password_problems(v)
+        if problems:
+            raise ValueError("must contain " + ", ".join(problems))
+        return v

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shop.auth import repository as repo
-from shop.auth.models import ConfirmIn, LoginIn, RefreshIn, RegisterIn
+from shop.auth.models import ConfirmIn, EmailOnlyIn, LoginIn, RefreshIn, RegisterIn, ResetPasswordIn
 from shop.config import get_settings
 
 TOKEN_TYPE = "Bearer"
@@ -42,3 +42,24 @@ def login(body: LoginIn) -> dict[str, Any]:
 def refresh(body: RefreshIn) -> dict[str, Any]:
     auth = repo.refresh(body.refresh_token)
     return _token_view(auth, auth.get("RefreshToken"))
+
+
+# Self-service codes: the answers never say whether an account exists for the address (the user pool client
+# has PreventUserExistenceErrors; the repository swallows what would still tell), so they are fixed texts.
+RESET_SENT = "if an account exists for this address, a password reset code has been mailed to it"
+CODE_SENT = "if an unconfirmed account exists for this address, a new confirmation code has been mailed to it"
+
+
+def forgot_password(body: EmailOnlyIn) -> dict[str, Any]:
+    repo.forgot_password(body.email)
+    return {"email": body.email, "message": RESET_SENT}
+
+
+def reset_password(body: ResetPasswordIn) -> dict[str, Any]:
+    repo.reset_password(body.email, body.code, body.password)
+    return {"email": body.email, "password_reset": True}
+
+
+def resend_code(body: EmailOnlyIn) -> dict[str, Any]:
+    repo.resend_code(body.email)
+    return {"email": body.email, "message": CODE_SENT}

@@ -27,7 +27,7 @@ from typing import Any
 from shop import aws
 from shop.catalog import repository as catalog
 from shop.config import Settings
-from shop.dynamo import batch_get_tables, from_item
+from shop.dynamo import batch_get_tables, merge_reads
 from shop.inventory import repository as inventory
 from shop.models import Sku, StockLevel, Warehouse
 from shop.promotions import repository as promotions
@@ -64,49 +64,27 @@ def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None 
     known = inventory.warehouses(max_age=inventory.WAREHOUSES_MAX_AGE_SECONDS)
     codes = sorted(owners)
     stock_read = inventory.stock_read(codes, list(known))
-    keys: dict[str, list[dict[str, Any]]] = {
-        settings.require("catalog_table"): catalog.sku_read_keys(owners),
-        settings.require("inventory_table"): stock_read.keys,
-    }
-    promotions_table = settings.promotions_table
-    if promotions_table:
-        keys[promotions_table] = [promotions.SALES_KEY]
-        if coupon_code:
-            keys[promotions_table].append(promotions.coupon_key(coupon_code))
-            if customer_id:
-                keys[promotions_table].append(promotions.coupon_key(coupon_code, f"CUSTOMER#{customer_id}"))
-    if not codes:
-        keys.pop(settings.require("catalog_table"))
-        keys.pop(settings.require("inventory_table"))
+    reads = merge_reads(catalog.sku_reads(owners), stock_read.reads, promotions.offer_reads(coupon_code, customer_id))
     with aws.translate_common_errors("cart read"):
-        found = batch_get_tables(aws.client("dynamodb"), keys) if any(keys.values()) else {}
-        _complete_shards(found, settings)
-    skus, categories = catalog.skus_from_rows(found.get(settings.require("catalog_table"), []))
-    stock = inventory.stock_from_rows(codes, found.get(settings.require("inventory_table"), []), stock_read)
-    sales, coupon, uses = None, None, 0
-    if promotions_table:
-        rows = [from_item(raw) for raw in found.get(promotions_table, [])]
-        sales_item = next((raw for raw in found.get(promotions_table, []) if raw["pk"]["S"] == "SALES"), None)
-        sales = [promotions.sale_from(r) for r in promotions.sale_records_from(sales_item)]
-        for row in rows:
-            if row["pk"] == f"COUPON#{coupon_code}" and row["sk"] == "COUPON":
-                coupon = {k: v for k, v in row.items() if k not in ("pk", "sk")}
-            elif row["pk"] == f"COUPON#{coupon_code}" and row["sk"] == f"CUSTOMER#{customer_id}":
-                uses = int(row.get("used", 0))
-    return Basket(skus=skus, categories=categories, stock=stock, warehouses=known, sales=sales, coupon=coupon,
-                  coupon_uses=uses, owners=dict(owners), coupon_code=coupon_code)
+        found = batch_get_tables(aws.client("dynamodb"), reads) if any(reads.values()) else {}
+        inventory.complete_shards(found)
+    skus, categories = catalog.skus_from_found(found)
+    stock = inventory.stock_from_found(codes, found, stock_read)
+    offers = promotions.offers_from_found(found, coupon_code, customer_id)
+    return Basket(skus=skus, categories=categories, stock=stock, warehouses=known,
+                  sales=offers.sales if offers else None, coupon=offers.coupon if offers else None,
+                  coupon_uses=offers.coupon_uses if offers else 0, owners=dict(owners), coupon_code=coupon_code)
 
 
 def read_stock(codes: list[str], warehouse_ids: list[str], settings: Settings, *,
                everywhere: bool = False) -> dict[str, list[StockLevel]]:
     """Only the stock levels again (one batch read), for a checkout retrying after a lost race: in the warehouses
     known to hold each SKU, or in all of ``warehouse_ids`` (``everywhere``)."""
-    table = settings.require("inventory_table")
     stock_read = inventory.stock_read(codes, warehouse_ids, everywhere=everywhere)
     with aws.translate_common_errors("stock lookup"):
-        found = batch_get_tables(aws.client("dynamodb"), {table: stock_read.keys}) if stock_read.keys else {}
-        _complete_shards(found, settings)
-    return inventory.stock_from_rows(codes, found.get(table, []), stock_read)
+        found = batch_get_tables(aws.client("dynamodb"), stock_read.reads) if stock_read.keys else {}
+        inventory.complete_shards(found)
+    return inventory.stock_from_found(codes, found, stock_read)
 
 
 def fresh_stock(codes: list[str], settings: Settings) -> tuple[dict[str, list[StockLevel]], dict[str, Warehouse]]:
@@ -115,15 +93,6 @@ def fresh_stock(codes: list[str], settings: Settings) -> tuple[dict[str, list[St
     refuses (two calls)."""
     known = inventory.warehouses()
     return read_stock(codes, list(known), settings, everywhere=True), known
-
-
-def _complete_shards(found: dict[str, list[dict[str, Any]]], settings: Settings) -> None:
-    """A level seen sharded for the first time here (or with more shards than known): read its shard items
-    too (one batch read more, once; the shard counts are remembered for the next reads)."""
-    table = settings.require("inventory_table")
-    missing = inventory.missing_shard_keys(found.get(table, []))
-    if missing:
-        found[table] = found.get(table, []) + batch_get_tables(aws.client("dynamodb"), {table: missing})[table]
 
 
 def basket_discounts(items: Sequence[tuple[Sku, int]], read: Basket, currency: str) -> Priced | None:

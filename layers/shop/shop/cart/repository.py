@@ -11,6 +11,13 @@ from shop import aws
 from shop.config import get_settings
 from shop.dynamo import from_item, to_item
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the CartsTable's key (the customer
+# id), its name and the cart codec are here only; other contexts use the names in PUBLIC.
+TABLE = "carts_table"
+KEY_PREFIXES: tuple[str, ...] = ()  # keyed by the bare customer id
+PUBLIC = frozenset({"CartRecord", "StoredCart", "StaleCart", "get_cart", "save_cart", "empty_cart_action",
+                    "cart_reads", "cart_from_found"})
+
 
 def _table() -> str:
     return get_settings().require("carts_table")
@@ -44,6 +51,18 @@ def get_cart(customer_id: str, now_epoch: int) -> CartRecord:
     with aws.translate_common_errors("read cart"):
         resp = aws.client("dynamodb").get_item(TableName=_table(), Key=cart_key(customer_id), ConsistentRead=True)
     return cart_from_item(customer_id, resp.get("Item"), now_epoch)
+
+
+def cart_reads(customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The cart as a read (table -> keys) for a caller composing one batch read with other contexts' reads
+    (shop.dynamo.merge_reads); :func:`cart_from_found` decodes what it found."""
+    return {_table(): [cart_key(customer_id)]}
+
+
+def cart_from_found(customer_id: str, found: dict[str, list[dict[str, Any]]], now_epoch: int) -> CartRecord:
+    """The cart of :func:`cart_reads` among the items of a composed batch read (empty when not there)."""
+    raws = found.get(_table()) or []
+    return cart_from_item(customer_id, raws[0] if raws else None, now_epoch)
 
 
 def cart_from_item(customer_id: str, raw: dict[str, Any] | None, now_epoch: int) -> CartRecord:

@@ -92,6 +92,32 @@ def listing_keys(*, product_id: str, category: str, created_at: str, active: boo
     }
 
 
+# Featured products of a category (the home page): a listed product an admin marked ``featured`` carries
+# ``featured_sk`` (its rank, then its id), so the sparse index ByCategoryFeatured (category_pk, featured_sk) holds
+# exactly the featured products that are listed, in the order a storefront shows them.
+FEATURED_INDEX = "ByCategoryFeatured"
+FEATURED_ATTR = "featured_sk"
+FEATURED_RANK_DIGITS = 7
+DEFAULT_FEATURED_RANK = 100
+
+
+def featured_sk(product: Mapping[str, Any], listed: bool) -> str | None:
+    """The featured sort key of a product, or None when it must not be in the featured index (not featured, or
+    not listed: a deactivated product leaves the home page with the listing and comes back with it)."""
+    if not listed or not product.get("featured"):
+        return None
+    rank = product.get("featured_rank")
+    rank = DEFAULT_FEATURED_RANK if rank is None else int(rank)
+    return f"{rank:0{FEATURED_RANK_DIGITS}d}#{product['product_id']}"
+
+
+def featured_query(category: str) -> ListingQuery:
+    """The Query of a category's featured products, lowest rank first (a Query on the sparse index, no Scan)."""
+    return ListingQuery(index=FEATURED_INDEX, hash_attr="category_pk", hash_value=category_pk(category),
+                        range_attr=FEATURED_ATTR, forward=True, key_condition="#h = :h",
+                        values={":h": {"S": category_pk(category)}}, names={"#h": "category_pk"}, filters=[])
+
+
 def min_active_price(skus: Iterable[Mapping[str, Any]]) -> int | None:
     prices = [int(s["price_amount"]) for s in skus if s.get("active", True)]
     return min(prices) if prices else None
@@ -125,7 +151,9 @@ def price_bounds(min_price: int | None, max_price: int | None) -> tuple[str | No
 
 
 def build_listing_query(*, category: str | None, sort: Sort, min_price: int | None, max_price: int | None,
-                        tokens: list[str]) -> ListingQuery:
+                        tokens: list[str], brand: str | None = None) -> ListingQuery:
+    """The browse query on a listing index. ``brand`` (a folded brand key, shop.catalog.search.brand_key) is a
+    filter on the product's ``brand_key``; searches with words go to the search index instead of ``tokens``."""
     by_price = sort in (Sort.PRICE_ASC, Sort.PRICE_DESC)
     if category:
         hash_attr, hash_value = "category_pk", category_pk(category)
@@ -161,6 +189,10 @@ def build_listing_query(*, category: str | None, sort: Sort, min_price: int | No
             names["#mp"] = "min_price_amount"
             filters.append("#mp <= :maxp")
             values[":maxp"] = {"N": str(max_price)}
+    if brand:
+        names["#bk"] = "brand_key"
+        filters.append("#bk = :bk")
+        values[":bk"] = {"S": brand}
     if tokens:
         names["#st"] = "search_text"
         for i, tok in enumerate(tokens):

@@ -83,6 +83,10 @@ class ProductUpdate(Strict):
     attributes: dict[AttrKey, AttrValue] | None = Field(None, max_length=50)
     images: list[ImageUrl] | None = Field(None, max_length=20)
     active: bool | None = None
+    featured: bool | None = Field(None, description="show it among its category's featured products (home page)")
+    featured_rank: int | None = Field(None, ge=0, le=9_999_999, strict=True,
+                                      description="its place among the featured products, lower first (default "
+                                                  "100, ties by product id); null: back to the default")
 
     @model_validator(mode="after")
     def _not_empty(self) -> ProductUpdate:

@@ -1,6 +1,7 @@
 """Checkout's data access: the reservation transaction (stock + order + cart in one TransactWriteItems) and the
 read of the cart with the order a replay finds. The only checkout code that talks to boto3 (the workflow is
-started through shop.orders.ports, by shop.workflow)."""
+started through shop.orders.ports, by shop.workflow). Checkout owns no table: it composes the owners' actions
+and reads (inventory, orders, cart, promotions repositories), never their keys."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.cart.repository import CartRecord, cart_from_item, cart_key, empty_cart_action
-from shop.config import get_settings
-from shop.dynamo import batch_get_tables
-from shop.inventory.repository import stock_key
+from shop.cart import repository as cart
+from shop.cart.repository import CartRecord
+from shop.dynamo import batch_get_tables, merge_reads
+from shop.inventory import repository as inventory
+from shop.orders import repository as orders
 from shop.orders.models import Order
-from shop.orders.repository import from_record, order_key, to_record
+
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): none here.
+TABLE = None
+KEY_PREFIXES: tuple[str, ...] = ()
+PUBLIC: frozenset[str] = frozenset()
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -40,21 +46,12 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
     shop.inventory.shards) available -= q, reserved += q under available >= q; the order
     Put under attribute_not_exists(pk); the cart emptied under its version; the coupon's use counted under its
     limits (global and per customer). All or nothing."""
-    settings = get_settings()
-    inventory = settings.require("inventory_table")
-    actions: list[dict[str, Any]] = []
-    for line in order.lines:
-        for alloc in line.allocations:
-            actions.append({"Update": {
-                "TableName": inventory, "Key": stock_key(line.sku, alloc.warehouse_id, alloc.shard),
-                "UpdateExpression": "SET available = available - :q, reserved = reserved + :q, updated_at = :now",
-                "ConditionExpression": "attribute_exists(pk) AND available >= :q",
-                "ExpressionAttributeValues": {":q": {"N": str(alloc.quantity)}, ":now": {"S": now}},
-            }})
+    actions: list[dict[str, Any]] = [
+        inventory.reserve_action(line.sku, alloc.warehouse_id, alloc.quantity, alloc.shard, now)
+        for line in order.lines for alloc in line.allocations]
     order_index = len(actions)
-    actions.append({"Put": {"TableName": settings.require("orders_table"), "Item": to_record(order),
-                            "ConditionExpression": "attribute_not_exists(pk)"}})
-    actions.append(empty_cart_action(cart_customer_id, cart_version, now))
+    actions.append(orders.put_new_order_action(order))
+    actions.append(cart.empty_cart_action(cart_customer_id, cart_version, now))
     coupon_index = len(actions)
     actions.extend(coupon_actions or [])
     if len(actions) > MAX_TRANSACTION_ITEMS:
@@ -85,11 +82,7 @@ def reserve_and_place(order: Order, cart_customer_id: str, cart_version: int, no
 def read_cart_and_order(customer_id: str, order_id: str, now_epoch: int) -> tuple[CartRecord, Order | None]:
     """The shopper's cart and the order this checkout would create (present when it is a replay), in ONE
     strongly consistent BatchGetItem over the two tables."""
-    settings = get_settings()
-    carts, orders_table = settings.require("carts_table"), settings.require("orders_table")
     with aws.translate_common_errors("checkout read"):
-        found = batch_get_tables(aws.client("dynamodb"), {carts: [cart_key(customer_id)],
-                                                          orders_table: [order_key(order_id)]})
-    order = found[orders_table][0] if found[orders_table] else None
-    cart = cart_from_item(customer_id, found[carts][0] if found[carts] else None, now_epoch)
-    return cart, from_record(order) if order is not None else None
+        found = batch_get_tables(aws.client("dynamodb"),
+                                 merge_reads(cart.cart_reads(customer_id), orders.order_reads(order_id)))
+    return cart.cart_from_found(customer_id, found, now_epoch), orders.order_from_found(found)

@@ -209,6 +209,9 @@ def place_order(customer_id: str, email: str | None, idempotency_key: str, body:
             created_at=now, updated_at=now, reservation_expires_at=now_epoch + settings.reservation_ttl_seconds,
             timeline=[TimelineEntry(at=now, status=OrderStatus.PENDING_PAYMENT, note="stock reserved")],
             request_hash=body_hash,
+            # decided now and kept with the order: the shopper is told, the label can ask for it, and a later
+            # change of the threshold does not re-judge parcels already on their way
+            signature_required=breakdown.totals.total.amount > settings.signature_required_above,
         )
         if repo.transaction_size(order) > repo.MAX_TRANSACTION_ITEMS:
             raise InvalidInput("cart", "the order needs too many stock reservations for one checkout; "

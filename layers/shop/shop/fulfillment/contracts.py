@@ -1,5 +1,5 @@
-"""HTTP answers of the warehouse staff API (functions/fulfillment_warehouse): open pick, pack, pickup and return tasks and
-the completion of one. The shapes are those of ``shop.fulfillment.service.task_view``.
+"""HTTP answers of the warehouse staff API (functions/fulfillment_warehouse): open pick, pack, pickup and return
+tasks and the completion of one. The shapes are those of ``shop.fulfillment.service.task_view``.
 
 A task's ``result`` holds what completed it, by kind: ``picked`` (pick), ``package_weight_grams`` (pack),
 ``inspected`` (return), ``picked_up_at`` (pickup, by the carrier's scan), and staff's ``note``; only the keys
@@ -31,10 +31,21 @@ class TaskPickedLine(ResponseModel):
     quantity: int
 
 
+class DamagedRefundView(ResponseModel):
+    """Staff's decision on what a line's damaged units give back (shop.fulfillment.models.DamagedRefund)."""
+
+    decision: Literal["full", "partial", "none"]
+    reason: str
+    amount_per_unit: Money | None = Field(None, exclude_if=absent, description="partial, per damaged unit")
+    amount: Money | None = Field(None, exclude_if=absent, description="partial, for the line's damaged units")
+
+
 class TaskInspectedLine(ResponseModel):
     sku: str
     sellable: int = Field(description="units that go back to stock")
     damaged: int
+    damaged_refund: DamagedRefundView | None = Field(None, exclude_if=absent,
+                                                     description="staff's refund decision for the damaged units")
 
 
 class WarehouseTaskResult(ResponseModel):

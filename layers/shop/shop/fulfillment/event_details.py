@@ -54,4 +54,5 @@ def shipment_tracking(kind: str, order: Order, s: Shipment, event_id: str, descr
 def shipment_delivered(order: Order, s: Shipment) -> dict[str, Any]:
     return events.entry("ShipmentDelivered", {
         **base(order), "shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id, "carrier": s.carrier,
-        "tracking_number": s.tracking_number, "delivered_at": s.delivered_at}, dedupe_suffix=s.shipment_id)
+        "tracking_number": s.tracking_number, "delivered_at": s.delivered_at, **s.proof_fields()},
+        dedupe_suffix=s.shipment_id)

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
+from shop.config import get_settings
 from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
@@ -26,30 +27,44 @@ from shop.fulfillment.models import (
     TrackingEvent,
     WarehouseTask,
 )
-from shop.inventory.repository import movement_action, stock_key
+from shop.inventory import repository as inventory
 from shop.orders.models import Order, OrderStatus
 from shop.orders.repository import (
-    TransactionCancelled,
-    inventory_table,
     now_iso,
-    order_key,
-    orders_table,
+    order_collection_pk,
+    read_order_collection,
     status_update_action,
-    transact,
+    timeline_action,
 )
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): fulfillment's items of the
+# OrdersTable are keyed here only (a shipment in its order's partition, orders.repository.order_collection_pk);
+# other contexts use the names in PUBLIC.
+TABLE = "orders_table"
+KEY_PREFIXES = ("SHIPMENT#", "TASK#", "TRACKING#")
+PUBLIC = frozenset({"order_items", "shipments_in", "store_task", "PackOutcome"})
+
 S = OrderStatus
+TransactionCancelled = aws.TransactionCancelled
 
 
-def shipment_key(order_id: str, shipment_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"SHIPMENT#{shipment_id}"}}
+def _table() -> str:
+    return get_settings().require("orders_table")
 
 
-def task_key(task_id: str) -> dict[str, Any]:
+def _transact(actions: list[dict[str, Any]]) -> None:
+    aws.transact(actions, "order transaction")
+
+
+def _shipment_key(order_id: str, shipment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": order_collection_pk(order_id)}, "sk": {"S": f"SHIPMENT#{shipment_id}"}}
+
+
+def _task_key(task_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": "TASK"}}
 
 
-def tracking_key(tracking_number: str) -> dict[str, Any]:
+def _tracking_key(tracking_number: str) -> dict[str, Any]:
     return {"pk": {"S": f"TRACKING#{tracking_number}"}, "sk": {"S": "TRACKING"}}
 
 
@@ -58,33 +73,22 @@ def _conditional_failed(exc: ClientError) -> bool:
 
 
 # ------------------------------------------------------------------ reads
-def order_items(order_id: str) -> tuple[dict[str, Any] | None, list[Shipment]]:
-    """The order record and its shipments, in one strongly consistent query."""
-    ddb = aws.client("dynamodb")
-    args: dict[str, Any] = {"TableName": orders_table(), "ConsistentRead": True,
-                            "KeyConditionExpression": "pk = :pk",
-                            "ExpressionAttributeValues": {":pk": {"S": f"ORDER#{order_id}"}}}
-    order_raw: dict[str, Any] | None = None
-    shipments: list[Shipment] = []
-    with aws.translate_common_errors("order read"):
-        while True:
-            resp = ddb.query(**args)
-            for raw in resp.get("Items", []):
-                sk = raw["sk"]["S"]
-                if sk == "ORDER":
-                    order_raw = raw
-                elif sk.startswith("SHIPMENT#"):
-                    shipments.append(model_from_item(Shipment, raw))
-            if "LastEvaluatedKey" not in resp:
-                break
-            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-    shipments.sort(key=lambda s: s.shipment_id)
-    return order_raw, shipments
+def shipments_in(items: list[dict[str, Any]]) -> list[Shipment]:
+    """The shipments among the raw items of an order's partition (orders.repository.read_order_collection),
+    by shipment id."""
+    shipments = [model_from_item(Shipment, raw) for raw in items if raw["sk"]["S"].startswith("SHIPMENT#")]
+    return sorted(shipments, key=lambda s: s.shipment_id)
+
+
+def order_items(order_id: str) -> tuple[Order | None, list[Shipment]]:
+    """The order and its shipments, in one strongly consistent query."""
+    collection = read_order_collection(order_id)
+    return collection.order, shipments_in(collection.items)
 
 
 def get_shipment(order_id: str, shipment_id: str) -> Shipment:
     with aws.translate_common_errors("shipment read"):
-        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=shipment_key(order_id, shipment_id),
+        raw = aws.client("dynamodb").get_item(TableName=_table(), Key=_shipment_key(order_id, shipment_id),
                                               ConsistentRead=True).get("Item")
     if raw is None:
         raise NotFound(f"shipment {shipment_id} of order {order_id} not found")
@@ -94,7 +98,7 @@ def get_shipment(order_id: str, shipment_id: str) -> Shipment:
 def get_task(task_id: str) -> tuple[WarehouseTask, str | None] | None:
     """The task and the workflow token waiting on it (None once used or never stored)."""
     with aws.translate_common_errors("task read"):
-        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=task_key(task_id),
+        raw = aws.client("dynamodb").get_item(TableName=_table(), Key=_task_key(task_id),
                                               ConsistentRead=True).get("Item")
     if raw is None:
         return None
@@ -103,7 +107,7 @@ def get_task(task_id: str) -> tuple[WarehouseTask, str | None] | None:
 
 def open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[WarehouseTask], str | None]:
     args = page_query({
-        "TableName": orders_table(), "IndexName": "OpenTasksByWarehouse", "Limit": limit,
+        "TableName": _table(), "IndexName": "OpenTasksByWarehouse", "Limit": limit,
         "KeyConditionExpression": "open_warehouse_id = :w", "ExpressionAttributeValues": {":w": {"S": warehouse_id}},
     }, cursor, ("open_warehouse_id", warehouse_id))
     with aws.translate_common_errors("task list"):
@@ -114,7 +118,7 @@ def open_tasks(warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[
 
 def tracking_lookup(tracking_number: str) -> tuple[str, str] | None:
     with aws.translate_common_errors("tracking lookup"):
-        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=tracking_key(tracking_number),
+        raw = aws.client("dynamodb").get_item(TableName=_table(), Key=_tracking_key(tracking_number),
                                               ConsistentRead=True).get("Item")
     if raw is None:
         return None
@@ -129,12 +133,12 @@ def save_split(order: Order, shipments: list[Shipment]) -> bool:
     note = f"split into {len(shipments)} shipment(s)"
     actions = [status_update_action(order.order_id, {S.PAID}, S.FULFILLING, note)]
     for shipment in shipments:
-        item = {"pk": f"ORDER#{order.order_id}", "sk": f"SHIPMENT#{shipment.shipment_id}",
+        item = {"pk": order_collection_pk(order.order_id), "sk": f"SHIPMENT#{shipment.shipment_id}",
                 **shipment.model_dump(mode="json", exclude_none=True)}
-        actions.append({"Put": {"TableName": orders_table(), "Item": to_item(item),
+        actions.append({"Put": {"TableName": _table(), "Item": to_item(item),
                                 "ConditionExpression": "attribute_not_exists(pk)"}})
     try:
-        transact(actions)
+        _transact(actions)
     except TransactionCancelled as exc:
         if "ConditionalCheckFailed" in exc.codes:
             return False
@@ -152,7 +156,7 @@ def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | No
     ddb = aws.client("dynamodb")
     try:
         with aws.translate_common_errors("task create"):
-            ddb.put_item(TableName=orders_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+            ddb.put_item(TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
         return task, token
     except ClientError as exc:
         if not _conditional_failed(exc):
@@ -160,7 +164,7 @@ def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | No
     try:
         with aws.translate_common_errors("task token"):
             resp = ddb.update_item(
-                TableName=orders_table(), Key=task_key(task.task_id), UpdateExpression="SET task_token = :t",
+                TableName=_table(), Key=_task_key(task.task_id), UpdateExpression="SET task_token = :t",
                 ConditionExpression="#s = :open", ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":t": {"S": token}, ":open": {"S": TaskStatus.OPEN.value}},
                 ReturnValues="ALL_NEW")
@@ -181,7 +185,7 @@ def put_done_task(task: WarehouseTask) -> bool:
     item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True)}
     try:
         with aws.translate_common_errors("task create"):
-            aws.client("dynamodb").put_item(TableName=orders_table(), Item=to_item(item),
+            aws.client("dynamodb").put_item(TableName=_table(), Item=to_item(item),
                                             ConditionExpression="attribute_not_exists(pk)")
         return True
     except ClientError as exc:
@@ -207,7 +211,7 @@ def finish_task(task_id: str, to: TaskStatus, *, result: dict[str, Any] | None =
     try:
         with aws.translate_common_errors("task update"):
             resp = aws.client("dynamodb").update_item(
-                TableName=orders_table(), Key=task_key(task_id),
+                TableName=_table(), Key=_task_key(task_id),
                 UpdateExpression="SET " + ", ".join(sets) + " REMOVE open_warehouse_id",
                 ConditionExpression="attribute_exists(pk) AND #s = :open", ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
@@ -228,7 +232,7 @@ def set_shipment_status(order_id: str, shipment_id: str, allowed_from: frozenset
                         event: TrackingEvent | None = None) -> Shipment | None:
     """Conditional shipment status change (plus fields, plus a tracking event). None when the shipment was
     not in ``allowed_from`` (nothing changed)."""
-    update = status_update(orders_table(), shipment_key(order_id, shipment_id), (s.value for s in allowed_from),
+    update = status_update(_table(), _shipment_key(order_id, shipment_id), (s.value for s in allowed_from),
                            to.value, now_iso(), fields=fields,
                            append={"tracking": [event.model_dump(mode="json", exclude_none=True)]} if event else None)
     try:
@@ -244,7 +248,7 @@ def set_shipment_status(order_id: str, shipment_id: str, allowed_from: frozenset
 def add_tracking_event(order_id: str, shipment_id: str, event: TrackingEvent) -> None:
     with aws.translate_common_errors("tracking event"):
         aws.client("dynamodb").update_item(
-            TableName=orders_table(), Key=shipment_key(order_id, shipment_id),
+            TableName=_table(), Key=_shipment_key(order_id, shipment_id),
             UpdateExpression="SET tracking = list_append(if_not_exists(tracking, :empty), :ev), updated_at = :now",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":ev": value([event.model_dump(mode="json", exclude_none=True)]),
@@ -263,21 +267,8 @@ def commit_stock_actions(order: Order, shipment: Shipment, now: str) -> list[dic
         pool = sum(a.quantity for a in allocs if a.shard is None)
         if not allocs:  # an order from before allocations named slots: all from the level
             pool = item.quantity
-        actions.append({"Update": {
-            "TableName": inventory_table(), "Key": stock_key(item.sku, shipment.warehouse_id),
-            "UpdateExpression": "SET reserved = reserved - :p, on_hand = on_hand - :q, "
-                                "shipped = if_not_exists(shipped, :zero) + :q, updated_at = :now",
-            "ConditionExpression": "reserved >= :p AND on_hand >= :q",
-            "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}, ":p": {"N": str(pool)},
-                                          ":zero": {"N": "0"}, ":now": {"S": now}},
-        }})
-        for alloc in (a for a in allocs if a.shard is not None):
-            actions.append({"Update": {
-                "TableName": inventory_table(), "Key": stock_key(item.sku, shipment.warehouse_id, alloc.shard),
-                "UpdateExpression": "SET reserved = reserved - :q, updated_at = :now",
-                "ConditionExpression": "reserved >= :q",
-                "ExpressionAttributeValues": {":q": {"N": str(alloc.quantity)}, ":now": {"S": now}},
-            }})
+        actions.extend(inventory.ship_actions(item.sku, shipment.warehouse_id, item.quantity, pool,
+                                              [(a.shard, a.quantity) for a in allocs if a.shard is not None], now))
     return actions
 
 
@@ -290,7 +281,7 @@ class PackOutcome(StrEnum):
 
 def _task_done_action(task_id: str, result: dict[str, Any], by: str, now: str) -> dict[str, Any]:
     return {"Update": {
-        "TableName": orders_table(), "Key": task_key(task_id),
+        "TableName": _table(), "Key": _task_key(task_id),
         "UpdateExpression": "SET #s = :done, completed_at = :now, #r = :result, completed_by = :by "
                             "REMOVE open_warehouse_id",
         "ConditionExpression": "attribute_exists(pk) AND #s = :open",
@@ -312,7 +303,7 @@ def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *
     note = f"parcel {shipment.shipment_id} packed ({package_weight_grams} g)"
     actions = [status_update_action(order.order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
     actions.append({"Update": {
-        "TableName": orders_table(), "Key": shipment_key(order.order_id, shipment.shipment_id),
+        "TableName": _table(), "Key": _shipment_key(order.order_id, shipment.shipment_id),
         "UpdateExpression": "SET #s = :packed, package_weight_grams = :w, packed_at = :now, updated_at = :now",
         "ConditionExpression": "#s = :packing", "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": {":packed": {"S": ShipmentStatus.PACKED.value},
@@ -321,12 +312,12 @@ def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *
     }})
     actions.extend(commit_stock_actions(order, shipment, now))
     for item in shipment.items:  # the ledger: on_hand is the sum of its movements
-        actions.append(movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
-                                       ref=shipment.shipment_id, table=inventory_table()))
+        actions.append(inventory.movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
+                                                 ref=shipment.shipment_id))
     if task is not None:
         actions.append(_task_done_action(task[0], task[1], task[2], now))
     try:
-        transact(actions)
+        _transact(actions)
     except TransactionCancelled as exc:
         codes = exc.codes
         failed = [c == "ConditionalCheckFailed" for c in codes]
@@ -361,24 +352,18 @@ def save_label(order_id: str, shipment: Shipment, fields: dict[str, Any], note: 
     sets = [f"#f{i} = :f{i}" for i in range(len(fields))] + ["updated_at = :now"]
     tracking_number = str(fields["tracking_number"])
     actions = [
-        {"Update": {"TableName": orders_table(), "Key": shipment_key(order_id, shipment.shipment_id),
+        {"Update": {"TableName": _table(), "Key": _shipment_key(order_id, shipment.shipment_id),
                     "UpdateExpression": "SET " + ", ".join(sets),
                     "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(tracking_number)",
                     "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
-        {"Put": {"TableName": orders_table(),
+        {"Put": {"TableName": _table(),
                  "Item": to_item({"pk": f"TRACKING#{tracking_number}", "sk": "TRACKING", "order_id": order_id,
                                   "shipment_id": shipment.shipment_id}),
                  "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
-                    "UpdateExpression": "SET timeline = list_append(if_not_exists(timeline, :empty), :entry), "
-                                        "updated_at = :now",
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeValues": {
-                        ":entry": value([{"at": now_iso(), "status": "LABEL_CREATED", "note": note}]),
-                        ":empty": {"L": []}, ":now": {"S": now_iso()}}}},
+        timeline_action(order_id, "LABEL_CREATED", note),
     ]
     try:
-        transact(actions)
+        _transact(actions)
     except TransactionCancelled as exc:
         if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
             return False

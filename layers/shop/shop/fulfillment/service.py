@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from shop import events, workflow
@@ -21,6 +22,8 @@ from shop.fulfillment.models import (
     HANDED_OVER,
     SHIPMENT_FROM,
     CarrierEvent,
+    DeliveryProof,
+    LeftAt,
     Shipment,
     ShipmentStatus,
     TaskCompletion,
@@ -166,7 +169,12 @@ def _check_completion(task: WarehouseTask, body: TaskCompletion) -> dict[str, An
         if got != expected:
             raise InvalidInput("inspected", "every returned unit is either sellable or damaged",
                                details={"expected": expected, "inspected": got})
-        return {"inspected": [ln.model_dump() for ln in sorted(body.inspected, key=lambda x: x.sku)]}
+        for i, unit in enumerate(body.inspected):
+            if unit.damaged_refund is not None and unit.damaged == 0:
+                raise InvalidInput(f"inspected.{i}.damaged_refund", "a refund decision is for damaged units only")
+        # exclude_none: a line without a decision is stored (and resumes the workflow) as it always was
+        return {"inspected": [ln.model_dump(mode="json", exclude_none=True)
+                              for ln in sorted(body.inspected, key=lambda x: x.sku)]}
     raise Conflict(f"task {task.task_id} is completed by the carrier's pickup scan, not by staff",
                    details={"task_id": task.task_id, "kind": task.kind.value})
 
@@ -214,16 +222,21 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
     return outcome == repo.PackOutcome.PACKED
 
 
-def complete_task(task_id: str, body: TaskCompletion, staff_id: str) -> dict[str, Any]:
+def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
+                  check: Callable[[WarehouseTask, TaskCompletion], None] | None = None) -> dict[str, Any]:
     """Staff complete a pick or pack task: it becomes DONE with the result and the workflow resumes (a pack
     task's completion commits the parcel's stock in the same write: see :func:`_pack`). Completing a DONE
     task again with the same result resumes the workflow again (a lost resume is repaired) and answers the
-    same; a different result, or a cancelled task, is a 409."""
+    same; a different result, or a cancelled task, is a 409. ``check`` validates an open task's completion against
+    what another context knows (a return inspection's refund decisions against the return: shop.returns),
+    raising InvalidInput before anything is written."""
     found = repo.get_task(task_id) if task_id.startswith("tsk_") else None
     if found is None:
         raise NotFound(f"task {task_id} not found")
     task, _ = found
     result = _check_completion(task, body)
+    if check is not None and task.status == TaskStatus.OPEN:
+        check(task, body)
     if body.note:
         result["note"] = body.note
     changed = False
@@ -337,6 +350,28 @@ def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
     return workflow.send_success(token, task_output(task)) if token else False
 
 
+def delivery_proof(event: CarrierEvent, signature_required: bool) -> DeliveryProof:
+    """The proof of delivery of a ``delivered`` event, judged against the order: when the order asked for a
+    signature, the parcel must have been handed to the recipient and signed for; anything else (nobody signed,
+    left at the door, with a neighbour, at a parcel shop, or the carrier not saying where) is a delivery
+    exception for staff. A delivery the carrier reports without a place but with a signature counts as handed
+    over (a signature is given in person)."""
+    signed = event.signed_by is not None
+    handed_over = event.left_at == LeftAt.HANDED_TO_RECIPIENT or (event.left_at is None and signed)
+    return DeliveryProof(signed_by=event.signed_by, left_at=event.left_at, proof_url=event.proof_url,
+                         signature_required=signature_required,
+                         signature_missing=signature_required and not (signed and handed_over))
+
+
+def _delivery_findings(shipment: Shipment) -> dict[str, Any]:
+    """What orderflow needs to decide on a delivery exception (shop.orderflow.deliveries): the parcel's stored
+    proof, whatever event delivered it."""
+    proof = shipment.delivery_proof
+    if shipment.status != SH.DELIVERED or proof is None or not proof.signature_missing:
+        return {}
+    return {"signature_missing": True}
+
+
 def carrier_event(event: CarrierEvent) -> dict[str, Any]:
     found = repo.tracking_lookup(event.tracking_number)
     if found is None:
@@ -347,8 +382,9 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
     tracking = TrackingEvent(event_id=event.event_id, status=event.status, occurred_at=event.occurred_at,
                              description=event.description, location=event.location)
     if any(t.event_id == event.event_id for t in shipment.tracking):
+        # a redelivery: nothing changes; the findings let orderflow repair a mark a crash may have lost
         return {"order_id": order_id, "shipment_id": shipment_id, "status": shipment.status.value,
-                "duplicate": True}
+                "duplicate": True, **_delivery_findings(shipment)}
     out: dict[str, Any] = {"order_id": order_id, "shipment_id": shipment_id}
     if event.status == "picked_up":
         repo.add_tracking_event(order_id, shipment_id, tracking)
@@ -361,9 +397,12 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
         kind = "ShipmentInTransit" if to == SH.IN_TRANSIT else "ShipmentException"
         events.publish(event_details.shipment_tracking(kind, order, shipment, event.event_id, event.description,
                                                        event.location))
-    else:  # delivered
+    else:  # delivered: the first delivered event's proof stays (a later one only adds to the tracking)
+        proof = delivery_proof(event, bool(order.signature_required))
         changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.DELIVERED], SH.DELIVERED,
-                                           {"delivered_at": event.occurred_at}, event=tracking)
+                                           {"delivered_at": event.occurred_at,
+                                            "delivery_proof": proof.model_dump(mode="json", exclude_none=True)},
+                                           event=tracking)
         if changed is None:
             repo.add_tracking_event(order_id, shipment_id, tracking)
         if shipment.status == SH.PACKED:  # delivered without a pickup scan: the pickup happened
@@ -372,7 +411,9 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
         if delivered.status == SH.DELIVERED:
             events.publish(event_details.shipment_delivered(order, delivered))
             if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED})):
-                events.publish(order_events.order_delivered(order, event.occurred_at))
+                events.publish(order_events.order_delivered(order, event.occurred_at, [
+                    s.delivery_fields() for s in shipments_of(order_id)]))
+            out.update(_delivery_findings(delivered))
     out["status"] = repo.get_shipment(order_id, shipment_id).status.value
     return out
 

@@ -12,12 +12,24 @@ from shop.config import get_settings
 from shop.dynamo import batch_get_tables, encode_cursor, from_item, page_query, to_item
 from shop.models import StockLevel, StockSlot, Warehouse
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the keys of the InventoryTable's
+# items (these prefixes), its name and its item codecs are built here only. Other contexts use the names in
+# PUBLIC: reads, and the stock actions they put into their own transactions.
+TABLE = "inventory_table"
+KEY_PREFIXES = ("SKU#", "WH#", "LEDGER#", "WAREHOUSE")
+PUBLIC = frozenset({
+    "WAREHOUSES_MAX_AGE_SECONDS", "warehouses", "known_warehouse", "get_warehouse", "get_stock", "stock_levels",
+    "StockRead", "stock_read", "stock_from_found", "complete_shards",
+    "reserve_action", "release_action", "ship_actions", "movement_action", "incoming_action", "receive_actions",
+    "supplier_return_actions", "restock_actions",
+})
+
 
 def _table() -> str:
     return get_settings().require("inventory_table")
 
 
-def stock_key(sku: str, warehouse_id: str, shard: int | None = None) -> dict[str, Any]:
+def _stock_key(sku: str, warehouse_id: str, shard: int | None = None) -> dict[str, Any]:
     """The stock level item, or one of its shard items (shop.inventory.shards)."""
     suffix = "" if shard is None else f"#S{shard}"
     return {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": f"WH#{warehouse_id}{suffix}"}}
@@ -64,11 +76,11 @@ def levels_from_items(rows: list[dict[str, Any]]) -> list[StockLevel]:
     return levels
 
 
-def missing_shard_keys(raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _missing_shard_keys(raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keys of shard items of the sharded levels among ``raws`` that ``raws`` does not contain."""
     rows = [from_item(raw) for raw in raws]
     have = {(r["sku"], r["warehouse_id"], int(r["shard"])) for r in rows if is_shard_row(r)}
-    return [stock_key(r["sku"], r["warehouse_id"], i) for r in rows if not is_shard_row(r)
+    return [_stock_key(r["sku"], r["warehouse_id"], i) for r in rows if not is_shard_row(r)
             for i in range(int(r.get("shards", 0))) if (r["sku"], r["warehouse_id"], i) not in have]
 
 
@@ -155,6 +167,12 @@ class StockRead:
     keys: list[dict[str, Any]]
     everywhere: frozenset[str]
 
+    @property
+    def reads(self) -> dict[str, list[dict[str, Any]]]:
+        """The read as table -> keys, for a caller composing one batch read with other contexts' reads
+        (shop.dynamo.merge_reads); :func:`stock_from_found` decodes what it found."""
+        return {_table(): list(self.keys)} if self.keys else {}
+
 
 def stock_read(skus: list[str], warehouse_ids: list[str], *, everywhere: bool = False) -> StockRead:
     """The level keys of each SKU in the warehouses known to hold it (all of ``warehouse_ids`` when not known, or
@@ -170,7 +188,7 @@ def stock_read(skus: list[str], warehouse_ids: list[str], *, everywhere: bool = 
             full.add(sku)
         else:
             where = held[1] & wids
-        keys += [stock_key(sku, wid, shard) for wid in sorted(where)
+        keys += [_stock_key(sku, wid, shard) for wid in sorted(where)
                  for shard in [None, *range(_shard_counts.get((sku, wid), 0))]]
     return StockRead(keys, frozenset(full))
 
@@ -189,13 +207,29 @@ def stock_from_rows(skus: list[str], raws: list[dict[str, Any]],
     return out
 
 
+def stock_from_found(skus: list[str], found: dict[str, list[dict[str, Any]]],
+                     read: StockRead | None = None) -> dict[str, list[StockLevel]]:
+    """:func:`stock_from_rows` over the InventoryTable's items of a composed batch read (table -> raw items)."""
+    return stock_from_rows(skus, found.get(_table(), []), read)
+
+
+def complete_shards(found: dict[str, list[dict[str, Any]]]) -> None:
+    """A level seen sharded for the first time in ``found`` (a composed batch read, table -> raw items), or with
+    more shards than known: its shard items are read too and added to ``found`` (one batch read more, once; the
+    shard counts are remembered for the next reads)."""
+    table = _table()
+    missing = _missing_shard_keys(found.get(table, []))
+    if missing:
+        found[table] = found.get(table, []) + batch_get_tables(aws.client("dynamodb"), {table: missing})[table]
+
+
 # ---------------------------------------------------------------------------------------------- admin writes
 
 class StockChanged(Exception):
     """The stock level changed between read and write (condition on the old on_hand failed)."""
 
 
-def warehouse_key(warehouse_id: str) -> dict[str, Any]:
+def _warehouse_key(warehouse_id: str) -> dict[str, Any]:
     return {"pk": {"S": "WAREHOUSE"}, "sk": {"S": f"WH#{warehouse_id}"}}
 
 
@@ -207,19 +241,19 @@ def put_warehouse(warehouse: Warehouse, now: str) -> None:
 
 def get_warehouse(warehouse_id: str) -> Warehouse | None:
     with aws.translate_common_errors("read warehouse"):
-        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=warehouse_key(warehouse_id),
+        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=_warehouse_key(warehouse_id),
                                                ConsistentRead=True)
     return warehouse_from_item(from_item(resp["Item"])) if "Item" in resp else None
 
 
 def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
     with aws.translate_common_errors("read stock"):
-        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=stock_key(sku, warehouse_id),
+        resp = aws.client("dynamodb").get_item(TableName=_table(), Key=_stock_key(sku, warehouse_id),
                                                ConsistentRead=True)
     if "Item" not in resp:
         return None
     raws = [resp["Item"]]
-    missing = missing_shard_keys(raws)  # a sharded level: its shard items too (one batch read)
+    missing = _missing_shard_keys(raws)  # a sharded level: its shard items too (one batch read)
     if missing:
         with aws.translate_common_errors("read stock"):
             raws += batch_get_tables(aws.client("dynamodb"), {_table(): missing})[_table()]
@@ -229,7 +263,7 @@ def get_stock(sku: str, warehouse_id: str) -> StockLevel | None:
 MOVEMENT_KINDS = frozenset({"count", "adjustment", "receipt", "supplier_return", "shipment", "customer_return"})
 
 
-def ledger_pk(sku: str, warehouse_id: str) -> str:
+def _ledger_pk(sku: str, warehouse_id: str) -> str:
     return f"LEDGER#{sku}#{warehouse_id}"
 
 
@@ -239,11 +273,115 @@ def movement_action(sku: str, warehouse_id: str, delta: int, kind: str, now: str
     on_hand carries one in the same transaction, so on_hand always equals the sum of its movements."""
     if kind not in MOVEMENT_KINDS:
         raise ValueError(f"unknown movement kind {kind}")
-    item = {"pk": ledger_pk(sku, warehouse_id), "sk": f"{now}#{uuid.uuid4().hex[:10]}", "sku": sku,
+    item = {"pk": _ledger_pk(sku, warehouse_id), "sk": f"{now}#{uuid.uuid4().hex[:10]}", "sku": sku,
             "warehouse_id": warehouse_id, "delta": delta, "kind": kind, "at": now,
             **({"reason": reason} if reason else {}), **({"ref": ref} if ref else {})}
     return {"Put": {"TableName": table or _table(), "Item": to_item(item),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+# ---------------------------------------------------------------------------------------------- stock actions
+# of other contexts' transactions: checkout reserves, orders release, fulfillment ships, procurement receives and
+# returns to suppliers, returns restock. Each context composes these into its own transaction; the keys, the
+# table and the conditions on the stock stay here.
+
+def reserve_action(sku: str, warehouse_id: str, quantity: int, shard: int | None, now: str) -> dict[str, Any]:
+    """Reserve units of a slot (the level, or one of its shards: shop.inventory.shards): available -= q,
+    reserved += q, only while available >= q."""
+    return {"Update": {
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id, shard),
+        "UpdateExpression": "SET available = available - :q, reserved = reserved + :q, updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk) AND available >= :q",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":now": {"S": now}},
+    }}
+
+
+def release_action(sku: str, warehouse_id: str, quantity: int, shard: int | None = None) -> dict[str, Any]:
+    """Give reserved units back to the slot they were reserved from (the level, or its shard)."""
+    return {"Update": {
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id, shard),
+        "UpdateExpression": "SET available = available + :q, reserved = reserved - :q",
+        "ConditionExpression": "reserved >= :q",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+    }}
+
+
+def ship_actions(sku: str, warehouse_id: str, quantity: int, pool: int, shards: list[tuple[int, int]],
+                 now: str) -> list[dict[str, Any]]:
+    """Reserved units leave the shelf: the level's on_hand goes down by ``quantity`` (counted as shipped) and
+    its own reservation by ``pool``; each (shard, units) in ``shards`` gives up that shard's reserved units.
+    The movement is the caller's (:func:`movement_action`, kind "shipment")."""
+    actions = [{"Update": {
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET reserved = reserved - :p, on_hand = on_hand - :q, "
+                            "shipped = if_not_exists(shipped, :zero) + :q, updated_at = :now",
+        "ConditionExpression": "reserved >= :p AND on_hand >= :q",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":p": {"N": str(pool)},
+                                      ":zero": {"N": "0"}, ":now": {"S": now}},
+    }}]
+    for shard, units in shards:
+        actions.append({"Update": {
+            "TableName": _table(), "Key": _stock_key(sku, warehouse_id, shard),
+            "UpdateExpression": "SET reserved = reserved - :q, updated_at = :now",
+            "ConditionExpression": "reserved >= :q",
+            "ExpressionAttributeValues": {":q": {"N": str(units)}, ":now": {"S": now}},
+        }})
+    return actions
+
+
+def incoming_action(sku: str, warehouse_id: str, delta: int, now: str) -> dict[str, Any]:
+    """incoming += delta (the stock level is created empty if the SKU was never stocked there)."""
+    forget_holders(sku)
+    return {"Update": {
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET incoming = if_not_exists(incoming, :zero) + :d, sku = :sku, warehouse_id = :wh, "
+                            "on_hand = if_not_exists(on_hand, :zero), available = if_not_exists(available, :zero), "
+                            "reserved = if_not_exists(reserved, :zero), updated_at = :now",
+        "ConditionExpression": "attribute_not_exists(incoming) OR incoming >= :neg",
+        "ExpressionAttributeValues": {":d": {"N": str(delta)}, ":zero": {"N": "0"}, ":sku": {"S": sku},
+                                      ":wh": {"S": warehouse_id}, ":neg": {"N": str(max(0, -delta))},
+                                      ":now": {"S": now}},
+    }}
+
+
+def receive_actions(sku: str, warehouse_id: str, quantity: int, now: str, ref: str) -> list[dict[str, Any]]:
+    """Goods arrived: on_hand and available up, incoming down (never below zero), with the movement."""
+    return [{"Update": {
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET on_hand = on_hand + :q, available = available + :q, "
+                            "incoming = if_not_exists(incoming, :zero) - :dec, updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":zero": {"N": "0"}, ":now": {"S": now},
+                                      ":dec": {"N": str(quantity)}},
+    }}, movement_action(sku, warehouse_id, quantity, "receipt", now, ref=ref)]
+
+
+def supplier_return_actions(sku: str, warehouse_id: str, quantity: int, now: str, ref: str,
+                            reason: str) -> list[dict[str, Any]]:
+    """Goods go back to the supplier: on_hand and available down (only unreserved units), with the movement."""
+    return [{"Update": {
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id),
+        "UpdateExpression": "SET on_hand = on_hand - :q, available = available - :q, updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk) AND available >= :q",
+        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":now": {"S": now}},
+    }}, movement_action(sku, warehouse_id, -quantity, "supplier_return", now, reason=reason, ref=ref)]
+
+
+def restock_actions(sku: str, warehouse_id: str, units: int, now: str, ref: str) -> list[dict[str, Any]]:
+    """Units a customer sent back go on the shelf (the level is created if that warehouse never stocked the
+    SKU): on_hand and available up, with the movement."""
+    forget_holders(sku)  # the level is created if the SKU was never stocked there
+    return [{"Update": {"TableName": _table(), "Key": _stock_key(sku, warehouse_id),
+                        "UpdateExpression": "SET on_hand = if_not_exists(on_hand, :zero) + :q, "
+                                            "available = if_not_exists(available, :zero) + :q, "
+                                            "reserved = if_not_exists(reserved, :zero), "
+                                            "sku = if_not_exists(sku, :sku), "
+                                            "warehouse_id = if_not_exists(warehouse_id, :wh), "
+                                            "updated_at = :now",
+                        "ExpressionAttributeValues": {":q": {"N": str(units)}, ":now": {"S": now},
+                                                      ":zero": {"N": "0"}, ":sku": {"S": sku},
+                                                      ":wh": {"S": warehouse_id}}}},
+            movement_action(sku, warehouse_id, units, "customer_return", now, ref=ref)]
 
 
 def _transact(actions: list[dict[str, Any]], what: str) -> list[str] | None:
@@ -277,7 +415,7 @@ def set_on_hand(sku: str, warehouse_id: str, old_on_hand: int, new_on_hand: int,
         expression += ", bin = :bin"
         values[":bin"] = {"S": bin}
     actions = [{"Update": {
-        "TableName": _table(), "Key": stock_key(sku, warehouse_id), "UpdateExpression": expression,
+        "TableName": _table(), "Key": _stock_key(sku, warehouse_id), "UpdateExpression": expression,
         "ConditionExpression": "attribute_exists(pk) AND on_hand = :old AND available >= :neg",
         "ExpressionAttributeValues": values}}]
     if delta:
@@ -304,7 +442,7 @@ def reshard(level: StockLevel, shards: int, pool: int, per_shard: list[int], now
     table = _table()
     count_condition = ("shards = :old_n" if level.shards else "(attribute_not_exists(shards) OR shards = :old_n)")
     actions: list[dict[str, Any]] = [{"Update": {
-        "TableName": table, "Key": stock_key(level.sku, level.warehouse_id),
+        "TableName": table, "Key": _stock_key(level.sku, level.warehouse_id),
         "UpdateExpression": "SET available = :pool, shards = :n, updated_at = :now",
         "ConditionExpression": "attribute_exists(pk) AND available = :pool_old AND reserved = :res AND "
                                + count_condition,
@@ -313,7 +451,7 @@ def reshard(level: StockLevel, shards: int, pool: int, per_shard: list[int], now
                                       ":old_n": {"N": str(level.shards)}}}}]
     for i in range(max(shards, max(old, default=-1) + 1)):
         slot = old.get(i)
-        key = stock_key(level.sku, level.warehouse_id, i)
+        key = _stock_key(level.sku, level.warehouse_id, i)
         if i >= shards:
             if slot is not None:  # a shard no longer wanted: its available units went to the others
                 actions.append({"Delete": {"TableName": table, "Key": key,
@@ -349,7 +487,7 @@ def set_reorder(sku: str, warehouse_id: str, reorder_point: int | None, reorder_
         sets.append("reorder_quantity = :rq")
         values[":rq"] = {"N": str(reorder_quantity)}
     with aws.translate_common_errors("set reorder"):
-        aws.client("dynamodb").update_item(TableName=_table(), Key=stock_key(sku, warehouse_id),
+        aws.client("dynamodb").update_item(TableName=_table(), Key=_stock_key(sku, warehouse_id),
                                            UpdateExpression="SET " + ", ".join(sets),
                                            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues=values)
 
@@ -358,7 +496,7 @@ def adjust(sku: str, warehouse_id: str, delta: int, reason: str, note: str | Non
     """on_hand and available change by ``delta`` with a movement, in one transaction; False (nothing
     written) when available would drop below zero (stock that orders reserved cannot be adjusted away)."""
     actions = [
-        {"Update": {"TableName": _table(), "Key": stock_key(sku, warehouse_id),
+        {"Update": {"TableName": _table(), "Key": _stock_key(sku, warehouse_id),
                     "UpdateExpression": "SET on_hand = on_hand + :d, available = available + :d, updated_at = :now",
                     "ConditionExpression": "attribute_exists(pk) AND available >= :neg",
                     "ExpressionAttributeValues": {":d": {"N": str(delta)}, ":neg": {"N": str(max(0, -delta))},
@@ -371,8 +509,8 @@ def adjust(sku: str, warehouse_id: str, delta: int, reason: str, note: str | Non
 def movements(sku: str, warehouse_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     args = page_query({"TableName": _table(), "KeyConditionExpression": "pk = :pk", "Limit": limit,
                        "ScanIndexForward": False, "ConsistentRead": True,
-                       "ExpressionAttributeValues": {":pk": {"S": ledger_pk(sku, warehouse_id)}}},
-                      cursor, ("pk", ledger_pk(sku, warehouse_id)))
+                       "ExpressionAttributeValues": {":pk": {"S": _ledger_pk(sku, warehouse_id)}}},
+                      cursor, ("pk", _ledger_pk(sku, warehouse_id)))
     with aws.translate_common_errors("stock movements"):
         resp = aws.client("dynamodb").query(**args)
     rows = [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk")} for i in resp.get("Items", [])]
@@ -382,7 +520,7 @@ def movements(sku: str, warehouse_id: str, limit: int, cursor: str | None) -> tu
 def ledger_total(sku: str, warehouse_id: str) -> int:
     """Sum of every movement of the level (reads the whole ledger: for checks and tests, not hot paths)."""
     total, args = 0, {"TableName": _table(), "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
-                      "ExpressionAttributeValues": {":pk": {"S": ledger_pk(sku, warehouse_id)}},
+                      "ExpressionAttributeValues": {":pk": {"S": _ledger_pk(sku, warehouse_id)}},
                       "ProjectionExpression": "delta"}
     ddb = aws.client("dynamodb")
     with aws.translate_common_errors("stock ledger"):

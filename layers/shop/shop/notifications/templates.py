@@ -235,10 +235,27 @@ def _shipment_exception(order_id: str, d: Mapping[str, Any]) -> Email:
                   tracking_number=_s(d.get("tracking_number")))
 
 
+# where the carrier left the parcel (ShipmentDelivered ``left_at``), as the delivered e-mail says it
+_LEFT_AT = {
+    "handed_to_recipient": "handed to you in person",
+    "door": "left at your door",
+    "neighbour": "left with a neighbour",
+    "parcel_shop": "left at a parcel shop for you to collect",
+    "parcel_locker": "left in a parcel locker for you to collect",
+    "mailbox": "left in your mailbox",
+    "reception": "left at the reception",
+    "safe_place": "left at your safe place",
+}
+
+
 def _shipment_delivered(order_id: str, d: Mapping[str, Any]) -> Email:
+    """Where the parcel was left and who signed come from the carrier's proof of delivery (absent from details
+    published before it was recorded: the e-mail then says neither)."""
+    left_at = _s(d.get("left_at"))
     return _email("shipment_delivered", f"Your order {order_id} has been delivered", order_id=order_id,
                   name=_name(d), delivered_at=_when(d.get("delivered_at")), carrier=_s(d.get("carrier")),
-                  tracking_number=_s(d.get("tracking_number")))
+                  tracking_number=_s(d.get("tracking_number")), left_at=_LEFT_AT.get(left_at, _words(left_at)),
+                  signed_by=_s(d.get("signed_by")), proof_url=_s(d.get("proof_url")))
 
 
 _CANCEL_REASONS = {

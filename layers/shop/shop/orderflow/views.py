@@ -11,7 +11,6 @@ from typing import Any
 from shop.errors import NotFound
 from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import Shipment
-from shop.orders import repository as orders_repo
 from shop.orders import service as orders
 from shop.orders.models import Order
 
@@ -23,6 +22,8 @@ def shipment_view(s: Shipment) -> dict[str, Any]:
             "tracking_number": s.tracking_number, "tracking_url": s.tracking_url,
             "shipping_cost": s.shipping_cost.model_dump() if s.shipping_cost else None,
             "packed_at": s.packed_at, "shipped_at": s.shipped_at, "delivered_at": s.delivered_at,
+            **({"delivery_proof": s.delivery_proof.model_dump(mode="json", exclude_none=True)}
+               if s.delivery_proof else {}),
             "tracking": [t.model_dump(mode="json", exclude_none=True) for t in s.tracking]}
 
 
@@ -31,8 +32,7 @@ def order_view(order: Order, shipments: list[Shipment] | None = None) -> dict[st
 
 
 def get_for_customer(order_id: str, customer_id: str) -> dict[str, Any]:
-    raw, shipments = fulfillment_repo.order_items(order_id) if order_id.startswith("ord_") else (None, [])
-    order = orders_repo.from_record(raw) if raw else None
+    order, shipments = fulfillment_repo.order_items(order_id) if order_id.startswith("ord_") else (None, [])
     if order is None or order.customer_id != customer_id:
         # another shopper's order is indistinguishable from a missing one
         raise NotFound(f"order {order_id} not found")

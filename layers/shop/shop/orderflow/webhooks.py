@@ -5,7 +5,11 @@
   intent's state is read back from Stripe.
 - Carrier: ``Carrier-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the shared
   secret (``carrier_webhook_secret`` of the shop's secret, shop.secrets), same tolerance. Without a configured
-  secret the carrier endpoint refuses every call rather than accepting unsigned ones.
+  secret the carrier endpoint refuses every call rather than accepting unsigned ones. A ``delivered`` event
+  may carry the proof of delivery: ``signed_by``, ``left_at`` (shop.fulfillment.models.LeftAt) and
+  ``proof_url`` (https only); another status carrying them is 422 naming the field. A delivery lacking the
+  signature its order asked for is answered ``needs_attention`` and listed for staff
+  (shop.orderflow.deliveries).
 Each event id is processed once (Powertools idempotency on IdempotencyTable); a redelivery gets the first
 answer, a concurrent duplicate a 503 so the sender retries later.
 
@@ -35,6 +39,7 @@ from shop.api import parse_json
 from shop.errors import InvalidInput, PayloadTooLarge, ServiceBusy, Unauthorized
 from shop.fulfillment import service as fulfillment
 from shop.fulfillment.models import CarrierEvent
+from shop.orderflow import deliveries
 from shop.payments import service as payments
 from shop.secrets import optional_secret, require_secret
 from shop.timeutil import parse_aware
@@ -158,5 +163,13 @@ def event_time(text: str, now: datetime, field: str = "occurred_at") -> str:
 
 
 def handle_carrier(event: CarrierEvent, lambda_context: Any = None) -> dict[str, Any]:
-    return once("carrier-webhook", event.event_id, lambda: {"event_id": event.event_id,
-                                                            **fulfillment.carrier_event(event)}, lambda_context)
+    """The event recorded on its parcel (shop.fulfillment.service.carrier_event); a ``delivered`` one lacking the
+    signature its order asked for becomes a delivery exception staff see (shop.orderflow.deliveries)."""
+    def work() -> dict[str, Any]:
+        result = fulfillment.carrier_event(event)
+        if result.pop("signature_missing", False):
+            deliveries.on_delivered(result["order_id"], result["shipment_id"])
+            result["needs_attention"] = deliveries.REASON
+        return {"event_id": event.event_id, **result}
+
+    return once("carrier-webhook", event.event_id, work, lambda_context)

@@ -93,6 +93,19 @@ class TrackingEntry(ResponseModel):
     location: str | None = Field(None, exclude_if=absent)
 
 
+class DeliveryProofView(ResponseModel):
+    """What the carrier reported with the delivery, and whether it satisfies the order's signature rule."""
+
+    signed_by: str | None = Field(None, exclude_if=absent, description="the name the recipient signed with")
+    left_at: Literal["handed_to_recipient", "door", "neighbour", "parcel_shop", "parcel_locker", "mailbox",
+                     "reception", "safe_place"] | None = Field(
+        None, exclude_if=absent, description="where the carrier left the parcel (shop.fulfillment.models.LeftAt)")
+    proof_url: str | None = Field(None, exclude_if=absent, description="photo or signature image (https)")
+    signature_required: bool = Field(description="the order asked for a signature (its value)")
+    signature_missing: bool = Field(description="required, but nobody signed or it was not handed over: the shop "
+                                                "looks into it")
+
+
 class ShipmentView(ResponseModel):
     """One parcel of the order (one per shipping warehouse)."""
 
@@ -108,6 +121,8 @@ class ShipmentView(ResponseModel):
     packed_at: str | None
     shipped_at: str | None
     delivered_at: str | None
+    delivery_proof: DeliveryProofView | None = Field(
+        None, exclude_if=absent, description="once delivered: who signed, where it was left, the carrier's proof")
     tracking: list[TrackingEntry] = Field(description="carrier events, oldest first")
 
 
@@ -132,6 +147,9 @@ class OrderView(ResponseModel):
     shipments: list[ShipmentView] = Field(description="empty until the paid order is split into parcels")
     reservation_expires_at: int = Field(description="epoch seconds: unpaid by then, the order expires")
     timeline: list[OrderTimelineEntry] = Field(description="status changes, oldest first")
+    signature_required: bool | None = Field(
+        None, exclude_if=absent, description="the order's value asks for the recipient's signature on delivery "
+                                             "(decided at checkout); absent for orders placed before the rule")
 
 
 # ------------------------------------------------------------ the order workflow (statemachines/order.asl.json)

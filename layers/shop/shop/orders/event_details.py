@@ -47,8 +47,10 @@ def payment_failed(order: Order, reason: str) -> dict[str, Any]:
                                           "total": order.totals.total.model_dump()})
 
 
-def order_delivered(order: Order, delivered_at: str) -> dict[str, Any]:
-    return events.entry("OrderDelivered", {**base(order), "delivered_at": delivered_at})
+def order_delivered(order: Order, delivered_at: str, deliveries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``deliveries``: each parcel's delivery and proof (shop.fulfillment.event_details.delivery_of)."""
+    return events.entry("OrderDelivered", {**base(order), "delivered_at": delivered_at,
+                                           **({"deliveries": deliveries} if deliveries is not None else {})})
 
 
 def order_cancelled(order: Order, reason: str, refund: Money | None) -> dict[str, Any]:

@@ -75,3 +75,6 @@ class Order(Frozen):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     request_hash: str | None = Field(None, description="hash of the checkout request that placed the order: a "
                                                        "replay with the same Idempotency-Key must match it")
+    signature_required: bool | None = Field(
+        None, description="decided at checkout from the total (SIGNATURE_REQUIRED_ABOVE): each parcel must be "
+                          "signed for by the recipient; null for orders placed before the rule (none asked)")

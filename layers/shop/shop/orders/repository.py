@@ -8,6 +8,7 @@ stock back in ONE transaction, which is what makes it happen exactly once.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,14 +16,46 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
+from shop.dynamo import batch_get, encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
-from shop.inventory.repository import stock_key
+from shop.inventory import repository as inventory
 from shop.money import Money
 from shop.orders.models import Order, OrderStatus
 from shop.promotions.repository import release_actions as coupon_release_actions
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the order record and the partition
+# of an order's items (ORDER#<order_id>) are keyed here only. Fulfillment and returns keep their items in that
+# partition (order_collection_pk) and read them with the order in one query (read_order_collection); other
+# contexts use the names in PUBLIC, never the key, the codec or the table name.
+TABLE = "orders_table"
+KEY_PREFIXES = ("ORDER#", "STATUS#")
+PUBLIC = frozenset({
+    "StatusConflict", "RefundLimitExceeded", "now_iso",
+    "get_order", "require_order", "list_for_customer", "OrderCollection", "read_order_collection", "order_reads",
+    "order_from_found", "order_collection_pk",
+    "put_new_order_action", "status_update_action", "timeline_action", "transition", "reserve_refund",
+    "count_returned_action", "uncount_returned_action",
+    # staff operations (shop.orderflow.admin)
+    "STATUS_INDEX", "NEEDS_ATTENTION", "status_pk", "OrderOps", "order_ops", "status_index_page",
+    "customer_orders_page", "OpsRow", "mark_attention", "clear_attention", "add_staff_note", "record_staff_refund",
+    "release_refund", "status_index_key",
+})
+
 PENDING = "PENDING"
+STATUS_INDEX = "OrdersByStatus"  # status_pk (STATUS#<status>) -> created_at; also the needs-attention markers
+ORDER_SKUS = "skus"  # the order's SKUs (a string set): the staff list's SKU filter
+
+
+def status_pk(status: str) -> str:
+    """The OrdersByStatus partition of a status. Written with the status in the same write (to_record,
+    status_update_action), never by a second request, so the index never lags a status change."""
+    return f"STATUS#{status}"
+
+
+def status_index_key(order: Order) -> dict[str, Any]:
+    """The OrdersByStatus key of the order's record (what a cursor of the staff list resumes from)."""
+    return {**order_key(order.order_id), "status_pk": {"S": status_pk(order.status.value)},
+            "created_at": {"S": order.created_at}}
 
 
 TransactionCancelled = aws.TransactionCancelled
@@ -52,18 +85,21 @@ def orders_table() -> str:
     return get_settings().require("orders_table")
 
 
-def inventory_table() -> str:
-    return get_settings().require("inventory_table")
+def order_collection_pk(order_id: str) -> str:
+    """The partition of an order's items: the order record, and the items other contexts keep with the order
+    (shipments, returns: their sort keys are theirs), so that one query reads them together."""
+    return f"ORDER#{order_id}"
 
 
 def order_key(order_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}}
+    return {"pk": {"S": order_collection_pk(order_id)}, "sk": {"S": "ORDER"}}
 
 
 # ------------------------------------------------------------------ (de)serialisation
 def to_record(order: Order) -> dict[str, Any]:
     data = order.model_dump(mode="json")
-    record = {"pk": f"ORDER#{order.order_id}", "sk": "ORDER", **data}
+    record = {"pk": order_collection_pk(order.order_id), "sk": "ORDER", **data,
+              "status_pk": status_pk(order.status.value), ORDER_SKUS: {line.sku for line in order.lines}}
     if order.status == OrderStatus.PENDING_PAYMENT:
         record["pending_pk"] = PENDING
     return to_item(record)
@@ -74,16 +110,6 @@ def from_record(raw: dict[str, Any]) -> Order:
 
 
 # ------------------------------------------------------------------ transactions
-def release_action(sku: str, warehouse_id: str, quantity: int, shard: int | None = None) -> dict[str, Any]:
-    """Give reserved units back to the slot they were reserved from (the level, or its shard)."""
-    return {"Update": {
-        "TableName": inventory_table(), "Key": stock_key(sku, warehouse_id, shard),
-        "UpdateExpression": "SET available = available + :q, reserved = reserved - :q",
-        "ConditionExpression": "reserved >= :q",
-        "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
-    }}
-
-
 def put_new_order_action(order: Order) -> dict[str, Any]:
     return {"Put": {"TableName": orders_table(), "Item": to_record(order),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -100,6 +126,52 @@ def get_order(order_id: str, *, consistent: bool = True) -> Order | None:
                                                ConsistentRead=consistent)
     raw = resp.get("Item")
     return from_record(raw) if raw else None
+
+
+def order_reads(order_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The order record as a read (table -> keys) for a caller composing one batch read with other contexts'
+    reads (shop.dynamo.merge_reads); :func:`order_from_found` decodes what it found."""
+    return {orders_table(): [order_key(order_id)]}
+
+
+def order_from_found(found: dict[str, list[dict[str, Any]]]) -> Order | None:
+    """The order of :func:`order_reads` among the items of a composed batch read (None: not there)."""
+    raws = found.get(orders_table()) or []
+    return from_record(raws[0]) if raws else None
+
+
+@dataclass(frozen=True)
+class OrderCollection:
+    """An order with the items other contexts keep in its partition, as one query read them."""
+
+    order: Order | None  # None: no such order
+    returned: dict[str, int] = field(default_factory=dict)  # the record's returned counters (returned_counts)
+    items: list[dict[str, Any]] = field(default_factory=list)  # the other items, raw: their owners decode them
+
+
+def read_order_collection(order_id: str) -> OrderCollection:
+    """The order record and every other item of its partition (shipments, returns ...), in one strongly
+    consistent query (paged)."""
+    ddb = aws.client("dynamodb")
+    args: dict[str, Any] = {"TableName": orders_table(), "ConsistentRead": True,
+                            "KeyConditionExpression": "pk = :pk",
+                            "ExpressionAttributeValues": {":pk": {"S": order_collection_pk(order_id)}}}
+    record: dict[str, Any] | None = None
+    items: list[dict[str, Any]] = []
+    with aws.translate_common_errors("order read"):
+        while True:
+            resp = ddb.query(**args)
+            for raw in resp.get("Items", []):
+                if raw["sk"]["S"] == "ORDER":
+                    record = raw
+                else:
+                    items.append(raw)
+            if "LastEvaluatedKey" not in resp:
+                break
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    if record is None:
+        return OrderCollection(None, {}, items)
+    return OrderCollection(from_record(record), returned_counts(record), items)
 
 
 def require_order(order_id: str) -> Order:
@@ -151,8 +223,9 @@ def _timeline_entry(status: str, note: str | None) -> dict[str, Any]:
 def status_update_action(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderStatus], to: OrderStatus,
                          note: str | None = None, set_fields: dict[str, Any] | None = None) -> dict[str, Any]:
     entry = {"at": now_iso(), "status": to.value, **({"note": note} if note else {})}
+    fields = {**(set_fields or {}), "status_pk": status_pk(to.value)}  # the status index moves with the status
     return status_update(orders_table(), order_key(order_id), (s.value for s in allowed_from), to.value, now_iso(),
-                         fields=set_fields, append={"timeline": [entry]}, remove=["pending_pk"])
+                         fields=fields, append={"timeline": [entry]}, remove=["pending_pk"])
 
 
 def transition(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderStatus], to: OrderStatus,
@@ -170,6 +243,18 @@ def transition(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderSt
             raise StatusConflict(order_id, current.status.value, to.value) from exc
         raise
     return from_record(resp["Attributes"])
+
+
+def timeline_action(order_id: str, status: str, note: str) -> dict[str, Any]:
+    """An Update (for another context's transaction) that appends a timeline entry to the order without
+    changing its status (e.g. fulfillment's LABEL_CREATED)."""
+    return {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
+                       "UpdateExpression": "SET timeline = list_append(if_not_exists(timeline, :empty), :entry), "
+                                           "updated_at = :now",
+                       "ConditionExpression": "attribute_exists(pk)",
+                       "ExpressionAttributeValues": {
+                           ":entry": value([{"at": now_iso(), "status": status, "note": note}]),
+                           ":empty": {"L": []}, ":now": {"S": now_iso()}}}}
 
 
 def set_payment_intent(order_id: str, payment_intent_id: str) -> str:
@@ -212,7 +297,7 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
     actions = [update]
     for line in order.lines:
         for alloc in line.allocations:
-            actions.append(release_action(line.sku, alloc.warehouse_id, alloc.quantity, alloc.shard))
+            actions.append(inventory.release_action(line.sku, alloc.warehouse_id, alloc.quantity, alloc.shard))
     if order.coupon_code:  # the coupon's use goes back with the stock, once
         actions.extend(coupon_release_actions(order.coupon_code, order.customer_id, order.order_id))
     try:
@@ -370,4 +455,241 @@ def set_attributes(order_id: str, attrs: dict[str, Any]) -> None:
 
 def debug_dump(order: Order) -> str:
     return json.dumps(order.model_dump(mode="json"), sort_keys=True)
+
+
+# ------------------------------------------------------------------ staff operations (shop.orderflow.admin)
+NEEDS_ATTENTION = "NEEDS_ATTENTION"  # the OrdersByStatus partition of the needs-attention markers
+ATTENTION_SK = "ATTENTION"  # the marker item in the order's partition (never a status of the order)
+REFUND_DONE_PREFIX = "refund_id."  # refund_id.<key>: the provider's refund recorded for that staff refund key
+OPS_FIELDS = ("attention", "staff_notes", "staff_refunds", "ops_log", REFUNDED_AMOUNT, "workflow_retries",
+              "last_retry")
+
+
+@dataclass(frozen=True)
+class OrderOps:
+    """What staff operations keep on the order record besides the order entity (never shown to the shopper)."""
+
+    attention: dict[str, Any] | None  # the failed workflow execution: error, cause, execution_arn, at
+    staff_notes: list[dict[str, Any]]
+    staff_refunds: list[dict[str, Any]]
+    ops_log: list[dict[str, Any]]  # staff-only history: attention, retries, notes
+    refunded_amount: int  # every refund of the order (cancellation, returns, staff), minor units
+    workflow_retries: int
+    last_retry: dict[str, Any] | None
+
+
+def order_ops(order_id: str) -> OrderOps | None:
+    with aws.translate_common_errors("order read"):
+        raw = aws.client("dynamodb").get_item(
+            TableName=orders_table(), Key=order_key(order_id), ConsistentRead=True,
+            ProjectionExpression=", ".join(["pk", *(f"#o{i}" for i in range(len(OPS_FIELDS)))]),
+            ExpressionAttributeNames={f"#o{i}": n for i, n in enumerate(OPS_FIELDS)}).get("Item")
+    if raw is None:
+        return None
+    data = from_item(raw)
+    return OrderOps(attention=data.get("attention"), staff_notes=list(data.get("staff_notes") or []),
+                    staff_refunds=list(data.get("staff_refunds") or []), ops_log=list(data.get("ops_log") or []),
+                    refunded_amount=int(data.get(REFUNDED_AMOUNT) or 0),
+                    workflow_retries=int(data.get("workflow_retries") or 0), last_retry=data.get("last_retry"))
+
+
+def _created_condition(lower: str | None, upper: str | None, values: dict[str, Any]) -> str:
+    """The sort key part of a key condition: created_at within [lower, upper] (either may be open)."""
+    if lower and upper:
+        values.update({":lo": {"S": lower}, ":hi": {"S": upper}})
+        return " AND created_at BETWEEN :lo AND :hi"
+    if lower:
+        values[":lo"] = {"S": lower}
+        return " AND created_at >= :lo"
+    if upper:
+        values[":hi"] = {"S": upper}
+        return " AND created_at <= :hi"
+    return ""
+
+
+def _index_query(args: dict[str, Any], what: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    with aws.translate_common_errors(what):
+        resp = aws.client("dynamodb").query(**args)
+    return resp.get("Items", []), resp.get("LastEvaluatedKey")
+
+
+OpsRow = tuple[Order, dict[str, Any] | None]  # an order and its attention (None: it needs none)
+
+
+def _row(raw: dict[str, Any]) -> OpsRow:
+    return from_record(raw), (from_item({"a": raw["attention"]})["a"] if "attention" in raw else None)
+
+
+def status_index_page(status: str, *, limit: int, start: dict[str, Any] | None = None, lower: str | None = None,
+                      upper: str | None = None, sku: str | None = None,
+                      customer_id: str | None = None) -> tuple[list[OpsRow], dict[str, Any] | None]:
+    """One page of the orders in ``status`` (or of the needs-attention markers: ``NEEDS_ATTENTION``, whose
+    orders are then read in one batch), newest first, created within [lower, upper], optionally holding
+    ``sku``: a Query of the OrdersByStatus index from ``start`` (an ExclusiveStartKey), never a scan. The SKU
+    is a filter on that bounded query (``Limit`` counts the items read, so a page may hold fewer). Returns the
+    orders with their attention, and the LastEvaluatedKey (None: the partition is exhausted)."""
+    values: dict[str, Any] = {":p": {"S": status_pk(status)}}
+    key = "status_pk = :p" + _created_condition(lower, upper, values)
+    filters = []
+    if sku:
+        values[":sku"] = {"S": sku}
+        filters.append(f"contains({ORDER_SKUS}, :sku)")
+    if customer_id:
+        values[":c"] = {"S": customer_id}
+        filters.append("order_customer_id = :c")
+    args: dict[str, Any] = {"TableName": orders_table(), "IndexName": STATUS_INDEX, "ScanIndexForward": False,
+                            "Limit": limit, "KeyConditionExpression": key, "ExpressionAttributeValues": values,
+                            **({"FilterExpression": " AND ".join(filters)} if filters else {}),
+                            **({"ExclusiveStartKey": start} if start else {})}
+    items, last = _index_query(args, "order list")
+    if status != NEEDS_ATTENTION:
+        return [_row(i) for i in items if i["sk"]["S"] == "ORDER"], last
+    ids = [i["pk"]["S"] for i in items if i["sk"]["S"] == ATTENTION_SK]
+    found = {} if not ids else {raw["pk"]["S"]: _row(raw) for raw in batch_get(
+        aws.client("dynamodb"), orders_table(), [{"pk": {"S": pk}, "sk": {"S": "ORDER"}} for pk in ids])}
+    return [found[pk] for pk in ids if pk in found], last
+
+
+def customer_orders_page(customer_id: str, *, limit: int, start: dict[str, Any] | None = None,
+                         lower: str | None = None, upper: str | None = None, status: str | None = None,
+                         sku: str | None = None) -> tuple[list[OpsRow], dict[str, Any] | None]:
+    """One page of a customer's orders (ByCustomer index), newest first, created within [lower, upper];
+    ``status`` (or ``NEEDS_ATTENTION``) and ``sku`` filter that bounded query. Returns the orders and the
+    LastEvaluatedKey."""
+    values: dict[str, Any] = {":c": {"S": customer_id}, ":order": {"S": "ORDER"}}
+    key = "customer_id = :c" + _created_condition(lower, upper, values)
+    filters, names = ["sk = :order"], {}
+    if status == NEEDS_ATTENTION:
+        filters.append("attribute_exists(attention)")
+    elif status:
+        names["#s"] = "status"
+        values[":st"] = {"S": status}
+        filters.append("#s = :st")
+    if sku:
+        values[":sku"] = {"S": sku}
+        filters.append(f"contains({ORDER_SKUS}, :sku)")
+    args: dict[str, Any] = {"TableName": orders_table(), "IndexName": "ByCustomer", "ScanIndexForward": False,
+                            "Limit": limit, "KeyConditionExpression": key, "ExpressionAttributeValues": values,
+                            "FilterExpression": " AND ".join(filters),
+                            **({"ExpressionAttributeNames": names} if names else {}),
+                            **({"ExclusiveStartKey": start} if start else {})}
+    items, last = _index_query(args, "order list")
+    return [_row(i) for i in items if i["sk"]["S"] == "ORDER"], last
+
+
+def mark_attention(order: Order, attention: dict[str, Any]) -> bool:
+    """Mark the order as needing attention (``attention``: error, cause, execution_arn, ...), keeping its status:
+    the attention on the record and a marker item in the OrdersByStatus partition ``NEEDS_ATTENTION`` (which is
+    how the staff list finds it), in one transaction. False when this execution's failure is marked already (a
+    redelivered event). An attention that is not a workflow's (a delivery exception) has a ``reference``
+    instead of an ``execution_arn``: the same reference is marked once."""
+    ref = "execution_arn" if attention.get("execution_arn") else "reference"
+    marker = {"pk": order_collection_pk(order.order_id), "sk": ATTENTION_SK, "status_pk": status_pk(NEEDS_ATTENTION),
+              "created_at": order.created_at, "order_id": order.order_id, "order_customer_id": order.customer_id,
+              ORDER_SKUS: {line.sku for line in order.lines}, ref: attention[ref],
+              "marked_at": attention["at"]}
+    log = [{"at": attention["at"], "kind": "attention", "note": f"{attention['error']}: {attention['cause']}"[:1000]}]
+    try:
+        transact([
+            {"Update": {"TableName": orders_table(), "Key": order_key(order.order_id),
+                        "UpdateExpression": "SET attention = :a, updated_at = :now, "
+                                            "ops_log = list_append(if_not_exists(ops_log, :empty), :log)",
+                        "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(attention) OR "
+                                               "attribute_not_exists(attention.#ref) OR attention.#ref <> :arn)",
+                        "ExpressionAttributeNames": {"#ref": ref},
+                        "ExpressionAttributeValues": {":a": value(attention), ":now": {"S": now_iso()},
+                                                      ":empty": {"L": []}, ":log": value(log),
+                                                      ":arn": {"S": attention[ref]}}}},
+            {"Put": {"TableName": orders_table(), "Item": to_item(marker)}},
+        ])
+    except TransactionCancelled as exc:
+        if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
+            return False
+        aws.busy_if_contended(exc, f"marking order {order.order_id}")
+        raise
+    return True
+
+
+def clear_attention(order_id: str, execution_arn: str, retry: dict[str, Any]) -> bool:
+    """The failure of ``execution_arn`` is being dealt with (``retry``: what was done, by whom): the attention
+    and its marker go, the retry is counted and recorded, in one transaction. False when that attention is not
+    there any more (a concurrent retry cleared it first)."""
+    log = [{"at": retry["at"], "kind": "retry", "note": retry["note"], "by": retry["by"]}]
+    try:
+        transact([
+            {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
+                        "UpdateExpression": "SET last_retry = :r, updated_at = :now, "
+                                            "workflow_retries = if_not_exists(workflow_retries, :zero) + :one, "
+                                            "ops_log = list_append(if_not_exists(ops_log, :empty), :log) "
+                                            "REMOVE attention",
+                        "ConditionExpression": "attention.execution_arn = :arn",
+                        "ExpressionAttributeValues": {":r": value(retry), ":now": {"S": now_iso()},
+                                                      ":zero": {"N": "0"}, ":one": {"N": "1"}, ":empty": {"L": []},
+                                                      ":log": value(log), ":arn": {"S": execution_arn}}}},
+            {"Delete": {"TableName": orders_table(),
+                        "Key": {"pk": {"S": order_collection_pk(order_id)}, "sk": {"S": ATTENTION_SK}}}},
+        ])
+    except TransactionCancelled as exc:
+        if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
+            return False
+        aws.busy_if_contended(exc, f"clearing the attention of order {order_id}")
+        raise
+    return True
+
+
+def add_staff_note(order_id: str, note: dict[str, Any]) -> None:
+    try:
+        with aws.translate_common_errors("order note"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id),
+                UpdateExpression="SET staff_notes = list_append(if_not_exists(staff_notes, :empty), :n), "
+                                 "ops_log = list_append(if_not_exists(ops_log, :empty), :log)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":empty": {"L": []}, ":n": value([note]), ":log": value([
+                    {"at": note["at"], "kind": "note", "note": note["text"], "by": note["author_id"]}])})
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            raise NotFound(f"order {order_id} not found") from exc
+        raise
+
+
+def record_staff_refund(order_id: str, key: str, refund: dict[str, Any], note: str) -> bool:
+    """Record a staff refund the provider paid (reserved before with :func:`reserve_refund` under ``key``), with a
+    REFUNDED timeline entry the shopper sees; once per key (False: recorded before)."""
+    try:
+        with aws.translate_common_errors("order refund"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id),
+                UpdateExpression="SET #done = :rid, updated_at = :now, "
+                                 "staff_refunds = list_append(if_not_exists(staff_refunds, :empty), :r), "
+                                 "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
+                ConditionExpression="attribute_exists(pk) AND attribute_exists(#mark) AND attribute_not_exists(#done)",
+                ExpressionAttributeNames={"#done": f"{REFUND_DONE_PREFIX}{key}", "#mark": f"{REFUND_MARK_PREFIX}{key}"},
+                ExpressionAttributeValues={":rid": {"S": refund["refund_id"]}, ":now": {"S": now_iso()},
+                                           ":empty": {"L": []}, ":r": value([refund]),
+                                           ":entry": _timeline_entry("REFUNDED", note)})
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def release_refund(order_id: str, key: str, amount: int) -> bool:
+    """Undo :func:`reserve_refund` for ``key`` when the provider refused the refund (nothing was paid), so the
+    counter keeps equal to what was refunded; never once the refund was recorded. False: nothing to undo."""
+    try:
+        with aws.translate_common_errors("order refund"):
+            aws.client("dynamodb").update_item(
+                TableName=orders_table(), Key=order_key(order_id),
+                UpdateExpression="SET #t = #t - :amt, updated_at = :now REMOVE #m",
+                ConditionExpression="attribute_exists(#m) AND #m = :amt AND attribute_not_exists(#done)",
+                ExpressionAttributeNames={"#t": REFUNDED_AMOUNT, "#m": f"{REFUND_MARK_PREFIX}{key}",
+                                          "#done": f"{REFUND_DONE_PREFIX}{key}"},
+                ExpressionAttributeValues={":amt": {"N": str(amount)}, ":now": {"S": now_iso()}})
+    except ClientError as exc:
+        if aws.error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 

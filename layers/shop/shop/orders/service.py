@@ -53,6 +53,7 @@ def order_view(order: Order) -> dict[str, Any]:
         "shipments": [],
         "reservation_expires_at": order.reservation_expires_at,
         "timeline": [t.model_dump(mode="json", exclude_none=True) for t in order.timeline],
+        **({"signature_required": order.signature_required} if order.signature_required is not None else {}),
     }
 
 

@@ -23,18 +23,21 @@ from typing import Any
 from shop import aws
 from shop.config import get_settings
 from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item, value
-from shop.inventory.repository import forget_holders, movement_action, stock_key
 from shop.procurement.models import Contract, PoEvent, PurchaseOrder, Supplier
 
 TransactionFailed = aws.TransactionCancelled
 
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the ProcurementTable's keys (these
+# prefixes), its name and its codecs are built here only; the stock side of a receipt or a supplier return is
+# inventory's (shop.inventory.repository.receive_actions ...). Other contexts use the names in PUBLIC.
+TABLE = "procurement_table"
+KEY_PREFIXES = ("PO#", "RECEIPT#", "RETURN#", "INVOICE#", "RESTOCK#", "CONTRACT#", "SUPPLIER")
+PUBLIC = frozenset({"list_pos"})
+
+
 def table() -> str:
     return get_settings().require("procurement_table")
-
-
-def inventory() -> str:
-    return get_settings().require("inventory_table")
 
 
 def po_key(po_id: str, sk: str = "PO") -> dict[str, Any]:
@@ -179,45 +182,6 @@ def po_update_action(before: PurchaseOrder, after: PurchaseOrder, note: str, now
 def record_put_action(po_id: str, kind: str, record_id: str, record: dict[str, Any]) -> dict[str, Any]:
     item = to_item({"pk": f"PO#{po_id}", "sk": f"{kind}#{record_id}", **record})
     return {"Put": {"TableName": table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-
-
-def incoming_action(sku: str, warehouse_id: str, delta: int, now: str) -> dict[str, Any]:
-    """incoming += delta (the stock level is created empty if the SKU was never stocked there)."""
-    forget_holders(sku)
-    return {"Update": {
-        "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
-        "UpdateExpression": "SET incoming = if_not_exists(incoming, :zero) + :d, sku = :sku, warehouse_id = :wh, "
-                            "on_hand = if_not_exists(on_hand, :zero), available = if_not_exists(available, :zero), "
-                            "reserved = if_not_exists(reserved, :zero), updated_at = :now",
-        "ConditionExpression": "attribute_not_exists(incoming) OR incoming >= :neg",
-        "ExpressionAttributeValues": {":d": {"N": str(delta)}, ":zero": {"N": "0"}, ":sku": {"S": sku},
-                                      ":wh": {"S": warehouse_id}, ":neg": {"N": str(max(0, -delta))},
-                                      ":now": {"S": now}},
-    }}
-
-
-def receive_stock_actions(sku: str, warehouse_id: str, quantity: int, now: str, ref: str) -> list[dict[str, Any]]:
-    """Goods arrived: on_hand and available up, incoming down (never below zero), with the movement."""
-    return [{"Update": {
-        "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
-        "UpdateExpression": "SET on_hand = on_hand + :q, available = available + :q, "
-                            "incoming = if_not_exists(incoming, :zero) - :dec, updated_at = :now",
-        "ConditionExpression": "attribute_exists(pk)",
-        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":zero": {"N": "0"}, ":now": {"S": now},
-                                      ":dec": {"N": str(quantity)}},
-    }}, movement_action(sku, warehouse_id, quantity, "receipt", now, ref=ref, table=inventory())]
-
-
-def return_stock_actions(sku: str, warehouse_id: str, quantity: int, now: str, ref: str,
-                         reason: str) -> list[dict[str, Any]]:
-    """Goods go back to the supplier: on_hand and available down (only unreserved units), with the movement."""
-    return [{"Update": {
-        "TableName": inventory(), "Key": stock_key(sku, warehouse_id),
-        "UpdateExpression": "SET on_hand = on_hand - :q, available = available - :q, updated_at = :now",
-        "ConditionExpression": "attribute_exists(pk) AND available >= :q",
-        "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":now": {"S": now}},
-    }}, movement_action(sku, warehouse_id, -quantity, "supplier_return", now, reason=reason, ref=ref,
-                        table=inventory())]
 
 
 def invoice_counters_action(po: PurchaseOrder, units: Mapping[str, int], invoiced: int,

@@ -245,7 +245,7 @@ def submit(po_id: str) -> dict[str, Any]:
     after = po.model_copy(update={"status": P.SUBMITTED})
     now = now_iso()
     _write(po, after, "sent to the supplier",
-           [repo.incoming_action(ln.sku, po.warehouse_id, ln.quantity, now) for ln in po.lines], now)
+           [inventory.incoming_action(ln.sku, po.warehouse_id, ln.quantity, now) for ln in po.lines], now)
     events.publish(_event("PurchaseOrderSubmitted", after))
     return po_view(after)
 
@@ -257,7 +257,7 @@ def cancel(po_id: str) -> dict[str, Any]:
     _check_transition(po, P.CANCELLED)
     after = po.model_copy(update={"status": P.CANCELLED})
     now = now_iso()
-    stock = [repo.incoming_action(ln.sku, po.warehouse_id, -ln.quantity, now) for ln in po.lines] \
+    stock = [inventory.incoming_action(ln.sku, po.warehouse_id, -ln.quantity, now) for ln in po.lines] \
         if po.status == P.SUBMITTED else []
     _write(po, after, "cancelled", [*stock, *_guard_releases(po)], now)
     return po_view(after)
@@ -271,7 +271,8 @@ def close(po_id: str) -> dict[str, Any]:
     _check_transition(po, P.CLOSED)
     after = po.model_copy(update={"status": P.CLOSED})
     now = now_iso()
-    stock = [repo.incoming_action(ln.sku, po.warehouse_id, -ln.outstanding, now) for ln in po.lines if ln.outstanding]
+    stock = [inventory.incoming_action(ln.sku, po.warehouse_id, -ln.outstanding, now)
+             for ln in po.lines if ln.outstanding]
     _write(po, after, "closed", [*stock, *_guard_releases(po)], now)
     publish_if_low([lv for ln in po.lines if (lv := inventory.get_stock(ln.sku, po.warehouse_id))], "po closed")
     return po_view(after)
@@ -319,7 +320,7 @@ def receive(po_id: str, body: ReceiptIn) -> dict[str, Any]:
     record = {"receipt_id": body.receipt_id, "lines": lines, "note": body.note, "received_at": now}
     ref = f"{po_id}/{body.receipt_id}"
     stock = [a for got in body.lines
-             for a in repo.receive_stock_actions(got.sku, po.warehouse_id, got.quantity, now, ref)]
+             for a in inventory.receive_actions(got.sku, po.warehouse_id, got.quantity, now, ref)]
     guards = _guard_releases(po) if status == P.RECEIVED else []
     try:
         _write(po, after, f"received {body.receipt_id}",
@@ -366,7 +367,7 @@ def return_to_supplier(po_id: str, body: SupplierReturnIn) -> dict[str, Any]:
     now = now_iso()
     record = {"return_id": body.return_id, "lines": lines, "reason": body.reason, "note": body.note,
               "returned_at": now}
-    stock = [a for back in body.lines for a in repo.return_stock_actions(
+    stock = [a for back in body.lines for a in inventory.supplier_return_actions(
         back.sku, po.warehouse_id, back.quantity, now, f"{po_id}/{body.return_id}", body.reason)]
     try:
         _write(po, after, f"returned {body.return_id} ({body.reason})",

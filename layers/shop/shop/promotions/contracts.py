@@ -65,3 +65,25 @@ class CouponView(ResponseModel):
     ends_at: str = Field(description="UTC, ISO 8601")
     active: bool
     used: int = Field(description="uses counted so far (a failed or cancelled order gives its use back)")
+
+
+class ActiveSale(ResponseModel):
+    """A sale running now, as a storefront's home page shows it."""
+
+    sale_id: str
+    name: str
+    scope: Literal["all", "category", "sku"]
+    target: str | None = Field(description="the category id or SKU (null for scope all)")
+    percent: int | None = Field(description="whole percent off (null for a fixed amount)")
+    amount_off: Money | None = Field(description="fixed amount off per unit (null for a percentage)")
+    starts_at: str = Field(description="UTC, ISO 8601")
+    ends_at: str = Field(description="UTC, ISO 8601: the sale price is charged until then")
+
+
+class ActivePromotions(ResponseModel):
+    """GET /promotions/active (public). Coupons are not listed: none is public (codes are handed out)."""
+
+    sales: list[ActiveSale] = Field(description="running now, soonest ending first")
+    next_change_at: str | None = Field(description="when a sale next starts or ends (UTC, ISO 8601); the answer's "
+                                                   "Cache-Control max-age never reaches past it")
+    generated_at: str = Field(description="UTC, ISO 8601")

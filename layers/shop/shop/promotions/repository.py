@@ -13,6 +13,8 @@ checkouts race, and a failed order gives its use back once.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,13 @@ from shop.money import Money
 from shop.promotions.engine import Coupon, Sale
 from shop.timeutil import read_utc
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the PromotionsTable's keys (these
+# prefixes), its name and its record codecs are built here only; other contexts use the names in PUBLIC.
+TABLE = "promotions_table"
+KEY_PREFIXES = ("COUPON#", "CUSTOMER#", "ORDER#", "SALES")
+PUBLIC = frozenset({"Offers", "offer_reads", "offers_from_found", "sale_from", "coupon_from",
+                    "redemption_actions", "release_actions"})
+
 log = Logger(child=True)
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # the window of a record that could not be read
 UNREADABLE = (KeyError, TypeError, ValueError, ValidationError)
@@ -37,6 +46,10 @@ def table() -> str:
 
 def coupon_key(code: str, sk: str = "COUPON") -> dict[str, Any]:
     return {"pk": {"S": f"COUPON#{code}"}, "sk": {"S": sk}}
+
+
+def _uses_sk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
 
 
 def _t(value: str) -> datetime:
@@ -56,6 +69,50 @@ SALES_KEY = {"pk": {"S": "SALES"}, "sk": {"S": "ALL"}}
 SALE_PREFIX = "S#"
 
 
+@dataclass(frozen=True)
+class Offers:
+    """What a cart's batch read found of the promotions: every sale, the cart's coupon record (None when it
+    has none or it does not exist) and this customer's uses of it."""
+
+    sales: list[Sale]
+    coupon: dict[str, Any] | None
+    coupon_uses: int
+
+
+def offer_reads(coupon_code: str | None, customer_id: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The sales item, and the coupon with this customer's uses of it, as a read (table -> keys) for a caller
+    composing one batch read with other contexts' reads (shop.dynamo.merge_reads); {} when the shop runs
+    without promotions. :func:`offers_from_found` decodes what it found."""
+    promotions_table = get_settings().promotions_table
+    if not promotions_table:
+        return {}
+    keys = [SALES_KEY]
+    if coupon_code:
+        keys.append(coupon_key(coupon_code))
+        if customer_id:
+            keys.append(coupon_key(coupon_code, _uses_sk(customer_id)))
+    return {promotions_table: keys}
+
+
+def offers_from_found(found: dict[str, list[dict[str, Any]]], coupon_code: str | None,
+                      customer_id: str | None) -> Offers | None:
+    """The offers of :func:`offer_reads` among the items of a composed batch read; None when the shop runs
+    without promotions."""
+    promotions_table = get_settings().promotions_table
+    if not promotions_table:
+        return None
+    raws = found.get(promotions_table, [])
+    sales_item = next((raw for raw in raws if raw["pk"]["S"] == SALES_KEY["pk"]["S"]), None)
+    sales = [sale_from(r) for r in sale_records_from(sales_item)]
+    coupon, uses = None, 0
+    for row in (from_item(raw) for raw in raws):
+        if row["pk"] == f"COUPON#{coupon_code}" and row["sk"] == "COUPON":
+            coupon = {k: v for k, v in row.items() if k not in ("pk", "sk")}
+        elif row["pk"] == f"COUPON#{coupon_code}" and row["sk"] == _uses_sk(str(customer_id)):
+            uses = int(row.get("used", 0))
+    return Offers(sales=sales, coupon=coupon, coupon_uses=uses)
+
+
 def put_sale(sale_id: str, record: dict[str, Any]) -> None:
     """Create or replace one sale: one attribute of the sales item (an update of one attribute, so concurrent
     edits of different sales never overwrite each other)."""
@@ -63,6 +120,7 @@ def put_sale(sale_id: str, record: dict[str, Any]) -> None:
         aws.client("dynamodb").update_item(TableName=table(), Key=SALES_KEY, UpdateExpression="SET #s = :r",
                                            ExpressionAttributeNames={"#s": SALE_PREFIX + sale_id},
                                            ExpressionAttributeValues={":r": {"M": to_item(record)}})
+    forget_sales()
 
 
 def sale_records_from(raw: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -72,10 +130,33 @@ def sale_records_from(raw: dict[str, Any] | None) -> list[dict[str, Any]]:
             if name.startswith(SALE_PREFIX)]
 
 
-def sale_records() -> list[dict[str, Any]]:
+# The sales as last read by this container (monotonic time of the read, records): the storefront's reads (product
+# list and page, GET /promotions/active) may use a copy at most SALES_MAX_AGE_SECONDS old, so a listing costs no
+# read for them most of the time. Whether a sale runs is decided on every request from the copy's start and end
+# times, so a sale starts and ends on time; only an admin's change (new sale, new times, deactivation) reaches a
+# storefront up to that late. Carts and checkout never use the copy: they read the sales item with the cart.
+SALES_MAX_AGE_SECONDS = 30.0
+_sales_seen: tuple[float, list[dict[str, Any]]] | None = None
+
+
+def sale_records(*, max_age: float = 0.0) -> list[dict[str, Any]]:
+    """Every stored sale; with ``max_age`` > 0 this container's copy read at most that many seconds ago may be
+    returned."""
+    global _sales_seen
+    seen = _sales_seen
+    if max_age > 0 and seen is not None and time.monotonic() - seen[0] <= max_age:
+        return [dict(r) for r in seen[1]]
     with aws.translate_common_errors("list sales"):
         raw = aws.client("dynamodb").get_item(TableName=table(), Key=SALES_KEY, ConsistentRead=True).get("Item")
-    return sale_records_from(raw)
+    records = sale_records_from(raw)
+    _sales_seen = (time.monotonic(), records)
+    return [dict(r) for r in records]
+
+
+def forget_sales() -> None:
+    """Drop this container's copy of the sales (after it saved one: its own next read sees the change)."""
+    global _sales_seen
+    _sales_seen = None
 
 
 def sale_from(r: dict[str, Any]) -> Sale:
@@ -146,7 +227,7 @@ def redemption_actions(code: str, customer_id: str, order_id: str, global_limit:
     return [
         {"Update": {"TableName": t, "Key": coupon_key(code), "UpdateExpression": "ADD used :one",
                     "ConditionExpression": global_condition, "ExpressionAttributeValues": values}},
-        {"Update": {"TableName": t, "Key": coupon_key(code, f"CUSTOMER#{customer_id}"),
+        {"Update": {"TableName": t, "Key": coupon_key(code, _uses_sk(customer_id)),
                     "UpdateExpression": "ADD used :one",
                     "ConditionExpression": "attribute_not_exists(used) OR used < :limit",
                     "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": str(per_customer_limit)}}}},
@@ -165,6 +246,6 @@ def release_actions(code: str, customer_id: str, order_id: str) -> list[dict[str
                     "ConditionExpression": "attribute_exists(pk)"}},
         {"Update": {"TableName": t, "Key": coupon_key(code), "UpdateExpression": "ADD used :m",
                     "ExpressionAttributeValues": minus}},
-        {"Update": {"TableName": t, "Key": coupon_key(code, f"CUSTOMER#{customer_id}"),
+        {"Update": {"TableName": t, "Key": coupon_key(code, _uses_sk(customer_id)),
                     "UpdateExpression": "ADD used :m", "ExpressionAttributeValues": minus}},
     ]

@@ -125,3 +125,88 @@ def problem_message(code: str, problem: str) -> str:
 def line_discount(priced: Priced, sku: str, currency: str) -> Money:
     found = priced.result.lines.get(sku)
     return found.total if found else Money.zero(currency)
+
+
+# ------------------------------------------------------------------ what shoppers see (storefront)
+@dataclass(frozen=True)
+class Unit:
+    """One unit of something a shopper may buy: ``sku`` as the cart's line would carry it, its product's
+    category and its regular price."""
+
+    sku: str
+    category: str | None
+    price: Money
+
+
+@dataclass(frozen=True)
+class SalePrice:
+    """What one unit costs while a sale runs: exactly the cart's line of quantity 1 (the engine decides)."""
+
+    price: Money
+    regular_price: Money
+    sale: engine.Sale
+
+    def view(self) -> dict[str, Any]:
+        return {"price": self.price.model_dump(), "regular_price": self.regular_price.model_dump(),
+                "ends_at": _iso(self.sale.ends_at), "sale_id": self.sale.sale_id, "name": self.sale.name}
+
+
+def storefront_sales(currency: str) -> list[engine.Sale]:
+    """The sales that can apply in this shop (usable records), from this container's copy of the sales (at most
+    repository.SALES_MAX_AGE_SECONDS old); whether each runs is decided at each use."""
+    return [s for s in map(repo.sale_from, repo.sale_records(max_age=repo.SALES_MAX_AGE_SECONDS))
+            if s.unusable(currency) is None]
+
+
+def sale_prices(units: Sequence[Unit], sales: Sequence[engine.Sale], currency: str,
+                now: datetime | None = None) -> dict[str, SalePrice]:
+    """sku -> its sale price, for the units a running sale discounts (others are absent). The one pricing
+    function: engine.apply, as the cart and checkout call it (shop.promotions.service.discounts_from), on a line
+    of one unit each, so the price shown is the price charged for one unit. (Several units of a percentage sale
+    are discounted on the line's total, rounded once: a cent may differ from n times the unit's discount.)"""
+    now = now or datetime.now(UTC)
+    result = engine.apply([engine.Line(sku=u.sku, category=u.category, quantity=1, unit_price=u.price)
+                           for u in units], sales, None, now, currency)
+    by_id = {s.sale_id: s for s in sales}
+    out = {}
+    for unit in units:
+        found = result.lines.get(unit.sku)
+        if found is not None and found.sale_id is not None and found.sale.amount > 0:
+            out[unit.sku] = SalePrice(price=unit.price - found.sale, regular_price=unit.price,
+                                      sale=by_id[found.sale_id])
+    return out
+
+
+def best_sale(prices: Mapping[str, SalePrice]) -> SalePrice | None:
+    """The lowest sale price among these (a product's "on sale from"); ties: the first SKU code."""
+    return min(prices.values(), key=lambda p: p.price.amount, default=None) if prices else None
+
+
+SKU_SCOPE = "sku"
+ACTIVE_MAX_AGE_SECONDS = 60  # the longest a storefront may cache GET /promotions/active
+
+
+def sku_targets(sales: Sequence[engine.Sale], now: datetime | None = None) -> list[str]:
+    """The SKU codes running SKU sales target (a listing reads those SKUs' prices only)."""
+    now = now or datetime.now(UTC)
+    return sorted({str(s.target) for s in sales if s.scope == SKU_SCOPE and s.target and s.running(now)})
+
+
+def active_promotions(currency: str, now: datetime | None = None) -> tuple[dict[str, Any], int]:
+    """The running sales (soonest ending first) and how long the answer stays true: (body, max-age seconds).
+    The max-age never reaches past the next start or end of a sale, so a cached answer never shows a sale that
+    has ended or hides one that has started (an admin's change may still take SALES_MAX_AGE_SECONDS more)."""
+    now = now or datetime.now(UTC)
+    sales = storefront_sales(currency)
+    running = sorted((s for s in sales if s.running(now)), key=lambda s: (s.ends_at, s.sale_id))
+    changes = [t for s in sales if s.active for t in (s.starts_at, s.ends_at) if t > now]
+    next_change = min(changes, default=None)
+    max_age = ACTIVE_MAX_AGE_SECONDS
+    if next_change is not None:
+        max_age = max(0, min(max_age, int((next_change - now).total_seconds())))
+    items = [{"sale_id": s.sale_id, "name": s.name, "scope": s.scope, "target": s.target,
+              "percent": s.percent_bps // 100 if s.percent_bps is not None else None,
+              "amount_off": s.amount_off.model_dump() if s.amount_off is not None else None,
+              "starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)} for s in running]
+    return {"sales": items, "next_change_at": _iso(next_change) if next_change else None,
+            "generated_at": _iso(now)}, max_age

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.fulfillment.contracts import DamagedRefundView
 from shop.money import Money
 from shop.returns.models import ReturnReason, ReturnStatus
 
@@ -37,6 +38,10 @@ class InspectedUnits(ResponseModel):
     sku: str
     sellable: int = Field(description="units back in stock")
     damaged: int
+    damaged_refund: DamagedRefundView | None = Field(
+        None, exclude_if=absent, description="what the damaged units give back, as staff decided (full, partial, none)")
+    refund: Money | None = Field(None, exclude_if=absent,
+                                 description="what these units give back: sellable ones their full price share")
 
 
 class ReturnTimelineEntry(ResponseModel):
@@ -60,10 +65,53 @@ class ReturnView(ResponseModel):
     inspection: list[InspectedUnits] | None = Field(None, exclude_if=absent,
                                                     description="the warehouse's findings, once inspected")
     refund_id: str | None = Field(None, exclude_if=absent)
+    refund_due: Money | None = Field(None, exclude_if=absent,
+                                     description="what the inspection decided the return gives back, once inspected")
     refunded: Money | None = Field(None, exclude_if=absent, description="what was refunded, once refunded")
     created_at: str
     updated_at: str
     timeline: list[ReturnTimelineEntry] = Field(description="status changes, oldest first")
+
+
+# ---------------------------------------------------------- staff (functions/returns_admin)
+class StaffReturnSummary(ResponseModel):
+    """A return in the staff queue (GET /admin/returns)."""
+
+    return_id: str
+    order_id: str
+    customer_id: str
+    email: str | None = Field(None, exclude_if=absent)
+    status: ReturnStatus
+    units: int = Field(description="units being returned, all lines together")
+    refund_total: Money = Field(description="what the lines give back in full")
+    refund_due: Money | None = Field(None, exclude_if=absent, description="what the inspection decided")
+    refunded: Money | None = Field(None, exclude_if=absent)
+    created_at: str
+    updated_at: str
+
+
+class StaffReturnPage(ResponseModel):
+    status: ReturnStatus
+    items: list[StaffReturnSummary] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+class StaffReturnLine(ReturnLineView):
+    """A return line with what its inspection found and decided (the inspection fields once inspected)."""
+
+    sellable: int | None = Field(None, exclude_if=absent, description="units inspected sellable (back in stock)")
+    damaged: int | None = Field(None, exclude_if=absent)
+    damaged_refunds: list[DamagedRefundView] | None = Field(None, exclude_if=absent,
+                                                            description="staff's decisions for the damaged units")
+    refund_due: Money | None = Field(None, exclude_if=absent, description="what the line gives back, as inspected")
+
+
+class StaffReturnView(ReturnView):
+    """A return as staff see it (GET /admin/returns/{returnId}): the shopper's view, per line what was inspected
+    and what it gives back, and the warehouse that receives the parcel."""
+
+    inspecting_warehouse_id: str = Field(description="the warehouse that receives and inspects the parcel")
+    lines: list[StaffReturnLine]  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------- the returns workflow (statemachines/returns.asl.json)

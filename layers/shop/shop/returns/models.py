@@ -63,6 +63,7 @@ class CustomerReturn(Frozen):
     label: dict[str, Any] | None = None
     inspection: list[dict[str, Any]] | None = None
     refund_id: str | None = None
+    refund_due: Money | None = None  # what the inspection decided the return gives back (shop.returns.decisions)
     refunded: Money | None = None
     created_at: str
     updated_at: str

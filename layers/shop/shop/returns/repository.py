@@ -13,13 +13,30 @@ from __future__ import annotations
 from typing import Any
 
 from shop import aws
-from shop.dynamo import model_from_item, status_update, to_item
+from shop.config import get_settings
+from shop.dynamo import encode_cursor, model_from_item, page_query, status_update, to_item
 from shop.errors import Conflict
-from shop.inventory.repository import forget_holders, movement_action, stock_key
-from shop.orders.repository import count_returned_action, inventory_table, now_iso, orders_table
+from shop.inventory import repository as inventory
+from shop.orders.repository import count_returned_action, now_iso, order_collection_pk
 from shop.returns.models import CustomerReturn, ReturnStatus
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): returns' items of the OrdersTable
+# are keyed here only (a return in its order's partition, orders.repository.order_collection_pk); other
+# contexts use the names in PUBLIC.
+TABLE = "orders_table"
+KEY_PREFIXES = ("RETURN#",)
+PUBLIC = frozenset({"of_order"})
+
 OWNER = "return_customer_id"  # the stored name of the return's customer_id (kept out of the ByCustomer index)
+# the staff queue (GET /admin/returns?status=): the return's status again, as ``RETURN#<status>`` in the partition
+# attribute of the orders table's status index (orders use ``STATUS#<status>`` there). One index serves both queues:
+# CloudFormation adds only one GSI to a table per stack update, and a second would double the index writes.
+QUEUE = "status_pk"
+QUEUE_INDEX = "OrdersByStatus"
+
+
+def queue_partition(status: ReturnStatus) -> str:
+    return f"RETURN#{status.value}"
 
 
 class ReturnQuantityExceeded(Conflict):
@@ -28,8 +45,12 @@ class ReturnQuantityExceeded(Conflict):
     code = "return_quantity_exceeded"
 
 
-def return_key(order_id: str, return_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"RETURN#{return_id}"}}
+def _table() -> str:
+    return get_settings().require("orders_table")
+
+
+def _return_key(order_id: str, return_id: str) -> dict[str, Any]:
+    return {"pk": {"S": order_collection_pk(order_id)}, "sk": {"S": f"RETURN#{return_id}"}}
 
 
 def _model(raw: dict[str, Any]) -> CustomerReturn:
@@ -43,13 +64,14 @@ def create(ret: CustomerReturn, counted: dict[str, tuple[int, int, int]]) -> Non
     condition fails (other returns took those units meanwhile)."""
     data = ret.model_dump(mode="json", exclude_none=True)
     data[OWNER] = data.pop("customer_id")
-    item = to_item({"pk": f"ORDER#{ret.order_id}", "sk": f"RETURN#{ret.return_id}", **data})
+    data[QUEUE] = queue_partition(ret.status)
+    item = to_item({"pk": order_collection_pk(ret.order_id), "sk": f"RETURN#{ret.return_id}", **data})
     lookup = to_item({"pk": f"RETURN#{ret.return_id}", "sk": "RETURN", "order_id": ret.order_id,
                       OWNER: ret.customer_id})
     new = "attribute_not_exists(pk)"
     codes = aws.transact_codes([
-        {"Put": {"TableName": orders_table(), "Item": item, "ConditionExpression": new}},
-        {"Put": {"TableName": orders_table(), "Item": lookup, "ConditionExpression": new}},
+        {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": new}},
+        {"Put": {"TableName": _table(), "Item": lookup, "ConditionExpression": new}},
         count_returned_action(ret.order_id, counted)], "create return")
     if codes is None:
         return
@@ -64,14 +86,14 @@ def create(ret: CustomerReturn, counted: dict[str, tuple[int, int, int]]) -> Non
 
 def order_of(return_id: str) -> str | None:
     with aws.translate_common_errors("return lookup"):
-        raw = aws.client("dynamodb").get_item(TableName=orders_table(), ConsistentRead=True, Key={
+        raw = aws.client("dynamodb").get_item(TableName=_table(), ConsistentRead=True, Key={
             "pk": {"S": f"RETURN#{return_id}"}, "sk": {"S": "RETURN"}}).get("Item")
     return raw["order_id"]["S"] if raw else None
 
 
 def get(order_id: str, return_id: str) -> CustomerReturn | None:
     with aws.translate_common_errors("return read"):
-        raw = aws.client("dynamodb").get_item(TableName=orders_table(), Key=return_key(order_id, return_id),
+        raw = aws.client("dynamodb").get_item(TableName=_table(), Key=_return_key(order_id, return_id),
                                               ConsistentRead=True).get("Item")
     return _model(raw) if raw else None
 
@@ -79,15 +101,16 @@ def get(order_id: str, return_id: str) -> CustomerReturn | None:
 def of_order(order_id: str) -> list[CustomerReturn]:
     with aws.translate_common_errors("returns of an order"):
         resp = aws.client("dynamodb").query(
-            TableName=orders_table(), ConsistentRead=True, KeyConditionExpression="pk = :p AND begins_with(sk, :r)",
-            ExpressionAttributeValues={":p": {"S": f"ORDER#{order_id}"}, ":r": {"S": "RETURN#"}})
+            TableName=_table(), ConsistentRead=True, KeyConditionExpression="pk = :p AND begins_with(sk, :r)",
+            ExpressionAttributeValues={":p": {"S": order_collection_pk(order_id)}, ":r": {"S": "RETURN#"}})
     return [_model(i) for i in resp.get("Items", [])]
 
 
 def _status_update(ret: CustomerReturn, allowed: set[ReturnStatus], to: ReturnStatus, note: str,
                    fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    return status_update(orders_table(), return_key(ret.order_id, ret.return_id), (s.value for s in allowed),
-                         to.value, now_iso(), fields=fields,
+    # the queue's index attribute moves in the same write as the status (never a second write to forget)
+    return status_update(_table(), _return_key(ret.order_id, ret.return_id), (s.value for s in allowed),
+                         to.value, now_iso(), fields={**(fields or {}), QUEUE: queue_partition(to)},
                          append={"timeline": [{"at": now_iso(), "status": to.value, "note": note}]})
 
 
@@ -122,17 +145,17 @@ def restock_actions(ret: CustomerReturn, sellable: dict[str, int]) -> list[dict[
             raise ValueError(f"{units} sellable unit(s) of {line.sku}, {line.quantity} returned")
         if units <= 0:
             continue
-        forget_holders(line.sku)  # the level is created if the SKU was never stocked there
-        out.append({"Update": {"TableName": inventory_table(), "Key": stock_key(line.sku, warehouse),
-                               "UpdateExpression": "SET on_hand = if_not_exists(on_hand, :zero) + :q, "
-                                                   "available = if_not_exists(available, :zero) + :q, "
-                                                   "reserved = if_not_exists(reserved, :zero), "
-                                                   "sku = if_not_exists(sku, :sku), "
-                                                   "warehouse_id = if_not_exists(warehouse_id, :wh), "
-                                                   "updated_at = :now",
-                               "ExpressionAttributeValues": {":q": {"N": str(units)}, ":now": {"S": now},
-                                                             ":zero": {"N": "0"}, ":sku": {"S": line.sku},
-                                                             ":wh": {"S": warehouse}}}})
-        out.append(movement_action(line.sku, warehouse, units, "customer_return", now, ref=ret.return_id,
-                                   table=inventory_table()))
+        out.extend(inventory.restock_actions(line.sku, warehouse, units, now, ret.return_id))
     return out
+
+
+def by_status(status: ReturnStatus, limit: int, cursor: str | None) -> tuple[list[CustomerReturn], str | None]:
+    """One page of the returns in ``status``, newest first: one Query of the status index (never a scan)."""
+    args = page_query({"TableName": _table(), "IndexName": QUEUE_INDEX, "Limit": limit,
+                       "ScanIndexForward": False, "KeyConditionExpression": "#q = :s",
+                       "ExpressionAttributeNames": {"#q": QUEUE},
+                       "ExpressionAttributeValues": {":s": {"S": queue_partition(status)}}}, cursor,
+                      (QUEUE, queue_partition(status)))
+    with aws.translate_common_errors("returns by status"):
+        resp = aws.client("dynamodb").query(**args)
+    return [_model(i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))

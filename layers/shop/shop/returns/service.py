@@ -13,7 +13,9 @@ The returns workflow (statemachines/returns.asl.json) then: approves it (policy:
 those rules is approved), issues a return label, opens one return task in one warehouse (the parcel's: the
 warehouse that shipped the first line) and waits for staff to report how many units are sellable or damaged,
 puts the sellable ones back on the shelf of that warehouse (with their ledger movement; never more than the
-return's units), refunds the lines through Stripe (a partial refund, once: keyed on the return, and counted
+return's units) and records what the inspection decided the return gives back (shop.returns.decisions: a
+sellable unit its full price share, a damaged one what staff chose: full, partial or none), refunds that through
+Stripe (a partial refund, once: keyed on the return, and counted
 on the order's refunded total, under ``refunded + amount <= captured``, before Stripe is asked) and
 publishes RefundIssued, which emails the shopper. Every step is conditional on the return's status, so a
 retried step changes nothing twice.
@@ -30,13 +32,21 @@ from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.fulfillment import carrier
 from shop.fulfillment import repository as fulfillment_repo
-from shop.fulfillment.models import ShipmentItem, ShipmentStatus, TaskKind, TaskStatus, WarehouseTask
+from shop.fulfillment.models import (
+    ShipmentItem,
+    ShipmentStatus,
+    TaskCompletion,
+    TaskKind,
+    TaskStatus,
+    WarehouseTask,
+)
 from shop.inventory.repository import known_warehouse
 from shop.money import Money, round_half_up
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderLine, TimelineEntry
 from shop.payments import stripe_adapter
+from shop.returns import decisions
 from shop.returns import repository as repo
 from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnStatus
 from shop.timeutil import read_utc
@@ -61,15 +71,22 @@ def view(ret: CustomerReturn) -> dict[str, Any]:
     return ret.model_dump(mode="json", exclude_none=True)
 
 
+def views_of_order(order_id: str) -> list[dict[str, Any]]:
+    """Every return of an order, oldest first, as :func:`view` shows it (the staff order view composes them in
+    functions/orderflow_admin: returns is no dependency of shop.orderflow)."""
+    return [view(r) for r in sorted(repo.of_order(order_id), key=lambda r: r.created_at)]
+
+
 def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     # one query: the order record (with its returned counters) and its shipments
-    raw, shipments = fulfillment_repo.order_items(order_id) if order_id.startswith("ord_") else (None, [])
-    if raw is None or (order := orders_repo.from_record(raw)).customer_id != customer_id:
+    found = orders_repo.read_order_collection(order_id) if order_id.startswith("ord_") else None
+    order = found.order if found is not None else None
+    if found is None or order is None or order.customer_id != customer_id:
         raise NotFound(f"order {order_id} not found")
     window = timedelta(days=get_settings().return_window_days)
     delivered: dict[str, tuple[int, str, datetime]] = {}  # sku -> (units delivered, warehouse, latest delivery)
-    for s in shipments:
+    for s in fulfillment_repo.shipments_in(found.items):
         if s.status != ShipmentStatus.DELIVERED or not s.delivered_at:
             continue
         try:
@@ -79,7 +96,7 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
         for item in s.items:
             units, _, last = delivered.get(item.sku, (0, s.warehouse_id, at))
             delivered[item.sku] = (units + item.quantity, s.warehouse_id, max(last, at))
-    counted = orders_repo.returned_counts(raw)
+    counted = found.returned
     # returns written before the order kept counters are read only when a requested line has no counter yet
     legacy = {} if all(w.sku in counted for w in body.lines) else _legacy_returning(order_id)
     lines: list[ReturnLine] = []
@@ -198,10 +215,26 @@ def restock(order_id: str, return_id: str, inspected: list[dict[str, Any]]) -> d
         if units < 0 or units > returned.get(sku, 0):
             raise InvalidInput("inspected", f"{units} sellable unit(s) of {sku}, {returned.get(sku, 0)} returned",
                                details={"sku": sku, "sellable": units, "returned": returned.get(sku, 0)})
+    # the inspection decides the refund (shop.returns.decisions), stored in the same write as the restock
+    decided = decisions.decide(ret, inspected)
+    due = decisions.refund_due(ret, decided)
     moved = repo.transition(ret, {R.AWAITING_GOODS}, R.INSPECTED,
-                            f"received: {sum(sellable.values())} unit(s) back in stock",
-                            fields={"inspection": inspected}, extra=repo.restock_actions(ret, sellable))
+                            f"received: {sum(sellable.values())} unit(s) back in stock, {due.amount} to refund",
+                            fields={"inspection": decided, "refund_due": due.model_dump()},
+                            extra=repo.restock_actions(ret, sellable))
     return {"return_id": return_id, "restocked": moved, "units": sum(sellable.values())}
+
+
+def check_inspection(task: WarehouseTask, body: TaskCompletion) -> None:
+    """Staff's refund decisions, checked against the return before the inspection task is completed (the
+    warehouse API's hook into shop.fulfillment.service.complete_task): a partial amount above the paid share of
+    the damaged units, or in another currency, is a 422 naming the field, and nothing is written."""
+    if task.kind != TaskKind.RETURN or not body.inspected:
+        return
+    ret = repo.get(task.order_id, task.shipment_id)
+    if ret is None:
+        raise NotFound(f"return {task.shipment_id} not found")
+    decisions.decide(ret, [ln.model_dump(mode="json", exclude_none=True) for ln in body.inspected])
 
 
 def refund(order_id: str, return_id: str) -> dict[str, Any]:
@@ -212,18 +245,28 @@ def refund(order_id: str, return_id: str) -> dict[str, Any]:
     ret = _ret(order_id, return_id)
     order = orders_repo.require_order(order_id)
     if ret.status == R.INSPECTED:
+        # what the inspection decided (returns inspected before decisions existed: every line in full)
+        due = ret.refund_due if ret.refund_due is not None else ret.refund_total
+        if due.amount == 0:  # every damaged unit decided "none", nothing sellable: no money moves
+            repo.transition(ret, {R.INSPECTED}, R.REFUNDED, "nothing to refund: decided at inspection",
+                            fields={"refunded": due.model_dump()})
+            return _refund_answer(_ret(order_id, return_id))
         if order.payment_intent_id is None:
             raise Conflict(f"order {order_id} has no payment to refund")
         key = f"{order_id}:{return_id}"
-        orders_repo.reserve_refund(order_id, key, ret.refund_total.amount, order.totals.total.amount)
-        done = stripe_adapter.refund(order.payment_intent_id, ret.refund_total, key)
+        orders_repo.reserve_refund(order_id, key, due.amount, order.totals.total.amount)
+        done = stripe_adapter.refund(order.payment_intent_id, due, key)
         repo.transition(ret, {R.INSPECTED}, R.REFUNDED, f"refunded {done.amount}",
                         fields={"refund_id": done.refund_id, "refunded": done.amount.model_dump()})
         ret = _ret(order_id, return_id)
     if ret.status == R.REFUNDED and ret.refund_id and ret.refunded:
         events.publish(event_details.refund_issued(order, ret.refund_id, ret.refunded, "return",
                                                    f"{order_id}:{return_id}"))
-    return {"return_id": return_id, "status": ret.status.value, "refund_id": ret.refund_id,
+    return _refund_answer(ret)
+
+
+def _refund_answer(ret: CustomerReturn) -> dict[str, Any]:
+    return {"return_id": ret.return_id, "status": ret.status.value, "refund_id": ret.refund_id,
             "refunded": ret.refunded.model_dump() if ret.refunded else None}
 
 

@@ -14,11 +14,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.catalog.repository import product_key
+from shop.catalog import repository as catalog
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, to_item
+from shop.dynamo import encode_cursor, model_from_item, page_query, to_item
 from shop.errors import InvalidInput
 from shop.reviews.models import Review
+
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the ReviewsTable's keys (these
+# prefixes), its name and the review codec are here only. The rating summary on the product item is the
+# catalog's (shop.catalog.repository.rating_summary / add_rating_action). No other context uses this repository.
+TABLE = "reviews_table"
+KEY_PREFIXES = ("PRODUCT#", "REVIEW#", "BY#")
+PUBLIC: frozenset[str] = frozenset()
 
 REVIEW_PREFIX = "REVIEW#"
 CURSOR_FIELD = "cursor"
@@ -37,10 +44,6 @@ def table() -> str:
     return get_settings().require("reviews_table")
 
 
-def catalog_table() -> str:
-    return get_settings().require("catalog_table")
-
-
 def partition(product_id: str) -> str:
     return f"PRODUCT#{product_id}"
 
@@ -49,7 +52,7 @@ def review_sk(created_at: str, customer_id: str) -> str:
     return f"{REVIEW_PREFIX}{created_at}#{customer_id}"
 
 
-def marker_key(product_id: str, customer_id: str) -> dict[str, Any]:
+def _marker_key(product_id: str, customer_id: str) -> dict[str, Any]:
     return {"pk": {"S": partition(product_id)}, "sk": {"S": f"BY#{customer_id}"}}
 
 
@@ -60,16 +63,12 @@ def _review(raw: dict[str, Any]) -> Review:
 # ------------------------------------------------------------------ reads
 def product_summary(product_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
     """The product's active flag and rating totals (one GetItem on the catalog item); None when unknown."""
-    with aws.translate_common_errors("read product rating"):
-        raw = aws.client("dynamodb").get_item(
-            TableName=catalog_table(), Key=product_key(product_id), ConsistentRead=consistent,
-            ProjectionExpression="pk, active, rating_count, rating_sum").get("Item")
-    return from_item(raw) if raw else None
+    return catalog.rating_summary(product_id, consistent=consistent)
 
 
 def has_reviewed(product_id: str, customer_id: str) -> bool:
     with aws.translate_common_errors("read review marker"):
-        raw = aws.client("dynamodb").get_item(TableName=table(), Key=marker_key(product_id, customer_id),
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=_marker_key(product_id, customer_id),
                                               ConsistentRead=True, ProjectionExpression="pk").get("Item")
     return raw is not None
 
@@ -110,13 +109,7 @@ def add_review(review: Review) -> None:
     actions: list[dict[str, Any]] = [
         {"Put": {"TableName": table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Put": {"TableName": table(), "Item": marker, "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Update": {
-            "TableName": catalog_table(), "Key": product_key(review.product_id),
-            "UpdateExpression": "ADD rating_count :one, rating_sum :rating",
-            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(active) OR active = :true)",
-            "ExpressionAttributeValues": {":one": {"N": "1"}, ":rating": {"N": str(review.rating)},
-                                          ":true": {"BOOL": True}},
-        }},
+        catalog.add_rating_action(review.product_id, review.rating),
     ]
     try:
         with aws.translate_common_errors("post review"):

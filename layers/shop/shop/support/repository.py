@@ -30,6 +30,13 @@ STALE_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 TransactionFailed = aws.TransactionCancelled
 
 
+# Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the SupportTable's keys (these
+# prefixes), its name and its codecs are here only; other contexts use the names in PUBLIC.
+TABLE = "support_table"
+KEY_PREFIXES = ("TICKET#", "MSG#")
+PUBLIC = frozenset({"list_for_customer"})
+
+
 def table() -> str:
     return get_settings().require("support_table")
 
