@@ -19,6 +19,8 @@ from shop.orders.repository import (
     PENDING,
     REFUND_MARK_PREFIX,
     REFUNDED_AMOUNT,
+    REST_ATTEMPTS,
+    RefundContended,
     RefundLimitExceeded,
     StatusConflict,
 )
@@ -254,6 +256,36 @@ class FakeOrderStore:
         raise RefundLimitExceeded(
             f"order {order_id}: a refund of {amount} on top of {refunded} refunded exceeds the {captured} "
             "captured", details={"order_id": order_id, "amount": amount, "refunded": refunded, "captured": captured})
+
+    def reserve_rest(self, order_id: str, key: str, captured: int) -> int:
+        self.faults.check("reserve_rest", "before")
+        mark = f"{REFUND_MARK_PREFIX}{key}"
+        for _ in range(REST_ATTEMPTS):
+            record = self.tables.orders.get(order_id)  # a consistent read of the counter and the key's marker
+            if record is None:
+                raise NotFound(f"order {order_id} not found")
+            if mark in record:
+                return int(record[mark])
+            had = REFUNDED_AMOUNT in record
+            refunded = int(record.get(REFUNDED_AMOUNT, 0))
+            rest = captured - refunded
+            if rest <= 0:
+                return 0
+
+            def check(had: bool = had, refunded: int = refunded) -> bool:
+                # attribute_exists(pk) AND attribute_not_exists(#m) AND (#t = :was | attribute_not_exists(#t))
+                current = self.tables.orders.get(order_id)
+                if current is None or mark in current:
+                    return False
+                return current.get(REFUNDED_AMOUNT) == refunded if had else REFUNDED_AMOUNT not in current
+
+            def apply(rest: int = rest) -> None:
+                self.tables.orders[order_id].update({REFUNDED_AMOUNT: captured, mark: rest, "updated_at": now_iso()})
+
+            if self.tables.transact([Write(("order", order_id), check, apply)]) is None:
+                return rest
+        raise RefundContended(f"order {order_id}: its refunds kept changing while the rest was being refunded; "
+                              "try again", details={"order_id": order_id})
 
     def set_attributes(self, order_id: str, attrs: dict[str, Any]) -> None:
         self.faults.check("set_attributes", "before")

@@ -248,12 +248,13 @@ class OrderCancelled(OrderFact):
                             refund=_eur(5232))
 
     reason: str = Field(description="customer, fulfillment_failed, ...")
-    refund: Money | None = Field(description="what was refunded; null when nothing had been charged")
+    refund: Money | None = Field(description="what this cancellation refunded (what was left after earlier staff "
+                                             "refunds); null when nothing had been charged or nothing was left")
 
 
 class RefundIssued(OrderFact):
-    """Published when money went back to the shopper: a cancellation's full refund or a return's (refund
-    email)."""
+    """Published when money went back to the shopper: a cancellation's refund (what was left of the charge), a
+    return's or a staff refund (refund email)."""
 
     model_config = _example("RefundIssued", _EXAMPLE_ORDER, "ord_sampleorderaaaaaaaaaaaaaaa:full",
                             **_ORDER_FIELDS, refund_id="re_sample000000", amount=_eur(5232), reason="customer",

@@ -6,7 +6,8 @@ compensation when fulfillment fails for good.
 2. Then, idempotently (a repeated cancel, or a retry after a crash, redoes exactly what is missing):
    open shipments and warehouse tasks are cancelled and the workflow tokens waiting on them (or on a 3-D
    Secure outcome) are failed, which ends the workflow; the payment is cancelled if it never completed or
-   refunded in full if it did (once: keyed on the order), and OrderCancelled is published. A workflow step
+   what is left of it (after staff refunds) refunded if it did (once: keyed on the order), and OrderCancelled
+   is published (its refund: what this cancellation refunded, None when nothing was left). A workflow step
    running at that moment finds the order CANCELLED through its own conditional write and ends too.
 Once a parcel is packed (DISPATCHING and later) the stock has left the shelf: cancellation is refused with
 409 already_shipping (the shopper can return the goods instead). Completing a pack task is that packing: it

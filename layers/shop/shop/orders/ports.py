@@ -9,8 +9,8 @@ the attribute is looked up at call time, so production wiring is the modules the
 for it. The event and workflow ports are declared here, in the lowest context that uses them, so that every
 order service shares one seam (the root modules import no context).
 
-The domain errors a store raises (StatusConflict, RefundLimitExceeded, NotFound) are part of the port: fakes
-raise the same classes from shop.orders.repository.
+The domain errors a store raises (StatusConflict, RefundLimitExceeded, RefundContended, NotFound) are part of the
+port: fakes raise the same classes from shop.orders.repository.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ class OrderStore(Protocol):
     def record_refund(self, order_id: str, refund_id: str, amount: Money, note: str) -> bool: ...
 
     def reserve_refund(self, order_id: str, key: str, amount: int, captured: int) -> bool: ...
+
+    def reserve_rest(self, order_id: str, key: str, captured: int) -> int: ...
 
     def set_attributes(self, order_id: str, attrs: dict[str, Any]) -> None: ...
 

@@ -34,6 +34,7 @@ PUBLIC = frozenset({
     "get_order", "require_order", "list_for_customer", "OrderCollection", "read_order_collection", "order_reads",
     "order_from_found", "order_collection_pk",
     "put_new_order_action", "status_update_action", "timeline_action", "transition", "reserve_refund",
+    "reserve_rest", "RefundContended",
     "count_returned_action", "uncount_returned_action",
     # staff operations (shop.orderflow.admin)
     "STATUS_INDEX", "NEEDS_ATTENTION", "status_pk", "OrderOps", "order_ops", "status_index_page",
@@ -75,6 +76,13 @@ class RefundLimitExceeded(Conflict):
     asked. Like shop.payments.errors.RefundRefused, never retried by a workflow: a person settles the case."""
 
     code = "refund_limit_exceeded"
+
+
+class RefundContended(Conflict):
+    """Concurrent refunds of the order kept changing its refunded counter while the rest of it was being counted
+    (reserve_rest): nothing was reserved; a retry reads the counter again."""
+
+    code = "refund_contended"
 
 
 def now_iso() -> str:
@@ -440,6 +448,53 @@ def reserve_refund(order_id: str, key: str, amount: int, captured: int) -> bool:
                                  "captured": captured}) from exc
     return True
 
+
+REST_ATTEMPTS = 5  # read-then-conditional-write rounds of reserve_rest before it gives up on a busy order
+
+
+def reserve_rest(order_id: str, key: str, captured: int) -> int:
+    """Count what is LEFT of the order's capture (``captured - refunded``) as the refund of ``key``, before the
+    provider is asked to pay it (a cancellation after partial refunds refunds the rest, not the total).
+
+    Returns the amount reserved under ``key``: the amount already recorded by its marker when ``key`` was
+    reserved before (a replay: the caller refunds that same amount with the same idempotency key), else the rest,
+    written as ``refunded_amount = captured`` and ``refund.<key> = rest`` on condition that the counter is still
+    what was read and the marker absent, so a concurrent refund can never make the total exceed ``captured``
+    (the read only sizes the write; the condition is the guard). A lost race is read and tried again.
+    0: nothing is left (nothing written; the caller refunds nothing)."""
+    mark = f"{REFUND_MARK_PREFIX}{key}"
+    for _ in range(REST_ATTEMPTS):
+        with aws.translate_common_errors("order read"):
+            raw = aws.client("dynamodb").get_item(
+                TableName=orders_table(), Key=order_key(order_id), ConsistentRead=True,
+                ProjectionExpression="pk, #t, #m",
+                ExpressionAttributeNames={"#t": REFUNDED_AMOUNT, "#m": mark}).get("Item")
+        if raw is None:
+            raise NotFound(f"order {order_id} not found")
+        if mark in raw:
+            return int(raw[mark]["N"])
+        refunded = int(raw[REFUNDED_AMOUNT]["N"]) if REFUNDED_AMOUNT in raw else 0
+        rest = captured - refunded
+        if rest <= 0:
+            return 0
+        counter = "#t = :was" if REFUNDED_AMOUNT in raw else "attribute_not_exists(#t)"
+        values = {":captured": {"N": str(captured)}, ":rest": {"N": str(rest)}, ":now": {"S": now_iso()}}
+        if REFUNDED_AMOUNT in raw:
+            values[":was"] = {"N": str(refunded)}
+        try:
+            with aws.translate_common_errors("order refund"):
+                aws.client("dynamodb").update_item(
+                    TableName=orders_table(), Key=order_key(order_id),
+                    UpdateExpression="SET #t = :captured, #m = :rest, updated_at = :now",
+                    ConditionExpression=f"attribute_exists(pk) AND attribute_not_exists(#m) AND {counter}",
+                    ExpressionAttributeNames={"#t": REFUNDED_AMOUNT, "#m": mark}, ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if aws.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            continue  # a concurrent refund (or this key's replay) changed the order: read it again
+        return rest
+    raise RefundContended(f"order {order_id}: its refunds kept changing while the rest was being refunded; "
+                          "try again", details={"order_id": order_id})
 
 def set_attributes(order_id: str, attrs: dict[str, Any]) -> None:
     names = {f"#a{i}": k for i, k in enumerate(attrs)}

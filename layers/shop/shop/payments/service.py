@@ -3,8 +3,9 @@
 Why capture now rather than authorise at checkout and capture on shipment: the stock is reserved firmly at
 checkout, an order may ship in several parcels days apart (one authorisation would need partial multi-capture,
 which Stripe offers only for some cards), and card authorisations lapse after about seven days while a
-pick can wait longer. Cancelling before shipping refunds in full (Stripe returns the fees of a full refund
-within the same day for most cards); returns refund per line.
+pick can wait longer. Cancelling before shipping refunds what is left of the charge: all of it unless staff
+refunded part of it before (Stripe returns the fees of a full refund within the same day for most cards);
+returns refund per line.
 
 TakePayment (charge):
 1. PENDING_PAYMENT -> PAYMENT_PROCESSING (a closed order is skipped, a PAID one reports success);
@@ -26,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from shop.config import get_settings
+from shop.money import Money
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders
@@ -121,19 +123,24 @@ def abandon(order_id: str) -> dict[str, Any]:
 
 
 def refund_in_full(order: Order, reason: str) -> dict[str, Any] | None:
-    """Refund what the order was charged (once: keyed on the order), record it and publish RefundIssued.
-    None when nothing was charged (no intent, or it never succeeded: then it is cancelled instead). The amount
-    is reserved on the order's refunded counter first (orders.repository.reserve_refund), so it can never add
-    up with another refund of the order to more than was captured (RefundLimitExceeded, nothing paid)."""
+    """Refund what is left of the order's charge (captured minus the refunds so far, e.g. a staff partial
+    refund), once: keyed on the order, record it and publish RefundIssued. None when nothing was charged (no
+    intent, or it never succeeded: then it is cancelled instead) or nothing is left to refund (no provider call,
+    nothing recorded). The rest is reserved on the order's refunded counter first (orders.repository.reserve_rest:
+    the counter is set to the capture on condition it is still what was read), so it never adds up with another
+    refund of the order to more than was captured; a retry replays the amount its key reserved."""
     if order.payment_intent_id is None:
         return None
     state = payment_ports.gateway.abandon_intent(order.payment_intent_id)  # cancels it unless it was charged
     if state.status != "succeeded":
         return None
-    key = f"{order.order_id}:full"
-    # counted on the order before Stripe is asked: refunded + total <= captured, once per key
-    order_ports.store.reserve_refund(order.order_id, key, order.totals.total.amount, order.totals.total.amount)
-    refund = payment_ports.gateway.refund(order.payment_intent_id, order.totals.total, key)
+    key = f"{order.order_id}:full"  # the provider's idempotency key: stable per order, so is the amount behind it
+    captured = order.totals.total
+    rest = order_ports.store.reserve_rest(order.order_id, key, captured.amount)
+    if rest <= 0:
+        return None  # refunded in full before (staff or return refunds): nothing to pay, record or announce
+    refund = payment_ports.gateway.refund(order.payment_intent_id, Money(amount=rest, currency=captured.currency),
+                                          key)
     order_ports.store.record_refund(order.order_id, refund.refund_id, refund.amount,
                                     f"refunded {refund.amount} ({reason})")
     order_ports.events.publish(event_details.refund_issued(order, refund.refund_id, refund.amount, reason, key))
