@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -76,6 +77,26 @@ def translate_common_errors(what: str) -> Iterator[None]:
         if code == "ResourceNotFoundException":
             raise ConfigurationError(f"{what}: resource missing ({exc})") from exc
         raise
+
+
+@dataclass
+class Write:
+    applied: bool = True
+
+
+@contextmanager
+def conditional_write(what: str) -> Iterator[Write]:
+    """One conditional write whose failed condition is an answer, not an error: the yielded ``applied`` turns
+    False when DynamoDB refused the write (ConditionalCheckFailed); every other error as translate_common_errors
+    maps it. ``with aws.conditional_write("x") as write: client.put_item(...)``, then ``return write.applied``."""
+    write = Write()
+    try:
+        with translate_common_errors(what):
+            yield write
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        write.applied = False
 
 
 def cancellation_codes(exc: ClientError) -> list[str]:

@@ -19,8 +19,6 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from shop import aws
 from shop.analytics.facts import Fact
 from shop.config import get_settings
@@ -141,32 +139,22 @@ def get_report(day: date) -> dict[str, Any] | None:
 
 def save_report(day: date, record: dict[str, Any]) -> bool:
     """Store the report's record once; False when a run for that day stored it first."""
-    try:
-        with aws.translate_common_errors("report save"):
-            aws.client("dynamodb").put_item(TableName=table(), Item=to_item({**{"pk": "REPORT", "sk": day.isoformat()},
-                                                                             **record}),
-                                            ConditionExpression="attribute_not_exists(pk)")
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("report save") as write:
+        aws.client("dynamodb").put_item(TableName=table(), Item=to_item({**{"pk": "REPORT", "sk": day.isoformat()},
+                                                                         **record}),
+                                        ConditionExpression="attribute_not_exists(pk)")
+    return write.applied
 
 
 def claim_email(day: date, now: str) -> bool:
     """One run sends the day's email: the claim is conditional (released again if sending fails)."""
-    try:
-        with aws.translate_common_errors("report email"):
-            aws.client("dynamodb").update_item(TableName=table(), Key=report_key(day),
-                                               UpdateExpression="SET email_claimed_at = :now",
-                                               ConditionExpression="attribute_exists(pk) AND "
-                                                                   "attribute_not_exists(email_claimed_at)",
-                                               ExpressionAttributeValues={":now": {"S": now}})
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("report email") as write:
+        aws.client("dynamodb").update_item(TableName=table(), Key=report_key(day),
+                                           UpdateExpression="SET email_claimed_at = :now",
+                                           ConditionExpression="attribute_exists(pk) AND "
+                                                               "attribute_not_exists(email_claimed_at)",
+                                           ExpressionAttributeValues={":now": {"S": now}})
+    return write.applied
 
 
 def emailed(day: date, message_id: str | None) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from shop import aws
 from shop.config import get_settings
 from shop.notifications.feedback import Suppression, normalize_email
@@ -36,15 +34,10 @@ def add(s: Suppression, now: str) -> bool:
                         ("ses_message_id", s.ses_message_id), ("reported_at", s.at)):
         if value:
             item[name] = {"S": value}
-    try:
-        with aws.translate_common_errors("record suppressed address"):
-            aws.client("dynamodb").put_item(TableName=table(), Item=item,
-                                            ConditionExpression="attribute_not_exists(pk)")
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("record suppressed address") as write:
+        aws.client("dynamodb").put_item(TableName=table(), Item=item,
+                                        ConditionExpression="attribute_not_exists(pk)")
+    return write.applied
 
 
 def is_suppressed(email: str) -> bool:

@@ -320,19 +320,14 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
 
 def set_auth_token(order_id: str, token: str) -> bool:
     """Store the workflow token waiting for 3-D Secure; False when the order is no longer being paid."""
-    try:
-        with aws.translate_common_errors("order payment"):
-            aws.client("dynamodb").update_item(
-                TableName=orders_table(), Key=order_key(order_id), UpdateExpression="SET auth_task_token = :t",
-                ConditionExpression="attribute_exists(pk) AND #s = :processing",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":t": {"S": token},
-                                           ":processing": {"S": OrderStatus.PAYMENT_PROCESSING.value}})
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("order payment") as write:
+        aws.client("dynamodb").update_item(
+            TableName=orders_table(), Key=order_key(order_id), UpdateExpression="SET auth_task_token = :t",
+            ConditionExpression="attribute_exists(pk) AND #s = :processing",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":t": {"S": token},
+                                       ":processing": {"S": OrderStatus.PAYMENT_PROCESSING.value}})
+    return write.applied
 
 
 def auth_token(order_id: str) -> str | None:
@@ -344,21 +339,16 @@ def auth_token(order_id: str) -> str | None:
 
 def record_refund(order_id: str, refund_id: str, amount: Money, note: str) -> bool:
     """Record the order's refund once (a second recording of the same refund is a no-op)."""
-    try:
-        with aws.translate_common_errors("order refund"):
-            aws.client("dynamodb").update_item(
-                TableName=orders_table(), Key=order_key(order_id),
-                UpdateExpression="SET refund_id = :r, refunded = :amt, updated_at = :now, "
-                                 "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(refund_id)",
-                ExpressionAttributeValues={":r": {"S": refund_id}, ":amt": value(amount.model_dump()),
-                                           ":now": {"S": now_iso()}, ":empty": {"L": []},
-                                           ":entry": _timeline_entry("REFUNDED", note)})
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("order refund") as write:
+        aws.client("dynamodb").update_item(
+            TableName=orders_table(), Key=order_key(order_id),
+            UpdateExpression="SET refund_id = :r, refunded = :amt, updated_at = :now, "
+                             "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(refund_id)",
+            ExpressionAttributeValues={":r": {"S": refund_id}, ":amt": value(amount.model_dump()),
+                                       ":now": {"S": now_iso()}, ":empty": {"L": []},
+                                       ":entry": _timeline_entry("REFUNDED", note)})
+    return write.applied
 
 
 # ------------------------------------------------------------------ money and return limits (conditions in the write)
@@ -711,40 +701,30 @@ def add_staff_note(order_id: str, note: dict[str, Any]) -> None:
 def record_staff_refund(order_id: str, key: str, refund: dict[str, Any], note: str) -> bool:
     """Record a staff refund the provider paid (reserved before with :func:`reserve_refund` under ``key``), with a
     REFUNDED timeline entry the shopper sees; once per key (False: recorded before)."""
-    try:
-        with aws.translate_common_errors("order refund"):
-            aws.client("dynamodb").update_item(
-                TableName=orders_table(), Key=order_key(order_id),
-                UpdateExpression="SET #done = :rid, updated_at = :now, "
-                                 "staff_refunds = list_append(if_not_exists(staff_refunds, :empty), :r), "
-                                 "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
-                ConditionExpression="attribute_exists(pk) AND attribute_exists(#mark) AND attribute_not_exists(#done)",
-                ExpressionAttributeNames={"#done": f"{REFUND_DONE_PREFIX}{key}", "#mark": f"{REFUND_MARK_PREFIX}{key}"},
-                ExpressionAttributeValues={":rid": {"S": refund["refund_id"]}, ":now": {"S": now_iso()},
-                                           ":empty": {"L": []}, ":r": value([refund]),
-                                           ":entry": _timeline_entry("REFUNDED", note)})
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("order refund") as write:
+        aws.client("dynamodb").update_item(
+            TableName=orders_table(), Key=order_key(order_id),
+            UpdateExpression="SET #done = :rid, updated_at = :now, "
+                             "staff_refunds = list_append(if_not_exists(staff_refunds, :empty), :r), "
+                             "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
+            ConditionExpression="attribute_exists(pk) AND attribute_exists(#mark) AND attribute_not_exists(#done)",
+            ExpressionAttributeNames={"#done": f"{REFUND_DONE_PREFIX}{key}", "#mark": f"{REFUND_MARK_PREFIX}{key}"},
+            ExpressionAttributeValues={":rid": {"S": refund["refund_id"]}, ":now": {"S": now_iso()},
+                                       ":empty": {"L": []}, ":r": value([refund]),
+                                       ":entry": _timeline_entry("REFUNDED", note)})
+    return write.applied
 
 
 def release_refund(order_id: str, key: str, amount: int) -> bool:
     """Undo :func:`reserve_refund` for ``key`` when the provider refused the refund (nothing was paid), so the
     counter keeps equal to what was refunded; never once the refund was recorded. False: nothing to undo."""
-    try:
-        with aws.translate_common_errors("order refund"):
-            aws.client("dynamodb").update_item(
-                TableName=orders_table(), Key=order_key(order_id),
-                UpdateExpression="SET #t = #t - :amt, updated_at = :now REMOVE #m",
-                ConditionExpression="attribute_exists(#m) AND #m = :amt AND attribute_not_exists(#done)",
-                ExpressionAttributeNames={"#t": REFUNDED_AMOUNT, "#m": f"{REFUND_MARK_PREFIX}{key}",
-                                          "#done": f"{REFUND_DONE_PREFIX}{key}"},
-                ExpressionAttributeValues={":amt": {"N": str(amount)}, ":now": {"S": now_iso()}})
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("order refund") as write:
+        aws.client("dynamodb").update_item(
+            TableName=orders_table(), Key=order_key(order_id),
+            UpdateExpression="SET #t = #t - :amt, updated_at = :now REMOVE #m",
+            ConditionExpression="attribute_exists(#m) AND #m = :amt AND attribute_not_exists(#done)",
+            ExpressionAttributeNames={"#t": REFUNDED_AMOUNT, "#m": f"{REFUND_MARK_PREFIX}{key}",
+                                      "#done": f"{REFUND_DONE_PREFIX}{key}"},
+            ExpressionAttributeValues={":amt": {"N": str(amount)}, ":now": {"S": now_iso()}})
+    return write.applied
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from shop import aws
 from shop.config import get_settings
 from shop.dynamo import encode_cursor, model_from_item, page_query, to_item, value
@@ -112,14 +110,9 @@ def add_message(before: Ticket, after: Ticket, message: Message) -> bool:
 def update(before: Ticket, after: Ticket) -> bool:
     """A ticket change without a message (closing); False when the ticket changed since ``before`` was read."""
     action = _update_action(before, after)["Update"]
-    try:
-        with aws.translate_common_errors("ticket update"):
-            aws.client("dynamodb").update_item(**action)
-    except ClientError as exc:
-        if aws.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    with aws.conditional_write("ticket update") as write:
+        aws.client("dynamodb").update_item(**action)
+    return write.applied
 
 
 # ------------------------------------------------------------------ reads
