@@ -32,7 +32,6 @@ from shop.orders.models import OrderStatus
 from shop.orders.ports import ports as order_ports
 from shop.orders.status import CANCELLABLE, SHIPPING_STARTED
 from shop.payments import service as payments
-from shop.payments.errors import RefundRefused
 
 S = OrderStatus
 
@@ -62,14 +61,8 @@ def cancel(order_id: str, *, reason: str, customer_id: str | None = None) -> dic
         order_ports.workflow.send_failure(token, "OrderNotShippable", f"order {order_id} was cancelled")
     refund: Money | None = order.refunded
     if order.refund_id is None:
-        try:
-            done = payments.refund_in_full(order, order.cancel_reason or reason)
-        except RefundRefused:
-            # a duplicate of this cancellation running at the same moment refunded the charge first (the
-            # provider refuses a second full refund; localstripe ignores idempotency keys): asked again, the
-            # adapter finds that refund by its key and this one answers with it. A refusal of any other
-            # cause (no refund under the key) is raised again.
-            done = payments.refund_in_full(order, order.cancel_reason or reason)
+        # a duplicate of this cancellation refunding at the same moment: the adapter answers with its refund
+        done = payments.refund_in_full(order, order.cancel_reason or reason)
         if done is not None:
             refund = Money.model_validate(done["amount"])
     order = order_ports.store.require_order(order_id)

@@ -198,23 +198,28 @@ def refund(intent_id: str, amount: Money, key: str) -> RefundResult:
     Two phases again: the refunds of the intent are listed first and one carrying our key in its metadata is
     returned instead of refunding twice (localstripe ignores idempotency keys; Stripe honours the key too).
     The caller has counted the amount on the order first (orders.repository.reserve_refund). A refund Stripe
-    refuses (above what is left of the charge) raises RefundRefused; outages raise DependencyFailed.
+    refuses (above what is left of the charge) raises RefundRefused, unless a duplicate of this refund (same key)
+    running at the same moment made it first: then that refund is the answer. Outages raise DependencyFailed.
     """
     client = _client()
     try:
-        listed = client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
-        for existing in listed.data:
-            # a StripeObject is no dict (no .get; even empty metadata is truthy): read it as one
-            if (existing.to_dict().get("metadata") or {}).get("refund_key") == key:
-                return RefundResult(str(existing.id), Money(amount=int(existing.amount), currency=amount.currency),
-                                    str(existing.status))
+        found = _refund_with_key(client, intent_id, key, amount.currency)
+        if found is not None:
+            return found
         created = client.v1.refunds.create(
             params={"payment_intent": intent_id, "amount": amount.amount, "metadata": {"refund_key": key}},
             options={"idempotency_key": f"refund:{key}"})
     except stripe.InvalidRequestError as exc:
         # Stripe refuses the refund itself: more than is left of the charge ("Refund amount ... is greater than
         # unrefunded amount on charge"), a charge already refunded in full (charge_already_refunded), ...
-        # Retrying cannot help: a domain error, for a person to settle.
+        # Either a duplicate with our key got there first (it is the answer), or retrying cannot help: a domain
+        # error, for a person to settle.
+        try:
+            found = _refund_with_key(client, intent_id, key, amount.currency)
+        except stripe.StripeError as lookup:
+            raise DependencyFailed(f"payment provider failed: {type(lookup).__name__}") from lookup
+        if found is not None:
+            return found
         raise RefundRefused(f"the payment provider refused a refund of {amount.amount} {amount.currency}: "
                             f"{exc.user_message or exc}", details={"payment_intent_id": intent_id,
                                                                    "provider_code": exc.code}) from exc
@@ -222,3 +227,13 @@ def refund(intent_id: str, amount: Money, key: str) -> RefundResult:
         raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
     return RefundResult(str(created.id), Money(amount=int(created.amount), currency=amount.currency),
                         str(created.status))
+
+
+def _refund_with_key(client: Any, intent_id: str, key: str, currency: str) -> RefundResult | None:
+    listed = client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+    for existing in listed.data:
+        # a StripeObject is no dict (no .get; even empty metadata is truthy): read it as one
+        if (existing.to_dict().get("metadata") or {}).get("refund_key") == key:
+            return RefundResult(str(existing.id), Money(amount=int(existing.amount), currency=currency),
+                                str(existing.status))
+    return None
