@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
 
 from shop.errors import Forbidden
 
@@ -42,6 +42,17 @@ def password_problems(password: str) -> list[str]:
     return problems
 
 
+def _policy(password: str) -> str:
+    problems = password_problems(password)
+    if problems:
+        raise ValueError("must contain " + ", ".join(problems))
+    return password
+
+
+# a password the shopper chooses (register, reset): the pool's policy, checked before Cognito is called
+NewPassword = Annotated[str, StringConstraints(max_length=256), AfterValidator(_policy)]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,16 +67,8 @@ class _WithEmail(_Body):
 
 
 class RegisterIn(_WithEmail):
-    password: Annotated[str, StringConstraints(max_length=256)]
+    password: NewPassword
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
-
-    @field_validator("password")
-    @classmethod
-    def _policy(cls, v: str) -> str:
-        problems = password_problems(v)
-        if problems:
-            raise ValueError("must contain " + ", ".join(problems))
-        return v
 
 
 class ConfirmIn(_WithEmail):
@@ -87,12 +90,4 @@ class EmailOnlyIn(_WithEmail):
 class ResetPasswordIn(ConfirmIn):
     """POST /auth/reset-password: the mailed code and the new password (the pool's policy, checked here)."""
 
-    password: Annotated[str, StringConstraints(max_length=256)]
-
-    @field_validator("password")
-    @classmethod
-    def _policy(cls, v: str) -> str:
-        problems = password_problems(v)
-        if problems:
-            raise ValueError("must contain " + ", ".join(problems))
-        return v
+    password: NewPassword
