@@ -171,14 +171,14 @@ class Stack:
         self.invoker = Invoker(self.deployment.functions, self.base_env())
         patches.bind(self.invoker, self._start_execution_by_arn)
         self._start_gateway()
-        self._point_api_url_at_gateway()
+        self._point_urls_at_gateway()
         if self._http is not None and self._stripe is not None:
             # localstripe signs and posts payment_intent events to our webhook route, as Stripe would
             self.register_stripe_webhook(f"{self.base_url}/webhooks/stripe", events=[
                 "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"])
         return self
 
-    def _point_api_url_at_gateway(self) -> None:
+    def _point_urls_at_gateway(self) -> None:
         """On AWS the template's ApiUrlParameter and ConsoleUrlParameter hold the stage's execute-api URL and the
         console's CloudFront URL (the daily report's e-mailed link); locally both are this gateway's."""
         if self._http is None:

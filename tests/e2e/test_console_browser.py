@@ -7,8 +7,6 @@ timeline entry; a new checkout shows up in the console's order list. Screenshots
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +18,10 @@ from tests.factories import ADDRESS, make_product, stock_of, uid, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
-SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # the browser fixture creates it
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (make test installs it: scripts/bootstrap.sh)"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class Shop:

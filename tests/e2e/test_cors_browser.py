@@ -6,8 +6,6 @@ calls go over real HTTP to the stack's gateway."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,20 +27,6 @@ CALL = """async ([url, method, token, body]) => {
     return {blocked: String(e)};
   }
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (make test installs it: scripts/bootstrap.sh)"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _page_at(browser: Any, origin: str) -> Any:

@@ -11,8 +11,6 @@ for a signed-in admin."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -28,25 +26,10 @@ from tests.factories import make_product
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # the browser fixture creates it
 DAY = date(2026, 5, 20)  # days of their own: the other report tests use March and April
 QUIET = DAY - timedelta(days=4)  # no sales at all that day: it counts as zeros in the average
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (make test installs it: scripts/bootstrap.sh)"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def totals(exp: dict[str, Any] | None) -> dict[str, int]:
