@@ -24,7 +24,7 @@ from shop.money import parse_money
 from shoplocal.demo_day import generate_day
 from tests.factories import make_product
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.audited]  # the invariant audit runs around each test
 
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # the browser fixture creates it
 DAY = date(2026, 5, 20)  # days of their own: the other report tests use March and April

@@ -15,7 +15,7 @@ import pytest
 from tests.audit import stripe_list
 from tests.factories import checkout, make_product, ok, order_item, put_in_cart, uid, wait_status
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.audited]  # the invariant audit runs around each test
 
 MISSING = "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 

@@ -23,7 +23,7 @@ from tests.fakes.contract import WAREHOUSE, new_ids, order
 from tests.fakes.refund_rest import REST_EXPECTED, rest_scenario
 from tests.fakes.tables import now_iso
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.audited]  # the invariant audit runs around each test
 
 
 def place(stack: Any, shopper: Any, sku: str, quantity: int = 2) -> str:

@@ -25,7 +25,7 @@ from tests.factories import (
     wait_status,
 )
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
 
 
 def status_change(stack: Any, arn: str) -> dict[str, Any]:

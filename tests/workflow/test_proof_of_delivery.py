@@ -27,7 +27,7 @@ from tests.factories import (
     wait_status,
 )
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
 
 PROOF = "https://pod.shoppost.example/signature.png"
 

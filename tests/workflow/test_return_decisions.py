@@ -25,7 +25,7 @@ from tests.factories import (
     wait_paid,
 )
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
 
 
 def test_a_partial_and_a_none_decision_are_what_the_workflow_refunds(stack: Any, admin: Any, staff: Any) -> None:
