@@ -75,7 +75,8 @@ def test_plurals_prefixes_and_typos_find_the_grinder(stack: Any, admin: Any) -> 
     assert set(listing_ids(stack, q=w[:4])) >= {grinder, kettle}
     # words stay ANDed, a typo needs 5+ letters, and an exact word does not pull in its neighbours
     assert listing_ids(stack, category=cat, q="grinder fellow") == []
-    assert listing_ids(stack, q=w[:3] + "z") == []
+    # in this test's category: the whole shared catalogue may hold another test's made-up word with that prefix
+    assert listing_ids(stack, category=cat, q=w[:3] + "z") == []
     # the category's words are indexed too
     assert set(listing_ids(stack, q=f"{w} {cat.split('-')[1]}")) == {grinder, kettle}
 
