@@ -123,12 +123,21 @@ export async function orderDetail(el, orderId, message) {
       const done = await request("POST", `/admin/orders/${encodeURIComponent(orderId)}/retry`, {key});
       await reload(`retry: ${done.action}, order ${done.status}`);
     });
+    // what a retry cannot settle (a packed parcel, a delivery without signature) is settled by hand, then cleared
+    const resolveForm = h("form.inline", {id: "resolve-form"},
+      field("How it was settled", h("input", {name: "note", required: true, maxlength: 2000, id: "resolve-note"})),
+      h("button", {type: "submit", id: "resolve-attention"}, "Mark resolved"));
+    action(resolveForm, async (key, data) => {
+      await request("POST", `/admin/orders/${encodeURIComponent(orderId)}/attention/resolve`, {key,
+        body: {note: String(data.get("note"))}});
+      await reload("needs-attention mark cleared");
+    });
     attention = h("div.attention", {role: "alert"},
       h("strong", "Needs attention: " + o.needs_attention.error),
       h("p", o.needs_attention.cause || "no cause recorded"),
       dl([["Workflow", o.needs_attention.workflow_status], ["Since", when(o.needs_attention.at)],
         ["Retries", String(o.workflow.retries)]]),
-      retry);
+      retry, resolveForm);
   }
 
   const a = o.shipping_address;

@@ -1,6 +1,7 @@
 """Staff order operations (group admin): GET /admin/orders (filters: status or NEEDS_ATTENTION, email, from/to,
 sku; newest first, paginated), GET /admin/orders/{orderId} (everything about one order),
-POST /admin/orders/{orderId}/cancel, /refunds (Idempotency-Key required), /notes and /retry; customers:
+POST /admin/orders/{orderId}/cancel, /refunds (Idempotency-Key required), /notes, /retry and /attention/resolve;
+customers:
 GET /admin/customers?email= and GET /admin/customers/{customerId}.
 
 The same function receives Step Functions' "Execution Status Change" events of the order workflow (EventBridge,
@@ -25,6 +26,8 @@ from shop.orderflow.admin_contracts import (
     CustomerView,
     NoteIn,
     RefundIn,
+    ResolveIn,
+    ResolveOutcome,
     RetryOutcome,
     StaffNote,
     StaffRefund,
@@ -131,6 +134,22 @@ def retry_order(orderId: OrderId) -> RetryOutcome:
         return done
 
     return once_per_key(app, who, f"order_retry:{orderId}", {}, work)
+
+
+@actions.post("/admin/orders/<orderId>/attention/resolve")
+def resolve_attention(orderId: OrderId, body: ResolveIn) -> ResolveOutcome:
+    """Clear the order's needs-attention mark by hand once a person settled it (what a retry cannot: a packed
+    parcel, a delivery without the signature); the status is unchanged, the note is kept in the staff history.
+    409 not_marked when there is no mark (already resolved or retried)."""
+    who = admin()
+    obs.logger.append_keys(order_id=orderId, staff_id=who.user_id)
+
+    def work() -> dict[str, Any]:
+        done = attention.resolve(orderId, body.note, who.user_id)
+        obs.count("OrderAttentionResolved")
+        return done
+
+    return once_per_key(app, who, f"order_resolve:{orderId}", body, work)
 
 
 # ------------------------------------------------------------------ customers

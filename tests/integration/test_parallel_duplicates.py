@@ -700,6 +700,34 @@ def c_staff_retry(ctx: Ctx) -> Case:
     return Case(f"/admin/orders/{prep.order_id}/retry", ctx.admin.id_token, check=check)
 
 
+def c_staff_resolve(ctx: Ctx) -> Case:
+    prep = prepare_checkout(ctx.stack, ctx.admin, "dup-resolve", quantity=1)
+
+    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
+                event.get("action") in ("charge", "abandon"):
+            raise RuntimeError("payment client broken")
+
+    arn = execution_arn(ctx.stack, prep.order_id)
+    with hooked(ctx.stack, broken_payments):
+        assert checkout(ctx.stack, prep.shopper.id_token, prep.key).status == 201
+        ended = ctx.stack.wait_execution(arn, timeout=60)
+    assert ended["status"] == "FAILED", ended
+    assert ctx.stack.invoke("OrderAdminFunction", _failed_workflow_event(ctx, arn))["marked"] is True
+    note = "checked with Stripe: nothing was charged; the shopper was told to order again"
+
+    def check(replies: list[Reply]) -> None:
+        resolved = _answers(replies, 200)
+        assert all(a == resolved[0] for a in resolved), resolved
+        assert resolved[0]["resolved"]["execution_arn"] == arn and resolved[0]["note"] == note
+        _refused(replies, "request_in_progress", "not_marked")
+        view = _staff_view(ctx, prep.order_id)
+        assert view["needs_attention"] is None and view["workflow"]["retries"] == 0, view["workflow"]
+        assert [t["kind"] for t in view["timeline"]].count("resolved") == 1, view["timeline"]
+    return Case(f"/admin/orders/{prep.order_id}/attention/resolve", ctx.admin.id_token, json={"note": note},
+                check=check)
+
+
 # ------------------------------------------------------------------ auth self-service codes (functions/auth)
 NEW_PASSWORD = "Dup-New-Pass-456"
 
@@ -794,6 +822,7 @@ CASES: dict[tuple[str, str], Callable[[Ctx], Case]] = {
     ("POST", "/admin/orders/{orderId}/notes"): c_staff_note,
     ("POST", "/admin/orders/{orderId}/refunds"): c_staff_refund,
     ("POST", "/admin/orders/{orderId}/retry"): c_staff_retry,
+    ("POST", "/admin/orders/{orderId}/attention/resolve"): c_staff_resolve,
     ("PUT", "/admin/coupons/{code}"): c_coupon,
     ("PUT", "/admin/inventory/{sku}/{warehouseId}"): c_set_stock,
     ("POST", "/admin/inventory/{sku}/{warehouseId}/adjustments"): c_adjust,

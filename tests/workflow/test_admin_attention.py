@@ -2,7 +2,8 @@
 failed order execution marks the order as needing attention (its status unchanged, listed under
 NEEDS_ATTENTION, once per execution however often the event comes), a workflow failure the workflow settled
 itself (PaymentFailed) marks nothing, and POST /admin/orders/{orderId}/retry restarts a restartable order as a
-new execution (the order then goes on to be paid) and refuses one whose parcel is packed, saying why.
+new execution (the order then goes on to be paid) and refuses one whose parcel is packed, saying why; such a mark
+is cleared by hand with a note (POST /admin/orders/{orderId}/attention/resolve), once.
 
 moto's Step Functions emits no status-change events: the test sends the event AWS would send (its detail from
 DescribeExecution) to the default bus, where the template's rule delivers it to OrderAdminFunction."""
@@ -132,3 +133,19 @@ def test_a_retry_is_refused_with_the_reason_once_a_parcel_is_packed(stack: Any, 
     assert refused["error"]["code"] == "not_retryable" and "packed" in refused["error"]["message"]
     view = ok(stack.request("GET", f"/admin/orders/{prep.order_id}", token=api.token))
     assert view["needs_attention"]["cause"] == "label service down for good" and view["status"] == "DISPATCHING"
+
+    # what a retry cannot settle a person settles, then clears the mark by hand with a note; the status is kept
+    blank = api("POST", f"/admin/orders/{prep.order_id}/attention/resolve", json={"note": "   "}, expect=422)
+    assert "body.note" in json.dumps(blank)
+    assert prep.order_id in attention_ids(api)  # a refused request clears nothing
+    note = "label bought by hand at the carrier's desk; parcel handed over"
+    resolved = api("POST", f"/admin/orders/{prep.order_id}/attention/resolve", json={"note": note})
+    assert resolved["resolved"]["cause"] == "label service down for good" and resolved["note"] == note
+    assert resolved["status"] == "DISPATCHING" and resolved["by"] == admin.user_id
+    view = api("GET", f"/admin/orders/{prep.order_id}")
+    assert view["needs_attention"] is None and view["status"] == "DISPATCHING"
+    assert view["workflow"]["retries"] == 0  # resolving is not a retry
+    assert [(t["kind"], t.get("note")) for t in view["timeline"] if t["kind"] == "resolved"] == [("resolved", note)]
+    assert prep.order_id not in attention_ids(api)
+    again = api("POST", f"/admin/orders/{prep.order_id}/attention/resolve", json={"note": note}, expect=409)
+    assert again["error"]["code"] == "not_marked"

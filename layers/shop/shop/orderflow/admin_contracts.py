@@ -149,8 +149,9 @@ class StaffNote(ResponseModel):
 
 class AdminTimelineEntry(ResponseModel):
     at: str
-    kind: Literal["status", "attention", "retry", "note"] = Field(
-        description="status: the order's own history (the shopper sees these); the others are staff-only")
+    kind: Literal["status", "attention", "retry", "resolved", "note"] = Field(
+        description="status: the order's own history (the shopper sees these); the others are staff-only "
+                    "(resolved: a needs-attention mark cleared by hand, with the staff member's note)")
     status: str | None = Field(None, exclude_if=absent, description="kind status: the status (or REFUNDED, "
                                                                     "LABEL_CREATED ...)")
     note: str | None = Field(None, exclude_if=absent)
@@ -208,6 +209,22 @@ class StaffRefund(ResponseModel):
     status: str = Field(description="the provider's refund status: succeeded, pending")
     refunded: Money = Field(description="the order's refunds so far, this one included")
     refundable: Money = Field(description="what is left to refund")
+
+
+class ResolveIn(BaseModel):
+    """How the order was settled by hand (a refund, a call to the carrier, ...): kept in the staff history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Text
+
+
+class ResolveOutcome(ResponseModel):
+    order_id: str
+    status: OrderStatus = Field(description="the order's status (unchanged: resolving only clears the mark)")
+    resolved: Attention = Field(description="the needs-attention mark that was cleared")
+    note: str
+    by: str
 
 
 class RetryOutcome(ResponseModel):

@@ -127,3 +127,27 @@ def retry(order_id: str, staff_id: str) -> dict[str, Any]:
         "at": orders_repo.now_iso(), "by": staff_id, "action": action, "execution_arn": arn, "note": note})
     current = order_ports.store.require_order(order_id)
     return {"order_id": order_id, "status": current.status.value, "action": action, "execution_arn": arn}
+
+
+class NotMarked(Conflict):
+    code = "not_marked"
+
+
+def resolve(order_id: str, note: str, staff_id: str) -> dict[str, Any]:
+    """Clear a needs-attention mark by hand (POST /admin/orders/{orderId}/attention/resolve): for what a retry
+    cannot settle (a packed parcel, a delivery without the signature) once a person has dealt with it. The order's
+    status is unchanged; the note goes into the staff history. The write is conditional on the very mark that was
+    read, so two staff resolving at once clear it once and the second is told it is gone (409 not_marked)."""
+    order = order_ports.store.get_order(order_id) if order_id.startswith("ord_") else None
+    ops = orders_repo.order_ops(order_id) if order else None
+    if order is None or ops is None:
+        raise NotFound(f"order {order_id} not found")
+    mark = ops.attention
+    gone = NotMarked(f"order {order_id} is not marked as needing attention (nothing to resolve, or someone "
+                     "resolved or retried it first)", details={"order_id": order_id, "status": order.status.value})
+    if mark is None:
+        raise gone
+    if not orders_repo.resolve_attention(order_id, mark, {"at": orders_repo.now_iso(), "by": staff_id,
+                                                           "note": note}):
+        raise gone
+    return {"order_id": order_id, "status": order.status.value, "resolved": mark, "note": note, "by": staff_id}

@@ -38,8 +38,8 @@ PUBLIC = frozenset({
     "count_returned_action", "uncount_returned_action",
     # staff operations (shop.orderflow.admin)
     "STATUS_INDEX", "NEEDS_ATTENTION", "status_pk", "OrderOps", "order_ops", "status_index_page",
-    "customer_orders_page", "OpsRow", "mark_attention", "clear_attention", "add_staff_note", "record_staff_refund",
-    "release_refund", "status_index_key",
+    "customer_orders_page", "OpsRow", "mark_attention", "clear_attention", "resolve_attention", "add_staff_note",
+    "record_staff_refund", "release_refund", "status_index_key",
 })
 
 PENDING = "PENDING"
@@ -659,18 +659,35 @@ def clear_attention(order_id: str, execution_arn: str, retry: dict[str, Any]) ->
     """The failure of ``execution_arn`` is being dealt with (``retry``: what was done, by whom): the attention
     and its marker go, the retry is counted and recorded, in one transaction. False when that attention is not
     there any more (a concurrent retry cleared it first)."""
-    log = [{"at": retry["at"], "kind": "retry", "note": retry["note"], "by": retry["by"]}]
+    return _clear_attention(order_id, "execution_arn", execution_arn, "last_retry", retry, "retry", counted=True)
+
+
+def resolve_attention(order_id: str, attention: dict[str, Any], resolution: dict[str, Any]) -> bool:
+    """Staff settled the order by hand (``resolution``: note, by, at): the attention (the workflow's, or a delivery
+    exception's ``reference``) and its marker go and the resolution is recorded, in one transaction, conditional on
+    that same attention still being there. False when it is not (a concurrent resolve or retry cleared it first)."""
+    ref = "execution_arn" if attention.get("execution_arn") else "reference"
+    return _clear_attention(order_id, ref, str(attention[ref]), "last_resolution", resolution, "resolved",
+                            counted=False)
+
+
+def _clear_attention(order_id: str, ref: str, ref_value: str, field: str, record: dict[str, Any], kind: str,
+                     counted: bool) -> bool:
+    log = [{"at": record["at"], "kind": kind, "note": record["note"], "by": record["by"]}]
+    counter = "workflow_retries = if_not_exists(workflow_retries, :zero) + :one, " if counted else ""
+    values = {":r": value(record), ":now": {"S": now_iso()}, ":empty": {"L": []}, ":log": value(log),
+              ":ref": {"S": ref_value}}
+    if counted:
+        values |= {":zero": {"N": "0"}, ":one": {"N": "1"}}
     try:
         transact([
             {"Update": {"TableName": orders_table(), "Key": order_key(order_id),
-                        "UpdateExpression": "SET last_retry = :r, updated_at = :now, "
-                                            "workflow_retries = if_not_exists(workflow_retries, :zero) + :one, "
+                        "UpdateExpression": f"SET #field = :r, updated_at = :now, {counter}"
                                             "ops_log = list_append(if_not_exists(ops_log, :empty), :log) "
                                             "REMOVE attention",
-                        "ConditionExpression": "attention.execution_arn = :arn",
-                        "ExpressionAttributeValues": {":r": value(retry), ":now": {"S": now_iso()},
-                                                      ":zero": {"N": "0"}, ":one": {"N": "1"}, ":empty": {"L": []},
-                                                      ":log": value(log), ":arn": {"S": execution_arn}}}},
+                        "ConditionExpression": "attention.#ref = :ref",
+                        "ExpressionAttributeNames": {"#field": field, "#ref": ref},
+                        "ExpressionAttributeValues": values}},
             {"Delete": {"TableName": orders_table(),
                         "Key": {"pk": {"S": order_collection_pk(order_id)}, "sk": {"S": ATTENTION_SK}}}},
         ])
