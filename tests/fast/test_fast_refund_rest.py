@@ -70,6 +70,7 @@ def test_a_cancellation_after_everything_was_refunded_pays_and_records_nothing(s
     order = shop.store.require_order(order_id)
     assert order.refund_id is None and order.refunded is None
     assert "REFUNDED" not in [e.status for e in order.timeline]
+    assert view["payment"]["status"] == again["payment"]["status"] == "refunded"  # not "succeeded": all given back
 
 
 def test_a_retried_cancellation_refunds_the_rest_once(shop: FakeShop):

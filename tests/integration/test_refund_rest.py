@@ -108,6 +108,8 @@ def test_a_staff_cancel_after_everything_was_refunded_refunds_nothing_more(stack
     assert [r["source"] for r in again["refunds"]] == ["staff", "staff"]  # no cancellation refund of 0
     assert [t["status"] for t in again["timeline"] if t["kind"] == "status"].count("REFUNDED") == 2
     assert order_item(stack, oid).get("refund_id") is None
+    shopper_view = ok(stack.request("GET", f"/orders/{oid}", token=shopper.id_token))
+    assert shopper_view["payment"]["status"] == "refunded"  # everything was given back (by staff), not "succeeded"
 
 
 def test_a_staff_refund_racing_a_cancel_never_refunds_more_than_was_captured(stack: Any, api: Any,

@@ -138,7 +138,10 @@ def refund_in_full(order: Order, reason: str) -> dict[str, Any] | None:
     captured = order.totals.total
     rest = order_ports.store.reserve_rest(order.order_id, key, captured.amount)
     if rest <= 0:
-        return None  # refunded in full before (staff or return refunds): nothing to pay, record or announce
+        # refunded in full before (staff or return refunds): nothing to pay, record or announce; the payment's
+        # last known outcome says so (the shopper's view of a cancelled order would say "succeeded" otherwise)
+        order_ports.store.set_attributes(order.order_id, {"payment_status": "refunded"})
+        return None
     refund = payment_ports.gateway.refund(order.payment_intent_id, Money(amount=rest, currency=captured.currency),
                                           key)
     order_ports.store.record_refund(order.order_id, refund.refund_id, refund.amount,
