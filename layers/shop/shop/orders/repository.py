@@ -745,3 +745,32 @@ def release_refund(order_id: str, key: str, amount: int) -> bool:
             ExpressionAttributeValues={":amt": {"N": str(amount)}, ":now": {"S": now_iso()}})
     return write.applied
 
+
+
+# ------------------------------------------------------------------ one-off backfill (scripts/backfill_status_index.py)
+def backfill_status_index(page_size: int, start: dict[str, Any] | None) -> tuple[int, int, dict[str, Any] | None]:
+    """One page of the backfill of the staff status index for orders written before it existed (no ``status_pk``):
+    a Scan page of the orders table (a one-off migration run by an operator, never a request path; ``page_size``
+    bounds the read units per call), and per order a write of its status partition and SKUs, conditional on the
+    order still lacking them and still having the status read: a status change in between writes both itself.
+    Returns (orders seen, orders updated, the next page's start or None)."""
+    ddb = aws.client("dynamodb")
+    args: dict[str, Any] = {"TableName": orders_table(), "Limit": page_size,
+                            "FilterExpression": "sk = :order AND attribute_not_exists(status_pk)",
+                            "ExpressionAttributeValues": {":order": {"S": "ORDER"}}}
+    if start:
+        args["ExclusiveStartKey"] = start
+    page = ddb.scan(**args)
+    updated = 0
+    for raw in page.get("Items", []):
+        order = from_record(raw)
+        with aws.conditional_write("order status index backfill") as write:
+            ddb.update_item(
+                TableName=orders_table(), Key=order_key(order.order_id),
+                UpdateExpression="SET status_pk = :p, #skus = if_not_exists(#skus, :skus)",
+                ConditionExpression="attribute_not_exists(status_pk) AND #status = :s",
+                ExpressionAttributeNames={"#skus": ORDER_SKUS, "#status": "status"},
+                ExpressionAttributeValues={":p": {"S": status_pk(order.status.value)}, ":s": {"S": order.status.value},
+                                           ":skus": {"SS": sorted({line.sku for line in order.lines})}})
+        updated += write.applied
+    return len(page.get("Items", [])), updated, page.get("LastEvaluatedKey")

@@ -159,3 +159,29 @@ def by_status(status: ReturnStatus, limit: int, cursor: str | None) -> tuple[lis
     with aws.translate_common_errors("returns by status"):
         resp = aws.client("dynamodb").query(**args)
     return [_model(i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+
+
+def backfill_queue(page_size: int, start: dict[str, Any] | None) -> tuple[int, int, dict[str, Any] | None]:
+    """One page of the backfill of the staff returns queue for returns written before it existed (no ``status_pk``):
+    a Scan page (a one-off migration, never a request path), and per return a write of its queue partition,
+    conditional on the return still lacking it and still having the status read (a status change in between
+    writes it itself). Returns (returns seen, returns updated, the next page's start or None)."""
+    ddb = aws.client("dynamodb")
+    args: dict[str, Any] = {"TableName": _table(), "Limit": page_size,
+                            "FilterExpression": "begins_with(sk, :ret) AND attribute_not_exists(#q)",
+                            "ExpressionAttributeNames": {"#q": QUEUE},
+                            "ExpressionAttributeValues": {":ret": {"S": "RETURN#"}}}
+    if start:
+        args["ExclusiveStartKey"] = start
+    page = ddb.scan(**args)
+    updated = 0
+    for raw in page.get("Items", []):
+        status = ReturnStatus(raw["status"]["S"])
+        with aws.conditional_write("return queue backfill") as write:
+            ddb.update_item(
+                TableName=_table(), Key={"pk": raw["pk"], "sk": raw["sk"]},
+                UpdateExpression="SET #q = :q", ConditionExpression="attribute_not_exists(#q) AND #status = :s",
+                ExpressionAttributeNames={"#q": QUEUE, "#status": "status"},
+                ExpressionAttributeValues={":q": {"S": queue_partition(status)}, ":s": {"S": status.value}})
+        updated += write.applied
+    return len(page.get("Items", [])), updated, page.get("LastEvaluatedKey")
