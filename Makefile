@@ -5,6 +5,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
+# Bytecode is written (an environment may set PYTHONDONTWRITEBYTECODE): the pytest processes of one `make test` (the
+# fuzz run, the xdist controller and its workers) then compile the repository and rewrite the asserts of the
+# pytest plugins' modules (schemathesis, hypothesis: about 260 modules) once, not each on its own (~2-3 s a process)
+unexport PYTHONDONTWRITEBYTECODE
+# `make test` runs the static checks and the fuzz run beside the tests at a lower priority: they take the cores
+# while the tests wait (polls, timeouts, subprocesses), instead of the tests waiting for them (empty otherwise)
+BESIDE ?=
 
 .PHONY: venv run invoke test checks lint validate scan cfn-lint sam-validate sam-build pytest pytest-main fuzz unit fast integration \
 	deploy-console \
@@ -14,46 +22,45 @@ venv:
 	@./scripts/bootstrap.sh
 
 run: venv  ## start moto, deploy template.yaml into it, serve the API on 127.0.0.1:3000
-	$(PY) -m shoplocal run
+	$(PY) -m shoplocal run $(RUN_ARGS)
 
 INVOKE_ARGS ?= --seed
 invoke: venv  ## make invoke FN=CatalogFunction EVENT=events/catalog/get_product.json (demo data seeded)
 	$(PY) -m shoplocal invoke $(FN) -e $(EVENT) $(INVOKE_ARGS)
 
-test: venv  ## what CI runs: the static checks beside the fuzz run (each mostly one core), then the tests on 2 workers
-	@$(MAKE) --no-print-directory -j 3 --output-sync=target checks fuzz
-	@$(MAKE) --no-print-directory pytest-main
+test: venv  ## what CI runs: the tests on 2 workers, with the static checks and the fuzz run beside them (niced)
+	@$(MAKE) --no-print-directory -j 5 --output-sync=target pytest-main checks fuzz BESIDE="nice -n 10"
 
 checks: lint validate scan
 
 lint: venv
-	$(PY) -m ruff check .
-	$(PY) -m mypy
-	PYTHONPATH=layers/shop $(VENV)/bin/lint-imports --no-cache --no-logo  # the contexts' order: [tool.importlinter]
+	$(BESIDE) $(PY) -m ruff check .
+	$(BESIDE) $(PY) -m mypy
+	PYTHONPATH=layers/shop $(BESIDE) $(VENV)/bin/lint-imports --no-cache --no-logo  # the contexts' order: [tool.importlinter]
 
 validate: cfn-lint sam-validate sam-build
 
 cfn-lint: venv
-	cfn-lint template.yaml
+	$(BESIDE) cfn-lint template.yaml
 
 sam-validate: venv
-	sam validate --lint --region $(AWS_DEFAULT_REGION)
+	$(BESIDE) sam validate --lint --region $(AWS_DEFAULT_REGION)
 
 scan: venv  ## IaC scan: checkov over template.yaml, zero failed checks (.checkov.yaml; its own venv .venv-scan)
-	.venv-scan/bin/checkov --config-file .checkov.yaml
+	$(BESIDE) .venv-scan/bin/checkov --config-file .checkov.yaml
 
 sam-build: venv
-	sam build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
+	$(BESIDE) sam build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
 	@echo "sam build: ok"
 
 FUZZ := tests/e2e/test_openapi_fuzz.py
 pytest: pytest-main fuzz  ## every test: on 2 workers, and the OpenAPI fuzz (schemathesis items can't be spread by xdist)
 
 pytest-main: venv
-	$(PY) -m pytest -n 2 --dist loadgroup --ignore=$(FUZZ) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --ignore=$(FUZZ) $(PYTEST_ARGS)
 
 fuzz: venv
-	$(PY) -m pytest $(FUZZ) $(PYTEST_ARGS)
+	$(BESIDE) $(PY) -m pytest $(FUZZ) $(PYTEST_ARGS)
 
 unit fast integration workflow e2e: venv
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
@@ -73,5 +80,5 @@ report: venv  ## a generated day of demo orders through the daily report: report
 bench-report: venv  ## report build time, a day of 1,000 vs 10,000 orders (prints the ratio)
 	$(PY) scripts/bench_report.py
 
-bench: venv  ## import cost per function; per route and per order: calls, request units, GB-s; cost per 1,000 orders
+bench: venv  ## cold imports vs boto3 and each function's floor; per route and per order: calls, units, GB-s; cost per 1,000 orders; flash-sale simulation; issue 17's targets
 	$(PY) scripts/bench.py $(BENCH_ARGS)

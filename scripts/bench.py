@@ -1,10 +1,11 @@
-"""Benchmarks and the cost model (issue 7): figures printed, nothing asserted.
+"""Benchmarks and the cost model (issues 7 and 17): figures printed, nothing asserted.
 
-    .venv/bin/python scripts/bench.py                    # parts 1-4 (a minute or two)
-    .venv/bin/python scripts/bench.py --markdown > x.md  # parts 2-4 on stderr, the README section on stdout
+    .venv/bin/python scripts/bench.py                    # parts 1-6 (a few minutes; --no-imports skips part 1)
+    .venv/bin/python scripts/bench.py --markdown > x.md  # parts 1-6 on stderr, the README sections on stdout
 
-1. Per function: cold import time of its handler module as a ratio to a bare `import boto3` (fresh
-   interpreter each, median of 3), and the deployment size (function code + the shared layer; the
+1. Per function: cold import of its handler module as a ratio to a bare `import boto3` and to the function's
+   own dependency floor, both timed in the same run, with the ``-X importtime`` offenders beyond the floor
+   (scripts/bench_targets.py says how), and the deployment size (function code + the shared layer; the
    dependencies layer is reported once).
 2. Per route (demo catalog seeded): DynamoDB calls, read/write request units and Lambda GB-s per request,
    and warm handler latency p50/p99 (local moto: compare ratios, not absolute times).
@@ -16,6 +17,9 @@
    reported on its own line, and the per-route measurements taken mid-order are left out.
 4. The cost per 1,000 orders at the list prices in PRICES, from the figures of 2 and 3 and the assumptions
    in ASSUMPTIONS / BROWSING_PER_ORDER. ``--markdown`` prints it as the README section "Cost per 1,000 orders".
+5. A flash sale on one hot SKU at DynamoDB's per-item write limit, simulated (scripts/flash_sale_sim.py).
+6. Issue 17's targets, each with its figure, the ratio to the target and met / not met (``--markdown``: the
+   README section "Performance targets").
 
 moto's ConsumedCapacity is not faithful (a constant per call, nothing for transactions; the bench checks
 and prints it), so request units are computed inside the local moto server from the stored items' sizes,
@@ -32,7 +36,6 @@ import json
 import math
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -45,8 +48,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shop")]
-IMPORT = "import time,sys; t=time.perf_counter(); {stmt}; print(time.perf_counter()-t)"
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shop"), str(ROOT / "scripts")]
+
+import bench_targets  # noqa: E402  (issue 17's targets: cold imports, route floors, the target lines)
+import flash_sale_sim  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------------- prices
 # us-east-1 list prices (USD), looked up on PRICES_DATE; free tiers ignored, first volume tier everywhere.
@@ -121,16 +126,6 @@ ASSUMPTIONS: dict[str, float] = {
 }
 ORDER_SKUS = ["COL-HUI-250", "FILTER-02-100", "V60-02-WHITE", "MUG-350-SAND", "TEA-ASSAM-100", "ESP-NO5-500"]
 ORDER_WAREHOUSE = "berlin"  # every ORDER_SKUS line is stocked there: one parcel for a Berlin address
-
-
-def cold_import(stmt: str, extra_path: list[str]) -> float:
-    env_path = ":".join([*extra_path, str(ROOT / "layers" / "shop")])
-    runs = []
-    for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", IMPORT.format(stmt=stmt)], capture_output=True, text=True,
-                             env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, check=True, timeout=120)
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(runs)
 
 
 def size(path: Path) -> int:
@@ -521,6 +516,7 @@ class Rec:
     rru: float = 0.0
     wru: float = 0.0
     units: int = 1
+    params: dict[str, Any] | None = None  # a DynamoDB call's arguments (replayed bare for the route floor)
 
 
 RECS: list[Rec] = []
@@ -558,7 +554,7 @@ class ClientSpy:
 
     def _record(self, op: str, kwargs: Mapping[str, Any], resp: Mapping[str, Any], tag: str | None) -> None:
         if self._service == "dynamodb":
-            RECS.append(Rec("ddb", op, tag))
+            RECS.append(Rec("ddb", op, tag, params=dict(kwargs)))
             request_id = str((resp or {}).get("ResponseMetadata", {}).get("RequestId", ""))
             for table, rru, wru in self._meter.by_request.pop(request_id, None) or []:
                 RECS.append(Rec("ddb_units", op, tag, table=self._tables.get(table, table), rru=rru, wru=wru))
@@ -757,6 +753,12 @@ class RouteResult:
     gb_s: float
     p50_ms: float
     p99_ms: float
+    handler_ms: float = 0.0  # median warm handler time (the Lambda invocation alone, no gateway)
+    bare_ms: float = 0.0  # median time of the same DynamoDB calls made bare with boto3, in the same run
+
+    @property
+    def vs_bare(self) -> float:
+        return self.handler_ms / self.bare_ms if self.bare_ms else math.inf
 
 
 @dataclass
@@ -923,6 +925,21 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
     return "\n".join(md) + "\n"
 
 
+# --------------------------------------------------------------------------------------------------- targets
+ORDER_ITEM_READS = ("get_item", "batch_get_item", "transact_get_items")  # reads of items of OrdersTable by key
+
+
+def print_targets(out: TextIO, cold: bench_targets.ColdImports | None, routes: dict[str, RouteResult],
+                  order: OrderResult, total: float) -> list[bench_targets.Target]:
+    """Part 6: issue 17's targets, each with its figure, the ratio figure / target and met / not met."""
+    s = order.shop
+    reads = sum(n for (table, op), n in s.by_table_op.items() if table == "OrdersTable" and op in ORDER_ITEM_READS)
+    route_floors = {route: (r.handler_ms, r.bare_ms) for route, r in routes.items()}
+    targets = bench_targets.targets(cold, route_floors, sum(s.ddb_calls.values()), reads, total, fmt_usd)
+    bench_targets.print_targets(out, say, targets)
+    return targets
+
+
 # ------------------------------------------------------------------------------------------------------ main
 def measure_route(stack: Any, label: str, route: str, method: str, path: str, body: Any, token: str | None,
                   n: int, fns: Functions) -> RouteResult:
@@ -944,8 +961,12 @@ def measure_route(stack: Any, label: str, route: str, method: str, path: str, bo
     q = {k: statistics.median(r[k] for r in per_request) if k.startswith("gb_s") else v / n
          for k, v in quantities(u).items()}
     pct = statistics.quantiles(times, n=100)
+    handler = [r.seconds for r in RECS[start:] if r.kind == "lambda" and r.tag == tag]
+    last = [(r.name, r.params or {}) for r in RECS[i:] if r.kind == "ddb" and r.tag == tag]
+    bare = bench_targets.bare_calls_seconds(stack.client("dynamodb"), last, n) if last else 0.0
     return RouteResult(route, label, sum(u.ddb_calls.values()) / n, q, q["gb_s:x86_64"] + q["gb_s:arm64"],
-                       pct[49] * 1000, pct[98] * 1000)
+                       pct[49] * 1000, pct[98] * 1000, statistics.median(handler) * 1000 if handler else 0.0,
+                       bare * 1000)
 
 
 def probe_consumed_capacity(stack: Any, meter: DynamoMeter, out: TextIO) -> None:
@@ -1066,27 +1087,30 @@ def run_order(stack: Any, staff: Any, args: argparse.Namespace, fns: Functions, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--markdown", action="store_true",
-                        help="print the README section to stdout (the report goes to stderr; part 1 is skipped)")
+                        help="print the README sections to stdout (the report goes to stderr)")
     parser.add_argument("--lines", type=int, default=2, choices=range(1, len(ORDER_SKUS) + 1), metavar="N",
                         help=f"order lines, one unit each (1-{len(ORDER_SKUS)}, default 2)")
     parser.add_argument("--requests", type=int, default=20, help="requests per route in part 2 (default 20)")
     parser.add_argument("--orders", type=int, default=3,
                         help="orders run in part 3; the one with the median Lambda GB-s is reported (default 3)")
+    parser.add_argument("--import-runs", type=int, default=5,
+                        help="interleaved rounds of cold imports in part 1, the median reported (default 5)")
+    parser.add_argument("--flash-rate", type=int, default=24000,
+                        help="checkouts per second offered in the flash-sale simulation of part 5 (default 24,000)")
+    parser.add_argument("--no-imports", action="store_true", help="skip part 1 (cold imports)")
     args = parser.parse_args()
     out = sys.stderr if args.markdown else sys.stdout
+    cold: bench_targets.ColdImports | None = None
 
     from shoplocal.stack import Stack
     from shoplocal.template import load_yaml
 
-    if not args.markdown:
+    if not args.no_imports:
         functions = sorted(p for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
-        boto = cold_import("import boto3", [])
-        shared = size(ROOT / "layers" / "shop")
-        say(out, f"1. cold import (bare `import boto3` = {boto * 1000:.0f} ms); shared layer {shared / 1024:.0f} KiB")
-        for fn in functions:
-            t = cold_import("import app", [str(fn)])
-            say(out, f"   {fn.name:<22} import {t * 1000:6.0f} ms  x{t / boto:4.1f} boto3   "
-                     f"code {size(fn) / 1024:5.1f} KiB")
+        cold = bench_targets.cold_imports(functions, args.import_runs)
+        bench_targets.print_cold_imports(lambda text: say(out, text), cold)
+        say(out, f"   deployment: shared layer {size(ROOT / 'layers' / 'shop') / 1024:.0f} KiB; function code (KiB) "
+                 + ", ".join(f"{fn.name} {size(fn) / 1024:.1f}" for fn in functions))
 
     meter = DynamoMeter()
     with Stack() as stack:
@@ -1125,10 +1149,13 @@ def main() -> int:
         order.gb_s_runs = [r[0].shop.gb_s for r in runs]
 
         say(out, f"2. per route ({args.requests} requests each, demo catalog): per request DynamoDB calls, "
-                 "read / write request units, Lambda GB-s; warm latency p50 / p99")
+                 "read / write request units, Lambda GB-s; warm latency p50 / p99 through the gateway; the "
+                 "handler's median and its DynamoDB calls made bare with boto3 (same run), and their ratio")
         for r in routes.values():
             say(out, f"   {r.label:<34} {r.calls:4.1f} calls {r.q['rru']:5.1f} RRU {r.q['wru']:4.1f} WRU "
-                     f"{r.gb_s:.5f} GB-s  p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms")
+                     f"{r.gb_s:.5f} GB-s  p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  handler "
+                     f"{r.handler_ms:5.1f} ms " + (f"vs bare {r.bare_ms:5.1f} ms x{r.vs_bare:4.2f}" if r.bare_ms
+                                                   else "(no DynamoDB calls)"))
         say(out, f"   POST /checkout ({args.lines} lines): {units_text(checkout_usage)} "
                  f"{dict(checkout_usage.ddb_calls)}")
         probe_consumed_capacity(stack, meter, out)
@@ -1152,9 +1179,12 @@ def main() -> int:
     say(out, f"   {'total':<58} {'':>11} {'':>12} {fmt_usd(total):>10}")
     say(out, f"   (arm64 instead of x86_64: Lambda duration {fmt_usd(arm64_instead(lines))}; Cognito Essentials "
              f"${PRICES['cognito_mau_essentials']}/MAU above 10,000 not included)")
+    flash = flash_sale_sim.table(args.flash_rate, 1.0, 3000, lambda text: say(out, text))
+    targets = print_targets(out, cold, routes, order, total)
     if args.markdown:
         ran_at = datetime.now(UTC).strftime("%Y-%m-%d")
         print(markdown(lines, order, routes, checkout_usage, ran_at), end="")
+        print("\n" + bench_targets.markdown(targets, cold, flash, ran_at), end="")
     return 0
 
 

@@ -40,7 +40,9 @@ from tests.factories import (
     wait_paid,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.audited]
+# one worker runs the whole module (pytest -n 2 --dist loadgroup): its module fixtures (a product, and an order
+# placed, paid, packed and shipped) are built once, not once on each worker
+pytestmark = [pytest.mark.e2e, pytest.mark.audited, pytest.mark.xdist_group("bad_input")]
 
 TIMEOUT = 15
 BODY_LIMIT = 64 * 1024  # shop.api.MAX_BODY_BYTES

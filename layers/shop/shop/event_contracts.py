@@ -22,10 +22,10 @@ Compatibility rules:
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from shop.models import Address, OrderId, SkuCode, Slug, Totals
 from shop.money import Money
@@ -71,9 +71,11 @@ def _example(detail_type: str, reference: str, suffix: str | None = None, **fiel
 
 # ------------------------------------------------------------------------------------------------ parts
 class Part(BaseModel):
-    """A nested object of a detail; read tolerantly like the detail itself."""
+    """A nested object of a detail; read tolerantly like the detail itself. Its validator, like every detail's,
+    is built on first use (once per process), not at import: a function uses a few of the contract's forty-odd
+    models, and building them all was most of a consumer's cold import (issue 17)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class LineItem(Part):
@@ -134,9 +136,10 @@ class InvoiceDifference(Part):
 
 # ------------------------------------------------------------------------------------------------ bases
 class EventDetail(BaseModel):
-    """What a consumer may rely on in the detail of any event of the bus, whatever its type."""
+    """What a consumer may rely on in the detail of any event of the bus, whatever its type (built on first
+    use, as Part)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     dedupe_key: str = Field(min_length=1, description="identical for every publication of one fact: act once "
                                                       "per key (added by shop.events.entry)")
@@ -574,11 +577,29 @@ def undeclared_fields(value: Any, path: str = "") -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ envelope
-class ShopEvent[DetailT: EventDetail](EventBridgeModel):
-    """An event of the shop's bus as EventBridge delivers it to a target, its detail typed."""
+class ShopEvent[DetailT: EventDetail](BaseModel):
+    """An event of the shop's bus as EventBridge delivers it to a target, its detail typed. The fields of
+    Powertools' EventBridgeModel, declared here: importing it builds every model of Powertools' parser
+    (about a fifth of a bare boto3 import at each cold start of a consumer; issue 17)."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
+    version: str
+    id: str
+    source: str
+    account: str
+    time: datetime
+    region: str
+    resources: list[str]
     detail_type: str = Field(alias="detail-type", min_length=1)
-    detail: DetailT  # narrows Powertools' RawDictOrModel
+    detail: DetailT
+    replay_name: str | None = Field(None, alias="replay-name")
+
+    @field_validator("detail", mode="before")
+    @classmethod
+    def _scheduler_detail(cls, v: Any, info: ValidationInfo) -> Any:
+        """EventBridge Scheduler sends an empty detail as the string '{}' (as Powertools' model reads it)."""
+        return {} if info.data.get("source") == "aws.scheduler" and v == "{}" else v
 
 
 class _DetailType(BaseModel):

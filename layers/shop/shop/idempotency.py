@@ -10,16 +10,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
 from shop import aws
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput
@@ -41,7 +31,14 @@ class RequestInProgress(Conflict):
 def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[str, Any], event_key: str,
              expires_after_seconds: int, lambda_context: Any = None, **config: Any) -> dict[str, Any]:
     """``work()`` once per key (``event_key`` is a JMESPath into ``data``); a completed key returns the stored
-    result. Raises Powertools' IdempotencyAlreadyInProgressError / IdempotencyValidationError for the caller."""
+    result. Raises Powertools' IdempotencyAlreadyInProgressError / IdempotencyValidationError for the caller.
+    Powertools' idempotency is imported here, by the functions that use it, not by every importer of shop.api."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
     persistence = DynamoDBPersistenceLayer(table_name=get_settings().require("idempotency_table"),
                                            boto3_client=aws.client("dynamodb"))
     settings = IdempotencyConfig(event_key_jmespath=event_key, raise_on_no_idempotency_key=True,
@@ -66,6 +63,11 @@ def once_per_request(work: Callable[[], dict[str, Any]], *, operation: str, call
     still running is 409 ``request_in_progress``. Without a key the work simply runs (the key is optional)."""
     if key is None:
         return work()
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     try:
         return run_once(work, key_prefix=f"request.{operation}", data={"key": f"{caller}:{key}", "body": digest},

@@ -21,6 +21,9 @@ from shop.config import Needs
 from shop.errors import ConfigurationError
 
 NAMESPACE = "ServerlessShop"
+# X-Ray subsegments for the AWS calls only: Powertools' default patches every library the X-Ray SDK supports
+# that is installed (requests, httpx, sqlite3, ...), importing each at a traced cold start (issue 17).
+TRACED_MODULES = ("botocore",)
 
 
 def is_http(event: Any) -> bool:
@@ -80,7 +83,7 @@ def observability(service: str, *, needs: Iterable[str] = (), optional: Iterable
     reads, whose code default applies unless the environment sets them (shop.config.Needs)."""
     return Observability(
         logger=Logger(service=service),
-        tracer=Tracer(service=service),
+        tracer=Tracer(service=service, patch_modules=TRACED_MODULES),
         metrics=Metrics(namespace=NAMESPACE, service=service),
         service=service,
         needs=config.needs(*needs, optional=optional),

@@ -20,15 +20,27 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from shop.config import get_settings
 from shop.errors import DependencyFailed
 from shop.money import Money
 from shop.payments.errors import RefundRefused
 from shop.secrets import require_secret
+
+if TYPE_CHECKING:
+    import stripe
+else:
+    class _Stripe:
+        """The Stripe SDK, imported on first use: functions that import this module for its types or for a
+        path they seldom take (the warehouse's and the returns admin's) do not pay for it at a cold start."""
+
+        def __getattr__(self, name: str) -> Any:
+            import stripe
+
+            return getattr(stripe, name)
+
+    stripe = _Stripe()
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
@@ -87,19 +99,21 @@ def _declined(exc: stripe.StripeError, intent_id: str | None) -> ChargeResult:
     return ChargeResult("declined", _intent_id_of(exc) or intent_id, str(code), exc.user_message or str(exc))
 
 
-def create_intent(order_id: str, amount: Money, payment_method_id: str) -> str | ChargeResult:
+def create_intent(order_id: str, amount: Money, payment_method_id: str, key: str | None = None) -> str | ChargeResult:
     """Create the order's PaymentIntent, not yet confirmed (so creating it twice never charges twice).
+    ``key`` names a further charge of the order (an exchange's price difference: "<order>:<exchange>"), its
+    idempotency key and metadata; the caller records the intent before confirming it, as for the order.
 
     Returns the intent id, or a declined ChargeResult when Stripe refuses the request itself (unknown or
     unusable payment method): retrying that would not help.
     """
     params: dict[str, Any] = {
         "amount": amount.amount, "currency": amount.currency.lower(), "payment_method": payment_method_id,
-        "payment_method_types": ["card"], "metadata": {"order_id": order_id},
+        "payment_method_types": ["card"], "metadata": {"order_id": order_id, **({"charge_key": key} if key else {})},
     }
     try:
         intent = _client().v1.payment_intents.create(params=params,
-                                                     options={"idempotency_key": f"{order_id}:intent"})
+                                                     options={"idempotency_key": f"{key or order_id}:intent"})
     except (stripe.CardError, stripe.InvalidRequestError) as exc:
         return _declined(exc, None)
     except stripe.StripeError as exc:

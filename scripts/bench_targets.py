@@ -1,0 +1,267 @@
+"""Issue 17's targets for scripts/bench.py: cold imports against bare boto3 and each function's own dependency
+floor (with the ``-X importtime`` offenders), the bare-boto3 floor of a route's DynamoDB calls, and the target
+lines (figure, ratio, met / not met). Figures only; nothing here asserts.
+
+Cold imports are timed as whole fresh interpreters in a Lambda-like environment (LAMBDA_TASK_ROOT set, so
+Powertools' Tracer is on and patches at import as it does in AWS; X-Ray's SDK then skips its centralized
+sampler), every case once per round, rounds interleaved, the median per case. The figure is the child's CPU
+time for the import (``time.process_time``): on a shared machine wall time mostly measures the neighbours.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# what every function cannot avoid: boto3, pydantic, the Powertools event handler, Logger and Metrics
+FLOOR = ("import boto3, pydantic, aws_lambda_powertools.event_handler; "
+         "from aws_lambda_powertools import Logger, Metrics")
+MONEY_FLOOR = FLOOR + "; import stripe"  # functions that move money also need the Stripe SDK
+PROBE = ("import sys,time; c=time.process_time(); w=time.perf_counter(); {stmt}; "
+         "print(time.process_time()-c, time.perf_counter()-w, 'stripe' in sys.modules)")
+
+TARGET_VS_BOTO3 = 1.3
+TARGET_VS_FLOOR = 1.05
+TARGET_ROUTE_VS_BARE = 1.5
+TARGET_ORDER_DDB_REQUESTS = 45
+TARGET_ORDER_ITEM_READS = 8
+TARGET_COST_PER_1000 = 0.80
+STOREFRONT_ROUTES = ("GET /products", "GET /products/{productId}", "GET /cart", "PUT /cart/items/{sku}")
+
+
+def moves_money(fn: Path) -> bool:
+    """A function moves money when its declared settings include Stripe's (observability(..., needs=...))."""
+    return "stripe" in (fn / "app.py").read_text()
+
+
+def lambda_env(task_root: Path | None) -> dict[str, str]:
+    return {"PYTHONPATH": ":".join([*([str(task_root)] if task_root else []), str(ROOT / "layers" / "shop")]),
+            "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": str(task_root or ROOT), "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": task_root.name if task_root else "floor", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@dataclass
+class Probe:
+    cpu: float
+    wall: float
+    stripe: bool
+
+
+def probe(stmt: str, task_root: Path | None) -> Probe:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(stmt=stmt)], capture_output=True, text=True,
+                          env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
+    cpu, wall, stripe = done.stdout.strip().splitlines()[-1].split()
+    return Probe(float(cpu), float(wall), stripe == "True")
+
+
+def importtime(stmt: str, task_root: Path | None) -> dict[str, int]:
+    """Module -> self time in microseconds, from one ``-X importtime`` run."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", stmt], capture_output=True, text=True,
+                          env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
+    out: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
+        if m:
+            out[m[2]] = out.get(m[2], 0) + int(m[1])
+    return out
+
+
+def package_of(module: str) -> str:
+    """The offender's name: the shop's module by context (shop.orders), a dependency by its top package."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "shop" and len(parts) > 1 else parts[0]
+
+
+def offenders(fn_modules: Mapping[str, int], floor_modules: Iterable[str], top: int = 4) -> list[tuple[str, float]]:
+    """The packages that cost the most self time beyond the floor's modules, in ms."""
+    floor = set(floor_modules)
+    by: dict[str, int] = {}
+    for module, us in fn_modules.items():
+        if module not in floor:
+            by[package_of(module)] = by.get(package_of(module), 0) + us
+    return [(name, us / 1000) for name, us in sorted(by.items(), key=lambda kv: -kv[1])[:top]]
+
+
+@dataclass
+class ColdImport:
+    name: str
+    money: bool
+    cpu: float
+    wall: float
+    stripe_loaded: bool
+    vs_boto3: float
+    vs_floor: float
+    offenders: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return self.vs_boto3 <= TARGET_VS_BOTO3 and self.vs_floor <= TARGET_VS_FLOOR
+
+
+@dataclass
+class ColdImports:
+    boto3: float
+    floor: float
+    money_floor: float
+    boto3_wall: float
+    functions: list[ColdImport]
+    runs: int
+
+
+def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | None = None) -> ColdImports:
+    """Every case once per round, ``runs`` rounds; medians of CPU time (and of wall time, for reference)."""
+    cases: list[tuple[str, str, Path | None]] = [("boto3", "import boto3", None), ("floor", FLOOR, None),
+                                                 ("money floor", MONEY_FLOOR, None)]
+    cases += [(fn.name, "import app", fn) for fn in functions]
+    got: dict[str, list[Probe]] = {name: [] for name, _, _ in cases}
+    for i in range(runs):
+        for name, stmt, root in cases:
+            got[name].append(probe(stmt, root))
+        if say:
+            say(f"   (cold imports: round {i + 1} of {runs} done)")
+
+    def cpu(name: str) -> float:
+        return statistics.median(p.cpu for p in got[name])
+
+    floor_mods = importtime(FLOOR, None)
+    money_mods = importtime(MONEY_FLOOR, None)
+    boto3, floor, money_floor = cpu("boto3"), cpu("floor"), cpu("money floor")
+    out = []
+    for fn in functions:
+        money = moves_money(fn)
+        t = cpu(fn.name)
+        out.append(ColdImport(fn.name, money, t, statistics.median(p.wall for p in got[fn.name]),
+                              any(p.stripe for p in got[fn.name]), t / boto3, t / (money_floor if money else floor),
+                              offenders(importtime("import app", fn), money_mods if money else floor_mods)))
+    return ColdImports(boto3, floor, money_floor, statistics.median(p.wall for p in got["boto3"]), out, runs)
+
+
+def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
+    say(f"1. cold import per function (CPU time of a fresh interpreter's import, Lambda-like environment, median of "
+        f"{c.runs} interleaved rounds): bare `import boto3` = {c.boto3 * 1000:.0f} ms (wall {c.boto3_wall * 1000:.0f}"
+        f" ms); floor (boto3 + pydantic + Powertools event handler, Logger, Metrics) = {c.floor * 1000:.0f} ms "
+        f"x{c.floor / c.boto3:.2f} boto3; floor + stripe = {c.money_floor * 1000:.0f} ms "
+        f"x{c.money_floor / c.boto3:.2f}")
+    say(f"   {'function':<22} {'import':>8} {'/boto3':>7} {'/floor':>7}  target <= x{TARGET_VS_BOTO3} boto3 and "
+        f"<= x{TARGET_VS_FLOOR} floor; top -X importtime offenders beyond the floor (self ms)")
+    for f in c.functions:
+        floor = "floor+stripe" if f.money else "floor"
+        extra = "" if f.money or not f.stripe_loaded else " [loads stripe without moving money]"
+        say(f"   {f.name:<22} {f.cpu * 1000:6.0f}ms {f.vs_boto3:6.2f}x {f.vs_floor:6.2f}x  "
+            f"{'met' if f.met else 'not met':<7} vs {floor:<12} "
+            + ", ".join(f"{name} {ms:.0f}" for name, ms in f.offenders) + extra)
+
+
+# ------------------------------------------------------------------------------------- bare DynamoDB floor
+def bare_calls_seconds(client: Any, calls: list[tuple[str, dict[str, Any]]], n: int) -> float:
+    """Median time of one request's DynamoDB calls replayed in turn with a bare boto3 client (a refused
+    conditional write still counts: it is a round trip like any other)."""
+    from botocore.exceptions import ClientError
+
+    for op, kwargs in calls:  # warm: connections and the client's operation models
+        try:
+            getattr(client, op)(**kwargs)
+        except ClientError:
+            pass
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        for op, kwargs in calls:
+            try:
+                getattr(client, op)(**kwargs)
+            except ClientError:
+                pass
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# ---------------------------------------------------------------------------------------------- targets
+@dataclass
+class Target:
+    label: str
+    figure: str
+    ratio: float  # figure / target: met when <= 1
+    target: str
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= 1.0
+
+
+def print_targets(out: TextIO, say: Callable[[TextIO, str], None], targets: list[Target]) -> None:
+    met = sum(t.met for t in targets)
+    say(out, f"6. issue 17's targets: {met} of {len(targets)} met (ratio = figure / target)")
+    for t in targets:
+        say(out, f"   {t.label:<46} {t.figure:<34} target {t.target:<14} x{t.ratio:5.2f}  "
+                 f"{'met' if t.met else 'NOT MET'}")
+
+
+def targets(cold: ColdImports | None, routes: Mapping[str, tuple[float, float]], ddb_requests: int,
+            order_item_reads: int, cost_per_1000: float, usd: Callable[[float], str]) -> list[Target]:
+    """The target lines from the bench's figures; ``routes``: route -> (handler ms, bare DynamoDB calls ms)."""
+    out: list[Target] = []
+    for f in cold.functions if cold else []:
+        floor = "floor+stripe" if f.money else "floor"
+        out.append(Target(f"cold import {f.name}", f"x{f.vs_boto3:.2f} boto3, x{f.vs_floor:.2f} {floor}",
+                          max(f.vs_boto3 / TARGET_VS_BOTO3, f.vs_floor / TARGET_VS_FLOOR),
+                          f"x{TARGET_VS_BOTO3} / x{TARGET_VS_FLOOR}"))
+    for route in STOREFRONT_ROUTES:
+        if route in routes:
+            handler, bare = routes[route]
+            ratio = handler / bare if bare else float("inf")
+            out.append(Target(f"warm {route} vs its DynamoDB calls bare",
+                              f"{handler:.1f} ms / {bare:.1f} ms = x{ratio:.2f}", ratio / TARGET_ROUTE_VS_BARE,
+                              f"x{TARGET_ROUTE_VS_BARE}"))
+    out += [
+        Target("one order: DynamoDB requests", f"{ddb_requests}", ddb_requests / TARGET_ORDER_DDB_REQUESTS,
+               f"{TARGET_ORDER_DDB_REQUESTS}"),
+        Target("one order: reads of the order item (OrdersTable)", f"{order_item_reads}",
+               order_item_reads / TARGET_ORDER_ITEM_READS, f"{TARGET_ORDER_ITEM_READS}"),
+        Target("cost per 1,000 orders", usd(cost_per_1000), cost_per_1000 / TARGET_COST_PER_1000,
+               usd(TARGET_COST_PER_1000)),
+    ]
+    return out
+
+
+def markdown(targets: list[Target], cold: ColdImports | None, flash: Sequence[Sequence[Any]], ran_at: str) -> str:
+    """The README section "Performance targets": the target lines, the cold imports and the flash sale."""
+    met = sum(t.met for t in targets)
+    md = ["## Performance targets", "",
+          f"Generated by `.venv/bin/python scripts/bench.py --markdown` on {ran_at} (issue 17's targets; "
+          f"{met} of {len(targets)} met). Ratios are measured in one run on the machine at hand: cold imports "
+          "are the CPU time of fresh interpreters in a Lambda-like environment against a bare `import boto3` and "
+          "against the function's own floor (boto3 + pydantic + the Powertools event handler, Logger and "
+          "Metrics; + stripe where money moves); warm latency is the handler's median against the same DynamoDB "
+          "calls made bare with boto3 against the local stack.", "",
+          "| target | figure | target | figure / target | |", "|---|---|---:|---:|---|"]
+    md += [f"| {t.label} | {t.figure} | {t.target} | {t.ratio:.2f} | {'met' if t.met else 'not met'} |"
+           for t in targets]
+    if cold is not None:
+        md += ["", f"Cold imports (median of {cold.runs} rounds): bare `import boto3` {cold.boto3 * 1000:.0f} ms CPU, "
+                   f"floor x{cold.floor / cold.boto3:.2f}, floor + stripe x{cold.money_floor / cold.boto3:.2f}; "
+                   "the biggest offenders beyond the floor, per function (self ms of `-X importtime`):", "",
+               "| function | x boto3 | x floor | offenders |", "|---|---:|---:|---|"]
+        md += [f"| {f.name}{' (money)' if f.money else ''} | {f.vs_boto3:.2f} | {f.vs_floor:.2f} | "
+               + ", ".join(f"{name} {ms:.0f}" for name, ms in f.offenders) + " |" for f in cold.functions]
+    if flash:
+        md += ["", "Flash sale on one SKU, simulated (`scripts/flash_sale_sim.py`: 1,000 write units a second per "
+                   "item, a reservation is a transactional write of one slot under `available >= q`):", "",
+               "| stock items | checkouts/s (ceiling) | sell-out: units sold / stock | oversell | "
+               "oversell without the condition |", "|---|---:|---:|---:|---:|"]
+        for long, sale, naive in flash:
+            items = "1 (the level item)" if long.shards == 0 else f"{long.shards} shards"
+            md.append(f"| {items} | {long.per_second:,.0f} ({long.ceiling:,.0f}) | {sale.units_sold:,} / "
+                      f"{sale.stock:,} | {sale.oversell} | {naive.oversell} |")
+        best = flash[-1][0]
+        md += ["", f"One stock item holds about {flash[0][0].ceiling:,.0f} checkouts a second; a flash sale above "
+                   f"that needs shards: {best.shards} shards hold about {best.ceiling:,.0f} a second."]
+    return "\n".join(md) + "\n"
