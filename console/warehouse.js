@@ -1,6 +1,6 @@
 // The warehouse page (Cognito group warehouse): the open tasks of one warehouse, made for a phone held in the
 // aisle: pick lists with bins and quantities, pack with the parcel's weight, parcels waiting for the carrier's
-// pickup scan, and return inspections. Completing a task resumes the order's workflow.
+// pickup scan (with their label to print), and return inspections. Completing a task resumes the order's workflow.
 
 import {request} from "./api.js";
 import {action, badge, clear, field, h, input, loading, when} from "./ui.js";
@@ -65,12 +65,30 @@ function returnForm(task, reload) {
   });
 }
 
+// the parcel's label (PDF, bought when it was packed): a presigned link valid for a few minutes, opened in a new tab
+// to print. The tab is opened at the click (a popup opened after the request would be blocked), then pointed at it.
+function printLabel(task) {
+  const button = h("button.secondary", {type: "button", dataset: {label: task.shipment_id}}, "Print label");
+  return action(button, async () => {
+    const tab = window.open("", "_blank");
+    try {
+      const answer = await request("GET", `/warehouse/shipments/${encodeURIComponent(task.shipment_id)}/label`);
+      if (tab) tab.location.href = answer.url;
+      else window.location.assign(answer.url);
+    } catch (error) {
+      if (tab) tab.close();
+      throw error;
+    }
+  });
+}
+
 function taskCard(task, reload) {
   let body;
   if (task.kind === "pick") body = pickForm(task, reload);
   else if (task.kind === "pack") body = packForm(task, reload);
   else if (task.kind === "return") body = returnForm(task, reload);
-  else body = h("div", checklist(task, false), h("p.waiting", "Waiting for the carrier's pickup scan."));
+  else body = h("div", checklist(task, false), h("p.waiting", "Waiting for the carrier's pickup scan."),
+    printLabel(task));
   return h("article.task", {dataset: {taskId: task.task_id, kind: task.kind, orderId: task.order_id}},
     h("header", badge(task.kind), " ", h("strong.mono", task.order_id)),
     h("p.instructions", task.instructions), h("small", `parcel ${task.shipment_id}, opened ${when(task.created_at)}`),

@@ -69,7 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not port_is_free(gateway_port):
         sys.stderr.write(f"port {gateway_port} is busy; pass --port or set SHOPLOCAL_PORT\n")
         return 2
-    stack = Stack(args.template, moto_port=moto_port, gateway_port=gateway_port)
+    parameters = dict(p.split("=", 1) for p in args.param)  # template parameters, e.g. CartReminderAfterMinutes=1
+    stack = Stack(args.template, moto_port=moto_port, gateway_port=gateway_port, parameters=parameters)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     scheduler: Scheduler | None = None
@@ -227,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--moto-port", type=int, default=int(os.environ.get("SHOPLOCAL_MOTO_PORT", "5000")),
                      help="moto port (env SHOPLOCAL_MOTO_PORT, default 5000; a free one when busy)")
     run.add_argument("--no-seed", action="store_true")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="a template parameter's value, e.g. CartReminderAfterMinutes=1 (repeatable)")
     run.set_defaults(func=cmd_run)
     inv = sub.add_parser("invoke", help="invoke one function with an event, like `sam local invoke`")
     inv.add_argument("function", help="logical id in template.yaml, e.g. CatalogFunction")

@@ -364,6 +364,13 @@ class Stack:
 
         return [_email_record(msg) for msg in list(ses_backends[ACCOUNT_ID][REGION].sent_messages)]
 
+    def sent_sms(self) -> list[dict[str, Any]]:
+        """Texts published to phone numbers through moto SNS, oldest first: {message_id, phone_number, message}
+        (shoplocal.outbox; served at GET /_local/outbox/sms while `make run` runs)."""
+        from shoplocal.outbox import sent_sms
+
+        return sent_sms(ACCOUNT_ID, REGION)
+
     def drain_async(self, timeout: float = 30) -> None:
         patches.drain(timeout)
 
@@ -396,6 +403,16 @@ class Stack:
 DEMO_PASSWORD = "Shop-Demo-2026"
 
 
+def _attachment_record(part: Any) -> dict[str, Any]:
+    """An attachment of a raw mail as the outbox shows it: name, type, size in bytes, and a CSV's text."""
+    data = part.get_payload(decode=True) or b""
+    record: dict[str, Any] = {"filename": part.get_filename(), "content_type": part.get_content_type(),
+                              "size": len(data)}
+    if part.get_content_type() == "text/csv":
+        record["text"] = data.decode(part.get_content_charset() or "utf-8", errors="replace")
+    return record
+
+
 def _email_record(msg: Any) -> dict[str, Any]:
     destinations = getattr(msg, "destinations", None) or []
     if isinstance(destinations, dict):
@@ -409,6 +426,9 @@ def _email_record(msg: Any) -> dict[str, Any]:
         record["source"] = record["source"] or (str(parsed["From"]) if parsed["From"] else None)
         part = parsed.get_body(preferencelist=("plain", "html"))
         record["body"] = part.get_content() if part is not None else raw
+        attached = [_attachment_record(a) for a in parsed.iter_attachments()]
+        if attached:  # a purchase order to its supplier: its CSV and HTML documents
+            record["attachments"] = attached
     if getattr(msg, "template", None) is not None:
         record["template"] = msg.template
         record["template_data"] = msg.template_data

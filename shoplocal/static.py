@@ -1,10 +1,10 @@
-"""Files the local gateway serves beside the API: the staff console (console/, at /console/) and Swagger UI for
-docs/openapi.json (at /docs).
+"""Files the local gateway serves beside the API: the staff console (console/, at /console/), Swagger UI for
+docs/openapi.json (at /docs) and the local outbox of texts and mail (at /_local/outbox/sms and /email).
 
 On AWS neither is API Gateway's business: the console is an S3 bucket behind CloudFront (template.yaml,
 ConsoleBucket / ConsoleDistribution) and the OpenAPI document is a file of the repository. Locally one origin
 (http://127.0.0.1:3000) serves both, so the console calls the API without CORS, as it does on AWS with the
-distribution's origin in AllowedOrigins. Only GET and HEAD under these two prefixes are answered here; every
+distribution's origin in AllowedOrigins. Only GET and HEAD under these prefixes are answered here; every
 other request goes to the API Gateway emulation unchanged (tests/shoplocal/test_static.py checks that no
 template route starts with either prefix).
 
@@ -27,7 +27,8 @@ CONSOLE_DIR = ROOT / "console"
 OPENAPI = ROOT / "docs" / "openapi.json"
 CONSOLE_PREFIX = "/console"
 DOCS_PREFIX = "/docs"
-PREFIXES = (CONSOLE_PREFIX, DOCS_PREFIX)
+OUTBOX_PREFIX = "/_local/outbox"  # what the shop sent: /_local/outbox/sms, /_local/outbox/email (shoplocal.outbox)
+PREFIXES = (CONSOLE_PREFIX, DOCS_PREFIX, OUTBOX_PREFIX)
 
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -134,12 +135,23 @@ def docs(relative: str) -> GatewayResponse:
     return _not_found(relative)
 
 
+def outbox(relative: str) -> GatewayResponse:
+    """The local outbox as JSON (moto's recorded texts and mail; nothing like it exists on AWS)."""
+    from shoplocal.outbox import outbox_json
+
+    body = outbox_json(relative.strip("/"))
+    if body is None:
+        return _not_found(f"outbox {relative!r} (sms, email)")
+    return _answer(200, body, "application/json")
+
+
 def static_response(method: str, path: str) -> GatewayResponse | None:
-    """The answer for a GET/HEAD under /console or /docs; None for everything else (the API's requests)."""
+    """The answer for a GET/HEAD under /console, /docs or /_local/outbox; None for everything else (the API's
+    requests)."""
     if method.upper() not in ("GET", "HEAD"):
         return None
     clean = "/" + unquote(path.split("?", 1)[0]).lstrip("/")
-    for prefix, serve in ((CONSOLE_PREFIX, console), (DOCS_PREFIX, docs)):
+    for prefix, serve in ((CONSOLE_PREFIX, console), (DOCS_PREFIX, docs), (OUTBOX_PREFIX, outbox)):
         if clean == prefix:  # relative links in the page need the trailing slash
             return _answer(301, b"", "text/plain", {"Location": prefix + "/"})
         if clean.startswith(prefix + "/"):

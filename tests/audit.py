@@ -81,7 +81,8 @@ def _amount(money: Any) -> int:
 
 
 # ------------------------------------------------------------------ the checks
-def stock_violations(inventory: list[dict[str, Any]], orders: list[dict[str, Any]]) -> list[str]:
+def stock_violations(inventory: list[dict[str, Any]], orders: list[dict[str, Any]],
+                     exchanges: list[dict[str, Any]] | None = None) -> list[str]:
     out: list[str] = []
     levels: dict[tuple[str, str], Counter[str]] = {}
     ledgers: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -105,6 +106,8 @@ def stock_violations(inventory: list[dict[str, Any]], orders: list[dict[str, Any
         for line in order.get("lines") or []:
             for alloc in line.get("allocations") or []:
                 held[(line["sku"], warehouse_of(alloc["warehouse_id"]))] += int(alloc["quantity"])
+    for item in exchanges or []:  # an exchange's replacement holds its units until released
+        held[(item["replacement_sku"], warehouse_of(item["warehouse_id"]))] += int(item["quantity"])
     for key in sorted(set(levels) | set(held)):
         level = levels.get(key, Counter())
         sku, wh = key
@@ -123,6 +126,14 @@ def stock_violations(inventory: list[dict[str, Any]], orders: list[dict[str, Any
             if total != level["on_hand"]:
                 out.append(f"stock {sku}@{wh}: ledger sums to {total}, on_hand is {level['on_hand']}")
     return out
+
+
+def orders_table_exchanges(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The exchanges (shop.returns.exchanges) among the items given whose replacement is reserved and not
+    released: their units are held (reserved, then shipped) like an order's allocation."""
+    return [ex for it in items if str(it.get("sk", "")).startswith("RETURN#")
+            and isinstance(ex := it.get("exchange"), dict) and ex.get("reserved") and not ex.get("released")
+            and ex.get("warehouse_id")]
 
 
 def order_violations(orders_table: list[dict[str, Any]], inventory: list[dict[str, Any]],
@@ -166,7 +177,8 @@ def order_violations(orders_table: list[dict[str, Any]], inventory: list[dict[st
     for oid, order in sorted(orders.items()):
         status = order["status"]
         total = _amount((order.get("totals") or {}).get("total"))
-        parcels = shipments.get(oid, [])
+        # an exchange's replacement parcel ships after the order was delivered: it is no part of the order's status
+        parcels = [s for s in shipments.get(oid, []) if not s.get("exchange_id")]
         states = [str(s["status"]) for s in parcels]
         # status agrees with the shipments
         if status in BEFORE_SPLIT and parcels:
@@ -185,7 +197,8 @@ def order_violations(orders_table: list[dict[str, Any]], inventory: list[dict[st
             out.append(f"order {oid} {status}: shipments {states} left the shelf")
 
         # refunds recorded on the order and its returns never exceed what it paid
-        recorded = _amount(order.get("refunded")) + sum(_amount(r.get("refunded")) for r in returns.get(oid, []))
+        recorded = _amount(order.get("refunded")) + sum(_amount(r.get("refunded")) + _amount(
+            (r.get("exchange") or {}).get("refunded")) for r in returns.get(oid, []))
         if recorded > total:
             out.append(f"order {oid}: refunds recorded {recorded} > total {total}")
 
@@ -347,7 +360,8 @@ def violations(stack: Any) -> list[str]:
     procurement, promotions = tables["ProcurementTable"], tables["PromotionsTable"]
     charges, refunds = stripe_list(stack, "charges"), stripe_list(stack, "refunds")
     orders = [i for i in orders_table if str(i["pk"]).startswith("ORDER#") and i["sk"] == "ORDER"]
-    return [*stock_violations(inventory, orders), *order_violations(orders_table, inventory, charges, refunds),
+    return [*stock_violations(inventory, orders, orders_table_exchanges(orders_table)),
+            *order_violations(orders_table, inventory, charges, refunds),
             *procurement_violations(procurement), *coupon_violations(promotions, orders_table)]
 
 

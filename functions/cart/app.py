@@ -50,7 +50,7 @@ def put_item(sku: Annotated[SkuCode, Path()], body: QuantityIn, country: Country
              region: Region = None) -> CartView:
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id, sku=sku)
-    result, change = service.set_quantity(who.user_id, sku, body.quantity, country, region)
+    result, change = service.set_quantity(who.user_id, sku, body.quantity, country, region, email=who.email)
     _count(change)
     return result
 

@@ -1,8 +1,10 @@
 """Workflow task Fulfillment (shop.fulfillment.service), by action:
 - split: PAID -> FULFILLING with one shipment per warehouse; output {shipments: [{shipment_id, warehouse_id}]}
-- open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token
+- open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token (opening
+  the pickup task books the carrier's pickup)
 - commit_stock: the packed parcel's stock leaves (reserved -> shipped), shipment PACKED, order DISPATCHING
-- create_label: carrier label (cost by weight and zone, tracking number), ShipmentPacked published
+- create_label: label bought through the carrier port (CARRIER), its PDF stored in LabelsBucket and linked on the
+  shipment, ShipmentPacked published
 - mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is
 - cancel: compensation when fulfillment fails for good before any parcel is packed (release + refund)
 Outputs are shop.fulfillment.contracts models (what the state machine reads by JSONPath), one per action.
@@ -35,8 +37,9 @@ from shop.orders.tasks import (
 )
 
 obs = observability("fulfillment", needs=("orders_table", "inventory_table", "promotions_table", "event_bus_name",
-                                          "shop_secrets_arn", "stripe_api_base", "stage"),
-                    optional=("carrier_name", "tracking_url_template", "shipping_rates", "shipping_zones"))
+                                          "labels_bucket", "shop_secrets_arn", "stripe_api_base", "stage"),
+                    optional=("carrier", "carrier_name", "tracking_url_template", "shipping_rates",
+                              "shipping_zones"))
 TASK: TypeAdapter[Any] = TypeAdapter(FulfillmentTask)
 
 

@@ -3,7 +3,9 @@ completing a pick (picked lines) or pack (parcel weight) task, which resumes the
 pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the same transaction as the
 task's DONE, conditional on the order not being cancelled: 409 order_cancelled when the cancellation won.
 A return task is completed with the inspected units; damaged ones may carry staff's refund decision (full,
-partial or none, with a reason: shop.returns.decisions), checked against the return before the task is done."""
+partial or none, with a reason: shop.returns.decisions), checked against the return before the task is done.
+A packed parcel's label document (PDF, bought through the carrier port) is fetched by shipment id: the answer is a
+presigned URL valid for a few minutes (README "Carriers and labels")."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, require_group
 from shop.fulfillment import service
-from shop.fulfillment.contracts import WarehouseTaskCompleted, WarehouseTaskPage
+from shop.fulfillment.contracts import ShipmentLabelLink, WarehouseTaskCompleted, WarehouseTaskPage
 from shop.fulfillment.models import TaskCompletion
 from shop.observability import observability
 from shop.returns import service as returns_service
 
-obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "cors_allowed_origins"))
+obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket",
+                                        "cors_allowed_origins"))
 app = make_resolver(obs.logger)
 tasks = Router()
 GROUP = "warehouse"
@@ -41,6 +44,15 @@ def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)],
     result = service.complete_task(taskId, body, who.user_id, check=returns_service.check_inspection)
     obs.logger.append_keys(order_id=result["order_id"])
     obs.count(f"WarehouseTaskCompleted_{result['kind']}")
+    return result
+
+
+@tasks.get("/warehouse/shipments/<shipmentId>/label")
+def shipment_label(shipmentId: Annotated[str, Path(min_length=1, max_length=120)]) -> ShipmentLabelLink:
+    who = require_group(app, GROUP)
+    obs.logger.append_keys(shipment_id=shipmentId, staff_id=who.user_id)
+    result = service.label_link(shipmentId)
+    obs.count("ShipmentLabelLinked")
     return result
 
 

@@ -1,4 +1,5 @@
-"""EventBridge consumer: emails the shopper about order events, once per dedupe_key (docs/events.md).
+"""EventBridge consumer: emails the shopper about order events, once per dedupe_key (docs/events.md), and texts
+the confirmation, shipped and delivered updates to shoppers who chose SMS (once per dedupe_key too).
 
 A shopper on the suppression list (shop.notifications.suppressions) is not mailed (metric EmailSuppressed).
 A malformed event fails validation (a pydantic ValidationError; retrying cannot fix it). ServiceBusy (SES
@@ -14,7 +15,7 @@ from shop.notifications import service
 from shop.observability import observability
 
 obs = observability("notifications", needs=("idempotency_table", "sender_email", "email_configuration_set",
-                                            "notifications_table"))
+                                            "notifications_table", "sms_sender_id"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -33,7 +34,15 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         obs.count("EmailSkipped")
     obs.logger.info("notification handled", extra={"sent": result["sent"], "reason": result.get("reason"),
                                                    "suppressed": bool(result.get("suppressed"))})
-    return result
+    text = service.notify_sms(parsed.detail_type, detail, context)
+    if text.get("replayed"):
+        obs.count("SmsDuplicate")
+    elif text.get("opted_out"):
+        obs.count("SmsOptedOut")  # the number replied STOP: not sent, and no error
+    elif text["sent"]:
+        obs.count("SmsSent")
+    obs.logger.info("text handled", extra={"sent": text["sent"], "reason": text.get("reason")})
+    return {**result, "sms": text}
 
 
 handler = obs.entrypoint(_handle)

@@ -1,5 +1,6 @@
 """The shopper's own orders: GET /orders (newest first, paginated), GET /orders/{orderId} (status, shipments,
-tracking, timeline) and POST /orders/{orderId}/cancel."""
+tracking, timeline) and POST /orders/{orderId}/cancel; returns and exchanges of delivered lines (POST
+/orders/{orderId}/returns, POST /orders/{orderId}/exchanges, GET /returns/{returnId})."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from shop.observability import observability
 from shop.orderflow import cancellation, views
 from shop.orders import service
 from shop.orders.contracts import OrderPage, OrderView
+from shop.returns import exchanges
 from shop.returns import service as returns_service
 from shop.returns.contracts import ReturnView
-from shop.returns.models import ReturnIn
+from shop.returns.models import ExchangeIn, ReturnIn
 
-obs = observability("orders", needs=("orders_table", "inventory_table", "promotions_table", "event_bus_name",
-                                     "returns_state_machine_arn", "shop_secrets_arn", "stripe_api_base", "stage",
+obs = observability("orders", needs=("orders_table", "inventory_table", "promotions_table", "catalog_table",
+                                     "event_bus_name",
+                                     "returns_state_machine_arn", "exchanges_state_machine_arn",
+                                     "shop_secrets_arn", "stripe_api_base", "stage",
                                      "cors_allowed_origins"),
                     optional=("return_window_days",))
 app = make_resolver(obs.logger)
@@ -58,6 +62,21 @@ def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
     obs.logger.append_keys(order_id=orderId)
     view = returns_service.request_return(orderId, who.user_id, body)
     obs.count("ReturnRequested")
+    return Response(status_code=201, content_type=JSON, body=view,
+                    headers={"Location": f"/returns/{view['return_id']}"})
+
+
+@returns.post("/orders/<orderId>/exchanges", status_code=201)
+def request_exchange(orderId: Annotated[str, Path(min_length=1, max_length=64)],
+                     body: ExchangeIn) -> Response[ReturnView]:
+    """Exchange delivered units of one line for another SKU (size, colour) of the same product: a return of
+    kind ``exchange``, followed at GET /returns/{returnId}. 422 naming the field (not delivered, too many units,
+    another product), 409 ``out_of_stock`` (``details.field`` replacement_sku) or ``return_quantity_exceeded``
+    (a concurrent request took the units)."""
+    who = principal(app)
+    obs.logger.append_keys(order_id=orderId)
+    view = exchanges.request_exchange(orderId, who.user_id, body)
+    obs.count("ExchangeRequested")
     return Response(status_code=201, content_type=JSON, body=view,
                     headers={"Location": f"/returns/{view['return_id']}"})
 

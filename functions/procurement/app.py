@@ -1,5 +1,6 @@
-"""Procurement admin API (group admin): suppliers, contracts, purchase orders (create, submit, cancel, close),
-receiving goods, returns to suppliers, supplier invoices (three-way match) and their settlement."""
+"""Procurement admin API (group admin): suppliers, contracts, purchase orders (create, submit, cancel, close,
+the supplier's confirmed delivery date), receiving goods, returns to suppliers, supplier invoices (three-way
+match) and their settlement."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shop.models import SkuCode, Slug
 from shop.observability import observability
 from shop.procurement import service
 from shop.procurement.contracts import (
+    PurchaseOrderConfirmed,
     PurchaseOrderDetail,
     PurchaseOrderPage,
     PurchaseOrderReceived,
@@ -26,6 +28,7 @@ from shop.procurement.contracts import (
     SupplierView,
 )
 from shop.procurement.models import (
+    ConfirmationIn,
     ContractIn,
     InvoiceIn,
     PoStatus,
@@ -127,6 +130,18 @@ def close(poId: PoId) -> PurchaseOrderView:
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderClosed")
     return service.close(poId)
+
+
+@purchase_orders.post("/admin/purchase-orders/<poId>/confirmation")
+def confirm(poId: PoId, body: ConfirmationIn) -> PurchaseOrderConfirmed:
+    """The supplier's confirmed delivery date (the same date again: no change; another date replaces it, the
+    timeline keeps the earlier one)."""
+    admin()
+    obs.logger.append_keys(po_id=poId)
+    result = service.confirm(poId, body)
+    if result["changed"]:
+        obs.count("PurchaseOrderConfirmed")
+    return result
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/receipts")

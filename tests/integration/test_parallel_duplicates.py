@@ -292,6 +292,18 @@ def c_po_submit(ctx: Ctx) -> Case:
     return Case(f"/admin/purchase-orders/{po_id}/submit", ctx.admin.id_token, check=check)
 
 
+def c_po_confirm(ctx: Ctx) -> Case:
+    po_id, _, _ = supplier_po(ctx)
+    day = str(datetime.now(UTC).date() + timedelta(days=7))
+    def check(replies: list[Reply]) -> None:
+        po = ctx.as_admin("GET", f"/admin/purchase-orders/{po_id}")
+        assert po["confirmed_delivery_date"] == day, po
+        assert [e["status"] for e in po["timeline"]].count("CONFIRMED") == 1, po["timeline"]
+        assert sum(1 for r in replies if r.status == 200 and r.json()["changed"]) == 1, replies
+    return Case(f"/admin/purchase-orders/{po_id}/confirmation", ctx.admin.id_token,
+                {"confirmed_delivery_date": day}, check=check)
+
+
 def c_po_receipt(ctx: Ctx) -> Case:
     po_id, product, _ = supplier_po(ctx)
     sku, wh = product.skus[0], product.warehouses[0]
@@ -488,6 +500,26 @@ def c_return(ctx: Ctx) -> Case:
         assert sum(r.status == 201 for r in replies) == 1, [r.status for r in replies]
     return Case(f"/orders/{order_id}/returns", shopper.id_token,
                 {"lines": [{"sku": product.skus[0], "quantity": 2, "reason": "changed_mind"}]}, check=check)
+
+
+def c_exchange(ctx: Ctx) -> Case:
+    shopper = ctx.stack.user()
+    product = make_product(ctx.stack, ctx.admin.id_token, stock={"a": 5}, n_skus=2)
+    put_in_cart(ctx.stack, shopper.id_token, product.skus[0], 2)
+    order_id = ok(checkout(ctx.stack, shopper.id_token), 201)["order_id"]
+    wait_status(ctx.stack, shopper.id_token, order_id, "FULFILLING", timeout=60)
+    deliver(ctx.stack, ctx.staff.id_token, shopper.id_token, order_id, product.warehouses[0])
+
+    def check(replies: list[Reply]) -> None:
+        stored = dynamo_items(ctx, "OrdersTable", f"ORDER#{order_id}", "RETURN#")
+        assert len(stored) == 1, f"{len(stored)} exchanges of the same 2 delivered units: {[r['sk'] for r in stored]}"
+        assert sum(r.status == 201 for r in replies) == 1, [r.status for r in replies]
+        # the one exchange reserves its replacement once (approval runs in its workflow)
+        wait_for(lambda: level(ctx, product.skus[1], product.warehouses[0])["reserved"] == 2, 30,
+                 "the replacement reserved")
+        assert level(ctx, product.skus[1], product.warehouses[0])["available"] == 3
+    return Case(f"/orders/{order_id}/exchanges", shopper.id_token,
+                {"sku": product.skus[0], "quantity": 2, "replacement_sku": product.skus[1]}, check=check)
 
 
 def c_review(ctx: Ctx) -> Case:
@@ -816,7 +848,36 @@ def c_reset_password(ctx: Ctx) -> Case:
     return Case("/auth/reset-password", json=body, check=check)
 
 
+def c_marketing(ctx: Ctx) -> Case:
+    shopper = ctx.stack.user()
+    def check(replies: list[Reply]) -> None:
+        # the choices are stored whole: every answer says reminders are off, and one record holds it
+        assert {r.json()["cart_reminders"] for r in replies if r.status == 200} == {False}
+        assert ctx.req("GET", "/account/marketing", shopper.id_token)["cart_reminders"] is False
+        items = ctx.stack.client("dynamodb").query(
+            TableName=ctx.stack.physical_id("NotificationsTable"), KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"MARKETING#{shopper.user_id}"}})["Items"]
+        assert len(items) == 1
+    return Case("/account/marketing", token=shopper.id_token, json={"cart_reminders": False}, check=check)
+
+
+def c_notification_channels(ctx: Ctx) -> Case:
+    shopper = ctx.stack.user()
+    body = {"channels": ["email", "sms"], "phone": "+49 151 2345 6700"}
+    def check(replies: list[Reply]) -> None:
+        # the choice is stored whole: every answer and the one record say the same, the number in E.164
+        assert {(tuple(r.json()["channels"]), r.json()["phone"]) for r in replies if r.status == 200} == \
+            {(("email", "sms"), "+4915123456700")}
+        stored = ctx.req("GET", "/account/notifications", shopper.id_token)
+        assert (stored["channels"], stored["phone"], stored["sms_stopped"]) == (["email", "sms"], "+4915123456700",
+                                                                                False)
+        assert len(dynamo_items(ctx, "NotificationsTable", f"SHOPPER#{shopper.user_id}", "CHANNELS")) == 1
+    return Case("/account/notifications", token=shopper.id_token, json=body, check=check)
+
+
 CASES: dict[tuple[str, str], Callable[[Ctx], Case]] = {
+    ("PUT", "/account/marketing"): c_marketing,
+    ("PUT", "/account/notifications"): c_notification_channels,
     ("PUT", "/admin/categories/{categoryId}"): c_category,
     ("POST", "/admin/orders/{orderId}/cancel"): c_staff_cancel,
     ("POST", "/admin/orders/{orderId}/notes"): c_staff_note,
@@ -834,6 +895,7 @@ CASES: dict[tuple[str, str], Callable[[Ctx], Case]] = {
     ("POST", "/admin/purchase-orders"): c_create_po,
     ("POST", "/admin/purchase-orders/{poId}/cancel"): c_po_cancel,
     ("POST", "/admin/purchase-orders/{poId}/close"): c_po_close,
+    ("POST", "/admin/purchase-orders/{poId}/confirmation"): c_po_confirm,
     ("POST", "/admin/purchase-orders/{poId}/invoices"): c_po_invoice,
     ("POST", "/admin/purchase-orders/{poId}/invoices/{invoiceId}/settle"): c_po_settle,
     ("POST", "/admin/purchase-orders/{poId}/receipts"): c_po_receipt,
@@ -860,6 +922,7 @@ CASES: dict[tuple[str, str], Callable[[Ctx], Case]] = {
     ("POST", "/checkout"): c_checkout,
     ("POST", "/orders/{orderId}/cancel"): c_cancel,
     ("POST", "/orders/{orderId}/returns"): c_return,
+    ("POST", "/orders/{orderId}/exchanges"): c_exchange,
     ("POST", "/products/{productId}/reviews"): c_review,
     ("POST", "/support/tickets"): c_ticket,
     ("POST", "/support/tickets/{ticketId}/messages"): c_ticket_message,

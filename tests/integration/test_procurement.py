@@ -308,7 +308,8 @@ def test_procurement_sample_events_run_the_whole_chain(stack):
     stack.seed_demo()
     folder = ROOT / "events" / "procurement"
     chain = ["put_supplier", "list_suppliers", "put_contract", "list_contracts", "create_purchase_order",
-             "list_purchase_orders", "get_purchase_order", "submit_purchase_order", "receive_goods",
+             "list_purchase_orders", "get_purchase_order", "submit_purchase_order", "confirm_purchase_order",
+             "receive_goods",
              "return_to_supplier", "record_invoice", "settle_invoice", "close_purchase_order"]
     assert sorted([*chain, "cancel_purchase_order"]) == sorted(p.stem for p in folder.glob("*.json"))
     po_id = None

@@ -33,7 +33,7 @@ from shop.orders import event_details
 from shop.orders.models import Order, OrderLine, OrderStatus, TimelineEntry
 from shop.procurement import matching
 from shop.procurement import service as procurement
-from shop.procurement.models import PoLine, PoStatus, PurchaseOrder, QuantityLine, StockLowEvent
+from shop.procurement.models import PoLine, PoStatus, PoSubmittedEvent, PurchaseOrder, QuantityLine, StockLowEvent
 
 from shoplocal import event_schemas
 from shoplocal.demo_day import generate_day
@@ -75,6 +75,9 @@ def _analytics(detail_type: str, event: dict[str, Any]) -> None:
 
 
 def _restock(detail_type: str, event: dict[str, Any]) -> None:
+    if detail_type == "PurchaseOrderSubmitted":  # the PO e-mailed to its supplier
+        assert PoSubmittedEvent.model_validate(event).detail.po_id == event["detail"]["po_id"]
+        return
     parsed = StockLowEvent.model_validate(event)
     assert parsed.detail.sku == event["detail"]["sku"]
 
@@ -83,7 +86,7 @@ def _restock(detail_type: str, event: dict[str, Any]) -> None:
 CONSUMERS: dict[str, tuple[frozenset[str], Callable[[str, dict[str, Any]], None]]] = {
     "notifications": (frozenset(notifications.CLAIMS), _notifications),
     "analytics": (frozenset(facts.RECORDED), _analytics),
-    "restock": (frozenset({"StockLow"}), _restock),
+    "restock": (frozenset({"StockLow", "PurchaseOrderSubmitted"}), _restock),
 }
 # the function each consumer runs in, whose bus rule must deliver exactly what it claims
 FUNCTIONS = {"notifications": "NotificationsFunction", "analytics": "AnalyticsFunction", "restock": "RestockFunction"}

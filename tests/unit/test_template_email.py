@@ -18,7 +18,8 @@ from shoplocal.template import load_template, load_yaml
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-SENDERS = {"NotificationsFunction", "ReportsFunction"}  # the functions that mail (shop.notifications.mailer)
+# the functions that mail (shop.notifications.mailer); RestockFunction: purchase orders to suppliers
+SENDERS = {"NotificationsFunction", "ReportsFunction", "RestockFunction", "CartReminderFunction"}
 SEND_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
 # the identity in use: SenderEmail, or the part after its "@"
 IDENTITY = {"Fn::If": ["SenderIsDomain", {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderEmail"}]}]},

@@ -64,7 +64,11 @@ from shop.payments import service as payments_service
 from shop.payments.contracts import AuthenticationWait, PaymentOutcome
 from shop.procurement.contracts import RestockOrdered, RestockSkipped
 from shop.returns.contracts import (
+    ExchangeCompleted,
+    ExchangeSettled,
     InspectionOpened,
+    ReplacementParcel,
+    ReplacementReleased,
     ReturnApproved,
     ReturnInspected,
     ReturnLabelIssued,
@@ -110,8 +114,13 @@ TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
     ("returns", "open_inspection", None): TaskContract(ReturnTask, InspectionOpened, ReturnInspected),
     ("returns", "restock", None): TaskContract(ReturnTask, ReturnRestocked),
     ("returns", "refund", None): TaskContract(ReturnTask, ReturnRefunded),
+    ("returns", "release_replacement", None): TaskContract(ReturnTask, ReplacementReleased),
+    ("returns", "settle_difference", None): TaskContract(ReturnTask, ExchangeSettled),
+    ("returns", "ship_replacement", None): TaskContract(ReturnTask, ReplacementParcel),
+    ("returns", "complete_exchange", None): TaskContract(ReturnTask, ExchangeCompleted),
 }
-EXECUTION_INPUT: dict[str, type[BaseModel]] = {"order": OrderWorkflowInput, "returns": ReturnWorkflowInput}
+EXECUTION_INPUT: dict[str, type[BaseModel]] = {"order": OrderWorkflowInput, "returns": ReturnWorkflowInput,
+                                              "exchanges": ReturnWorkflowInput}
 
 
 # ================================================================== shapes: what a model lets a JSONPath read
@@ -743,11 +752,15 @@ STUBS: dict[tuple[str, str | None, str | None], tuple[str, str, Callable[[dict[s
     ("fulfillment", "cancel", None): ("cancellation", "cancel", lambda ex: {  # the order view
         "order_id": ex["order_id"], "status": ex["status"], "created_at": "2026-11-24T09:00:00Z",
         "payment": ex["payment"], "shipments": []}),
-    ("returns", "approve", None): ("service", "approve", lambda ex: ex),
+    ("returns", "approve", None): ("exchanges", "approve", lambda ex: ex),
     ("returns", "issue_label", None): ("service", "issue_label", lambda ex: ex),
     ("returns", "open_inspection", None): ("service", "open_inspection", lambda ex: ex),
-    ("returns", "restock", None): ("service", "restock", lambda ex: ex),
+    ("returns", "restock", None): ("exchanges", "restock", lambda ex: ex),
     ("returns", "refund", None): ("service", "refund", lambda ex: ex),
+    ("returns", "release_replacement", None): ("exchanges", "release_replacement", lambda ex: ex),
+    ("returns", "settle_difference", None): ("exchanges", "settle_difference", lambda ex: ex),
+    ("returns", "ship_replacement", None): ("exchanges", "ship_replacement", lambda ex: ex),
+    ("returns", "complete_exchange", None): ("exchanges", "complete_exchange", lambda ex: ex),
 }
 
 

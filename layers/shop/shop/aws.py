@@ -26,6 +26,7 @@ _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_t
 # A local endpoint (moto, shoplocal) serialises DynamoDB requests in one process: under a burst of a few hundred
 # concurrent requests one call can wait far longer than any AWS call does, so it gets more time to answer.
 _LOCAL_BOTO_CONFIG = _BOTO_CONFIG.merge(Config(read_timeout=60))
+_S3_CONFIG = Config(signature_version="s3v4")
 # No answer in time (the request may or may not have been applied): callers that can tell check and retry;
 # translate_common_errors makes it ServiceBusy (retried by the workflow, 503 for HTTP clients).
 NO_ANSWER = (ReadTimeoutError, ConnectTimeoutError, BotoConnectionError)
@@ -51,10 +52,11 @@ def client(service: str) -> Any:
         found = _clients.get(key)
         if found is None:
             session: Any = boto3.session.Session()  # service names are dynamic: no typed overload applies
-            found = session.client(
-                service, region_name=settings.region, endpoint_url=settings.endpoint_url,
-                config=_LOCAL_BOTO_CONFIG if settings.endpoint_url else _BOTO_CONFIG,
-            )
+            config = _LOCAL_BOTO_CONFIG if settings.endpoint_url else _BOTO_CONFIG
+            if service == "s3":  # presigned links (labels, reports) signed SigV4: what every region and SSE-KMS take
+                config = config.merge(_S3_CONFIG)
+            found = session.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url,
+                                   config=config)
             _clients[key] = found
         return found
 

@@ -100,6 +100,7 @@ class Settings(BaseModel):
                                      description="a parcel should ship within this many hours of payment")
     order_state_machine_arn: str | None = Field(None, alias="ORDER_STATE_MACHINE_ARN")
     returns_state_machine_arn: str | None = Field(None, alias="RETURNS_STATE_MACHINE_ARN")
+    exchanges_state_machine_arn: str | None = Field(None, alias="EXCHANGES_STATE_MACHINE_ARN")
     return_window_days: int = Field(30, gt=0, le=365, alias="RETURN_WINDOW_DAYS")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
 
@@ -113,11 +114,18 @@ class Settings(BaseModel):
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
 
     sender_email: str = Field("shop@example.com", alias="SENDER_EMAIL")
+    procurement_sender_email: str | None = Field(
+        None, alias="PROCUREMENT_SENDER_EMAIL",
+        description="From (and Reply-To) address of the purchase orders e-mailed to suppliers; none: SENDER_EMAIL")
     email_configuration_set: str | None = Field(
         None, alias="EMAIL_CONFIGURATION_SET",
         description="SES configuration set every send names (its bounce and complaint events feed the suppression "
                     "list); none: SES applies the identity's default, if any")
     notifications_table: str | None = Field(None, alias="NOTIFICATIONS_TABLE")
+    sms_sender_id: str = Field(
+        "", alias="SMS_SENDER_ID", pattern=r"^[A-Za-z0-9]{0,11}$",
+        description="alphanumeric sender id of shopper texts (SNS AWS.SNS.SMS.SenderID); empty: the provider's "
+                    "default origination number")
     api_url_parameter: str | None = Field(
         None, alias="API_URL_PARAMETER",
         description="SSM parameter holding the API's base URL (the daily report's e-mailed link)")
@@ -132,6 +140,12 @@ class Settings(BaseModel):
         20000, ge=0, alias="SIGNATURE_REQUIRED_ABOVE",
         description="orders whose total is above this (minor units of the shop currency) ask the carrier for the "
                     "recipient's signature; recorded on the order at checkout")
+    carrier: str = Field(
+        "local", alias="CARRIER",
+        description="which carrier adapter buys labels and books pickups (shop.fulfillment.carrier.carrier_for); "
+                    "'local' is the built-in simulation")
+    labels_bucket: str | None = Field(None, alias="LABELS_BUCKET",
+                                      description="S3 bucket of the shipping label documents (PDF)")
     carrier_name: str = Field("ShopPost", alias="CARRIER_NAME")
     tracking_url_template: str = Field("https://track.shoppost.example/{tracking_number}",
                                        alias="TRACKING_URL_TEMPLATE")
@@ -150,6 +164,8 @@ class Settings(BaseModel):
     )
     default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field("DE", alias="DEFAULT_COUNTRY")
     cart_ttl_seconds: int = Field(7 * 24 * 3600, gt=0, alias="CART_TTL_SECONDS")
+    cart_reminder_after_minutes: int = Field(60, gt=0, le=7 * 24 * 60, alias="CART_REMINDER_AFTER_MINUTES",
+                                             description="abandoned-cart reminder this long after the last change")
     reservation_ttl_seconds: int = Field(15 * 60, gt=0, alias="RESERVATION_TTL_SECONDS")
     max_cart_lines: int = Field(50, gt=0, le=90, alias="MAX_CART_LINES")
     max_line_quantity: int = Field(100, gt=0, alias="MAX_LINE_QUANTITY")
@@ -203,8 +219,9 @@ def get_settings() -> Settings:
 # Set by the platform, never by the template: Lambda sets AWS_REGION, the local runtime AWS_ENDPOINT_URL.
 PLATFORM_SETTINGS = frozenset({"region", "endpoint_url"})
 # Needed settings whose empty value is a valid choice, so the entry point does not insist on a value:
-# no STRIPE_API_BASE is the real Stripe (stage prod), no MANAGEMENT_EMAILS mails the daily report to nobody.
-MAY_BE_EMPTY = frozenset({"stripe_api_base", "management_emails"})
+# no STRIPE_API_BASE is the real Stripe (stage prod), no MANAGEMENT_EMAILS mails the daily report to nobody, no
+# SMS_SENDER_ID texts from the SMS provider's default origination number.
+MAY_BE_EMPTY = frozenset({"stripe_api_base", "management_emails", "sms_sender_id"})
 
 
 def env_var(name: str) -> str:

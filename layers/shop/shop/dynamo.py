@@ -160,6 +160,7 @@ INDEX_KEYS: dict[str, dict[str, str]] = {
     "ByListingPrice": {"listing_pk": "S", "price_sk": "S"},
     "ByListingNewest": {"listing_pk": "S", "created_sk": "S"},
     "ByCategoryFeatured": {"category_pk": "S", "featured_sk": "S"},
+    "CartsAwaitingReminder": {"reminder_pk": "S", "updated_at": "S"},
 }
 # DynamoDB's limit on a sort key value (a partition key may take 2048); no key of the shop comes close.
 MAX_KEY_BYTES = 1024

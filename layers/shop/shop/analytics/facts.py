@@ -4,7 +4,7 @@ The report and the sales trends never scan: every event the Analytics function r
 item in the partition of its day (``DAY#<yyyy-mm-dd>``), written once (keyed on the event's dedupe key), and
 adds to that day's running totals in the same transaction. A day's report reads that day's partition only,
 so its cost grows with that day's orders, not with the shop's history. Paid orders also add to the
-"bought together" counts of every pair of products in them.
+"bought together" counts of every pair of products in them, and to the paying shopper's own purchases.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ class Fact:
     attributes: dict[str, Any]
     totals: dict[str, int] = field(default_factory=dict)  # ADDed to the day's totals once
     pairs: tuple[tuple[str, str], ...] = ()  # (product, bought with) counted once
+    # (customer, products of the order): what the shopper bought, counted once (recommendations exclude and
+    # start from it, shop.storefront.recommendations)
+    bought: tuple[str, tuple[str, ...]] | None = None
 
 
 def parse_time(value: str) -> datetime:
@@ -68,7 +71,8 @@ def fact_for(detail_type: str, detail: dict[str, Any], tz: ZoneInfo) -> Fact | N
         return Fact(local_day(at, tz), f"PAID#{order}", "paid",
                     {"order_id": order, "at": at, "total": total, "units": _units(detail["lines"]), "lines": lines},
                     totals={"orders_paid": 1, "revenue": int(total["amount"]), "units": _units(detail["lines"])},
-                    pairs=tuple((a, b) for a in products for b in products if a != b))
+                    pairs=tuple((a, b) for a in products for b in products if a != b),
+                    bought=(str(detail["customer_id"]), tuple(products)) if detail.get("customer_id") else None)
     if detail_type == "ShipmentPacked":
         at = _when(detail)
         return Fact(local_day(at, tz), f"PACKED#{order}#{detail['shipment_id']}", "packed",

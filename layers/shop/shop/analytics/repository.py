@@ -6,6 +6,7 @@ Items (pk, sk):
                      day's latest state of a level, overwritten)
 - day totals         TOTALS, <yyyy-mm-dd>   ADDed to in the same transaction as each new fact
 - bought together    ALSO#<product>, <other product>   count ADDed once per paid order
+- bought by          BOUGHT#<customer>, <product>   orders ADDed and last_bought_at set once per paid order
 - report             REPORT, <yyyy-mm-dd>   where the day's report is stored, and whether it was emailed
 
 The API's base URL (the e-mailed report link) is an SSM parameter the template fills in (API_URL_PARAMETER).
@@ -28,7 +29,7 @@ from shop.dynamo import from_item, to_item
 # prefixes; a fact's sort key is its id, shop.analytics.facts), its name and its codecs are here only. No other
 # context uses this repository.
 TABLE = "analytics_table"
-KEY_PREFIXES = ("DAY#", "ALSO#", "TOTALS", "REPORT")
+KEY_PREFIXES = ("DAY#", "ALSO#", "BOUGHT#", "TOTALS", "REPORT")
 PUBLIC: frozenset[str] = frozenset()
 
 
@@ -54,7 +55,7 @@ def fact_item(fact: Fact) -> dict[str, Any]:
 def record(fact: Fact) -> bool:
     """Write the fact and its contributions once; False when it was recorded before (a redelivery)."""
     item = fact_item(fact)
-    if not fact.totals and not fact.pairs:  # a state snapshot (StockLow): the latest one counts
+    if not fact.totals and not fact.pairs and not fact.bought:  # a state snapshot (StockLow): the latest one counts
         with aws.translate_common_errors("analytics fact"):
             aws.client("dynamodb").put_item(TableName=table(), Item=item)
         return True
@@ -71,6 +72,14 @@ def record(fact: Fact) -> bool:
         actions.append({"Update": {"TableName": table(), "Key": {"pk": {"S": f"ALSO#{a}"}, "sk": {"S": b}},
                                    "UpdateExpression": "ADD bought_together :one",
                                    "ExpressionAttributeValues": {":one": {"N": "1"}}}})
+    if fact.bought:
+        customer, products = fact.bought
+        at = str(fact.attributes.get("at") or "")
+        for product in products:
+            actions.append({"Update": {"TableName": table(), "Key": {"pk": {"S": f"BOUGHT#{customer}"},
+                                                                     "sk": {"S": product}},
+                                       "UpdateExpression": "ADD orders :one SET last_bought_at = :at",
+                                       "ExpressionAttributeValues": {":one": {"N": "1"}, ":at": {"S": at}}}})
     codes = _transact(actions, "analytics fact")
     if codes is None:
         return True
@@ -107,6 +116,23 @@ def day_totals(first: date, last: date) -> dict[str, dict[str, int]]:
             for raw in resp.get("Items", []):
                 data = from_item(raw)
                 out[str(data["sk"])] = {k: int(v) for k, v in data.items() if k not in ("pk", "sk")}
+            if "LastEvaluatedKey" not in resp:
+                return out
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def bought_by(customer_id: str) -> list[tuple[str, int, str]]:
+    """(product, paid orders with it, last bought at) of everything the shopper bought: one query of the
+    shopper's partition (it grows with the distinct products they bought)."""
+    args: dict[str, Any] = {"TableName": table(), "KeyConditionExpression": "pk = :p",
+                            "ExpressionAttributeValues": {":p": {"S": f"BOUGHT#{customer_id}"}}}
+    out: list[tuple[str, int, str]] = []
+    ddb = aws.client("dynamodb")
+    with aws.translate_common_errors("bought by"):
+        while True:
+            resp = ddb.query(**args)
+            out += [(i["sk"]["S"], int(i["orders"]["N"]), i.get("last_bought_at", {}).get("S", ""))
+                    for i in resp.get("Items", [])]
             if "LastEvaluatedKey" not in resp:
                 return out
             args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

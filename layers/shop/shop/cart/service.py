@@ -169,11 +169,12 @@ def view(customer_id: str, country: str | None = None, region: str | None = None
 def write_with_retry(customer_id: str, change: Callable[[dict[str, int]], dict[str, int] | None],
                      settings: Settings, *, attempts: int = WRITE_ATTEMPTS,
                      sleep: Callable[[float], None] = time.sleep, first: repo.CartRecord | None = None,
-                     products: Mapping[str, str] | None = None) -> repo.CartRecord:
+                     products: Mapping[str, str] | None = None, email: str | None = None) -> repo.CartRecord:
     """Optimistic read-modify-write. ``change(items)`` returns the new lines, or None when nothing changes
     (no write: the cart read is returned as is). It may raise a domain error, which aborts the write. After
     ``attempts`` conflicting writes the caller gets 409 and may retry. ``first`` is a cart the caller has just
-    read (used for the first attempt); ``products`` adds known product ids of lines."""
+    read (used for the first attempt); ``products`` adds known product ids of lines; ``email`` is the shopper's
+    address (kept on the cart for its abandoned-cart reminder, shop.cart.reminders)."""
     for attempt in range(attempts):
         now = time.time()
         cart = first if attempt == 0 and first is not None else repo.get_cart(customer_id, int(now))
@@ -183,7 +184,8 @@ def write_with_retry(customer_id: str, change: Callable[[dict[str, int]], dict[s
         try:
             return repo.save_cart(customer_id, items, cart.version, now=_iso(now),
                                   expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=cart.coupon_code,
-                                  products={**cart.products, **(products or {})})
+                                  products={**cart.products, **(products or {})}, email=email or cart.email,
+                                  reminded_at=cart.reminded_at)
         except repo.StaleCart:
             if attempt + 1 < attempts:
                 sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)
@@ -215,7 +217,7 @@ def _check_line(settings: Settings, cart: repo.CartRecord, code: str, quantity: 
 
 
 def set_quantity(customer_id: str, code: str, quantity: int, country: str | None = None,
-                 region: str | None = None) -> tuple[dict[str, Any], Change]:
+                 region: str | None = None, *, email: str | None = None) -> tuple[dict[str, Any], Change]:
     """Set a line's quantity (0 removes it); returns the updated cart view and what changed."""
     settings = get_settings()
     destination = destination_for(settings, country, region)
@@ -236,7 +238,7 @@ def set_quantity(customer_id: str, code: str, quantity: int, country: str | None
         items[code] = quantity
         return items
 
-    cart = write_with_retry(customer_id, change, settings, first=first, products=read.owners)
+    cart = write_with_retry(customer_id, change, settings, first=first, products=read.owners, email=email)
     return _render(cart, destination, settings, read), Change(sku=code, before=before, after=quantity)
 
 
@@ -273,7 +275,7 @@ def set_coupon(customer_id: str, code: str | None, country: str | None = None,
         try:
             saved = repo.save_cart(customer_id, cart.items, cart.version, now=_iso(now),
                                    expires_at=int(now) + settings.cart_ttl_seconds, coupon_code=code,
-                                   products=cart.products)
+                                   products=cart.products, email=cart.email, reminded_at=cart.reminded_at)
             return _render(saved, destination, settings)
         except repo.StaleCart:
             time.sleep(random.uniform(0.5, 1.5) * BACKOFF_BASE_SECONDS * 2**attempt)

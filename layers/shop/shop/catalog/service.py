@@ -168,6 +168,13 @@ def featured_products(category: str, *, limit: int, cursor: str | None) -> dict[
     return {"items": [listing_view(i) for i in items], "next_cursor": next_cursor}
 
 
+def listed_products(product_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """product_id -> its listing view, for those of ``product_ids`` that are listed now (active, with an active
+    priced SKU: the products a shopper can buy); one BatchGetItem per 100, inactive and unknown ones left out."""
+    found = repo.products_by_id(product_ids)
+    return {pid: listing_view(item) for pid, item in found.items() if item.get("listing_pk")}
+
+
 # SKU code -> product id, as this container looked them up: put_sku claims a code for one product for good, so a
 # found owner never goes stale; a code not found is looked up again after UNKNOWN_SKU_RECHECK_SECONDS.
 UNKNOWN_SKU_RECHECK_SECONDS = 60.0

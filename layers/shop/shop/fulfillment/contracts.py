@@ -82,6 +82,19 @@ class WarehouseTaskCompleted(WarehouseTaskView):
     workflow_resumed: bool = Field(description="the order's workflow waiting on this task was resumed by this call")
 
 
+class ShipmentLabelLink(ResponseModel):
+    """GET /warehouse/shipments/{shipmentId}/label: where to fetch the parcel's printable label (PDF)."""
+
+    shipment_id: str
+    order_id: str
+    warehouse_id: str
+    carrier: str | None
+    tracking_number: str | None
+    content_type: str = Field(description="application/pdf")
+    url: str = Field(description="presigned GET of the document; open or print it before it expires")
+    expires_in_seconds: int
+
+
 # ------------------------------------------------------------------ the order workflow's fulfillment steps
 # functions/fulfillment, by action (inputs: shop.orders.tasks.FulfillmentTask), and what the warehouse task
 # tokens are resumed with (``shop.fulfillment.service.task_output``). docs/conventions.md lists them per state.

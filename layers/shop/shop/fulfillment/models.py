@@ -103,6 +103,14 @@ class TrackingEvent(Frozen):
     location: str | None = None
 
 
+class PickupBooking(Frozen):
+    """The carrier's pickup booked for a packed parcel (shop.fulfillment.carrier.Carrier.book_pickup)."""
+
+    confirmation: str
+    window_start: str
+    window_end: str
+
+
 class Shipment(Frozen):
     shipment_id: str
     order_id: str
@@ -115,6 +123,8 @@ class Shipment(Frozen):
     tracking_url: str | None = None
     shipping_cost: Money | None = None
     zone: str | None = None
+    label_key: str | None = Field(None, description="the label document (PDF) in LABELS_BUCKET")
+    pickup: PickupBooking | None = None
     created_at: str
     updated_at: str
     packed_at: str | None = None
@@ -122,6 +132,9 @@ class Shipment(Frozen):
     delivered_at: str | None = None
     delivery_proof: DeliveryProof | None = None
     tracking: list[TrackingEvent] = Field(default_factory=list)
+    # a replacement parcel of an exchange (shop.returns.exchanges): its stock was reserved from the level itself
+    # (not the order's allocations), and it ships after the order was delivered, without moving the order's status
+    exchange_id: str | None = None
 
     @property
     def items_weight_grams(self) -> int:

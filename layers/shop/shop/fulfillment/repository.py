@@ -5,6 +5,8 @@ Items in OrdersTable next to the order (pk ORDER#<order>):
 - warehouse task  pk TASK#<task_id>, sk TASK   pick / pack / pickup, with the workflow's task token while
   OPEN and the sparse index attribute ``open_warehouse_id`` (index OpenTasksByWarehouse);
 - tracking  pk TRACKING#<number>, sk TRACKING   carrier webhooks find the shipment by tracking number.
+Label documents (PDF) are objects in LabelsBucket, labels/<order>/<shipment>.<ext>, linked by the shipment's
+``label_key``.
 Every status change is conditional on the current status; stock commits are one transaction with the
 shipment and the order, so a parcel's stock leaves exactly once and never for a cancelled order.
 """
@@ -42,7 +44,7 @@ from shop.orders.repository import (
 # other contexts use the names in PUBLIC.
 TABLE = "orders_table"
 KEY_PREFIXES = ("SHIPMENT#", "TASK#", "TRACKING#")
-PUBLIC = frozenset({"order_items", "shipments_in", "store_task", "PackOutcome"})
+PUBLIC = frozenset({"order_items", "shipments_in", "store_task", "PackOutcome", "new_shipment_action"})
 
 S = OrderStatus
 TransactionCancelled = aws.TransactionCancelled
@@ -145,6 +147,14 @@ def save_split(order: Order, shipments: list[Shipment]) -> bool:
         aws.busy_if_contended(exc, f"splitting order {order.order_id}")
         raise Conflict(f"splitting order {order.order_id} failed: {exc.codes}") from exc
     return True
+
+
+def new_shipment_action(shipment: Shipment) -> dict[str, Any]:
+    """A Put (for another context's transaction) creating a shipment in its order's partition, once: how an
+    exchange's replacement parcel enters the outbound flow (pick, pack, label, pickup) after the order shipped."""
+    item = {"pk": order_collection_pk(shipment.order_id), "sk": f"SHIPMENT#{shipment.shipment_id}",
+            **shipment.model_dump(mode="json", exclude_none=True)}
+    return {"Put": {"TableName": _table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 # ------------------------------------------------------------------ tasks
@@ -262,8 +272,9 @@ def commit_stock_actions(order: Order, shipment: Shipment, now: str) -> list[dic
     order's allocations say which) gives up its reserved units. One action per item touched."""
     actions = []
     for item in shipment.items:
-        allocs = [a for line in order.lines if line.sku == item.sku for a in line.allocations
-                  if a.warehouse_id == shipment.warehouse_id]
+        allocs = [] if shipment.exchange_id else [
+            a for line in order.lines if line.sku == item.sku for a in line.allocations
+            if a.warehouse_id == shipment.warehouse_id]
         pool = sum(a.quantity for a in allocs if a.shard is None)
         if not allocs:  # an order from before allocations named slots: all from the level
             pool = item.quantity
@@ -301,7 +312,10 @@ def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *
     stock row still holds the reservation. Nothing is written unless all hold."""
     now = now_iso()
     note = f"parcel {shipment.shipment_id} packed ({package_weight_grams} g)"
-    actions = [status_update_action(order.order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
+    if shipment.exchange_id:  # a replacement parcel of a delivered order: the order's status stays
+        actions = [timeline_action(order.order_id, "EXCHANGE_PACKED", note)]
+    else:
+        actions = [status_update_action(order.order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
     actions.append({"Update": {
         "TableName": _table(), "Key": _shipment_key(order.order_id, shipment.shipment_id),
         "UpdateExpression": "SET #s = :packed, package_weight_grams = :w, packed_at = :now, updated_at = :now",
@@ -370,3 +384,63 @@ def save_label(order_id: str, shipment: Shipment, fields: dict[str, Any], note: 
         aws.busy_if_contended(exc, f"saving the label of {shipment.shipment_id}")
         raise Conflict(f"saving the label of {shipment.shipment_id} failed: {exc.codes}") from exc
     return True
+
+
+def save_pickup(order_id: str, shipment_id: str, booking: dict[str, Any]) -> bool:
+    """Record the carrier's pickup booking on the shipment (once: a retry keeps the first). False when one was
+    recorded before."""
+    try:
+        with aws.translate_common_errors("pickup booking"):
+            aws.client("dynamodb").update_item(
+                TableName=_table(), Key=_shipment_key(order_id, shipment_id),
+                UpdateExpression="SET pickup = :b, updated_at = :now",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(pickup)",
+                ExpressionAttributeValues={":b": value(booking), ":now": {"S": now_iso()}})
+    except ClientError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def find_shipment(shipment_id: str) -> Shipment | None:
+    """A shipment by its id alone: the id names its order (shop.fulfillment.split.shipment_id_for)."""
+    middle, sep, n = shipment_id.removeprefix("shp_").rpartition("_")
+    if not shipment_id.startswith("shp_") or not sep or not middle or not n.isdigit():
+        return None
+    try:
+        return get_shipment(f"ord_{middle}", shipment_id)
+    except NotFound:
+        return None
+
+
+# ------------------------------------------------------------------ label documents (LabelsBucket)
+def _labels_bucket() -> str:
+    return get_settings().require("labels_bucket")
+
+
+def label_key(order_id: str, shipment_id: str, extension: str) -> str:
+    """One key per shipment: a label bought again lands on the same object."""
+    return f"labels/{order_id}/{shipment_id}.{extension}"
+
+
+def store_label_document(key: str, body: bytes, content_type: str) -> bool:
+    """Store the label document unless it is there already (a conditional put: the first one stays, so a
+    retried purchase never makes a second object or changes the printed one). False when it was there."""
+    try:
+        with aws.translate_common_errors("label upload"):
+            aws.client("s3").put_object(Bucket=_labels_bucket(), Key=key, Body=body, ContentType=content_type,
+                                        ContentDisposition=f'inline; filename="{key.rpartition("/")[2]}"',
+                                        IfNoneMatch="*")
+    except ClientError as exc:
+        if aws.error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
+            return False
+        raise
+    return True
+
+
+def label_link(key: str, expires_in_seconds: int) -> str:
+    """A presigned GET of the label document, for whoever holds the link during ``expires_in_seconds``."""
+    with aws.translate_common_errors("label link"):
+        return str(aws.client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": _labels_bucket(), "Key": key}, ExpiresIn=expires_in_seconds))

@@ -1,5 +1,7 @@
 """Fulfillment: splitting a paid order into shipments, warehouse tasks (pick, pack, carrier pickup) that the
-workflow waits on, stock commit and shipping label at packing, and the carrier's tracking updates.
+workflow waits on, stock commit and shipping label at packing, and the carrier's tracking updates. Labels and
+pickups go through the carrier port (shop.fulfillment.carrier): which carrier answers is configuration, not code
+here or in the workflow.
 
 Workflow steps (FulfillmentFunction) and routes (WarehouseFunction, WebhooksFunction) call these. Each one
 is safe to repeat: conditional writes make a second run a no-op that reports the state reached, and events
@@ -24,6 +26,7 @@ from shop.fulfillment.models import (
     CarrierEvent,
     DeliveryProof,
     LeftAt,
+    PickupBooking,
     Shipment,
     ShipmentStatus,
     TaskCompletion,
@@ -35,6 +38,7 @@ from shop.fulfillment.models import (
 from shop.fulfillment.split import plan_shipments, task_id_for
 from shop.inventory import restock
 from shop.inventory.repository import known_warehouse, stock_levels
+from shop.models import Warehouse
 from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderStatus
@@ -100,6 +104,8 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str) -> di
     shipment = repo.get_shipment(order_id, shipment_id)
     if kind == TaskKind.PACK:
         repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.PACKING], SH.PACKING)
+    elif kind == TaskKind.PICKUP:
+        book_pickup(shipment)
     now = orders_repo.now_iso()
     task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
                          order_id=order_id, shipment_id=shipment_id, warehouse_id=shipment.warehouse_id,
@@ -193,15 +199,23 @@ def _not_shippable(order_id: str, status: OrderStatus) -> Conflict:
                     details={"order_id": order_id, "status": status.value})
 
 
+def _shippable(order: Order, shipment: Shipment) -> bool:
+    """Whether the parcel may be picked and packed now: the order is being fulfilled, or the parcel is an
+    exchange's replacement for an order that was shipped already (shop.returns.exchanges)."""
+    if shipment.exchange_id:
+        return order.status in (S.SHIPPED, S.DELIVERED)
+    return order.status in (S.FULFILLING, S.DISPATCHING)
+
+
 def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
     """Completing an OPEN pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the
     same transaction as the task's DONE, conditional on the order being fulfillable: a cancellation racing
     it (conditional on the order not being DISPATCHING yet) either lands first, and this is refused with
     409 order_cancelled, or loses with 409 already_shipping. False when the task was no longer OPEN."""
     order = _order(task.order_id)
-    if order.status not in (S.FULFILLING, S.DISPATCHING):
-        raise _not_shippable(task.order_id, order.status)
     shipment = repo.get_shipment(task.order_id, task.shipment_id)
+    if not _shippable(order, shipment):
+        raise _not_shippable(task.order_id, order.status)
     for attempt in range(PACK_ATTEMPTS):
         try:
             outcome = repo.pack_shipment(order, shipment, int(result["package_weight_grams"]),
@@ -249,7 +263,7 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
     else:
         if task.status == TaskStatus.OPEN and task.kind == TaskKind.PICK:
             order = _order(task.order_id)
-            if order.status not in (S.FULFILLING, S.DISPATCHING):
+            if not _shippable(order, repo.get_shipment(task.order_id, task.shipment_id)):
                 raise _not_shippable(task.order_id, order.status)
         task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
     if task.status == TaskStatus.CANCELLED:
@@ -279,7 +293,21 @@ def commit_stock(order_id: str, shipment_id: str, package_weight_grams: int) -> 
     return {"order_id": order_id, "shipment_id": shipment_id, "committed": committed}
 
 
+def _ship_from(warehouse: Warehouse) -> carrier.Party:
+    return carrier.Party(name=warehouse.name, lines=(f"warehouse {warehouse.warehouse_id}",), country=warehouse.country)
+
+
+def _ship_to(order: Order) -> carrier.Party:
+    a = order.shipping_address
+    return carrier.Party(name=a.name, lines=tuple(x for x in (a.line1, a.line2, f"{a.postal_code} {a.city}",
+                                                              a.region) if x), country=a.country)
+
+
 def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
+    """Buy the parcel's label through the configured carrier (shop.fulfillment.carrier, CARRIER), store its
+    document in LabelsBucket, then record it on the shipment. The document is stored before the shipment
+    links it, so a link never points at nothing; a retry after a crash between the two buys the same label
+    again (the port's promise for the same shipment id) and finds the document stored (one object)."""
     order = _order(order_id)
     shipment = repo.get_shipment(order_id, shipment_id)
     if shipment.tracking_number is None:
@@ -288,17 +316,57 @@ def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
         if origin is None:
             raise Conflict(f"warehouse {shipment.warehouse_id} of {shipment_id} is unknown: no label without "
                            "the parcel's origin", details={"warehouse_id": shipment.warehouse_id})
-        label = carrier.create_label(get_settings(), shipment_id, order.shipping_address.country, weight,
-                                     order.totals.total.currency, origin.country, origin.zone)
+        port = carrier.carrier_for(get_settings())
+        bought = port.buy_label(carrier.LabelRequest(
+            shipment_id=shipment_id, order_id=order_id, ship_from=_ship_from(origin), ship_to=_ship_to(order),
+            weight_grams=weight, currency=order.totals.total.currency, origin_zone=origin.zone))
+        label = bought.label
+        key = repo.label_key(order_id, shipment_id, bought.extension)
+        repo.store_label_document(key, bought.document, bought.content_type)
         repo.save_label(order_id, shipment, {
-            "carrier": label.carrier, "tracking_number": label.tracking_number, "tracking_url": label.tracking_url,
-            "zone": label.zone, "shipping_cost": label.cost.model_dump()},
+            "carrier": label.carrier, "tracking_number": label.tracking_number,
+            "tracking_url": port.tracking(label.tracking_number).url, "zone": label.zone,
+            "shipping_cost": label.cost.model_dump(), "label_key": key},
             note=f"parcel {shipment_id}: {label.carrier} tracking {label.tracking_number}")
         shipment = repo.get_shipment(order_id, shipment_id)
     events.publish(event_details.shipment_packed(order, shipment))
     return {"order_id": order_id, "shipment_id": shipment_id, "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
             "shipping_cost": shipment.shipping_cost.model_dump() if shipment.shipping_cost else None}
+
+
+def book_pickup(shipment: Shipment) -> None:
+    """Ask the carrier to collect a labelled parcel (once per shipment: a retry keeps the first booking). Done
+    when the workflow opens the pickup task, which the carrier's pickup scan then completes."""
+    if shipment.pickup is not None or shipment.tracking_number is None or shipment.status != SH.PACKED:
+        return
+    origin = known_warehouse(shipment.warehouse_id)
+    if origin is None:
+        return  # create_label refused such a parcel already
+    booked = carrier.carrier_for(get_settings()).book_pickup(carrier.PickupRequest(
+        shipment_id=shipment.shipment_id, warehouse_id=shipment.warehouse_id, ship_from=_ship_from(origin),
+        tracking_number=shipment.tracking_number, ready_at=shipment.packed_at or orders_repo.now_iso()))
+    repo.save_pickup(shipment.order_id, shipment.shipment_id, PickupBooking(
+        confirmation=booked.confirmation, window_start=booked.window_start,
+        window_end=booked.window_end).model_dump(mode="json"))
+
+
+LABEL_LINK_SECONDS = 300
+
+
+def label_link(shipment_id: str) -> dict[str, Any]:
+    """Warehouse staff's link to a parcel's label document: a presigned URL valid LABEL_LINK_SECONDS (short:
+    whoever holds it can open it without signing in)."""
+    shipment = repo.find_shipment(shipment_id)
+    if shipment is None:
+        raise NotFound(f"shipment {shipment_id} not found")
+    if shipment.label_key is None:
+        raise NotFound(f"shipment {shipment_id} has no label yet ({shipment.status.value})",
+                       details={"shipment_id": shipment_id, "status": shipment.status.value})
+    return {"shipment_id": shipment_id, "order_id": shipment.order_id, "warehouse_id": shipment.warehouse_id,
+            "carrier": shipment.carrier, "tracking_number": shipment.tracking_number,
+            "content_type": "application/pdf" if shipment.label_key.endswith(".pdf") else "application/octet-stream",
+            "url": repo.label_link(shipment.label_key, LABEL_LINK_SECONDS), "expires_in_seconds": LABEL_LINK_SECONDS}
 
 
 def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset[ShipmentStatus]) -> bool:

@@ -21,6 +21,11 @@ def shipment_id_for(order_id: str, n: int) -> str:
     return f"shp_{order_id.removeprefix('ord_')}_{n}"
 
 
+def exchange_shipment_id(order_id: str, exchange_id: str) -> str:
+    """The replacement parcel of an exchange (a return id ``ret_<hex>``): one per exchange."""
+    return f"shp_{order_id.removeprefix('ord_')}_x{exchange_id.removeprefix('ret_')}"
+
+
 def task_id_for(shipment_id: str, kind: str) -> str:
     return f"tsk_{shipment_id.removeprefix('shp_')}_{kind}"
 

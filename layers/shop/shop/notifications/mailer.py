@@ -44,3 +44,21 @@ def send(to: str, email: Email) -> str:
             raise ServiceBusy("email send: the mail service is busy, retry shortly") from exc
         raise
     return str(resp["MessageId"])
+
+
+def send_raw(source: str, raw: bytes) -> str:
+    """Send a MIME message the caller built (one with attachments: a purchase order to its supplier) from
+    ``source`` with the shop's configuration set, to the recipients of its To/Cc/Bcc headers (SES reads them
+    when no Destinations are given); the SES MessageId. Errors as :func:`send`."""
+    settings = get_settings()
+    extra: dict[str, Any] = {}
+    if settings.email_configuration_set:
+        extra["ConfigurationSetName"] = settings.email_configuration_set
+    try:
+        with aws.translate_common_errors("email send"):
+            resp = aws.client("ses").send_raw_email(Source=source, RawMessage={"Data": raw}, **extra)
+    except ClientError as exc:
+        if aws.error_code(exc) == "Throttling":
+            raise ServiceBusy("email send: the mail service is busy, retry shortly") from exc
+        raise
+    return str(resp["MessageId"])

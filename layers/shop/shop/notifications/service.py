@@ -12,6 +12,12 @@ An address on the suppression list (it bounced for good or complained: shop.noti
 ``record_feedback`` from SES's events) is not mailed: the event is answered ``sent: False, suppressed: True``
 before SES is called, which is no error (nothing to retry). Mailing it anyway would hurt the sender's
 reputation with SES and the receivers, and SES pauses accounts whose bounce or complaint rate stays high.
+
+Texts (``notify_sms``) go beside the e-mails for the order confirmation, shipped and delivered, to shoppers who
+chose SMS with a number (shop.notifications.preferences), once per ``dedupe_key`` like the e-mail but with a
+guard of their own ("notify-sms#..."): a redelivered event sends one text, and an e-mail already sent does not
+keep a failed text from being retried. A number on the STOP list, or on the SMS provider's opt-out list (then
+recorded on ours), gets nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from shop import event_contracts, idempotency
 from shop.errors import ServiceBusy
-from shop.notifications import feedback, mailer, suppressions, templates
+from shop.notifications import feedback, mailer, preferences, repository, sms, suppressions, templates, texter
 
 # a fact may be published again by a workflow step retried much later; remember sends for a week
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
@@ -59,6 +65,9 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
     if not to:
         return {"sent": False, "reason": "the event has no email address"}
     dedupe_key = str(detail["dedupe_key"])
+    if not preferences.wants_email(detail_type, detail.get("customer_id")):
+        return {"sent": False, "channel_off": True, "dedupe_key": dedupe_key,
+                "reason": "the shopper chose SMS only for order updates"}
     if suppressions.is_suppressed(to):
         return {"sent": False, "suppressed": True, "dedupe_key": dedupe_key,
                 "reason": "the address is on the suppression list (it bounced or complained)"}
@@ -74,6 +83,42 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
                                     response_hook=_mark_replay)
     except IdempotencyAlreadyInProgressError as exc:
         raise ServiceBusy(f"notification {dedupe_key} is being sent by another invocation; retry later") from exc
+
+
+def notify_sms(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
+               port: sms.SmsPort | None = None) -> dict[str, Any]:
+    """Text the shopper about one event, once per ``detail["dedupe_key"]``, if they chose SMS.
+
+    Returns {"sent": False, "reason"} when the event type sends no text or the shopper did not choose SMS,
+    {"sent": False, "opted_out": True, "reason"} when the number replied STOP (the provider is not asked to
+    send), {"sent": True, "message_id", "dedupe_key", "channel": "sms"} after sending, and the stored result
+    plus "replayed": True for a duplicate delivery. ``port`` is the SMS provider (Amazon SNS by default)."""
+    text = sms.render(detail_type, detail)
+    if text is None:
+        return {"sent": False, "reason": f"{detail_type} sends no SMS"}
+    customer_id = str(detail.get("customer_id") or "")
+    choice = repository.channels_of(customer_id) if customer_id else repository.DEFAULT
+    if "sms" not in choice.channels or not choice.phone:
+        return {"sent": False, "reason": "the shopper did not choose SMS"}
+    phone, dedupe_key = choice.phone, str(detail["dedupe_key"])
+    if repository.is_stopped(phone):
+        return {"sent": False, "opted_out": True, "dedupe_key": dedupe_key, "reason": "the number replied STOP"}
+    provider = port if port is not None else texter.SnsTexter()
+    if provider.opted_out(phone):
+        repository.record_stop(phone, "sns-opt-out-list", datetime.now(UTC).isoformat(timespec="seconds"))
+        return {"sent": False, "opted_out": True, "dedupe_key": dedupe_key,
+                "reason": "the number is on the SMS provider's opt-out list (it replied STOP)"}
+
+    def send_once() -> dict[str, Any]:
+        return {"sent": True, "message_id": provider.send(phone, text), "dedupe_key": dedupe_key, "channel": "sms"}
+
+    try:
+        return idempotency.run_once(send_once, key_prefix="notify-sms", event_key="dedupe_key",
+                                    data={"dedupe_key": dedupe_key, "detail_type": detail_type},
+                                    expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
+                                    response_hook=_mark_replay)
+    except IdempotencyAlreadyInProgressError as exc:
+        raise ServiceBusy(f"text {dedupe_key} is being sent by another invocation; retry later") from exc
 
 
 def record_feedback(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shop.models import OrderId
 
-ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_[0-9]{1,3}$")]
+# an order's parcel (numbered) or an exchange's replacement parcel (x + the exchange's id: shop.fulfillment.split)
+ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_([0-9]{1,3}|x[a-f0-9]{20})$")]
 
 
 class OrderTask(BaseModel):

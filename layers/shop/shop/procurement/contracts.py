@@ -28,6 +28,9 @@ class SupplierView(ResponseModel):
     currency: str = Field(description="ISO 4217: the supplier invoices in it; its contracts and orders use it")
     active: bool = Field(description="only active suppliers get purchase orders")
     updated_at: str
+    auto_submit_limit: Money | None = Field(
+        None, description="the automatic restock submits (and e-mails) its orders to this supplier while their "
+                          "total this calendar month (UTC) stays within it; null: they stay DRAFT")
 
 
 class SupplierList(ResponseModel):
@@ -91,6 +94,37 @@ class PurchaseOrderView(ResponseModel):
     total: Money = Field(description="sum of quantity x unit_cost")
     invoiced_amount: Money = Field(description="total of MATCHED or SETTLED invoices")
     settled_amount: Money = Field(description="paid to the supplier; <= invoiced_amount")
+    auto_submitted: bool | None = Field(None, exclude_if=absent,
+                                        description="submitted by the automatic restock within the supplier's "
+                                                    "auto_submit_limit; absent on POs stored before the limit")
+    confirmed_delivery_date: date | None = Field(None, exclude_if=absent,
+                                                 description="the delivery day the supplier confirmed; absent before")
+    confirmed_at: str | None = Field(None, exclude_if=absent)
+
+
+class PurchaseOrderConfirmed(PurchaseOrderView):
+    changed: bool = Field(description="false: the PO had this date already (the same confirmation again)")
+
+
+class MailAttachmentView(ResponseModel):
+    filename: str
+    content_type: str
+    size: int = Field(description="bytes")
+
+
+class SupplierMailView(ResponseModel):
+    """The e-mail of the PO to its supplier (one per PO, whatever the retries)."""
+
+    status: Literal["SENDING", "SENT", "SUPPRESSED"] = Field(
+        description="SUPPRESSED: the address is on the suppression list (it bounced or complained): not sent")
+    to: str
+    sender: str
+    claimed_at: str
+    sent_at: str | None = Field(None, exclude_if=absent)
+    message_id: str | None = Field(None, exclude_if=absent, description="SES MessageId")
+    subject: str | None = Field(None, exclude_if=absent)
+    attachments: list[MailAttachmentView] | None = Field(None, exclude_if=absent)
+    reason: str | None = Field(None, exclude_if=absent)
 
 
 class ReceiptLineView(ResponseModel):
@@ -154,6 +188,8 @@ class PurchaseOrderDetail(PurchaseOrderView):
     receipts: list[GoodsReceiptRecord]
     returns: list[SupplierReturnRecord]
     invoices: list[SupplierInvoiceRecord]
+    supplier_mail: SupplierMailView | None = Field(None, exclude_if=absent,
+                                                   description="absent until the PO is e-mailed to the supplier")
 
 
 class PurchaseOrderReceived(PurchaseOrderDetail):
@@ -184,11 +220,28 @@ class RestockSkipped(WorkflowData):
 
 
 class RestockOrdered(WorkflowData):
-    """StockLow answered with a draft automatic purchase order."""
+    """StockLow answered with an automatic purchase order: submitted within the supplier's limit, else DRAFT."""
 
-    model_config = example({"created": True, "po_id": "po_20261124_0001", "quantity": 40, "contract_id": "c-2026"})
+    model_config = example({"created": True, "po_id": "po_20261124_0001", "quantity": 40, "contract_id": "c-2026",
+                            "submitted": True, "note": None})
 
     created: Literal[True]
     po_id: str
     quantity: int
     contract_id: str
+    submitted: bool = Field(False, description="submitted (and e-mailed) within the supplier's auto_submit_limit")
+    note: str | None = Field(None, description="why it stays DRAFT; null when submitted")
+
+
+class SupplierMailed(WorkflowData):
+    """PurchaseOrderSubmitted answered: the PO e-mailed to its supplier, or why not."""
+
+    model_config = example({"sent": True, "po_id": "po_20261124_0001", "to": "orders@supplier.example",
+                            "status": "SENT", "replayed": False})
+
+    sent: bool
+    po_id: str
+    to: str | None = None
+    status: str | None = Field(None, description="SENT, SUPPRESSED, or null when nothing was to be sent")
+    replayed: bool = Field(False, description="the mail was recorded before: nothing sent again")
+    reason: str | None = None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shop.models import Frozen, SkuCode, Slug, unique_skus
 from shop.money import Money
@@ -26,6 +26,17 @@ class SupplierIn(In):
     email: Email
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     active: bool = Field(True, strict=True)  # true or false, not 0/1 or "yes"
+    auto_submit_limit: Money | None = Field(
+        None, description="automatic restock may submit purchase orders to this supplier (and e-mail them) "
+                          "while their total this calendar month (UTC) stays within this amount; none: its "
+                          "automatic orders stay DRAFT for a human")
+
+    @field_validator("auto_submit_limit")
+    @classmethod
+    def _limit(cls, v: Money | None) -> Money | None:
+        if v is not None and v.amount < 0:
+            raise ValueError("must not be negative")
+        return v
 
 
 class Supplier(Frozen):
@@ -35,6 +46,7 @@ class Supplier(Frozen):
     currency: str
     active: bool
     updated_at: str
+    auto_submit_limit: Money | None = None
 
 
 class ContractIn(In):
@@ -137,6 +149,9 @@ class PurchaseOrder(Frozen):
     timeline: list[PoEvent] = Field(default_factory=list)
     invoiced_amount: int = Field(0, ge=0, description="minor units (PO currency) of MATCHED or SETTLED invoices")
     settled_amount: int = Field(0, ge=0, description="minor units (PO currency) paid; <= invoiced_amount")
+    auto_submitted: bool = Field(False, description="submitted by the automatic restock within the supplier's limit")
+    confirmed_delivery_date: date | None = Field(None, description="the delivery day the supplier confirmed")
+    confirmed_at: str | None = None
 
     def line(self, sku: str) -> PoLine | None:
         return next((ln for ln in self.lines if ln.sku == sku), None)
@@ -198,6 +213,20 @@ class InvoiceIn(In):
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=40)
 
 
+class ConfirmationIn(In):
+    """The supplier's answer to a purchase order: the day it will deliver."""
+
+    confirmed_delivery_date: date = Field(description="YYYY-MM-DD, today (UTC) or later")
+    note: Note | None = None
+
+    @field_validator("confirmed_delivery_date")
+    @classmethod
+    def _not_past(cls, v: date) -> date:
+        if v < datetime.now(UTC).date():
+            raise ValueError("must not be in the past (today UTC or later)")
+        return v
+
+
 class InvoiceStatus(StrEnum):
     MATCHED = "MATCHED"
     DISPUTED = "DISPUTED"
@@ -217,3 +246,16 @@ class StockLowEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     detail_type: Annotated[str, StringConstraints(pattern="^StockLow$")] = Field(alias="detail-type")
     detail: StockLowDetail
+
+
+class PoSubmittedDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    po_id: Annotated[str, StringConstraints(pattern=r"^po_[A-Za-z0-9_]{1,40}$")]
+
+
+class PoSubmittedEvent(BaseModel):
+    """The part of an EventBridge PurchaseOrderSubmitted event the supplier mail reads."""
+
+    model_config = ConfigDict(extra="ignore")
+    detail_type: Annotated[str, StringConstraints(pattern="^PurchaseOrderSubmitted$")] = Field(alias="detail-type")
+    detail: PoSubmittedDetail

@@ -8,6 +8,10 @@ Items (pk, sk):
 - return         PO#<po_id>, RETURN#<return_id>
 - invoice        PO#<po_id>, INVOICE#<invoice_id>
 - restock guard  RESTOCK#<sku>#<warehouse_id>, GUARD   the one open automatic PO of a stock level
+- supplier mail  PO#<po_id>, MAIL      the e-mail of the PO to its supplier: claimed (SENDING) by one
+                 conditional write before SES is called, then SENT (or SUPPRESSED); one mail per submission
+- auto spend     SPEND#<supplier_id>#<YYYY-MM>, SPEND   what the automatic restock submitted to a supplier in a
+                 month (minor units), raised only in the transaction that submits, under the supplier's limit
 Every purchase order write is conditional on its version (optimistic concurrency), and every change of
 stock happens in the same transaction as the PO change and the ledger movement that explain it. The invoice
 counters (per line `invoiced`, per PO `invoiced_amount` and `settled_amount`) move only in the transaction
@@ -32,7 +36,7 @@ TransactionFailed = aws.TransactionCancelled
 # prefixes), its name and its codecs are built here only; the stock side of a receipt or a supplier return is
 # inventory's (shop.inventory.repository.receive_actions ...). Other contexts use the names in PUBLIC.
 TABLE = "procurement_table"
-KEY_PREFIXES = ("PO#", "RECEIPT#", "RETURN#", "INVOICE#", "RESTOCK#", "CONTRACT#", "SUPPLIER")
+KEY_PREFIXES = ("PO#", "RECEIPT#", "RETURN#", "INVOICE#", "RESTOCK#", "CONTRACT#", "SUPPLIER", "SPEND#")
 PUBLIC = frozenset({"list_pos"})
 
 
@@ -245,3 +249,100 @@ def settle_invoice_action(po_id: str, invoice_id: str, now: str, *, count: bool)
     return {"Update": {"TableName": table(), "Key": po_key(po_id, f"INVOICE#{invoice_id}"),
                        "UpdateExpression": expression, "ConditionExpression": "#s = :from",
                        "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values}}
+
+
+# ------------------------------------------------------------------ supplier confirmation
+def confirm_delivery(po_id: str, day: str, note: str, now: str, statuses: tuple[str, ...]) -> bool:
+    """Record the supplier's delivery date; False (nothing written) when the PO already has that date or is not
+    in one of ``statuses``. A different date replaces it, the timeline keeping the earlier one. The PO's
+    version is not bumped: lines and status are untouched, so a receipt racing with it still applies."""
+    entry = PoEvent(at=now, status="CONFIRMED", note=note).model_dump(mode="json", exclude_none=True)
+    wanted = ", ".join(f":s{i}" for i in range(len(statuses)))
+    with aws.conditional_write("confirm purchase order") as write:
+        aws.client("dynamodb").update_item(
+            TableName=table(), Key=po_key(po_id),
+            UpdateExpression="SET confirmed_delivery_date = :d, confirmed_at = :now, updated_at = :now, "
+                             "timeline = list_append(if_not_exists(timeline, :empty), :entry)",
+            ConditionExpression=f"attribute_exists(pk) AND po_status IN ({wanted}) AND "
+                                "(attribute_not_exists(confirmed_delivery_date) OR confirmed_delivery_date <> :d)",
+            ExpressionAttributeValues={":d": {"S": day}, ":now": {"S": now}, ":empty": {"L": []},
+                                       ":entry": value([entry]),
+                                       **{f":s{i}": {"S": st} for i, st in enumerate(statuses)}})
+    return write.applied
+
+
+# ------------------------------------------------------------------ the e-mail to the supplier
+MAIL_SK = "MAIL"
+
+
+def get_mail(po_id: str) -> dict[str, Any] | None:
+    with aws.translate_common_errors("read purchase order mail"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=po_key(po_id, MAIL_SK),
+                                              ConsistentRead=True).get("Item")
+    return {k: v for k, v in from_item(raw).items() if k not in ("pk", "sk")} if raw else None
+
+
+def claim_mail(po_id: str, record: dict[str, Any], stale_before: str) -> bool:
+    """Claim the one e-mail of a PO (status SENDING): True for the one caller that may send. A claim older
+    than ``stale_before`` still SENDING is taken over (its sender died before SES answered or before it
+    recorded the answer)."""
+    item = to_item({"pk": f"PO#{po_id}", "sk": MAIL_SK, **record, "status": "SENDING"})
+    with aws.conditional_write("claim purchase order mail") as write:
+        aws.client("dynamodb").put_item(
+            TableName=table(), Item=item,
+            ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND claimed_at < :stale)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":sending": {"S": "SENDING"}, ":stale": {"S": stale_before}})
+    return write.applied
+
+
+def finish_mail(po_id: str, claimed_at: str, status: str, fields: dict[str, Any]) -> None:
+    """SENDING -> SENT or SUPPRESSED, only by the claim that sent (its ``claimed_at``)."""
+    sets = ", ".join(f"#{k} = :{k}" for k in fields)
+    with aws.translate_common_errors("record purchase order mail"):
+        aws.client("dynamodb").update_item(
+            TableName=table(), Key=po_key(po_id, MAIL_SK),
+            UpdateExpression=f"SET #s = :status_to, {sets}" if sets else "SET #s = :status_to",
+            ConditionExpression="claimed_at = :claimed",
+            ExpressionAttributeNames={"#s": "status", **{f"#{k}": k for k in fields}},
+            ExpressionAttributeValues={":status_to": {"S": status}, ":claimed": {"S": claimed_at},
+                                       **{f":{k}": value(v) for k, v in fields.items()}})
+
+
+def release_mail(po_id: str, claimed_at: str) -> None:
+    """Give the claim up after a failed send, so the retried event sends."""
+    with aws.conditional_write("release purchase order mail"):
+        aws.client("dynamodb").delete_item(
+            TableName=table(), Key=po_key(po_id, MAIL_SK), ConditionExpression="#s = :sending AND claimed_at = :c",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":sending": {"S": "SENDING"}, ":c": {"S": claimed_at}})
+
+
+# ------------------------------------------------------------------ automatic submission under a spending limit
+def spend_key(supplier_id: str, period: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SPEND#{supplier_id}#{period}"}, "sk": {"S": "SPEND"}}
+
+
+def spend_action(supplier_id: str, period: str, amount: int, limit: int, currency: str,
+                 po_id: str) -> dict[str, Any]:
+    """Add ``amount`` to what was auto-submitted to the supplier in ``period``, under ``spent + amount <= limit``
+    (the condition is ``spent <= limit - amount``, checked by DynamoDB inside the transaction, so concurrent
+    restocks of the same supplier can never pass the limit together). The currency must stay the one the
+    counter started in."""
+    return {"Update": {
+        "TableName": table(), "Key": spend_key(supplier_id, period),
+        "UpdateExpression": "SET spent = if_not_exists(spent, :zero) + :amt, currency = :cur, last_po = :po",
+        "ConditionExpression": "(attribute_not_exists(spent) OR spent <= :room) AND "
+                               "(attribute_not_exists(currency) OR currency = :cur)",
+        "ExpressionAttributeValues": {":zero": {"N": "0"}, ":amt": {"N": str(amount)},
+                                      ":room": {"N": str(limit - amount)}, ":cur": {"S": currency},
+                                      ":po": {"S": po_id}}}}
+
+
+def spent(supplier_id: str, period: str) -> int:
+    """What the restock submitted to the supplier in ``period`` (for messages only: the limit is enforced by
+    :func:`spend_action`'s condition)."""
+    with aws.translate_common_errors("read auto-submit spend"):
+        raw = aws.client("dynamodb").get_item(TableName=table(), Key=spend_key(supplier_id, period),
+                                              ConsistentRead=True).get("Item")
+    return int(raw["spent"]["N"]) if raw and "spent" in raw else 0

@@ -11,6 +11,11 @@ invoice number): the same id again returns the first result, the same id with ot
 Invoices are matched against what is left to invoice; a MATCHED one is counted on the PO (per line
 ``invoiced``, ``invoiced_amount``) and a settlement adds to ``settled_amount``, each in the same transaction
 as the invoice record and under conditions that keep invoiced <= received - returned and settled <= invoiced.
+
+A submitted PO is e-mailed to its supplier by the consumer of PurchaseOrderSubmitted (shop.procurement.
+supplier_mail, once per PO). The supplier's confirmed delivery day is recorded on the PO (:func:`confirm`).
+The automatic restock submits its PO itself while the supplier's monthly ``auto_submit_limit`` allows
+(:func:`restock`); over it, or without a limit, the PO stays DRAFT for a human.
 """
 
 from __future__ import annotations
@@ -24,17 +29,19 @@ from shop.errors import Conflict, InvalidInput, NotFound
 from shop.inventory import repository as inventory
 from shop.inventory.restock import publish_if_low
 from shop.models import StockLevel
-from shop.money import Money
+from shop.money import Money, format_money
 from shop.procurement import matching
 from shop.procurement import repository as repo
 from shop.procurement.models import (
     HAS_GOODS,
     PO_TRANSITIONS,
     RECEIVING,
+    ConfirmationIn,
     Contract,
     ContractIn,
     InvoiceIn,
     InvoiceStatus,
+    PoEvent,
     PoLine,
     PoStatus,
     PurchaseOrder,
@@ -74,6 +81,8 @@ def _event(kind: str, po: PurchaseOrder, suffix: str | None = None, **extra: Any
 
 # ------------------------------------------------------------------ suppliers and contracts
 def put_supplier(supplier_id: str, body: SupplierIn) -> dict[str, Any]:
+    if body.auto_submit_limit is not None and body.auto_submit_limit.currency != body.currency:
+        raise InvalidInput("auto_submit_limit.currency", f"the supplier invoices in {body.currency}")
     supplier = Supplier(supplier_id=supplier_id, updated_at=now_iso(), **body.model_dump())
     repo.put_supplier(supplier)
     return supplier.model_dump(mode="json")
@@ -135,7 +144,7 @@ def _po(po_id: str) -> PurchaseOrder:
 
 
 def get_po(po_id: str) -> dict[str, Any]:
-    return po_view(_po(po_id), repo.po_records(po_id))
+    return {**po_view(_po(po_id), repo.po_records(po_id)), "supplier_mail": repo.get_mail(po_id)}
 
 
 def list_pos(status: PoStatus, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -221,25 +230,87 @@ def restock(sku: str, warehouse_id: str) -> dict[str, Any]:
         return {"created": False, "reason": f"no valid supplier contract for {sku}", "po_id": None}
     quantity = max(level.reorder_quantity, contract.min_order_quantity)
     now = now_iso()
-    po = _new_po(suppliers[contract.supplier_id], warehouse_id,
+    supplier = suppliers[contract.supplier_id]
+    po = _new_po(supplier, warehouse_id,
                  [PoLine(sku=sku, quantity=quantity, unit_cost=contract.unit_cost, contract_id=contract.contract_id)],
                  auto=True, lead_days=contract.lead_time_days, now=now)
+    open_already = {"created": False, "reason": "an automatic purchase order is already open"}
+    submitted, why_draft = None, "no auto-submit limit for the supplier: waiting for a human"
+    if supplier.auto_submit_limit is not None:
+        try:
+            submitted, why_draft = _auto_submit(po, supplier, supplier.auto_submit_limit, now)
+        except _AlreadyOpen:
+            return {**open_already, "po_id": repo.guard_of(sku, warehouse_id)}
+    if submitted is None:
+        first = PoEvent(at=now, status="DRAFT", note=f"automatic restock: {why_draft}")
+        po = po.model_copy(update={"timeline": [first]})
+        try:
+            repo.transact([repo.guard_put_action(sku, warehouse_id, po.po_id, now), repo.put_new_po_action(po)],
+                          "automatic purchase order")
+        except repo.TransactionFailed as exc:
+            if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
+                return {**open_already, "po_id": repo.guard_of(sku, warehouse_id)}
+            raise
+    created = [_event("PurchaseOrderCreated", po, cause="restock", available=level.available,
+                      reorder_point=level.reorder_point)]
+    events.publish(*created, *([_event("PurchaseOrderSubmitted", submitted)] if submitted else []))
+    return {"created": True, "po_id": po.po_id, "quantity": quantity, "contract_id": contract.contract_id,
+            "submitted": submitted is not None, "note": why_draft if submitted is None else None}
+
+
+class _AlreadyOpen(Exception):
+    """Another automatic PO holds the stock level's guard."""
+
+
+def spend_period(now: str) -> str:
+    """The auto-submit limit's period: the calendar month (UTC) of ``now``, "YYYY-MM"."""
+    return now[:7]
+
+
+def _auto_submit(po: PurchaseOrder, supplier: Supplier, limit: Money, now: str) -> tuple[PurchaseOrder | None, str]:
+    """Create the automatic PO already SUBMITTED (its units incoming, the supplier's spend of the month raised)
+    in one transaction whose condition on the spend item keeps the month's auto-submitted total within the
+    limit, whatever other restocks of the supplier commit meanwhile. (None, why) when the limit does not
+    allow it: the caller creates it DRAFT instead. _AlreadyOpen when the guard is taken."""
+    total = sum(ln.unit_cost.amount * ln.quantity for ln in po.lines)
+    period = spend_period(now)
+
+    def over(used: int | None) -> str:
+        left = "" if used is None else f"what is left ({format_money(max(0, limit.amount - used), limit.currency)}) of "
+        return (f"{format_money(total, po.currency)} is over {left}the auto-submit limit of "
+                f"{format_money(limit.amount, limit.currency)} per month for {supplier.supplier_id}: "
+                "waiting for a human")
+
+    if limit.currency != po.currency or total > limit.amount:
+        return None, over(None)
+    note = (f"submitted automatically: {format_money(total, po.currency)} within the auto-submit limit of "
+            f"{format_money(limit.amount, limit.currency)} per month")
+    after = po.model_copy(update={"status": P.SUBMITTED, "auto_submitted": True, "timeline": [
+        *po.timeline, PoEvent(at=now, status=P.SUBMITTED.value, note=note)]})
+    guards = [repo.guard_put_action(ln.sku, po.warehouse_id, po.po_id, now) for ln in po.lines]
+    actions = [*guards, repo.put_new_po_action(after),
+               repo.spend_action(supplier.supplier_id, period, total, limit.amount, limit.currency, po.po_id),
+               *[inventory.incoming_action(ln.sku, po.warehouse_id, ln.quantity, now) for ln in po.lines]]
     try:
-        repo.transact([repo.guard_put_action(sku, warehouse_id, po.po_id, now), repo.put_new_po_action(po)],
-                      "automatic purchase order")
+        repo.transact(actions, "automatic purchase order (submitted)")
     except repo.TransactionFailed as exc:
-        if exc.codes and exc.codes[0] == "ConditionalCheckFailed":
-            return {"created": False, "reason": "an automatic purchase order is already open",
-                    "po_id": repo.guard_of(sku, warehouse_id)}
+        codes = exc.codes or []
+        if any(c == "ConditionalCheckFailed" for c in codes[:len(guards)]):
+            raise _AlreadyOpen() from exc
+        if len(codes) > len(guards) + 1 and codes[len(guards) + 1] == "ConditionalCheckFailed":
+            return None, over(repo.spent(supplier.supplier_id, period))
         raise
-    events.publish(_event("PurchaseOrderCreated", po, cause="restock", available=level.available,
-                          reorder_point=level.reorder_point))
-    return {"created": True, "po_id": po.po_id, "quantity": quantity, "contract_id": contract.contract_id}
+    return after, note
 
 
 def submit(po_id: str) -> dict[str, Any]:
+    """DRAFT -> SUBMITTED; PurchaseOrderSubmitted has the supplier e-mailed (once per PO). Submitting an order
+    that is SUBMITTED already publishes the event again while its e-mail is not recorded (the first
+    publication may have been lost): the mail's own dedupe makes that harmless."""
     po = _po(po_id)
     if po.status == P.SUBMITTED:
+        if repo.get_mail(po_id) is None:
+            events.publish(_event("PurchaseOrderSubmitted", po))
         return po_view(po)
     _check_transition(po, P.SUBMITTED)
     after = po.model_copy(update={"status": P.SUBMITTED})
@@ -248,6 +319,32 @@ def submit(po_id: str) -> dict[str, Any]:
            [inventory.incoming_action(ln.sku, po.warehouse_id, ln.quantity, now) for ln in po.lines], now)
     events.publish(_event("PurchaseOrderSubmitted", after))
     return po_view(after)
+
+
+CONFIRMABLE = (P.SUBMITTED, P.PARTIALLY_RECEIVED)
+
+
+def confirm(po_id: str, body: ConfirmationIn) -> dict[str, Any]:
+    """The supplier's confirmation of a submitted PO: the day it will deliver. The same day again changes
+    nothing (``changed`` False); another day replaces it and the timeline keeps both (suppliers move dates).
+    Only while goods are outstanding (SUBMITTED, PARTIALLY_RECEIVED): 409 otherwise."""
+    po = _po(po_id)
+    day = body.confirmed_delivery_date.isoformat()
+    if po.status not in CONFIRMABLE:
+        raise Conflict(f"purchase order {po_id} is {po.status.value}: a delivery date can be confirmed only while "
+                       "goods are outstanding (SUBMITTED or PARTIALLY_RECEIVED)",
+                       details={"po_id": po_id, "status": po.status.value})
+    before = po.confirmed_delivery_date.isoformat() if po.confirmed_delivery_date else None
+    note = f"supplier confirmed delivery on {day}" + (f" (was {before})" if before and before != day else "")
+    if body.note:
+        note += f": {body.note}"
+    changed = before != day and repo.confirm_delivery(po_id, day, note, now_iso(), tuple(s.value for s in CONFIRMABLE))
+    after = _po(po_id)
+    if not changed and (after.confirmed_delivery_date is None or after.confirmed_delivery_date.isoformat() != day):
+        # the write's condition failed on the status: the PO was closed or cancelled meanwhile
+        raise Conflict(f"purchase order {po_id} is {after.status.value}: a delivery date can be confirmed only "
+                       "while goods are outstanding", details={"po_id": po_id, "status": after.status.value})
+    return {**po_view(after), "changed": changed}
 
 
 def cancel(po_id: str) -> dict[str, Any]:

@@ -50,8 +50,35 @@ class ReturnTimelineEntry(ResponseModel):
     note: str | None = Field(None, exclude_if=absent)
 
 
+class ExchangeView(ResponseModel):
+    """What an exchange sends instead of a refund (shop.returns.exchanges), filled in as its workflow goes."""
+
+    replacement_sku: str = Field(description="another SKU of the same product")
+    replacement_name: str
+    quantity: int
+    weight_grams: int = Field(description="per unit")
+    unit_price: Money = Field(description="the replacement's catalog price when the exchange was requested")
+    difference: Money = Field(description="signed, tax included: above zero charged, below zero refunded, zero: "
+                                          "no money moves")
+    warehouse_id: str | None = Field(None, exclude_if=absent, description="where the replacement is reserved")
+    reserved: bool
+    released: bool = Field(description="the reservation was given back (the exchange did not go ahead)")
+    charge_intent_id: str | None = Field(None, exclude_if=absent)
+    charged: Money | None = Field(None, exclude_if=absent, description="the difference charged, once charged")
+    charge_refund_id: str | None = Field(None, exclude_if=absent,
+                                         description="a charged difference refunded when the exchange did not go ahead")
+    refund_id: str | None = Field(None, exclude_if=absent)
+    refunded: Money | None = Field(None, exclude_if=absent, description="a cheaper replacement's difference, refunded")
+    shipment_id: str | None = Field(None, exclude_if=absent, description="the replacement parcel (in the order)")
+    outcome: str | None = Field(None, exclude_if=absent,
+                                description="why it did not go ahead: out_of_stock, payment_declined:<code>, "
+                                            "refused_at_inspection")
+
+
 class ReturnView(ResponseModel):
-    """A return: REQUESTED, then APPROVED, AWAITING_GOODS (label issued), INSPECTED, REFUNDED (or REJECTED)."""
+    """A return: REQUESTED, then APPROVED, AWAITING_GOODS (label issued), INSPECTED, REFUNDED (or REJECTED).
+    An exchange (``kind`` exchange): after INSPECTED, SHIPPING_REPLACEMENT then EXCHANGED (or REFUNDED when the
+    inspection refused it)."""
 
     return_id: str
     order_id: str
@@ -71,6 +98,8 @@ class ReturnView(ResponseModel):
     created_at: str
     updated_at: str
     timeline: list[ReturnTimelineEntry] = Field(description="status changes, oldest first")
+    kind: Literal["exchange"] | None = Field(None, exclude_if=absent, description="present on exchanges only")
+    exchange: ExchangeView | None = Field(None, exclude_if=absent, description="an exchange's replacement")
 
 
 # ---------------------------------------------------------- staff (functions/returns_admin)
@@ -132,10 +161,11 @@ class ReturnWorkflowInput(WorkflowData):
 class ReturnApproved(WorkflowData):
     """approve (Approve, at ``$.approval``)."""
 
-    model_config = example({"return_id": _RETURN, "status": "APPROVED"})
+    model_config = example({"return_id": _RETURN, "status": "APPROVED", "kind": "exchange"})
 
     return_id: str
     status: ReturnStatus
+    kind: Literal["return", "exchange"] = Field(description="an exchange goes on to ship its replacement")
 
 
 class ReturnLabelIssued(WorkflowData):
@@ -182,6 +212,8 @@ class ReturnRestocked(WorkflowData):
     return_id: str
     restocked: bool
     units: int = Field(description="sellable units back in stock")
+    exchange_accepted: bool | None = Field(None, exclude_if=absent,
+                                           description="exchanges only: the inspection lets the exchange go ahead")
 
 
 class ReturnRefunded(WorkflowData):
@@ -194,3 +226,45 @@ class ReturnRefunded(WorkflowData):
     status: ReturnStatus
     refund_id: str | None
     refunded: Money | None
+
+
+class ReplacementReleased(WorkflowData):
+    """release_replacement (ReleaseReplacement, at ``$.release``): ``released`` false when a retried step found
+    the reservation given back already."""
+
+    model_config = example({"return_id": _RETURN, "released": True})
+
+    return_id: str
+    released: bool
+
+
+class ExchangeSettled(WorkflowData):
+    """settle_difference (SettleDifference, at ``$.settlement``)."""
+
+    model_config = example({"return_id": _RETURN, "difference": {"amount": -500, "currency": "EUR"},
+                            "charged": None, "refunded": {"amount": 500, "currency": "EUR"}})
+
+    return_id: str
+    difference: Money
+    charged: Money | None = None
+    refunded: Money | None = None
+
+
+class ReplacementParcel(WorkflowData):
+    """ship_replacement (ShipReplacement, at ``$.replacement``): the parcel fulfillment's steps then ship."""
+
+    model_config = example({"return_id": _RETURN, "order_id": _ORDER,
+                            "shipment_id": "shp_sampleorderaaaaaaaaaaaaaaa_x0123456789abcdef0123"})
+
+    return_id: str
+    order_id: str
+    shipment_id: str
+
+
+class ExchangeCompleted(WorkflowData):
+    """complete_exchange (CompleteExchange, at ``$.completed``)."""
+
+    model_config = example({"return_id": _RETURN, "status": "EXCHANGED"})
+
+    return_id: str
+    status: ReturnStatus

@@ -39,6 +39,9 @@ class ReturnStatus(StrEnum):
     INSPECTED = "INSPECTED"  # received: sellable units are back in stock
     REFUNDED = "REFUNDED"
     REJECTED = "REJECTED"
+    # exchanges only (shop.returns.exchanges): the replacement goes out through the warehouse's outbound flow
+    SHIPPING_REPLACEMENT = "SHIPPING_REPLACEMENT"
+    EXCHANGED = "EXCHANGED"  # the replacement was handed to the carrier and the price difference settled
 
 
 class ReturnLine(Frozen):
@@ -49,6 +52,39 @@ class ReturnLine(Frozen):
     warehouse_id: str
     weight_grams: int
     refund: Money  # what this line gives back: its net price share after discounts, plus its tax
+
+
+class ExchangeIn(BaseModel):
+    """POST /orders/{orderId}/exchanges: some delivered units of one line for another SKU of the same product."""
+
+    model_config = ConfigDict(extra="forbid")
+    sku: SkuCode = Field(description="the delivered SKU going back")
+    quantity: int = Field(gt=0, le=1000, strict=True)
+    replacement_sku: SkuCode = Field(description="another SKU (size, colour) of the same product")
+    reason: ReturnReason = "other"
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class Exchange(Frozen):
+    """What an exchange sends out instead of a refund, and the money the swap moves (signed ``difference``:
+    above zero the shopper pays it, below zero it is refunded). Filled in as the workflow goes."""
+
+    replacement_sku: SkuCode
+    replacement_name: str
+    quantity: int
+    weight_grams: int
+    unit_price: Money  # the replacement's catalog price at the request
+    difference: Money  # signed: replacement minus the returned units, tax included (shop.returns.exchanges)
+    warehouse_id: str | None = None  # where the replacement is reserved (at approval)
+    reserved: bool = False
+    released: bool = False  # the reservation was given back (inspection refused the exchange, or no payment)
+    charge_intent_id: str | None = None
+    charged: Money | None = None
+    charge_refund_id: str | None = None  # a charged difference given back when the exchange did not go ahead
+    refund_id: str | None = None  # a cheaper replacement: the difference refunded
+    refunded: Money | None = None
+    shipment_id: str | None = None
+    outcome: str | None = None  # why the exchange did not go ahead (no stock, payment declined, inspection)
 
 
 class CustomerReturn(Frozen):
@@ -68,6 +104,8 @@ class CustomerReturn(Frozen):
     created_at: str
     updated_at: str
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    kind: Literal["return", "exchange"] = "return"
+    exchange: Exchange | None = None
 
 
 # ------------------------------------------------------------------ workflow task inputs
@@ -75,6 +113,7 @@ class ReturnTask(BaseModel):
     model_config = ConfigDict(extra="ignore")
     order_id: Annotated[str, StringConstraints(pattern=r"^ord_[a-z2-7]{10,40}$")]
     return_id: Annotated[str, StringConstraints(pattern=r"^ret_[a-f0-9]{20}$")]
-    action: Literal["approve", "issue_label", "open_inspection", "restock", "refund"]
+    action: Literal["approve", "issue_label", "open_inspection", "restock", "refund",
+                    "release_replacement", "settle_difference", "ship_replacement", "complete_exchange"]
     task_token: str | None = None
     inspected: list[dict[str, Any]] | None = None

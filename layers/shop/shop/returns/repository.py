@@ -14,7 +14,7 @@ from typing import Any
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, model_from_item, page_query, status_update, to_item
+from shop.dynamo import encode_cursor, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict
 from shop.inventory import repository as inventory
 from shop.orders.repository import count_returned_action, now_iso, order_collection_pk
@@ -159,6 +159,39 @@ def by_status(status: ReturnStatus, limit: int, cursor: str | None) -> tuple[lis
     with aws.translate_common_errors("returns by status"):
         resp = aws.client("dynamodb").query(**args)
     return [_model(i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey"))
+
+
+def update_exchange(ret: CustomerReturn, status: ReturnStatus, exchange: dict[str, Any], note: str | None = None,
+                    unless: str | None = None, extra: list[dict[str, Any]] | None = None) -> bool:
+    """Store the exchange's new state (shop.returns.exchanges) while the return is in ``status``, and only if the
+    stored exchange has no ``unless`` member yet (a step's one-time record: the charge, the release, a refund),
+    with ``extra`` actions (stock) in the same transaction (a member that is false counts as not there yet).
+    False when either condition failed: nothing
+    written (a retried step, or another run got there first)."""
+    names = {"#s": "status", "#x": "exchange"}
+    values: dict[str, Any] = {":s": {"S": status.value}, ":x": value(exchange), ":now": {"S": now_iso()}}
+    sets = ["#x = :x", "updated_at = :now"]
+    if note:
+        names["#t"] = "timeline"
+        values[":t"] = value([{"at": now_iso(), "status": status.value, "note": note}])
+        values[":empty"] = {"L": []}
+        sets.append("#t = list_append(if_not_exists(#t, :empty), :t)")
+    condition = "attribute_exists(pk) AND #s = :s"
+    if unless:  # absent (a record not made yet) or false (a flag not raised yet)
+        names["#u"] = unless
+        values[":no"] = {"BOOL": False}
+        condition += " AND (attribute_not_exists(#x.#u) OR #x.#u = :no)"
+    update = {"Update": {"TableName": _table(), "Key": _return_key(ret.order_id, ret.return_id),
+                         "UpdateExpression": "SET " + ", ".join(sets), "ConditionExpression": condition,
+                         "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+    codes = aws.transact_codes([update, *(extra or [])], "exchange update")
+    if codes is None:
+        return True
+    if codes and codes[0] == "ConditionalCheckFailed":
+        return False
+    exc = aws.TransactionCancelled(codes)
+    aws.busy_if_contended(exc, f"updating exchange {ret.return_id}")
+    raise exc
 
 
 def backfill_queue(page_size: int, start: dict[str, Any] | None) -> tuple[int, int, dict[str, Any] | None]:

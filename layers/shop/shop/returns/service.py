@@ -24,6 +24,7 @@ retried step changes nothing twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,11 +49,11 @@ from shop.orders.models import Order, OrderLine, TimelineEntry
 from shop.payments import stripe_adapter
 from shop.returns import decisions
 from shop.returns import repository as repo
-from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnStatus
+from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnLineIn, ReturnStatus
 from shop.timeutil import read_utc
 
 R = ReturnStatus
-OPEN = {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS, R.INSPECTED, R.REFUNDED}
+OPEN = {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS, R.INSPECTED, R.REFUNDED, R.SHIPPING_REPLACEMENT, R.EXCHANGED}
 
 
 class ReturnWindowClosed(Conflict):
@@ -68,7 +69,10 @@ def line_refund(order: Order, line: OrderLine, quantity: int) -> Money:
 
 
 def view(ret: CustomerReturn) -> dict[str, Any]:
-    return ret.model_dump(mode="json", exclude_none=True)
+    out = ret.model_dump(mode="json", exclude_none=True)
+    if ret.kind == "return":  # a plain return's answer keeps the keys it always had
+        out.pop("kind")
+    return out
 
 
 def views_of_order(order_id: str) -> list[dict[str, Any]]:
@@ -78,6 +82,25 @@ def views_of_order(order_id: str) -> list[dict[str, Any]]:
 
 
 def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetime | None = None) -> dict[str, Any]:
+    order, lines, counters = returnable_lines(order_id, customer_id, body.lines, now)
+    total = sum((ln.refund for ln in lines), Money.zero(order.totals.total.currency))
+    stamp = orders_repo.now_iso()
+    ret = CustomerReturn(return_id=f"ret_{uuid.uuid4().hex[:20]}", order_id=order_id, customer_id=customer_id,
+                         email=order.email, status=R.REQUESTED, lines=lines, refund_total=total, note=body.note,
+                         created_at=stamp, updated_at=stamp, timeline=[TimelineEntry(at=stamp, status="REQUESTED")])
+    # the limit itself is the condition of the write: returned + units <= delivered, per line
+    repo.create(ret, counters)
+    workflow.start("returns_state_machine_arn", ret.return_id, {"return_id": ret.return_id, "order_id": order_id})
+    return view(ret)
+
+
+def returnable_lines(order_id: str, customer_id: str, wanted_lines: Sequence[ReturnLineIn], now: datetime | None = None,
+                     field: Callable[[int, str], str] = lambda i, name: f"lines.{i}.{name}",
+                     ) -> tuple[Order, list[ReturnLine], dict[str, tuple[int, int, int]]]:
+    """The order and the return lines for ``wanted_lines`` (a return's lines, or an exchange's one line), with
+    the counters :func:`shop.returns.repository.create` writes under ``returned + units <= delivered``: only
+    delivered units (never an exchange's replacement parcel), within the window, never more than are left.
+    ``field`` names a wanted line's field in errors."""
     now = now or datetime.now(UTC)
     # one query: the order record (with its returned counters) and its shipments
     found = orders_repo.read_order_collection(order_id) if order_id.startswith("ord_") else None
@@ -87,7 +110,7 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
     window = timedelta(days=get_settings().return_window_days)
     delivered: dict[str, tuple[int, str, datetime]] = {}  # sku -> (units delivered, warehouse, latest delivery)
     for s in fulfillment_repo.shipments_in(found.items):
-        if s.status != ShipmentStatus.DELIVERED or not s.delivered_at:
+        if s.status != ShipmentStatus.DELIVERED or not s.delivered_at or s.exchange_id:
             continue
         try:
             at = read_utc(s.delivered_at)  # stored before carrier times were checked: no zone is UTC
@@ -98,12 +121,12 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
             delivered[item.sku] = (units + item.quantity, s.warehouse_id, max(last, at))
     counted = found.returned
     # returns written before the order kept counters are read only when a requested line has no counter yet
-    legacy = {} if all(w.sku in counted for w in body.lines) else _legacy_returning(order_id)
+    legacy = {} if all(w.sku in counted for w in wanted_lines) else _legacy_returning(order_id)
     lines: list[ReturnLine] = []
     by_sku = {ln.sku: ln for ln in order.lines}
-    for i, wanted in enumerate(body.lines):
+    for i, wanted in enumerate(wanted_lines):
         if wanted.sku not in delivered:
-            raise InvalidInput(f"lines.{i}.sku", f"{wanted.sku} was not delivered with order {order_id}")
+            raise InvalidInput(field(i, "sku"), f"{wanted.sku} was not delivered with order {order_id}")
         units, warehouse, delivered_at = delivered[wanted.sku]
         if now - delivered_at > window:
             raise ReturnWindowClosed(f"{wanted.sku} was delivered on {delivered_at.date()}: returns are accepted "
@@ -112,22 +135,14 @@ def request_return(order_id: str, customer_id: str, body: ReturnIn, now: datetim
         already = counted.get(wanted.sku, legacy.get(wanted.sku, 0))
         left = max(units - already, 0)
         if wanted.quantity > left:
-            raise InvalidInput(f"lines.{i}.quantity", f"only {left} unit(s) of {wanted.sku} can still be returned",
+            raise InvalidInput(field(i, "quantity"), f"only {left} unit(s) of {wanted.sku} can still be returned",
                                details={"returnable": left})
         line = by_sku[wanted.sku]
         lines.append(ReturnLine(sku=wanted.sku, name=line.name, quantity=wanted.quantity, reason=wanted.reason,
                                 warehouse_id=warehouse, weight_grams=line.weight_grams,
                                 refund=line_refund(order, line, wanted.quantity)))
-    total = sum((ln.refund for ln in lines), Money.zero(order.totals.total.currency))
-    stamp = orders_repo.now_iso()
-    ret = CustomerReturn(return_id=f"ret_{uuid.uuid4().hex[:20]}", order_id=order_id, customer_id=customer_id,
-                         email=order.email, status=R.REQUESTED, lines=lines, refund_total=total, note=body.note,
-                         created_at=stamp, updated_at=stamp, timeline=[TimelineEntry(at=stamp, status="REQUESTED")])
-    # the limit itself is the condition of the write: returned + units <= delivered, per line
-    repo.create(ret, {ln.sku: (ln.quantity, delivered[ln.sku][0], 0 if ln.sku in counted else legacy.get(ln.sku, 0))
-                      for ln in lines})
-    workflow.start("returns_state_machine_arn", ret.return_id, {"return_id": ret.return_id, "order_id": order_id})
-    return view(ret)
+    return order, lines, {ln.sku: (ln.quantity, delivered[ln.sku][0],
+                                   0 if ln.sku in counted else legacy.get(ln.sku, 0)) for ln in lines}
 
 
 def _legacy_returning(order_id: str) -> dict[str, int]:
@@ -160,7 +175,7 @@ def _ret(order_id: str, return_id: str) -> CustomerReturn:
 def approve(order_id: str, return_id: str) -> dict[str, Any]:
     ret = _ret(order_id, return_id)
     repo.transition(ret, {R.REQUESTED}, R.APPROVED, "approved: delivered lines within the return window")
-    return {"return_id": return_id, "status": _ret(order_id, return_id).status.value}
+    return {"return_id": return_id, "status": _ret(order_id, return_id).status.value, "kind": ret.kind}
 
 
 def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
