@@ -71,6 +71,8 @@ import flash_sale_sim  # noqa: E402
 # Cognito user pools, Essentials tier: https://aws.amazon.com/cognito/pricing/ ($0.015 per MAU above 10,000
 #   free) - a note in the model, not a line of it (it is per active user, not per order)
 # X-Ray: https://aws.amazon.com/xray/pricing/ ($5.00 per million traces recorded above 100,000 free) - a note
+# SQS standard queues: https://aws.amazon.com/sqs/pricing/ ($0.40 per million requests above 1 M free, each 64 KB
+#   chunk of a payload one request) - priced only for the analytics-in-batches alternative, not used in the model
 PRICES_DATE = "2026-11-27"
 PRICES: dict[str, float] = {
     "lambda_request": 0.20 / 1e6,
@@ -88,6 +90,7 @@ PRICES: dict[str, float] = {
     "s3_put": 0.005 / 1e3,
     "logs_ingest_gb": 0.50,
     "cognito_mau_essentials": 0.015,
+    "sqs_request": 0.40 / 1e6,
 }
 PRICE_LABELS: dict[str, str] = {
     "lambda_request": "$0.20 / M", "lambda_gb_s_x86_64": "$0.0000166667 / GB-s",
@@ -677,7 +680,7 @@ COST_LINES: list[tuple[str, str, str]] = [  # (label, quantity key, price key)
     ("DynamoDB point-in-time recovery, per month kept", "pitr_gb", "ddb_pitr_gb_month"),
     ("EventBridge custom events", "events", "events_custom_event"),
     ("SES emails", "emails", "ses_email"),
-    ("S3 PUT requests (daily report files)", "s3_puts", "s3_put"),
+    ("S3 PUT requests (shipping label PDFs, daily report files)", "s3_puts", "s3_put"),
     ("CloudWatch Logs ingestion", "log_gb", "logs_ingest_gb"),
 ]
 
@@ -708,7 +711,8 @@ def cost_model(order: dict[str, float], routes: dict[str, dict[str, float]], par
     order["s3_puts"] = order.get("s3_puts", 0) + ASSUMPTIONS["report_puts_per_day"] / ASSUMPTIONS["orders_per_day"]
     lines = [CostLine(label, key, order.get(key, 0.0), browsing.get(key, 0.0), price)
              for label, key, price in COST_LINES]
-    return [line for line in lines if line.flow or line.browsing or not line.label.startswith("Lambda duration arm")]
+    # one Lambda duration line per architecture the functions run on (both when the template mixes them)
+    return [line for line in lines if line.flow or line.browsing or not line.label.startswith("Lambda duration")]
 
 
 def fmt_usd(x: float) -> str:
@@ -738,9 +742,21 @@ def fmt_line_qty(line: CostLine, value: float) -> str:
     return fmt_qty(value)
 
 
-def arm64_instead(lines: list[CostLine]) -> float:
-    gb_s = sum(line.flow + line.browsing for line in lines if line.label.startswith("Lambda duration"))
-    return gb_s * PRICES["lambda_gb_s_arm64"] * 1000
+def duration_cost(lines: list[CostLine], arch: str | None = None) -> float:
+    """The Lambda duration lines' cost per 1,000 orders: as billed (arch None), or with every function on arch."""
+    durations = [line for line in lines if line.label.startswith("Lambda duration")]
+    if arch is None:
+        return sum(line.per_1000 for line in durations)
+    return sum(line.flow + line.browsing for line in durations) * PRICES[f"lambda_gb_s_{arch}"] * 1000
+
+
+def other_arch_text(lines: list[CostLine]) -> str:
+    """What the duration lines would cost on the other architecture (so the choice in template.yaml is visible)."""
+    on_arm = any(line.key == "gb_s:arm64" for line in lines)
+    other = "x86_64" if on_arm else "arm64"
+    now = "arm64" if on_arm else "x86_64"
+    return (f"With `Architectures: [{other}]` instead of `{now}` (template.yaml, Globals) the Lambda duration lines "
+            f"would cost {fmt_usd(duration_cost(lines, other))} in total instead of {fmt_usd(duration_cost(lines))}")
 
 
 # ----------------------------------------------------------------------------------------------- reporting
@@ -847,6 +863,90 @@ def dominates(lines: list[CostLine], o: OrderResult, total: float) -> str:
         f"{heaviest}.")
 
 
+def api_tradeoff(lines: list[CostLine], total: float) -> list[str]:
+    """Issue 17: REST API (today) against an HTTP API with a JWT authorizer on the user pool. The prices come from
+    this run's request counts; the feature rows from API Gateway's "Choose between REST APIs and HTTP APIs" and
+    what template.yaml uses of each feature (a row that the template starts to use changes the verdict)."""
+    api = next(li for li in lines if li.key == "api")
+    requests = api.flow + api.browsing
+    rest = api.per_1000
+    http = requests * PRICES["apigw_http_request"] * 1000
+    rows = [
+        ("price per million requests (first tier)", f"${PRICES['apigw_rest_request'] * 1e6:.2f}",
+         f"${PRICES['apigw_http_request'] * 1e6:.2f}"),
+        (f"per 1,000 orders ({fmt_qty(requests)} requests an order, browsing included)", fmt_usd(rest), fmt_usd(http)),
+        ("total per 1,000 orders (this table)", fmt_usd(total), f"{fmt_usd(total - rest + http)} "
+                                                                 f"({(http - rest) / total:+.0%})"),
+        ("latency", "not measured: the local gateway runs in-process and emulates neither",
+         "measure on a deployed stage before switching"),
+        ("Cognito sign-in tokens checked by the gateway", "yes (Cognito user pool authorizer)",
+         "yes (JWT authorizer: the pool's issuer, the app client as audience)"),
+        ("request validation (JSON schema models)", "available, not used: handlers validate with pydantic", "no"),
+        ("AWS WAF", "available, not attached", "no (only through CloudFront in front)"),
+        ("usage plans, API keys, per-client throttling", "available, not used (stage throttling is)",
+         "no; stage and route throttling only"),
+        ("caching", "available, not used (answers are per user or change with stock; `CKV_AWS_120` skip)", "no"),
+        ("resource policies", "available, not used", "no"),
+        ("X-Ray trace of the gateway", "yes (`TracingEnabled`)", "no: a trace starts at the function"),
+        ("CORS", "preflight `*`, the functions name `AllowedOrigins`; `GatewayResponses` add it to the gateway's "
+                 "own 401, 403, 413, 5xx", "the gateway's CORS config (a list of origins) on preflights and "
+                 "integration answers, the functions' headers ignored; its own errors: not documented"),
+        ("edge-optimized or private endpoint", "available", "no (regional only)"),
+    ]
+    return [
+        f"**REST API or HTTP API** (issue 17): API Gateway is {rest / total:.0%} of the total above.", "",
+        "| | REST API (today) | HTTP API + JWT authorizer |", "|---|---|---|",
+        *(f"| {name} | {rest_text} | {http_text} |" for name, rest_text, http_text in rows), "",
+        f"Of the features an HTTP API lacks, the shop uses two: the gateway's X-Ray segment (the functions, state "
+        f"machines and AWS calls stay traced) and gateway responses (whether a browser then sees the JWT "
+        f"authorizer's 401 or a CORS failure has to be tried on a deployed stage). The table "
+        f"favours the HTTP API ({fmt_usd(rest - http)} less per 1,000 orders), but it is not adopted yet: "
+        f"switching changes the Lambda event format (payload 2.0, or 1.0 kept on purpose), the local gateway "
+        f"(`shoplocal`), the OpenAPI document and the tests that pin REST behaviour, and its latency has to be "
+        f"measured on a deployed stage first.",
+    ]
+
+
+def levers(lines: list[CostLine], total: float) -> str:
+    """What each unit of the per-order figures is worth against issue 17's cost target (TARGET_COST_PER_1000)."""
+    per_invocation = PRICES["lambda_request"] + ASSUMPTIONS["log_bytes_per_invocation"] / 2**30 * PRICES[
+        "logs_ingest_gb"]
+    gap = total - bench_targets.TARGET_COST_PER_1000
+    head = (f"**Toward {fmt_usd(bench_targets.TARGET_COST_PER_1000)}** (issue 17): {fmt_usd(gap)} to go. "
+            if gap > 0 else f"**Issue 17's {fmt_usd(bench_targets.TARGET_COST_PER_1000)}** is met. ")
+    return head + (
+        f"Per 1,000 orders, each state transition fewer per order saves {fmt_usd(PRICES['sfn_transition'] * 1000)}, "
+        f"each email {fmt_usd(PRICES['ses_email'] * 1000)}, each API request (browsing included) "
+        f"{fmt_usd(PRICES['apigw_rest_request'] * 1000)} on the REST API, each Lambda invocation about "
+        f"{fmt_usd(per_invocation * 1000)} (request and log lines), each write request unit "
+        f"{fmt_usd(PRICES['ddb_wru'] * 1000)}; arm64 saves a fifth of the Lambda duration lines"
+        + (" (adopted)." if any(line.key == "gb_s:arm64" for line in lines) else "."))
+
+
+ANALYTICS = "AnalyticsFunction"
+SQS_BATCH = 10  # the largest batch a Lambda SQS event source takes without a batching window of its own
+
+
+def analytics_batching(o: OrderResult, total: float) -> str:
+    """Issue 17: the analytics consumer fed in batches (EventBridge -> SQS -> Lambda) instead of once per event.
+    What it saves (Lambda requests and their log lines) against what the queue adds (one SendMessage per event,
+    a ReceiveMessage and a DeleteMessageBatch per batch), even with every batch full."""
+    n = o.shop.lambdas.get(ANALYTICS, 0)
+    per_invocation = PRICES["lambda_request"] + ASSUMPTIONS["log_bytes_per_invocation"] / 2**30 * PRICES[
+        "logs_ingest_gb"]
+    saved = n * (1 - 1 / SQS_BATCH) * per_invocation * 1000
+    added = n * (1 + 2 / SQS_BATCH) * PRICES["sqs_request"] * 1000
+    return (f"**Analytics in batches** (issue 17): the Analytics function runs once per event, {n} times an order. "
+            f"Fed through an SQS queue in full batches of {SQS_BATCH} it would save {fmt_usd(saved)} per 1,000 "
+            f"orders in Lambda requests and log lines, and the queue would add {fmt_usd(added)} in requests "
+            f"({PRICES['sqs_request'] * 1e6:.2f} USD per million: one send per event, a receive and a delete per "
+            f"batch): {fmt_usd(saved - added)} net, {(saved - added) / total:.1%} of the total, before the event "
+            f"source's own polls of an idle queue (a fixed monthly cost) and with batches that at "
+            f"{ASSUMPTIONS['orders_per_day']:,.0f} orders a day are seldom full. Not adopted: too little for a queue, "
+            "a dead-letter path and partial-batch failures more, and the local runtime has no SQS event source to "
+            "run it with.")
+
+
 def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResult], checkout: Usage,
              ran_at: str) -> str:
     total = sum(line.per_1000 for line in lines)
@@ -863,10 +963,9 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
                   f"{PRICE_LABELS[line.price_key]} | {fmt_usd(line.per_1000)} |")
     md.append(f"| **Total** | | | | **{fmt_usd(total)}** |")
     md += ["", f"The order flow alone is {fmt_usd(flow_total)} per 1,000 orders, browsing "
-               f"{fmt_usd(total - flow_total)}. With `Architectures: [arm64]` instead of `x86_64` the Lambda "
-               f"duration lines would cost {fmt_usd(arm64_instead(lines))} in total instead of "
-               f"{fmt_usd(sum(li.per_1000 for li in lines if li.label.startswith('Lambda duration')))}.", ""]
+               f"{fmt_usd(total - flow_total)}. {other_arch_text(lines)}.", ""]
     md.append(dominates(lines, o, total))
+    md += ["", *api_tradeoff(lines, total), "", analytics_batching(o, total), "", levers(lines, total)]
     s = o.shop
     md += ["", "DynamoDB per order (order flow), per table:", "",
            "| table | requests touching it | read request units | write request units |", "|---|---:|---:|---:|"]
@@ -1177,7 +1276,7 @@ def main() -> int:
         say(out, f"   {line.label:<58} {fmt_line_qty(line, line.flow):>11} {fmt_line_qty(line, line.browsing):>12} "
                  f"{fmt_usd(line.per_1000):>10}")
     say(out, f"   {'total':<58} {'':>11} {'':>12} {fmt_usd(total):>10}")
-    say(out, f"   (arm64 instead of x86_64: Lambda duration {fmt_usd(arm64_instead(lines))}; Cognito Essentials "
+    say(out, f"   ({other_arch_text(lines).replace('`', '')}; Cognito Essentials "
              f"${PRICES['cognito_mau_essentials']}/MAU above 10,000 not included)")
     flash = flash_sale_sim.table(args.flash_rate, 1.0, 3000, lambda text: say(out, text))
     targets = print_targets(out, cold, routes, order, total)

@@ -41,7 +41,8 @@ CARRIER_WEBHOOK_SECRET = "carrier_local"
 # localstripe pickles its whole state to the fixed path /tmp/localstripe.pickle on every write and reads it
 # at start: two instances (test workers, `make run` beside the tests) corrupt each other's file. Each of ours
 # keeps its state in its own memory instead.
-# It also refuses what Stripe refuses (shoplocal/stripe_patches.py: a refund above what is left of the charge).
+# It also behaves as Stripe does where it would not (shoplocal/stripe_patches.py: a refund above what is left of
+# the charge is refused; a card saved with setup_future_usage is charged off_session, any other card refused).
 LOCALSTRIPE_IN_MEMORY = (
     "import localstripe.resources as r; r.Store.dump_to_disk = lambda self: None; "
     f"import sys; sys.path.insert(0, {str(ROOT)!r}); import shoplocal.stripe_patches as p; p.apply(); "

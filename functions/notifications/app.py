@@ -23,7 +23,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail = consumer_view(parsed.detail)
     obs.logger.append_keys(order_id=detail.get("order_id"), dedupe_key=parsed.detail.dedupe_key,
                            detail_type=parsed.detail_type)
-    result = service.notify(parsed.detail_type, detail, context)
+    channels = service.channels_once()  # the shopper's choice, read once for the e-mail and the text
+    result = service.notify(parsed.detail_type, detail, context, channels=channels)
     if result.get("replayed"):
         obs.count("EmailDuplicate")
     elif result.get("suppressed"):
@@ -34,7 +35,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         obs.count("EmailSkipped")
     obs.logger.info("notification handled", extra={"sent": result["sent"], "reason": result.get("reason"),
                                                    "suppressed": bool(result.get("suppressed"))})
-    text = service.notify_sms(parsed.detail_type, detail, context)
+    text = service.notify_sms(parsed.detail_type, detail, context, channels=channels)
     if text.get("replayed"):
         obs.count("SmsDuplicate")
     elif text.get("opted_out"):

@@ -1,6 +1,7 @@
 """The shopper's own orders: GET /orders (newest first, paginated), GET /orders/{orderId} (status, shipments,
 tracking, timeline) and POST /orders/{orderId}/cancel; returns and exchanges of delivered lines (POST
-/orders/{orderId}/returns, POST /orders/{orderId}/exchanges, GET /returns/{returnId})."""
+/orders/{orderId}/returns, POST /orders/{orderId}/exchanges, GET /returns/{returnId}, and the return label's
+document: GET /returns/{returnId}/label)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from shop.orders import service
 from shop.orders.contracts import OrderPage, OrderView
 from shop.returns import exchanges
 from shop.returns import service as returns_service
-from shop.returns.contracts import ReturnView
+from shop.returns.contracts import ReturnLabelLink, ReturnView
 from shop.returns.models import ExchangeIn, ReturnIn
 
 obs = observability("orders", needs=("orders_table", "inventory_table", "promotions_table", "catalog_table",
-                                     "event_bus_name",
+                                     "event_bus_name", "labels_bucket",
                                      "returns_state_machine_arn", "exchanges_state_machine_arn",
                                      "shop_secrets_arn", "stripe_api_base", "stage",
                                      "cors_allowed_origins"),
@@ -85,6 +86,13 @@ def request_exchange(orderId: Annotated[str, Path(min_length=1, max_length=64)],
 def get_return(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> ReturnView:
     who = principal(app)
     return returns_service.get_for_customer(returnId, who.user_id)
+
+
+@returns.get("/returns/<returnId>/label")
+def get_return_label(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> ReturnLabelLink:
+    """A short-lived link to the return label's PDF (issued by the returns workflow), for the shopper to print."""
+    who = principal(app)
+    return returns_service.label_link_for_customer(returnId, who.user_id)
 
 
 app.include_router(orders)

@@ -23,9 +23,9 @@ from shop.returns.contracts import (
 )
 from shop.returns.models import ReturnTask
 
-obs = observability("returns", needs=("orders_table", "inventory_table", "event_bus_name", "shop_secrets_arn",
-                                      "stripe_api_base", "stage"),
-                    optional=("carrier_name", "tracking_url_template", "shipping_rates", "shipping_zones"))
+obs = observability("returns", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket",
+                                      "shop_secrets_arn", "stripe_api_base", "stage"),
+                    optional=("carrier", "carrier_name", "tracking_url_template", "shipping_rates", "shipping_zones"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

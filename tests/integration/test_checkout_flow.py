@@ -178,6 +178,7 @@ def test_paid_and_declined_orders_reach_their_final_status(stack, admin):
     ("OrdersFunction", "orders/request_return.json", {404}),
     ("OrdersFunction", "orders/request_exchange.json", {404}),
     ("OrdersFunction", "orders/get_return.json", {404}),
+    ("OrdersFunction", "orders/get_return_label.json", {404}),  # the sample return does not exist
     ("WarehouseFunction", "fulfillment_warehouse/list_tasks.json", {200}),
     ("WarehouseFunction", "fulfillment_warehouse/complete_pick.json", {404}),
     ("WarehouseFunction", "fulfillment_warehouse/complete_pack.json", {404}),

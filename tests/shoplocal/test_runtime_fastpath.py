@@ -1,6 +1,6 @@
-"""shoplocal/fastpath.py (patches 12 and 13) keeps what moto and botocore rebuilt per request, with the same
-answers: moto's method list of a response class, botocore's text of a User-Agent component (compared with the
-functions they replace, which patches.MOTO_ORIGINALS keeps)."""
+"""shoplocal/fastpath.py (patches 12 to 14) keeps what moto and botocore rebuilt per request, with the same
+answers: moto's method list of a response class, botocore's text of a User-Agent component, moto's finishing of a
+response (compared with the functions they replace, which patches.MOTO_ORIGINALS keeps)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,40 @@ def test_the_same_text_under_another_size_limit_is_truncated_by_that_limit() -> 
     assert long.to_string() == "m/a,b,c,d,e,f"
     short = UserAgentComponent("m", "a,b,c,d,e,f", size_config=UserAgentComponentSizeConfig(7, ","))
     assert short.to_string() == patches.MOTO_ORIGINALS["UserAgentComponent.to_string"](short) == "m/a,b,c"
+
+
+XML_BODY = "<Resp><ResponseMetadata><RequestId>moto-id</RequestId></ResponseMetadata></Resp>"
+JSON_BODY = '{"Items": [{"pk": {"S": "a"}}], "note": "RequestId"}'
+
+
+@pytest.mark.parametrize("body", [XML_BODY, JSON_BODY, XML_BODY.encode(), "", None, {"a": 1}],
+                         ids=["xml", "json", "bytes", "empty", "none", "dict"])
+def test_a_response_is_finished_as_moto_finishes_it_with_its_own_request_id(body: object) -> None:
+    """Patch 14: the same headers and body as moto's _enrich_response, but for the random id in both."""
+    assert "BaseResponse._enrich_response" in patches.MOTO_ORIGINALS
+    original = patches.MOTO_ORIGINALS["BaseResponse._enrich_response"]
+    theirs_headers, theirs = original({"status": 200}, body)
+    ours_headers, ours = responses.BaseResponse._enrich_response({"status": 200}, body)
+    request_id = ours_headers["x-amzn-requestid"]
+    assert ours_headers == {**theirs_headers, "x-amzn-requestid": request_id} and ours_headers["status"] == "200"
+    assert len(request_id) == 52 and request_id.isascii() and request_id.isalnum()
+    if body is XML_BODY:
+        assert ours == theirs.replace(theirs_headers["x-amzn-requestid"], request_id)
+        assert f"<RequestId>{request_id}</RequestId>" in ours
+    else:
+        assert ours == theirs == body
+
+
+def test_request_ids_differ_and_follow_moto_s_seed() -> None:
+    from moto.moto_api._internal import mock_random
+
+    ids = {responses.BaseResponse._enrich_response({}, "")[0]["x-amzn-requestid"] for _ in range(100)}
+    assert len(ids) == 100
+    state = mock_random.getstate()
+    try:
+        mock_random.seed(7)
+        first = responses.BaseResponse._enrich_response({}, "")[0]["x-amzn-requestid"]
+        mock_random.seed(7)
+        assert responses.BaseResponse._enrich_response({}, "")[0]["x-amzn-requestid"] == first
+    finally:
+        mock_random.setstate(state)

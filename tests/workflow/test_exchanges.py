@@ -173,3 +173,44 @@ def test_exchange_requests_are_validated_and_concurrent_duplicates_make_one_exch
     statuses = [ok(stack.request("GET", f"/returns/{rid}", token=shopper.id_token))["status"] for rid in rids]
     assert statuses.count("REJECTED") == len(rids) - 1, statuses
     assert stock_of(stack, new)[wh] == {"on_hand": 1, "available": 0, "reserved": 1}
+
+
+def stripe_get(stack: Any, path: str) -> dict[str, Any]:
+    got = requests.get(f"{stack.stripe_base}{path}", timeout=10, auth=(STRIPE_KEY, ""))
+    got.raise_for_status()
+    return dict(got.json())
+
+
+def test_a_dearer_replacement_is_charged_off_session_to_the_card_checkout_saved(stack, admin, staff):
+    """On Stripe a card used once without a customer cannot be charged again: checkout makes the order's intent for a
+    customer with setup_future_usage=off_session, and the difference is charged off-session to that saved card."""
+    shopper, order_id, product = delivered(stack, admin, staff, price=2000, replacement_price=2600)
+    rid = ok(stack.request("POST", f"/orders/{order_id}/exchanges", token=shopper.id_token,
+                           json={"sku": product.skus[0], "quantity": 1, "replacement_sku": product.skus[1]}),
+             201)["return_id"]
+    charged = wait_for(lambda: (v := ok(stack.request("GET", f"/returns/{rid}", token=shopper.id_token)))
+                       ["exchange"].get("charged") and v, 30, "the difference charged")
+    order_intent = order_view(stack, shopper.id_token, order_id)["payment"]["payment_intent_id"]
+    paid = stripe_get(stack, f"/v1/payment_intents/{order_intent}")
+    assert paid["customer"].startswith("cus_") and paid["setup_future_usage"] == "off_session"
+    assert stripe_get(stack, f"/v1/payment_methods/{paid['payment_method']}")["customer"] == paid["customer"]
+    extra = stripe_get(stack, f"/v1/payment_intents/{charged['exchange']['charge_intent_id']}")
+    assert (extra["customer"], extra["payment_method"]) == (paid["customer"], paid["payment_method"])
+    assert extra["status"] == "succeeded" and extra["amount"] == 714
+
+
+def test_local_stripe_refuses_an_off_session_charge_of_a_card_used_without_a_customer(stack):
+    """shoplocal.stripe_patches plays Stripe's rule, so the local stack cannot hide a charge real Stripe refuses."""
+    def post(path: str, data: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{stack.stripe_base}{path}", data=data, timeout=10, auth=(STRIPE_KEY, ""))
+
+    card = post("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+                                        "card[exp_year]": "2030", "card[cvc]": "123"}).json()["id"]
+    first = post("/v1/payment_intents", {"amount": "500", "currency": "eur", "payment_method": card, "confirm": "true"})
+    assert first.json()["status"] == "succeeded"
+    customer = post("/v1/customers", {}).json()["id"]
+    again = post("/v1/payment_intents", {"amount": "300", "currency": "eur", "payment_method": card,
+                                         "customer": customer}).json()["id"]
+    refused = post(f"/v1/payment_intents/{again}/confirm", {"off_session": "true"})
+    assert refused.status_code == 400 and "without Customer attachment" in refused.json()["error"]["message"]
+    assert stripe_get(stack, f"/v1/payment_intents/{again}")["status"] == "requires_confirmation"  # nothing charged

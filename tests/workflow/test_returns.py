@@ -22,6 +22,7 @@ from tests.factories import (
     order_view,
     put_in_cart,
     stock_of,
+    wait_for,
     wait_paid,
 )
 
@@ -117,3 +118,36 @@ def test_state_machine_sample_inputs_start_the_workflows(stack):
         # the sample order and return do not exist: the first task finds nothing and the execution fails there
         assert done["status"] == "FAILED" and entered_states(stack.execution_history(arn))[0] in (
             "TakePayment", "Approve"), done
+
+
+def test_the_return_label_is_bought_through_the_carrier_port_and_stored_once_as_a_pdf(stack, admin, staff):
+    shopper, order_id, product = delivered_order(stack, admin, staff, quantity=1)
+    rid = ok(stack.request("POST", f"/orders/{order_id}/returns", token=shopper.id_token,
+                           json={"lines": [{"sku": product.skus[0], "quantity": 1, "reason": "wrong_item"}]}),
+             201)["return_id"]
+    got = wait_for(lambda: (v := ok(stack.request("GET", f"/returns/{rid}", token=shopper.id_token)))
+                   ["status"] == "AWAITING_GOODS" and v, 30, "the return label")
+    label = got["label"]
+    assert label["label_key"] == f"labels/{order_id}/{rid}.pdf" and label["tracking_number"].startswith("SP")
+    assert label["tracking_url"].endswith(label["tracking_number"])
+    bucket, s3 = stack.physical_id("LabelsBucket"), stack.client("s3")
+    stored = s3.get_object(Bucket=bucket, Key=label["label_key"])
+    body = stored["Body"].read()
+    assert stored["ContentType"] == "application/pdf" and body.startswith(b"%PDF-")
+    assert label["tracking_number"].encode() in body
+
+    # the step again (a redelivered task): the same label, the same one object, the return unchanged
+    out = stack.invoke("ReturnsFunction", {"order_id": order_id, "return_id": rid, "action": "issue_label"})
+    assert out["tracking_number"] == label["tracking_number"]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"labels/{order_id}/{rid}")["Contents"]
+    assert [o["Key"] for o in listed] == [label["label_key"]]
+    assert s3.get_object(Bucket=bucket, Key=label["label_key"])["Body"].read() == body
+    assert ok(stack.request("GET", f"/returns/{rid}", token=shopper.id_token))["label"] == label
+
+    # the shopper prints it: a short-lived link to the same PDF; anyone else's request is 404
+    link = ok(stack.request("GET", f"/returns/{rid}/label", token=shopper.id_token))
+    assert link["tracking_number"] == label["tracking_number"] and link["content_type"] == "application/pdf"
+    assert link["expires_in_seconds"] == 300 and link["order_id"] == order_id
+    assert requests.get(link["url"], timeout=10).content == body
+    assert stack.request("GET", f"/returns/{rid}/label", token=stack.user().id_token).status == 404
+    assert stack.request("GET", "/returns/ret_00000000000000000000/label", token=shopper.id_token).status == 404

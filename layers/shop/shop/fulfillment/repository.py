@@ -23,6 +23,7 @@ from shop.config import get_settings
 from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
+    HANDED_OVER,
     Shipment,
     ShipmentStatus,
     TaskStatus,
@@ -44,7 +45,8 @@ from shop.orders.repository import (
 # other contexts use the names in PUBLIC.
 TABLE = "orders_table"
 KEY_PREFIXES = ("SHIPMENT#", "TASK#", "TRACKING#")
-PUBLIC = frozenset({"order_items", "shipments_in", "store_task", "PackOutcome", "new_shipment_action"})
+PUBLIC = frozenset({"order_items", "shipments_in", "store_task", "PackOutcome", "new_shipment_action",
+                    "label_key", "label_link", "store_label_document"})  # the return labels (shop.returns.service)
 
 S = OrderStatus
 TransactionCancelled = aws.TransactionCancelled
@@ -351,6 +353,10 @@ def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int)
     Staff completing the pack task commit the parcel already (the task's DONE is in that transaction), so
     this normally finds the shipment PACKED and returns False; True when it committed (a pack task completed
     before completions committed). Raises Conflict with the order's status when the order cannot ship."""
+    if shipment.status == ShipmentStatus.PACKED or shipment.status in HANDED_OVER:
+        # PACKED is reached from PACKING only, by this commit: a shipment read (consistently) past PACKING was
+        # committed before, and the transaction would only fail on its condition (no write, no units spent)
+        return False
     outcome = pack_shipment(order, shipment, package_weight_grams)
     if outcome == PackOutcome.ORDER_NOT_SHIPPABLE:
         raise Conflict(f"order {order.order_id} can no longer ship", details={"order_id": order.order_id})

@@ -70,18 +70,41 @@ def shipments_of(order_id: str) -> list[Shipment]:
     return repo.order_items(order_id)[1]
 
 
+def _in(shipments: list[Shipment], order_id: str, shipment_id: str) -> Shipment:
+    found = next((s for s in shipments if s.shipment_id == shipment_id), None)
+    if found is None:
+        raise NotFound(f"shipment {shipment_id} of order {order_id} not found")
+    return found
+
+
+def _order_and_shipment(order_id: str, shipment_id: str) -> tuple[Order, Shipment]:
+    """The order and one of its shipments, strongly consistent, in one query of the order's partition (instead
+    of a read of each)."""
+    order, shipments = repo.order_items(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    return order, _in(shipments, order_id, shipment_id)
+
+
 # ------------------------------------------------------------------ split
 def split(order_id: str) -> dict[str, Any]:
     order = _order(order_id)
     levels = [lv for found in stock_levels([ln.sku for ln in order.lines]).values() for lv in found]
+    shipments: list[Shipment] | None = None
     if order.status == S.PAID:
         bins = {(lv.sku, lv.warehouse_id): lv.bin or "" for lv in levels}
         planned = plan_shipments(order, bins, orders_repo.now_iso())
-        repo.save_split(order, planned)
-        order = _order(order_id)
+        if repo.save_split(order, planned):
+            # this write split it (one transaction, conditional on PAID): the order is FULFILLING with exactly
+            # these shipments, no need to read them back
+            order, shipments = order.model_copy(update={"status": S.FULFILLING}), planned
+    if shipments is None:  # split before (a retry) or no longer PAID: what is stored decides, in one query
+        found, shipments = repo.order_items(order_id)
+        if found is None:
+            raise NotFound(f"order {order_id} not found")
+        order = found
     if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
         raise OrderNotShippable(f"order {order_id} is {order.status.value}")
-    shipments = shipments_of(order_id)
     if not shipments:
         raise Conflict(f"order {order_id} is {order.status.value} but has no shipments")
     # the sale may have taken a level to its reorder point: restock (published again on a retry)
@@ -97,11 +120,10 @@ def split(order_id: str) -> dict[str, Any]:
 def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str) -> dict[str, Any]:
     """Create the warehouse task the workflow now waits on (its token stored with it). A retried step gives
     the open task the new token; a task done already resumes the workflow at once with its result."""
-    order = _order(order_id)
+    order, shipment = _order_and_shipment(order_id, shipment_id)
     if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
         workflow.send_failure(token, "OrderNotShippable", f"order {order_id} is {order.status.value}")
         return {"task_id": None, "waiting": False}
-    shipment = repo.get_shipment(order_id, shipment_id)
     if kind == TaskKind.PACK:
         repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.PACKING], SH.PACKING)
     elif kind == TaskKind.PICKUP:
@@ -212,8 +234,7 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
     same transaction as the task's DONE, conditional on the order being fulfillable: a cancellation racing
     it (conditional on the order not being DISPATCHING yet) either lands first, and this is refused with
     409 order_cancelled, or loses with 409 already_shipping. False when the task was no longer OPEN."""
-    order = _order(task.order_id)
-    shipment = repo.get_shipment(task.order_id, task.shipment_id)
+    order, shipment = _order_and_shipment(task.order_id, task.shipment_id)
     if not _shippable(order, shipment):
         raise _not_shippable(task.order_id, order.status)
     for attempt in range(PACK_ATTEMPTS):
@@ -262,8 +283,8 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
         task, token = found
     else:
         if task.status == TaskStatus.OPEN and task.kind == TaskKind.PICK:
-            order = _order(task.order_id)
-            if not _shippable(order, repo.get_shipment(task.order_id, task.shipment_id)):
+            order, shipment = _order_and_shipment(task.order_id, task.shipment_id)
+            if not _shippable(order, shipment):
                 raise _not_shippable(task.order_id, order.status)
         task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
     if task.status == TaskStatus.CANCELLED:
@@ -281,8 +302,7 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
 
 # ------------------------------------------------------------------ packing: stock commit and label
 def commit_stock(order_id: str, shipment_id: str, package_weight_grams: int) -> dict[str, Any]:
-    order = _order(order_id)
-    shipment = repo.get_shipment(order_id, shipment_id)
+    order, shipment = _order_and_shipment(order_id, shipment_id)
     try:
         committed = repo.commit_shipment(order, shipment, package_weight_grams)
     except Conflict as exc:
@@ -308,8 +328,7 @@ def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
     document in LabelsBucket, then record it on the shipment. The document is stored before the shipment
     links it, so a link never points at nothing; a retry after a crash between the two buys the same label
     again (the port's promise for the same shipment id) and finds the document stored (one object)."""
-    order = _order(order_id)
-    shipment = repo.get_shipment(order_id, shipment_id)
+    order, shipment = _order_and_shipment(order_id, shipment_id)
     if shipment.tracking_number is None:
         weight = shipment.package_weight_grams or shipment.items_weight_grams
         origin = known_warehouse(shipment.warehouse_id)
@@ -323,12 +342,15 @@ def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
         label = bought.label
         key = repo.label_key(order_id, shipment_id, bought.extension)
         repo.store_label_document(key, bought.document, bought.content_type)
-        repo.save_label(order_id, shipment, {
-            "carrier": label.carrier, "tracking_number": label.tracking_number,
-            "tracking_url": port.tracking(label.tracking_number).url, "zone": label.zone,
-            "shipping_cost": label.cost.model_dump(), "label_key": key},
-            note=f"parcel {shipment_id}: {label.carrier} tracking {label.tracking_number}")
-        shipment = repo.get_shipment(order_id, shipment_id)
+        fields = {"carrier": label.carrier, "tracking_number": label.tracking_number,
+                  "tracking_url": port.tracking(label.tracking_number).url, "zone": label.zone,
+                  "shipping_cost": label.cost.model_dump(), "label_key": key}
+        if repo.save_label(order_id, shipment, fields,
+                           note=f"parcel {shipment_id}: {label.carrier} tracking {label.tracking_number}"):
+            # recorded by this write: the shipment is what was read plus these fields (no read back)
+            shipment = Shipment.model_validate({**shipment.model_dump(mode="json"), **fields})
+        else:  # an earlier attempt recorded its label first: that one stays
+            shipment = repo.get_shipment(order_id, shipment_id)
     events.publish(event_details.shipment_packed(order, shipment))
     return {"order_id": order_id, "shipment_id": shipment_id, "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
@@ -369,10 +391,11 @@ def label_link(shipment_id: str) -> dict[str, Any]:
             "url": repo.label_link(shipment.label_key, LABEL_LINK_SECONDS), "expires_in_seconds": LABEL_LINK_SECONDS}
 
 
-def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset[ShipmentStatus]) -> bool:
+def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset[ShipmentStatus],
+                          shipments: list[Shipment]) -> bool:
     """After a shipment changed: when every shipment of the order is in ``statuses``, move the order to
-    ``target`` (conditional; a concurrent update doing the same is fine)."""
-    shipments = shipments_of(order.order_id)
+    ``target`` (conditional; a concurrent update doing the same is fine). ``shipments``: the order's shipments
+    read (consistently) after that change, so that of two parcels changing at once the later one sees both."""
     if not shipments or any(s.status not in statuses for s in shipments):
         return False
     sources = {S.DISPATCHING, S.SHIPPED} if target == S.DELIVERED else {S.DISPATCHING}
@@ -386,11 +409,14 @@ def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset
 
 def mark_shipped(order_id: str, shipment_id: str, picked_up_at: str | None = None) -> dict[str, Any]:
     """The carrier picked the parcel up: shipment SHIPPED; the order SHIPPED once every parcel is."""
-    order = _order(order_id)
     at = picked_up_at or orders_repo.now_iso()
     repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.SHIPPED], SH.SHIPPED, {"shipped_at": at})
-    shipment = repo.get_shipment(order_id, shipment_id)
-    _all_handed_over_then(order, S.SHIPPED, HANDED_OVER)
+    # after the write, one consistent query: the order and every parcel's status (the decision below)
+    order, shipments = repo.order_items(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    shipment = _in(shipments, order_id, shipment_id)
+    _all_handed_over_then(order, S.SHIPPED, HANDED_OVER, shipments)
     events.publish(event_details.shipment_shipped(order, shipment))
     return {"order_id": order_id, "shipment_id": shipment_id, "status": shipment.status.value}
 
@@ -401,7 +427,17 @@ def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
     comes before the workflow opened the task (the label is printed, the parcel handed over, the scan sent,
     and the workflow not yet there) stores the task as done: opening it then resumes the workflow at once."""
     task_id = task_id_for(shipment.shipment_id, TaskKind.PICKUP.value)
-    if repo.get_task(task_id) is None:
+    task: WarehouseTask | None
+    try:  # the usual case: the workflow opened the task and waits on it (one conditional write, no read first)
+        task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at},
+                                                by="carrier")
+    except NotFound:
+        task = None
+    if task is not None and task.status == TaskStatus.OPEN:
+        # the workflow created it between that write and its read: finish it now (the write decides)
+        task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at},
+                                                by="carrier")
+    if task is None:
         now = orders_repo.now_iso()
         early = WarehouseTask(task_id=task_id, kind=TaskKind.PICKUP, status=TaskStatus.DONE,
                               order_id=shipment.order_id, shipment_id=shipment.shipment_id,
@@ -411,8 +447,8 @@ def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
         if repo.put_done_task(early):
             events.publish(event_details.task_changed("WarehouseTaskCompleted", early))
             return False  # resumed when the workflow opens the task
-    task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at},
-                                            by="carrier")
+        task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result={"picked_up_at": occurred_at},
+                                                by="carrier")
     if changed:
         events.publish(event_details.task_changed("WarehouseTaskCompleted", task))
     return workflow.send_success(token, task_output(task)) if token else False
@@ -445,8 +481,10 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
     if found is None:
         raise NotFound(f"tracking number {event.tracking_number} is not one of our parcels")
     order_id, shipment_id = found
-    order = _order(order_id)
-    shipment = repo.get_shipment(order_id, shipment_id)
+    order, parcels = repo.order_items(order_id)  # the order and its shipments, one consistent query
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    shipment = _in(parcels, order_id, shipment_id)
     tracking = TrackingEvent(event_id=event.event_id, status=event.status, occurred_at=event.occurred_at,
                              description=event.description, location=event.location)
     if any(t.event_id == event.event_id for t in shipment.tracking):
@@ -475,13 +513,21 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
             repo.add_tracking_event(order_id, shipment_id, tracking)
         if shipment.status == SH.PACKED:  # delivered without a pickup scan: the pickup happened
             out["workflow_resumed"] = _resume_pickup(shipment, event.occurred_at)
-        delivered = repo.get_shipment(order_id, shipment_id)
+        if changed is not None and [p.shipment_id for p in parcels] == [shipment_id]:
+            # the order's only parcel, delivered by this write: nothing else to read (a parcel added later is an
+            # exchange's replacement, which needs delivered units first and ships on its own)
+            shipments = [changed]
+        else:  # after the write, one consistent query: every parcel's status (whether the order is delivered)
+            shipments = shipments_of(order_id)
+        delivered = _in(shipments, order_id, shipment_id)
         if delivered.status == SH.DELIVERED:
             events.publish(event_details.shipment_delivered(order, delivered))
-            if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED})):
+            if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED}), shipments):
                 events.publish(order_events.order_delivered(order, event.occurred_at, [
-                    s.delivery_fields() for s in shipments_of(order_id)]))
+                    s.delivery_fields() for s in shipments]))
             out.update(_delivery_findings(delivered))
+        out["status"] = delivered.status.value
+        return out
     out["status"] = repo.get_shipment(order_id, shipment_id).status.value
     return out
 

@@ -9,6 +9,7 @@ number replying STOP, means that number gets no text (shop.notifications.service
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,9 +39,11 @@ def choose(customer_id: str, body: ChannelsIn) -> dict[str, Any]:
     return _view(choice, bool(choice.phone) and repository.is_stopped(str(choice.phone)))
 
 
-def wants_email(detail_type: str, customer_id: str | None) -> bool:
+def wants_email(detail_type: str, customer_id: str | None,
+                channels: Callable[[str], repository.Channels] | None = None) -> bool:
     """Whether this e-mail goes out as far as the shopper's choice is concerned (only the shipped and delivered
-    updates can be turned off; no read for any other mail)."""
+    updates can be turned off; no read for any other mail). ``channels`` reads the choice (default: a read of
+    its own; shop.notifications.service.channels_once shares one read between an event's e-mail and text)."""
     if detail_type not in CHANNELLED_EMAILS or not customer_id:
         return True
-    return "email" in repository.channels_of(customer_id).channels
+    return "email" in (channels or repository.channels_of)(customer_id).channels

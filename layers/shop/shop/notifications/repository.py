@@ -19,6 +19,7 @@ from typing import Any
 
 from shop import aws
 from shop.config import get_settings
+from shop.dynamo import batch_get_tables
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): this context's keys of
 # NotificationsTable are built here (and by its KEY_MODULES); no other context reads them.
@@ -61,6 +62,20 @@ def channels_of(customer_id: str) -> Channels:
     with aws.translate_common_errors("read notification channels"):
         raw = aws.client("dynamodb").get_item(TableName=table(), Key=_shopper_key(customer_id),
                                               ConsistentRead=True).get("Item")
+    return _channels(raw)
+
+
+def channels_and_listed(customer_id: str, other: dict[str, Any]) -> tuple[Channels, bool]:
+    """The shopper's choice (as :func:`channels_of`, consistently) and whether the item of this table at key
+    ``other`` exists (a suppression-list entry: shop.notifications.suppressions.key), in one batch read."""
+    mine = _shopper_key(customer_id)
+    with aws.translate_common_errors("read notification channels"):
+        found = batch_get_tables(aws.client("dynamodb"), {table(): [mine, other]})[table()]
+    raw = next((r for r in found if r["pk"] == mine["pk"] and r["sk"] == mine["sk"]), None)
+    return _channels(raw), any(r["pk"] == other["pk"] and r["sk"] == other["sk"] for r in found)
+
+
+def _channels(raw: dict[str, Any] | None) -> Channels:
     if not raw:
         return DEFAULT
     return Channels(channels=frozenset(raw.get("channels", {}).get("SS", ())), phone=raw.get("phone", {}).get("S"),

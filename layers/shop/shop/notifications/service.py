@@ -22,7 +22,7 @@ recorded on ours), gets nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,7 +51,33 @@ def _mark_replay(response: Any, idempotent_data: DataRecord) -> dict[str, Any]:
     return {**dict(response or {}), "replayed": True}
 
 
-def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+class ChannelsOnce:
+    """A reader of the shopper's channel choice that reads it at most once: one event's e-mail and text both
+    consult it (made per event, so the next event reads a choice changed meanwhile)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, repository.Channels] = {}
+
+    def __call__(self, customer_id: str) -> repository.Channels:
+        if customer_id not in self.seen:
+            self.seen[customer_id] = repository.channels_of(customer_id)
+        return self.seen[customer_id]
+
+
+def channels_once() -> ChannelsOnce:
+    return ChannelsOnce()
+
+
+def _seeded(channels: Callable[[str], repository.Channels] | None, customer_id: str,
+            choice: repository.Channels) -> Callable[[str], repository.Channels]:
+    """``channels`` knowing ``choice`` (read just now) for ``customer_id``."""
+    once = channels if isinstance(channels, ChannelsOnce) else ChannelsOnce()
+    once.seen[customer_id] = choice
+    return once
+
+
+def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
+           channels: Callable[[str], repository.Channels] | None = None) -> dict[str, Any]:
     """Email the shopper about one event, once per ``detail["dedupe_key"]``.
 
     Returns {"sent": False, "reason"} when the event type sends no email or the detail has no address,
@@ -65,10 +91,17 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
     if not to:
         return {"sent": False, "reason": "the event has no email address"}
     dedupe_key = str(detail["dedupe_key"])
-    if not preferences.wants_email(detail_type, detail.get("customer_id")):
+    customer_id = str(detail.get("customer_id") or "")
+    listed: bool | None = None
+    if detail_type in preferences.CHANNELLED_EMAILS and customer_id:
+        # both reads this mail needs (the shopper's channels, the suppression list) in one round trip; the
+        # channels are kept for the event's text (channels_once)
+        choice, listed = repository.channels_and_listed(customer_id, suppressions.key(to))
+        channels = _seeded(channels, customer_id, choice)
+    if not preferences.wants_email(detail_type, detail.get("customer_id"), channels):
         return {"sent": False, "channel_off": True, "dedupe_key": dedupe_key,
                 "reason": "the shopper chose SMS only for order updates"}
-    if suppressions.is_suppressed(to):
+    if listed if listed is not None else suppressions.is_suppressed(to):
         return {"sent": False, "suppressed": True, "dedupe_key": dedupe_key,
                 "reason": "the address is on the suppression list (it bounced or complained)"}
 
@@ -86,7 +119,8 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None)
 
 
 def notify_sms(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
-               port: sms.SmsPort | None = None) -> dict[str, Any]:
+               port: sms.SmsPort | None = None,
+               channels: Callable[[str], repository.Channels] | None = None) -> dict[str, Any]:
     """Text the shopper about one event, once per ``detail["dedupe_key"]``, if they chose SMS.
 
     Returns {"sent": False, "reason"} when the event type sends no text or the shopper did not choose SMS,
@@ -97,7 +131,7 @@ def notify_sms(detail_type: str, detail: dict[str, Any], lambda_context: Any = N
     if text is None:
         return {"sent": False, "reason": f"{detail_type} sends no SMS"}
     customer_id = str(detail.get("customer_id") or "")
-    choice = repository.channels_of(customer_id) if customer_id else repository.DEFAULT
+    choice = (channels or repository.channels_of)(customer_id) if customer_id else repository.DEFAULT
     if "sms" not in choice.channels or not choice.phone:
         return {"sent": False, "reason": "the shopper did not choose SMS"}
     phone, dedupe_key = choice.phone, str(detail["dedupe_key"])

@@ -242,10 +242,13 @@ def transition(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderSt
     update = status_update_action(order_id, allowed_from, to, note, set_fields)["Update"]
     try:
         with aws.translate_common_errors("order status"):
-            resp = aws.client("dynamodb").update_item(**update, ReturnValues="ALL_NEW")
+            # on a failed condition the item comes back with the error: the current status without a read
+            resp = aws.client("dynamodb").update_item(**update, ReturnValues="ALL_NEW",
+                                                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as exc:
         if aws.error_code(exc) == "ConditionalCheckFailedException":
-            current = get_order(order_id)
+            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            current = from_record(old) if old else get_order(order_id)
             if current is None:
                 raise NotFound(f"order {order_id} not found") from exc
             raise StatusConflict(order_id, current.status.value, to.value) from exc

@@ -99,10 +99,16 @@ def _declined(exc: stripe.StripeError, intent_id: str | None) -> ChargeResult:
     return ChargeResult("declined", _intent_id_of(exc) or intent_id, str(code), exc.user_message or str(exc))
 
 
-def create_intent(order_id: str, amount: Money, payment_method_id: str, key: str | None = None) -> str | ChargeResult:
+def create_intent(order_id: str, amount: Money, payment_method_id: str, key: str | None = None,
+                  customer: str | None = None) -> str | ChargeResult:
     """Create the order's PaymentIntent, not yet confirmed (so creating it twice never charges twice).
     ``key`` names a further charge of the order (an exchange's price difference: "<order>:<exchange>"), its
-    idempotency key and metadata; the caller records the intent before confirming it, as for the order.
+    idempotency key and metadata; the caller records the intent before confirming it, as for the order, and
+    passes the order's ``customer`` and saved card (:func:`saved_card`).
+
+    The order's own intent is made for a Stripe Customer of the order, with ``setup_future_usage=off_session``:
+    Stripe then saves the card to that customer when the payment succeeds, so a later charge without the
+    shopper (an exchange's difference) is allowed; a card used once without a customer never is.
 
     Returns the intent id, or a declined ChargeResult when Stripe refuses the request itself (unknown or
     unusable payment method): retrying that would not help.
@@ -112,6 +118,13 @@ def create_intent(order_id: str, amount: Money, payment_method_id: str, key: str
         "payment_method_types": ["card"], "metadata": {"order_id": order_id, **({"charge_key": key} if key else {})},
     }
     try:
+        if key is None:
+            params["customer"] = str(_client().v1.customers.create(
+                params={"metadata": {"order_id": order_id}},
+                options={"idempotency_key": f"{order_id}:customer"}).id)
+            params["setup_future_usage"] = "off_session"
+        elif customer is not None:
+            params["customer"] = customer
         intent = _client().v1.payment_intents.create(params=params,
                                                      options={"idempotency_key": f"{key or order_id}:intent"})
     except (stripe.CardError, stripe.InvalidRequestError) as exc:
@@ -121,13 +134,32 @@ def create_intent(order_id: str, amount: Money, payment_method_id: str, key: str
     return str(intent.id)
 
 
-def confirm_intent(intent_id: str) -> ChargeResult:
-    """Charge the recorded PaymentIntent once: an intent already past confirmation reports its outcome."""
+def saved_card(intent_id: str) -> tuple[str, str] | None:
+    """The customer and the saved payment method of a paid intent (the order's), for a further charge without
+    the shopper; None when the intent has no customer (an order paid before cards were saved)."""
+    try:
+        intent = _client().v1.payment_intents.retrieve(intent_id)
+    except stripe.InvalidRequestError:
+        return None
+    except stripe.StripeError as exc:
+        raise DependencyFailed(f"payment provider failed: {type(exc).__name__}") from exc
+    customer, method = getattr(intent, "customer", None), getattr(intent, "payment_method", None)
+    if not customer or not method:
+        return None
+    return (str(customer if isinstance(customer, str) else customer.id),
+            str(method if isinstance(method, str) else method.id))
+
+
+def confirm_intent(intent_id: str, off_session: bool = False) -> ChargeResult:
+    """Charge the recorded PaymentIntent once: an intent already past confirmation reports its outcome.
+    ``off_session``: the shopper is not there (a saved card charged later); the bank cannot ask them to
+    authenticate, so such a charge either succeeds or is declined."""
     try:
         intent = _client().v1.payment_intents.retrieve(intent_id)
         if str(intent.status) == "requires_confirmation":
-            intent = _client().v1.payment_intents.confirm(intent_id, options={
-                "idempotency_key": f"{intent_id}:confirm"})
+            intent = _client().v1.payment_intents.confirm(
+                intent_id, params={"off_session": True} if off_session else None,
+                options={"idempotency_key": f"{intent_id}:confirm"})
     except stripe.CardError as exc:
         return _declined(exc, intent_id)
     except stripe.InvalidRequestError as exc:

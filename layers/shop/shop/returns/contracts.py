@@ -32,6 +32,8 @@ class ReturnLabel(ResponseModel):
     tracking_number: str
     tracking_url: str
     cost: Money
+    label_key: str | None = Field(None, exclude_if=absent, description="the label document (PDF) in LabelsBucket, "
+                                  "bought through the carrier port (GET /returns/{returnId}/label links it)")
 
 
 class InspectedUnits(ResponseModel):
@@ -73,6 +75,18 @@ class ExchangeView(ResponseModel):
     outcome: str | None = Field(None, exclude_if=absent,
                                 description="why it did not go ahead: out_of_stock, payment_declined:<code>, "
                                             "refused_at_inspection")
+
+
+class ReturnLabelLink(ResponseModel):
+    """GET /returns/{returnId}/label: where the shopper fetches the return label to print (PDF)."""
+
+    return_id: str
+    order_id: str
+    carrier: str
+    tracking_number: str
+    content_type: str = Field(description="application/pdf")
+    url: str = Field(description="presigned GET of the document; open or print it before it expires")
+    expires_in_seconds: int
 
 
 class ReturnView(ResponseModel):

@@ -183,14 +183,19 @@ def _reserve(ret: CustomerReturn) -> None:
 
 
 def _charge(ret: CustomerReturn) -> None:
-    """The difference as a second charge of the order's payment method: the intent is created unconfirmed,
-    recorded on the exchange (a lost race cancels its own), then confirmed; a retry confirms the recorded one."""
+    """The difference as a second charge of the order's card, without the shopper (off-session): checkout saved
+    the card to the order's Stripe customer (shop.payments.stripe_adapter.create_intent), and this intent names
+    both. The intent is created unconfirmed, recorded on the exchange (a lost race cancels its own), then
+    confirmed; a retry confirms the recorded one. An order paid before cards were saved has no customer: its
+    payment method is tried as it is (Stripe refuses a card used once without a customer: declined)."""
     ex = _ex(ret)
     order = orders_repo.require_order(ret.order_id)
     key = f"{ret.order_id}:{ret.return_id}"
+    saved = stripe_adapter.saved_card(order.payment_intent_id) if order.payment_intent_id else None
     intent_id = ex.charge_intent_id
     if intent_id is None:
-        created = stripe_adapter.create_intent(ret.order_id, ex.difference, order.payment_method_id, key=key)
+        customer, method = saved if saved else (None, order.payment_method_id)
+        created = stripe_adapter.create_intent(ret.order_id, ex.difference, method, key=key, customer=customer)
         if isinstance(created, stripe_adapter.ChargeResult):
             _not_paid(ret, created.decline_code)
             return
@@ -202,7 +207,7 @@ def _charge(ret: CustomerReturn) -> None:
             intent_id = _ex(ret).charge_intent_id
             if intent_id is None or ret.status != R.APPROVED:
                 return
-    result = stripe_adapter.confirm_intent(intent_id)
+    result = stripe_adapter.confirm_intent(intent_id, off_session=saved is not None)
     ret = _ret(ret.order_id, ret.return_id)
     ex = _ex(ret)
     if result.status == "succeeded":

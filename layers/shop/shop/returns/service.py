@@ -164,6 +164,27 @@ def get_for_customer(return_id: str, customer_id: str) -> dict[str, Any]:
     return view(ret)
 
 
+LABEL_LINK_SECONDS = 300
+
+
+def label_link_for_customer(return_id: str, customer_id: str) -> dict[str, Any]:
+    """The shopper's link to print the return label: a presigned URL valid LABEL_LINK_SECONDS (short: whoever
+    holds it can open it without signing in). Someone else's or an unknown return, or one whose label is not
+    issued yet (or was issued before labels were documents), is 404."""
+    order_id = repo.order_of(return_id) if return_id.startswith("ret_") else None
+    ret = repo.get(order_id, return_id) if order_id else None
+    if ret is None or ret.customer_id != customer_id:
+        raise NotFound(f"return {return_id} not found")
+    key = (ret.label or {}).get("label_key")
+    if ret.label is None or not key:
+        raise NotFound(f"return {return_id} has no label document yet ({ret.status.value})",
+                       details={"return_id": return_id, "status": ret.status.value})
+    return {"return_id": return_id, "order_id": ret.order_id, "carrier": ret.label["carrier"],
+            "tracking_number": ret.label["tracking_number"],
+            "content_type": "application/pdf" if str(key).endswith(".pdf") else "application/octet-stream",
+            "url": fulfillment_repo.label_link(str(key), LABEL_LINK_SECONDS), "expires_in_seconds": LABEL_LINK_SECONDS}
+
+
 # ------------------------------------------------------------------ workflow steps
 def _ret(order_id: str, return_id: str) -> CustomerReturn:
     found = repo.get(order_id, return_id)
@@ -179,21 +200,32 @@ def approve(order_id: str, return_id: str) -> dict[str, Any]:
 
 
 def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
+    """Buy the return label through the carrier port (CARRIER, as outbound parcels do), store its document in
+    LabelsBucket (``labels/<order>/<return>.pdf``) before the return links it, then record it. The return id is the
+    port's idempotency key: a retried step buys the same label and finds the document stored (one object)."""
     ret = _ret(order_id, return_id)
     order = orders_repo.require_order(order_id)
     weight = sum(ln.weight_grams * ln.quantity for ln in ret.lines)
     # the parcel travels from the shopper back to the inspecting warehouse: priced on that route
+    a = order.shipping_address
+    shopper = carrier.Party(name=a.name, lines=tuple(x for x in (a.line1, a.line2, f"{a.postal_code} {a.city}",
+                                                                 a.region) if x), country=a.country)
     receiving = ret.lines[0].warehouse_id
     warehouse = known_warehouse(receiving)
-    if warehouse is None:
-        label = carrier.create_label(get_settings(), return_id, order.shipping_address.country, weight,
-                                     ret.refund_total.currency)
-    else:
-        label = carrier.create_label(get_settings(), return_id, warehouse.country, weight,
-                                     ret.refund_total.currency, order.shipping_address.country)
+    inspecting = (carrier.Party(name=warehouse.name, lines=(f"warehouse {warehouse.warehouse_id}", "returns"),
+                                country=warehouse.country) if warehouse is not None
+                  else carrier.Party(name="Returns", lines=(f"warehouse {receiving}",), country=a.country))
+    port = carrier.carrier_for(get_settings())
+    bought = port.buy_label(carrier.LabelRequest(shipment_id=return_id, order_id=order_id, ship_from=shopper,
+                                                 ship_to=inspecting, weight_grams=weight,
+                                                 currency=ret.refund_total.currency))
+    label = bought.label
+    key = fulfillment_repo.label_key(order_id, return_id, bought.extension)
+    fulfillment_repo.store_label_document(key, bought.document, bought.content_type)
     repo.transition(ret, {R.APPROVED}, R.AWAITING_GOODS, f"return label {label.tracking_number}",
                     fields={"label": {"carrier": label.carrier, "tracking_number": label.tracking_number,
-                                      "tracking_url": label.tracking_url, "cost": label.cost.model_dump()}})
+                                      "tracking_url": port.tracking(label.tracking_number).url,
+                                      "cost": label.cost.model_dump(), "label_key": key}})
     return {"return_id": return_id, "tracking_number": label.tracking_number}
 
 

@@ -1,0 +1,76 @@
+"""The bench's cost model (scripts/bench.py, issue 17): the README's cost section is pasted from it, so its
+arithmetic is checked here on made-up per-order figures (the bench itself asserts nothing)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_under_test", ROOT / "scripts" / "bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while they are made
+    path = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = path  # bench.py puts the repository and scripts/ first on sys.path
+    return module
+
+
+ORDER = {"api": 7, "lambda_requests": 24, "gb_s:arm64": 1.0, "transitions": 13, "wru": 160, "rru": 60,
+         "emails": 3, "events": 13}
+ROUTES = {"GET /products": {"api": 1, "lambda_requests": 1, "gb_s:arm64": 0.004, "rru": 0.5}}
+
+
+def test_duration_is_priced_per_architecture_and_compared_with_the_other(bench: ModuleType) -> None:
+    lines = bench.cost_model(ORDER, ROUTES, 1)
+    durations = [line for line in lines if line.label.startswith("Lambda duration")]
+    assert [line.key for line in durations] == ["gb_s:arm64"]  # no empty x86_64 line when every function is arm64
+    gb_s = 1.0 + 25 * 0.004
+    assert durations[0].per_1000 == pytest.approx(gb_s * 0.0000133334 * 1000)
+    assert bench.duration_cost(lines, "x86_64") == pytest.approx(gb_s * 0.0000166667 * 1000)
+    assert "`Architectures: [x86_64]` instead of `arm64`" in bench.other_arch_text(lines)
+
+    on_x86 = bench.cost_model({**ORDER, "gb_s:x86_64": 1.0, "gb_s:arm64": 0.0}, {}, 1)
+    assert [li.key for li in on_x86 if li.label.startswith("Lambda duration")] == ["gb_s:x86_64"]
+    assert "`Architectures: [arm64]` instead of `x86_64`" in bench.other_arch_text(on_x86)
+
+
+def test_http_api_row_reprices_every_request(bench: ModuleType) -> None:
+    lines = bench.cost_model(ORDER, ROUTES, 1)
+    total = sum(line.per_1000 for line in lines)
+    text = "\n".join(bench.api_tradeoff(lines, total))
+    requests = 7 + 25
+    http_total = total - requests * 3.50e-3 + requests * 1.00e-3
+    assert f"| {bench.fmt_usd(total)} | {bench.fmt_usd(http_total)} (" in text
+    assert "X-Ray" in text and "WAF" in text and "request validation" in text
+
+
+def test_analytics_batching_nets_saved_invocations_against_queue_requests(bench: ModuleType) -> None:
+    order = bench.OrderResult(lines=2, parcels=1, shop=bench.Usage(), poll=bench.Usage(), steps={}, transitions=13,
+                              states=[], history_events=0, storage={}, pitr_bytes=0, stripe_webhooks=1,
+                              email_subjects=[])
+    order.shop.lambdas["AnalyticsFunction"] = 5
+    per_invocation = 0.20e-6 + 1536 / 2**30 * 0.50
+    net = 5 * (0.9 * per_invocation - 1.2 * 0.40e-6) * 1000
+    text = bench.analytics_batching(order, 1.0)
+    assert "5 times an order" in text and f"{bench.fmt_usd(net)} net" in text
+
+
+def test_levers_say_how_far_the_target_is(bench: ModuleType) -> None:
+    lines = bench.cost_model(ORDER, ROUTES, 1)
+    assert bench.levers(lines, 1.30).startswith("**Toward $0.800** (issue 17): $0.500 to go.")
+    assert "is met" in bench.levers(lines, 0.75)
+    assert bench.levers(lines, 1.30).endswith("(adopted).")

@@ -1,0 +1,96 @@
+"""DynamoDB calls of one order's flow, counted (issue 17: "carry what the workflow already knows; read
+consistently only where a decision needs it").
+
+One order, checkout to DELIVERED (one parcel): the workflow's steps and the requests that drive it (the warehouse
+task completions, the carrier's delivery scan) read the order record by key once, in the split; every other step
+decides by a conditional write, or reads the order with its shipments in one query of the order's partition. The
+figures are budgets (at most), measured when the re-reads were removed: lower is fine, higher is a regression.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.factories import (
+    checkout,
+    deliver,
+    ok,
+    prepare_checkout,
+    wait_paid,
+    wrapped_dynamodb,
+)
+
+pytestmark = pytest.mark.workflow
+
+# the order flow's own functions (the event consumers, the cart and the checkout are counted elsewhere)
+FLOW = ("PaymentFunction", "ConfirmOrderFunction", "FulfillmentFunction", "WarehouseFunction", "WebhooksFunction")
+KEY_READS = ("get_item", "batch_get_item", "transact_get_items")
+
+
+@contextmanager
+def flow_calls(stack: Any) -> Iterator[list[tuple[str, str, str]]]:
+    """Every DynamoDB call made by the flow's functions while inside: (function, operation, sort key or pk
+    prefix of the item read by key). The Stripe webhook is left out (localstripe posts it when it likes)."""
+    calls: list[tuple[str, str, str]] = []
+    inside = threading.local()
+    lock = threading.Lock()
+
+    class Spy:
+        def __init__(self, inner: Any):
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            attr = getattr(self._inner, name)
+            fn = getattr(inside, "function", None)
+            if fn is None or name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
+                return attr
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                key = kwargs.get("Key") or {}
+                item = key.get("sk", {}).get("S") or key.get("pk", {}).get("S", "")
+                with lock:
+                    calls.append((fn, name, str(item).split("#")[0]))
+                return attr(*args, **kwargs)
+
+            return call
+
+    def mark(logical_id: str, event: dict[str, Any]) -> None:
+        request = event if isinstance(event, dict) else {}
+        stripe = str(request.get("path", "")).endswith("/webhooks/stripe")
+        polling = request.get("httpMethod", "POST") != "POST"  # the test's waiting (task list), not the flow
+        inside.function = logical_id if logical_id in FLOW and not (stripe or polling) else None
+
+    stack.invoker.hooks.append(mark)
+    try:
+        with wrapped_dynamodb(Spy):
+            yield calls
+    finally:
+        stack.invoker.hooks.remove(mark)
+
+
+def test_one_order_reads_its_record_by_key_once(stack, admin, staff):
+    prep = prepare_checkout(stack, admin, "call-budget", quantity=2, stock={"a": 5})
+    with flow_calls(stack) as calls:
+        ok(checkout(stack, prep.shopper.id_token, prep.key), 201)
+        wait_paid(stack, prep.order_id)
+        deliver(stack, staff.id_token, prep.shopper.id_token, prep.order_id, prep.product.warehouses[0])
+    reads = Counter((fn, item) for fn, op, item in calls if op in KEY_READS)
+    per_function = Counter(fn for fn, _, _ in calls)
+    # the order record by key: once, the split's (its plan needs the lines; the write is conditional on PAID)
+    assert sum(n for (fn, item), n in reads.items() if item == "ORDER") == 1, reads
+    assert reads[("FulfillmentFunction", "ORDER")] == 1, reads
+    # the rest by key: the task a completion names (pick; pack, again after its transaction for the token now
+    # stored) and the carrier's tracking number; no shipment is read by key
+    assert reads == Counter({("FulfillmentFunction", "ORDER"): 1, ("WarehouseFunction", "TASK"): 3,
+                             ("WebhooksFunction", "TRACKING"): 1}), reads
+    # budgets per function (measured: charge 3, confirm 1, split 4 + three tasks 8 + commit 1 + label 2 + handed
+    # over 3, pick 3 + pack 4, the delivery scan 7 with its idempotency record)
+    assert per_function["PaymentFunction"] <= 3 and per_function["ConfirmOrderFunction"] <= 1, per_function
+    assert per_function["FulfillmentFunction"] <= 18, per_function
+    assert per_function["WarehouseFunction"] <= 7 and per_function["WebhooksFunction"] <= 7, per_function
