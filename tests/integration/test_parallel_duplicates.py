@@ -698,11 +698,12 @@ def _executions_named(ctx: Ctx, prefix: str) -> list[str]:
         args["nextToken"] = page["nextToken"]
 
 
-def c_staff_retry(ctx: Ctx) -> Case:
-    prep = prepare_checkout(ctx.stack, ctx.admin, "dup-retry", quantity=1)
+def _order_needing_attention(ctx: Ctx, label: str) -> tuple[Any, str]:
+    """An order whose workflow failed and that the template's rule marked as needing attention, and the ARN of
+    its failed execution: the charge and its compensation both die (PaymentNeedsAttention, nothing charged)."""
+    prep = prepare_checkout(ctx.stack, ctx.admin, label, quantity=1)
 
     def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
-        # the charge and its compensation both die: the workflow ends PaymentNeedsAttention, nothing charged
         if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
                 event.get("action") in ("charge", "abandon"):
             raise RuntimeError("payment client broken")
@@ -713,6 +714,12 @@ def c_staff_retry(ctx: Ctx) -> Case:
         ended = ctx.stack.wait_execution(arn, timeout=60)
     assert ended["status"] == "FAILED", ended
     assert ctx.stack.invoke("OrderAdminFunction", _failed_workflow_event(ctx, arn))["marked"] is True
+    return prep, arn
+
+
+def c_staff_retry(ctx: Ctx) -> Case:
+    prep, arn = _order_needing_attention(ctx, "dup-retry")
+
     def check(replies: list[Reply]) -> None:
         started = _answers(replies, 200)
         assert all(a == started[0] for a in started), started
@@ -733,19 +740,7 @@ def c_staff_retry(ctx: Ctx) -> Case:
 
 
 def c_staff_resolve(ctx: Ctx) -> Case:
-    prep = prepare_checkout(ctx.stack, ctx.admin, "dup-resolve", quantity=1)
-
-    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
-                event.get("action") in ("charge", "abandon"):
-            raise RuntimeError("payment client broken")
-
-    arn = execution_arn(ctx.stack, prep.order_id)
-    with hooked(ctx.stack, broken_payments):
-        assert checkout(ctx.stack, prep.shopper.id_token, prep.key).status == 201
-        ended = ctx.stack.wait_execution(arn, timeout=60)
-    assert ended["status"] == "FAILED", ended
-    assert ctx.stack.invoke("OrderAdminFunction", _failed_workflow_event(ctx, arn))["marked"] is True
+    prep, arn = _order_needing_attention(ctx, "dup-resolve")
     note = "checked with Stripe: nothing was charged; the shopper was told to order again"
 
     def check(replies: list[Reply]) -> None:

@@ -36,6 +36,8 @@ THROTTLING_CODES = frozenset({
     "TooManyRequestsException", "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
     # a single-item write meeting a transaction in progress on the item (botocore does not retry it)
     "TransactionConflictException",
+    # SES (maximum sending rate exceeded) and SNS (publish, the account's SMS rate)
+    "Throttling", "ThrottledException",
 })
 # cancellation reasons of a transaction that say "not now" rather than "no": another transaction on one of
 # the items, or throttling inside the transaction
@@ -75,7 +77,7 @@ def translate_common_errors(what: str) -> Iterator[None]:
     except ClientError as exc:
         code = error_code(exc)
         if code in THROTTLING_CODES:
-            raise ServiceBusy(f"{what}: the store is busy, retry shortly") from exc
+            raise ServiceBusy(f"{what}: the service is busy, retry shortly") from exc
         if code == "ResourceNotFoundException":
             raise ConfigurationError(f"{what}: resource missing ({exc})") from exc
         raise

@@ -109,13 +109,7 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
         message_id = mailer.send(to, email)
         return {"sent": True, "message_id": message_id, "dedupe_key": dedupe_key}
 
-    try:
-        return idempotency.run_once(send_once, key_prefix="notify", event_key="dedupe_key",
-                                    data={"dedupe_key": dedupe_key, "detail_type": detail_type},
-                                    expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
-                                    response_hook=_mark_replay)
-    except IdempotencyAlreadyInProgressError as exc:
-        raise ServiceBusy(f"notification {dedupe_key} is being sent by another invocation; retry later") from exc
+    return _once(send_once, "notify", dedupe_key, detail_type, lambda_context, "notification")
 
 
 def notify_sms(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
@@ -146,13 +140,20 @@ def notify_sms(detail_type: str, detail: dict[str, Any], lambda_context: Any = N
     def send_once() -> dict[str, Any]:
         return {"sent": True, "message_id": provider.send(phone, text), "dedupe_key": dedupe_key, "channel": "sms"}
 
+    return _once(send_once, "notify-sms", dedupe_key, detail_type, lambda_context, "text")
+
+
+def _once(send: Callable[[], dict[str, Any]], key_prefix: str, dedupe_key: str, detail_type: str,
+          lambda_context: Any, what: str) -> dict[str, Any]:
+    """``send`` once per dedupe key and channel (``key_prefix``): a redelivered event answers the stored result
+    (marked replayed); a duplicate arriving while the first still sends is told to retry (ServiceBusy)."""
     try:
-        return idempotency.run_once(send_once, key_prefix="notify-sms", event_key="dedupe_key",
+        return idempotency.run_once(send, key_prefix=key_prefix, event_key="dedupe_key",
                                     data={"dedupe_key": dedupe_key, "detail_type": detail_type},
                                     expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
                                     response_hook=_mark_replay)
     except IdempotencyAlreadyInProgressError as exc:
-        raise ServiceBusy(f"text {dedupe_key} is being sent by another invocation; retry later") from exc
+        raise ServiceBusy(f"{what} {dedupe_key} is being sent by another invocation; retry later") from exc
 
 
 def record_feedback(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from shop import aws
 from shop.config import get_settings
-from shop.errors import ServiceBusy
 
 SMS_TYPE = "Transactional"
 
@@ -37,13 +34,9 @@ class SnsTexter:
         return bool(resp.get("isOptedOut"))
 
     def send(self, phone: str, text: str) -> str:
-        """Publish one text; SNS throttling ("Throttling", or the account's SMS rate) is ServiceBusy so the event
-        is retried later; other errors (an invalid number, the monthly spend limit reached) propagate."""
-        try:
-            with aws.translate_common_errors("SMS send"):
-                resp = aws.client("sns").publish(PhoneNumber=phone, Message=text, MessageAttributes=_attributes())
-        except ClientError as exc:
-            if aws.error_code(exc) in ("Throttling", "ThrottledException"):
-                raise ServiceBusy("SMS send: the SMS service is busy, retry shortly") from exc
-            raise
+        """Publish one text; SNS throttling ("Throttling", or the account's SMS rate: "ThrottledException") is
+        ServiceBusy (shop.aws.translate_common_errors) so the event is retried later; other errors (an invalid
+        number, the monthly spend limit reached) propagate."""
+        with aws.translate_common_errors("SMS send"):
+            resp = aws.client("sns").publish(PhoneNumber=phone, Message=text, MessageAttributes=_attributes())
         return str(resp["MessageId"])
