@@ -21,7 +21,7 @@ import requests
 from shoplocal.stack import ROOT
 from tests.factories import checkout, make_product, ok, put_in_cart, wait_for, wait_status
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.audited]  # the invariant audit runs around each test
 
 FUNCTION = "NotificationsFunction"
 ROUTE = "/account/notifications"

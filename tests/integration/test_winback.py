@@ -24,7 +24,7 @@ import pytest
 from shoplocal.stack import ROOT
 from tests.factories import checkout, emails_to, make_product, ok, put_in_cart, wait_for, wait_paid
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.audited]  # the invariant audit runs around each test
 
 SCHEDULED = json.loads((ROOT / "events" / "cart_reminders" / "scheduled.json").read_text())
 ORDER_PAID = json.loads((ROOT / "events" / "analytics" / "order_paid.json").read_text())
