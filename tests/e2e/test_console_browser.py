@@ -2,7 +2,8 @@
 Chromium (Debian's, through Playwright; never `playwright install`): warehouse staff pick and pack an order a
 shopper placed through the API and see it go to the carrier, on a phone-sized screen; an admin finds the order
 by the shopper's e-mail, refunds part of it (with a double click: one refund) and sees the refund and the
-timeline entry; a new checkout shows up in the console's order list. Screenshots of the main screens go to
+timeline entry; an admin clears an order's needs-attention mark with a note (a double click: once); a new
+checkout shows up in the console's order list. Screenshots of the main screens go to
 .local/screenshots/ (git-ignored) for a reviewer."""
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import pytest
 import requests
 
 from shoplocal.stack import STRIPE_KEY
-from tests.factories import ADDRESS, make_product, stock_of, uid, wait_for
+from tests.factories import (
+    ADDRESS,
+    checkout,
+    execution_arn,
+    hooked,
+    make_product,
+    prepare_checkout,
+    stock_of,
+    uid,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.audited]
 
@@ -223,3 +234,60 @@ def test_the_console_and_swagger_ui_are_served_beside_the_api(stack):
     # the API answers as before: the gateway's 403 for what is no route, the authorizer's 401
     assert requests.post(f"{stack.base_url}/console/app.js", timeout=10).status_code == 403
     assert requests.get(f"{stack.base_url}/admin/orders", timeout=10).status_code == 401
+
+
+def test_admin_clears_a_needs_attention_mark_with_a_note_and_a_double_click_clears_it_once(stack, admin, browser):
+    """An order whose workflow failed (payment step and its compensation both died) is marked; the admin opens it
+    from the NEEDS_ATTENTION list, writes how it was settled and double-clicks "Mark resolved": one resolution in
+    the staff timeline, the mark gone, the status unchanged."""
+    prep = prepare_checkout(stack, admin, "console-resolve", quantity=1)
+
+    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
+                event.get("action") in ("charge", "abandon"):
+            raise RuntimeError("payment client broken")
+
+    arn = execution_arn(stack, prep.order_id)
+    with hooked(stack, broken_payments):
+        assert checkout(stack, prep.shopper.id_token, prep.key).status == 201
+        assert stack.wait_execution(arn, timeout=60)["status"] == "FAILED"
+    described = stack.client("stepfunctions").describe_execution(executionArn=arn)
+    ended = {"version": "0", "id": f"ev-{uid()}", "detail-type": "Step Functions Execution Status Change",
+             "source": "aws.states", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+             "region": "us-east-1", "resources": [arn],
+             "detail": {"executionArn": arn, "stateMachineArn": described["stateMachineArn"],
+                        "name": described["name"], "status": described["status"], "input": described.get("input"),
+                        "output": described.get("output"), "error": described.get("error"),
+                        "cause": described.get("cause")}}
+    assert stack.invoke("OrderAdminFunction", ended)["marked"] is True
+    headers = {"Authorization": f"Bearer {admin.id_token}"}
+    before = requests.get(f"{stack.base_url}/admin/orders/{prep.order_id}", timeout=30, headers=headers).json()
+
+    page = _signed_in(browser, stack, admin, DESKTOP)
+    try:
+        page.goto(f"{stack.base_url}/console/#/orders?status=NEEDS_ATTENTION")
+        row = page.locator(f"a[data-order-id='{prep.order_id}']")
+        row.wait_for()
+        row.click()
+        page.wait_for_selector("#resolve-form")
+        assert "PaymentNeedsAttention" in page.inner_text("div.attention")
+        note = "checked in Stripe: nothing was charged; the shopper was told to order again"
+        page.fill("#resolve-note", note)
+        page.dblclick("#resolve-attention")
+        page.wait_for_selector("div.ok[role=status]")
+        assert "needs-attention mark cleared" in page.inner_text("main")
+        assert page.locator("div.attention").count() == 0 and page.locator("#resolve-form").count() == 0
+        assert note in page.inner_text("#timeline")
+        _shot(page, "admin-order-resolved")
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        page.context.close()
+
+    # records: one resolution, the mark and its marker gone, the order's status and money untouched
+    view = requests.get(f"{stack.base_url}/admin/orders/{prep.order_id}", timeout=30, headers=headers).json()
+    assert view["needs_attention"] is None and view["status"] == before["status"]
+    assert [t.get("note") for t in view["timeline"] if t["kind"] == "resolved"] == [note]
+    assert view["workflow"]["retries"] == 0 and view["payment"] == before["payment"]
+    listed = requests.get(f"{stack.base_url}/admin/orders", timeout=30, headers=headers,
+                          params={"status": "NEEDS_ATTENTION", "limit": "100"}).json()["items"]
+    assert prep.order_id not in [o["order_id"] for o in listed]
