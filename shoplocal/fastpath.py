@@ -3,7 +3,7 @@ answers; applied by shoplocal.patches.apply, documented in docs/local-runtime.md
 tests/shoplocal/test_runtime_fastpath.py).
 
 Every boto3 call of a handler or a test goes through botocore's client and moto's request handling in this
-process; the test suite sends tens of thousands of them. Two steps of each rebuilt the same thing every time:
+process; the test suite sends tens of thousands of them. Steps of each rebuilt the same thing every time:
 
 12. moto lists the methods of the response class (``inspect.getmembers``, about a hundred attributes) on every
     request, to see whether the action is one of them: about 6% of a DynamoDB call. The list is kept per class
@@ -16,6 +16,34 @@ process; the test suite sends tens of thousands of them. Two steps of each rebui
     id is drawn with one ``random.choices`` (same alphabet, length and seedable generator, ~12 us) and the regex
     runs only on a text body that holds ``<RequestId>`` (any other body: it found nothing, or raised and was
     ignored, so it is unchanged either way).
+15. moto sizes a DynamoDB item (BatchGetItem twice for every item it returns, for its 16 MB limit) through a
+    method call per type test and a new DynamoType for every map value it walks, at every level below: the cart
+    tests reading 50-line carts (100 items a read) spent a sixth of their CPU there, most of it as system time.
+    The size is counted over the tree as it is (same numbers, same rules per type, in moto's order of tests);
+    a tree holding anything but DynamoType values in its lists and maps (which moto's copy would convert
+    first) is still sized by moto's own code.
+16. moto's generic response serializer (every service but DynamoDB, which patch 5 covers) looks each member of
+    each structure up under the names its six alias providers offer, building the six providers and asking
+    botocore's xform_name again for every member of every value: most of the time of a Step Functions
+    GetExecutionHistory, which the workflow tests poll. For a value that is a plain dict the names depend only
+    on the member's name and its shape (and that shape's parent structure): they are kept per (member, shape),
+    in moto's order. Any other value (a model object may carry its own aliases or class-name prefix) still asks
+    the providers.
+17. moto's Cognito finds a user of a pool signing in by e-mail by building a dict of the attributes of every
+    user of the pool in turn, several times per sign-up and sign-in: the tests' pool grows to thousands of users
+    per worker, and each lookup cost milliseconds. The same scan, in the same order, compares the attribute
+    values first and builds the dict (moto's flatten_attrs, last value of a name wins) only for a user holding
+    the name asked for: the same user found, or none.
+18. moto parses an UpdateExpression twice per UpdateItem (the handler's check of the names and values it uses,
+    then the backend), tokenizing it character by character; the shop sends the same few dozen expressions all
+    day. The tree of an expression that parsed is kept per expression text and handed out again: moto only reads
+    it (find_clauses) and its validator works on a deep copy. An expression that fails to parse is parsed (and
+    fails) every time.
+19. moto's Flask apps run in debug mode, where Flask gives every request's (empty) ``files`` a class of its own,
+    built at each request, whose missing keys raise a DebugFilesKeyError when the key was sent as a form field:
+    ~45 us a request, plus a type object and a reference cycle left for the garbage collector. One such class
+    per original class is kept; each request's ``files`` keeps its request, and a missing key raises exactly as
+    before.
 
 Each checks that the function it replaces is the one it was written against and leaves it alone (logging why)
 otherwise, as patches 5, 7, 8 and 10 do.
@@ -122,7 +150,196 @@ def patch_enrich_response() -> None:
     BaseResponse._enrich_response = staticmethod(_enrich_response)
 
 
+class _NotPlain(Exception):
+    """A value moto's size would copy into another shape first: sized by moto's own code."""
+
+
+_SET_TYPES = frozenset({"SS", "NS", "BS"})
+
+
+def patch_dynamo_size() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    original = DynamoType.size
+    if not _same_source(original, "f7c111fca25b4c5ecea8b4d570d210aef1dcf5b9c52fa3250a27f1bfdd85966b"):
+        return
+    MOTO_ORIGINALS["DynamoType.size"] = original
+
+    def counted(node: Any) -> int:
+        """moto's size of ``node`` (a DynamoType whose lists and maps hold only DynamoType values)."""
+        kind, value = node.type, node.value
+        if kind == "N":
+            return len(str(value))
+        if kind in _SET_TYPES:
+            if kind == "NS":
+                return sum(len(str(v)) for v in value)
+            return sum(1 if isinstance(v, bool) else bytesize(v) for v in value)
+        if kind == "L":
+            total = 0
+            for v in value:
+                if type(v) is not DynamoType:
+                    raise _NotPlain
+                total += counted(v)
+            return total
+        if kind == "M":
+            total = 0
+            for k, v in value.items():
+                if type(v) is not DynamoType:
+                    raise _NotPlain
+                total += bytesize(k) + counted(v)
+            return total
+        return 1 if isinstance(value, bool) else bytesize(value)
+
+    def size(self: Any) -> int:
+        """moto's DynamoType.size without copying the maps it walks."""
+        if type(self) is DynamoType:
+            try:
+                return counted(self)
+            except _NotPlain:
+                pass
+        return int(original(self))
+
+    DynamoType.size = size
+
+
+def patch_attribute_picker() -> None:
+    from moto.core import serialize
+
+    pickers = ((serialize.AttributePicker, "cb284052c5ea7fe1b0534936022c95397d8ed8fb7630d51a445614127bc25c17"),
+               (serialize.XFormedAttributePicker, "f0d20f55f37fd8a1f74e7fae117327a99c8e14b0f9459a0059d3c8d3c6e50a41"))
+    if not all(_same_source(cls.get_possible_keys, digest) for cls, digest in pickers):
+        return
+    defaults = tuple(serialize.DEFAULT_ALIAS_PROVIDERS)
+    kept: dict[tuple[Any, str, int], tuple[Any, Any, tuple[str, ...]]] = {}
+
+    def keeping(original: Any) -> Any:
+        def get_possible_keys(self: Any, context: Any) -> Any:
+            """moto's names for the member, in its order; kept per (member, shape) for a plain dict value."""
+            if type(context.obj) is not dict or tuple(self.alias_providers) != defaults:
+                return original(self, context)
+            shape = context.shape
+            parent = getattr(shape, "parent", None)
+            slot = (original, context.key, id(shape))
+            found = kept.get(slot)
+            if found is not None and found[0] is shape and found[1] is parent:
+                return found[2]
+            try:
+                names = tuple(original(self, context))
+            except Exception:  # moto asks its providers lazily: one that fails may never be reached
+                return original(self, context)
+            if len(kept) < CACHE_LIMIT * 4:
+                kept[slot] = (shape, parent, names)  # (the shape and parent kept alive: ids stay theirs)
+            return names
+
+        return get_possible_keys
+
+    for cls, _digest in pickers:
+        MOTO_ORIGINALS[f"{cls.__name__}.get_possible_keys"] = cls.get_possible_keys
+        cls.get_possible_keys = keeping(cls.get_possible_keys)
+
+
+def patch_cognito_user_lookup() -> None:
+    from moto.cognitoidp.models import CognitoIdpUserPool, flatten_attrs
+
+    original = CognitoIdpUserPool._get_user
+    if not _same_source(original, "4047a30d5a8b9845fbadbb17796acc52a097b91d38c2be0bd7d9b9d575a071d8"):
+        return
+    MOTO_ORIGINALS["CognitoIdpUserPool._get_user"] = original
+
+    def _get_user(self: Any, username: str) -> Any:
+        """moto's: the first user (in the pool's order) whose UsernameAttributes hold ``username``, else the user
+        of that name; only a user with a matching value has its attributes flattened."""
+        if self.extended_config.get("UsernameAttributes"):
+            attribute_types = self.extended_config["UsernameAttributes"]
+            for user in self.users.values():
+                for attribute in user.attributes:
+                    name = attribute["Name"]  # (read first, as flatten_attrs reads it)
+                    if attribute["Value"] == username and name in attribute_types and \
+                            flatten_attrs(user.attributes).get(name) == username:
+                        return user
+        return self.users.get(username)
+
+    CognitoIdpUserPool._get_user = _get_user
+
+
+def patch_update_expression_parse() -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = UpdateExpressionParser.make
+    if not _same_source(original, "2c00ed96d6e191f243b449166e75bfb38f307b2e19405bc0981847061e0dbee3"):
+        return
+    MOTO_ORIGINALS["UpdateExpressionParser.make"] = original
+    trees: dict[str, Any] = {}
+
+    def make(cls: Any, expression_str: str) -> Any:
+        """moto's parse tree of the expression (kept per text: callers read it, validators copy it first)."""
+        if cls is not UpdateExpressionParser or type(expression_str) is not str:
+            return original.__func__(cls, expression_str)
+        tree = trees.get(expression_str)
+        if tree is None:
+            tree = original(expression_str)  # (raises for an invalid expression: nothing kept)
+            if len(trees) < CACHE_LIMIT:
+                trees[expression_str] = tree
+        return tree
+
+    UpdateExpressionParser.make = classmethod(make)
+
+
+FILES_REQUEST = "_shoplocal_debug_request"  # where a request's ``files`` keeps its request (patch 19)
+
+
+def patch_flask_debug_files() -> None:
+    from flask import debughelpers
+
+    original = debughelpers.attach_enctype_error_multidict
+    if not _same_source(original, "e60192255986464ba2bc70e4dd829696a1a013456457ba433a461e3a13ba2a3b"):
+        return
+    MOTO_ORIGINALS["attach_enctype_error_multidict"] = original
+    debug_files_key_error = debughelpers.DebugFilesKeyError
+    classes: dict[type, type] = {}
+    lock = threading.Lock()
+
+    def debug_class(oldcls: type) -> type:
+        found = classes.get(oldcls)
+        if found is not None:
+            return found
+
+        class newcls(oldcls):
+            def __getitem__(self, key: str) -> Any:
+                try:
+                    return super().__getitem__(key)
+                except KeyError as e:
+                    request = self.__dict__.get(FILES_REQUEST)  # (a copy made of ``files`` has none)
+                    if request is None or key not in request.form:
+                        raise
+
+                    raise debug_files_key_error(request, key).with_traceback(e.__traceback__) from None
+
+        newcls.__name__ = oldcls.__name__
+        newcls.__module__ = oldcls.__module__
+        newcls.__qualname__ = "attach_enctype_error_multidict.<locals>.newcls"
+        with lock:
+            return classes.setdefault(oldcls, newcls)
+
+    def attach_enctype_error_multidict(request: Any) -> None:
+        """Flask's, with the class built once per original class (the request kept on ``files`` itself)."""
+        files = request.files
+        if not hasattr(files, "__dict__"):
+            original(request)
+            return
+        files.__dict__[FILES_REQUEST] = request
+        files.__class__ = debug_class(files.__class__)
+
+    debughelpers.attach_enctype_error_multidict = attach_enctype_error_multidict
+
+
 def apply() -> None:
     patch_method_names()
     patch_user_agent()
     patch_enrich_response()
+    patch_dynamo_size()
+    patch_attribute_picker()
+    patch_cognito_user_lookup()
+    patch_update_expression_parse()
+    patch_flask_debug_files()

@@ -934,5 +934,5 @@ def apply() -> None:
     _patch_botocore_transport()
     _patch_dynamodb_query()
     _patch_cognito_codes()
-    fastpath.apply()  # patches 12 to 14 (shoplocal/fastpath.py)
+    fastpath.apply()  # patches 12 to 19 (shoplocal/fastpath.py)
     _applied = True

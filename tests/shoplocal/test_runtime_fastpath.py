@@ -1,8 +1,13 @@
-"""shoplocal/fastpath.py (patches 12 to 14) keeps what moto and botocore rebuilt per request, with the same
+"""shoplocal/fastpath.py (patches 12 to 19) keeps what moto and botocore rebuilt per request, with the same
 answers: moto's method list of a response class, botocore's text of a User-Agent component, moto's finishing of a
-response (compared with the functions they replace, which patches.MOTO_ORIGINALS keeps)."""
+response, moto's size of a DynamoDB item, the names moto's serializer looks a member up under, moto's Cognito user
+lookup by e-mail, moto's parse of an UpdateExpression, Flask's debug-mode class for a request's files (compared
+with the functions they replace, which patches.MOTO_ORIGINALS keeps)."""
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import pytest
 from botocore.useragent import UserAgentComponent, UserAgentComponentSizeConfig
@@ -111,3 +116,278 @@ def test_request_ids_differ_and_follow_moto_s_seed() -> None:
         assert responses.BaseResponse._enrich_response({}, "")[0]["x-amzn-requestid"] == first
     finally:
         mock_random.setstate(state)
+
+
+SIZED = {
+    "string": {"S": "héllo"}, "empty string": {"S": ""}, "number": {"N": "-12.5"}, "bool": {"BOOL": False},
+    "null": {"NULL": True}, "binary": {"B": b"\x00\x01\x02"}, "binary as text": {"B": "AAEC"},
+    "string set": {"SS": ["a", "bé", ""]}, "number set": {"NS": ["1", "22.5"]}, "binary set": {"BS": [b"ab", "Y2Q="]},
+    "list": {"L": [{"S": "a"}, {"N": "10"}, {"BOOL": True}, {"L": [{"S": "deep"}]}]},
+    "map": {"M": {"k": {"S": "v"}, "nümber": {"N": "3"}, "nested": {"M": {"list": {"L": [{"M": {"x": {"S": "y"}}}]},
+                                                                         "set": {"SS": ["p", "q"]}}}}},
+    "empty map": {"M": {}}, "empty list": {"L": []},
+}
+
+
+@pytest.mark.parametrize("value", list(SIZED.values()), ids=list(SIZED))
+def test_an_attribute_is_sized_as_moto_sizes_it(value: dict[str, object]) -> None:
+    """Patch 15: the same size as moto's DynamoType.size, which copies every map it walks."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = patches.MOTO_ORIGINALS["DynamoType.size"]
+    assert DynamoType(value).size() == original(DynamoType(value))
+
+
+def test_an_item_is_sized_as_moto_sizes_it() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attrs = {name.replace(" ", "_"): value for name, value in SIZED.items()}
+    item = Item(DynamoType({"S": "pk-1"}), None, attrs)
+    original = patches.MOTO_ORIGINALS["DynamoType.size"]
+    expected = sum(len(key.encode()) + original(value) for key, value in item.attrs.items())
+    assert item.size() == expected > 0
+
+
+def test_a_tree_moto_would_convert_first_is_sized_by_moto() -> None:
+    """A list holding a plain dict (not a DynamoType): moto's copy of the map above it converts it; its own code
+    sizes it, with the same answer or the same error."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = patches.MOTO_ORIGINALS["DynamoType.size"]
+    inner = DynamoType({"L": [{"S": "a"}]})
+    inner.value.append({"S": "raw"})
+    outer = DynamoType({"M": {"list": inner}})
+    assert outer.size() == original(outer) == len(b"list") + 1 + 3
+    with pytest.raises(AttributeError):
+        inner.size()
+    with pytest.raises(AttributeError):
+        original(inner)
+
+
+def test_a_subclass_is_sized_by_moto() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    class Typed(DynamoType):
+        def size(self) -> int:
+            return 1000
+
+    value = DynamoType({"L": [{"S": "yz"}]})
+    value.value.append(Typed({"S": "x"}))
+    assert value.size() == patches.MOTO_ORIGINALS["DynamoType.size"](value) == 1002
+
+
+def _serialize(service: str, operation: str, result: dict[str, object]) -> object:
+    from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service)
+    op = model.operation_model(operation)
+    serializer = get_serializer_class(service, model.protocol)(operation_model=op, pretty_print=False,
+                                                                value_picker=XFormedAttributePicker())
+    return serializer.serialize(result)["body"]
+
+
+HISTORY = {"events": [
+    {"timestamp": 1767225600.5, "type": "ExecutionStarted", "id": 1, "previousEventId": 0,
+     "executionStartedEventDetails": {"input": '{"order_id": "o-1"}', "inputDetails": {"truncated": False},
+                                      "roleArn": "arn:aws:iam::123456789012:role/r"}},
+    {"timestamp": 1767225601.25, "type": "TaskStateEntered", "id": 2, "previousEventId": 1,
+     "stateEnteredEventDetails": {"name": "TakePayment", "input": "{}"}},
+    {"timestamp": 1767225602.0, "type": "LambdaFunctionFailed", "id": 3, "previousEventId": 2,
+     "lambdaFunctionFailedEventDetails": {"error": "OutOfBeans", "cause": "{}"}, "unknownMember": "dropped"},
+], "nextToken": "token-2"}
+ATTRIBUTES = {"Attributes": [{"Name": "email", "Value": "a@example.com"}], "UserStatus": "CONFIRMED",
+              "Username": "a@example.com", "Enabled": True, "UserCreateDate": 1767225600}
+
+
+@pytest.mark.parametrize(("service", "operation", "result"), [
+    ("stepfunctions", "GetExecutionHistory", HISTORY),
+    ("cognito-idp", "AdminGetUser", ATTRIBUTES),
+    ("sns", "Publish", {"MessageId": "m-1"}),
+    ("ssm", "GetParameter", {"Parameter": {"Name": "/shop/url", "Type": "String", "Value": "http://x", "Version": 2}}),
+], ids=["sfn-history", "cognito-user", "sns-xml", "ssm"])
+def test_a_response_is_serialized_as_moto_serializes_it(service: str, operation: str, result: dict[str, object],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Patch 16: the same body as moto's serializer asking its alias providers for every member of every value
+    (served from what was kept the second time)."""
+    from moto.core.serialize import AttributePicker, XFormedAttributePicker
+
+    ours = [_serialize(service, operation, result) for _ in range(2)]
+    monkeypatch.setattr(AttributePicker, "get_possible_keys",
+                        patches.MOTO_ORIGINALS["AttributePicker.get_possible_keys"])
+    monkeypatch.setattr(XFormedAttributePicker, "get_possible_keys",
+                        patches.MOTO_ORIGINALS["XFormedAttributePicker.get_possible_keys"])
+    theirs = _serialize(service, operation, result)
+    assert ours == [theirs, theirs]
+    assert theirs  # (a body: the members were found)
+
+
+def test_a_model_object_still_asks_moto_s_alias_providers() -> None:
+    """A value that is not a plain dict (its class name and Meta aliases count) is not kept: a member found
+    under its class-name prefix or an explicit alias, as moto finds it."""
+    from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    shape = get_service_model("stepfunctions").shape_for("DescribeExecutionOutput")
+    member = shape.members["executionArn"]
+    member.parent = shape  # as moto's serializer sets it
+
+    class Execution:
+        arn = "arn:short"
+
+        class Meta:
+            serialization_aliases = {"status": "state"}
+
+    picker = XFormedAttributePicker()
+    assert picker(AttributePickerContext(obj=Execution(), key="executionArn", shape=member)) == "arn:short"
+    status = shape.members["status"]
+    status.parent = shape
+    Execution.state = "RUNNING"  # type: ignore[attr-defined]
+    assert picker(AttributePickerContext(obj=Execution(), key="status", shape=status)) == "RUNNING"
+    assert picker(AttributePickerContext(obj={"executionArn": "arn:dict"}, key="executionArn", shape=member)) == \
+        "arn:dict"
+
+
+@functools.cache
+def _pool(username_attributes: tuple[str, ...] | None, *, fresh: int = 0) -> Any:
+    """A pool of five users (a pool costs an RSA key: one per case, not per test)."""
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+
+    config = {"UsernameAttributes": list(username_attributes)} if username_attributes else {}
+    pool = CognitoIdpUserPool("123456789012", "us-east-1", "fastpath", config)
+    people = [
+        ("ada", [{"Name": "email", "Value": "ada@example.com"}, {"Name": "phone_number", "Value": "+4915100"}]),
+        ("bob", [{"Name": "email", "Value": "old@example.com"}, {"Name": "email", "Value": "bob@example.com"}]),
+        ("cy", [{"Name": "email", "Value": "ada@example.com"}]),  # the same address again: the first user wins
+        ("dee", [{"Name": "nickname", "Value": "eve@example.com"}, {"Name": "email", "Value": "dee@example.com"}]),
+        ("eve", [{"Name": "email", "Value": "eve@example.com"}]),
+    ]
+    for name, attributes in people:
+        pool.users[name] = CognitoIdpUser(pool.id, name, "Pw-1", "CONFIRMED", attributes)
+    return pool
+
+
+@pytest.mark.parametrize("username_attributes", [("email",), ("email", "phone_number"), None],
+                         ids=["email", "email-or-phone", "usernames"])
+@pytest.mark.parametrize("wanted", ["ada@example.com", "bob@example.com", "old@example.com", "eve@example.com",
+                                    "+4915100", "dee", "cy", "nobody@example.com", ""])
+def test_a_user_is_found_as_moto_finds_it(username_attributes: tuple[str, ...] | None, wanted: str) -> None:
+    """Patch 17: the same user (or none) as moto's scan flattening every user's attributes: the first holder of
+    the value, the last value of a repeated attribute, only the pool's UsernameAttributes, then the user name."""
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    pool = _pool(username_attributes)
+    original = patches.MOTO_ORIGINALS["CognitoIdpUserPool._get_user"]
+    assert CognitoIdpUserPool._get_user is not original
+    assert pool._get_user(wanted) is original(pool, wanted)
+
+
+def test_malformed_attributes_fail_as_in_moto() -> None:
+    from moto.cognitoidp.models import CognitoIdpUser
+
+    pool = _pool(("email",), fresh=1)
+    zed = pool.users["zed"] = CognitoIdpUser(pool.id, "zed", "Pw-1", "CONFIRMED", [])
+    zed.attributes = [{"Name": "email"}]  # no value (CognitoIdpUser would refuse it)
+    original = patches.MOTO_ORIGINALS["CognitoIdpUserPool._get_user"]
+    assert pool._get_user("ada@example.com") is original(pool, "ada@example.com")
+    for lookup in (pool._get_user, lambda name: original(pool, name)):
+        with pytest.raises(KeyError):
+            lookup("zed@example.com")
+
+
+def _tree(node: Any) -> Any:
+    """A parse tree as nested (class, value) tuples, to compare two trees."""
+    children = getattr(node, "children", None)
+    if isinstance(children, list | tuple):
+        return type(node).__name__, tuple(_tree(child) for child in children)
+    return type(node).__name__, repr(node) if not hasattr(node, "__dict__") else _tree(children)
+
+
+@pytest.mark.parametrize("expression", [
+    "SET #a = :v, b = if_not_exists(b, :zero) + :one REMOVE c",
+    "SET lines = list_append(lines, :new), #s = :status ADD used :one DELETE tags :t",
+    "REMOVE holders.#order, shards[2]",
+])
+def test_an_update_expression_parses_to_moto_s_tree_and_is_kept(expression: str) -> None:
+    """Patch 18: the same tree as moto's parse, the same object the next time (moto only reads it)."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = patches.MOTO_ORIGINALS["UpdateExpressionParser.make"]
+    ours = UpdateExpressionParser.make(expression)
+    assert _tree(ours) == _tree(original(expression))
+    assert UpdateExpressionParser.make(expression) is ours
+
+
+def test_an_invalid_update_expression_fails_every_time() -> None:
+    from moto.dynamodb.exceptions import InvalidUpdateExpression
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = patches.MOTO_ORIGINALS["UpdateExpressionParser.make"]
+    for _ in range(2):
+        with pytest.raises(InvalidUpdateExpression) as ours:
+            UpdateExpressionParser.make("SET a = = :v")
+        with pytest.raises(InvalidUpdateExpression) as theirs:
+            original("SET a = = :v")
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_an_update_through_moto_changes_the_item_as_before() -> None:
+    """The kept tree is not changed by an update that used it: the same update on two items gives the same
+    result twice."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    backend = DynamoDBBackend("us-east-1", "123456789012")
+    backend.create_table("t", schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         attr=[{"AttributeName": "pk", "AttributeType": "S"}], throughput=None,
+                         billing_mode="PAY_PER_REQUEST", indexes=None, global_indexes=None, streams=None,
+                         sse_specification=None, tags=[], deletion_protection_enabled=False, warm_throughput=None)
+    expression = "SET n = if_not_exists(n, :zero) + :one, #l = list_append(if_not_exists(#l, :empty), :l)"
+    values = {":zero": {"N": "0"}, ":one": {"N": "1"}, ":empty": {"L": []}, ":l": {"L": [{"S": "x"}]}}
+    for key in ("a", "b"):
+        for _ in range(2):
+            backend.update_item("t", {"pk": {"S": key}}, expression, {"#l": "lines"}, values)
+    for key in ("a", "b"):
+        item = backend.get_item("t", {"pk": {"S": key}}).to_json()["Attributes"]
+        assert item == {"pk": {"S": key}, "n": {"N": "2"}, "lines": {"L": [{"S": "x"}, {"S": "x"}]}}
+
+
+def _files_of(body: dict[str, str]) -> tuple[Any, Any]:
+    """A debug-mode Flask request's files (as moto's apps load them) and the request."""
+    from flask import Flask
+
+    app = Flask("fastpath")
+    app.debug = True
+    with app.test_request_context("/", method="POST", data=body):
+        from flask import request
+
+        _ = request.form  # loads the form and, in debug mode, wraps the files
+        return request.files, request._get_current_object()  # type: ignore[attr-defined]
+
+
+def test_a_debug_request_s_files_raise_as_flask_s_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Patch 19: a missing key sent as a form field raises Flask's DebugFilesKeyError naming it, any other missing
+    key a KeyError; each request keeps its own form, while the class is built once."""
+    from flask import debughelpers
+
+    assert debughelpers.attach_enctype_error_multidict is not patches.MOTO_ORIGINALS["attach_enctype_error_multidict"]
+    first, _ = _files_of({"upload": "text"})
+    second, _ = _files_of({"other": "text"})
+    assert type(first) is type(second)
+    monkeypatch.setattr(debughelpers, "attach_enctype_error_multidict",
+                        patches.MOTO_ORIGINALS["attach_enctype_error_multidict"])
+    theirs, _ = _files_of({"upload": "text"})
+    assert type(first) is not type(theirs)
+    for key in ("upload", "other", "absent"):
+        outcomes = []
+        for files in (first, second, theirs):
+            with pytest.raises(KeyError) as raised:
+                files[key]
+            outcomes.append((type(raised.value).__name__, str(raised.value)))
+        assert outcomes[0] == outcomes[2], key  # the same request body: the same error as Flask's
+    assert (type(first).__name__, type(first).__module__, type(first).__qualname__) == \
+        (type(theirs).__name__, type(theirs).__module__, type(theirs).__qualname__)
+    with pytest.raises(debughelpers.DebugFilesKeyError):
+        first["upload"]
+    with pytest.raises(KeyError) as plain:
+        second["upload"]
+    assert not isinstance(plain.value, debughelpers.DebugFilesKeyError)  # (werkzeug's BadRequestKeyError)
