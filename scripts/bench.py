@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench.py                    # parts 1-6 (a few minutes; --no-imports skips part 1)
     .venv/bin/python scripts/bench.py --markdown > x.md  # parts 1-6 on stderr, the README sections on stdout
+    .venv/bin/python scripts/bench.py --only-imports     # part 1 only (no local stack; --import-runs rounds)
 
 1. Per function: cold import of its handler module as a ratio to a bare `import boto3` and to the function's
    own dependency floor, both timed in the same run, with the ``-X importtime`` offenders beyond the floor
@@ -987,7 +988,8 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
            f"{s.events} EventBridge events, {s.emails} emails to the shopper ("
            + "; ".join(f"`{subject}`" for subject in o.email_subjects) + "). The bench's own polling (task list "
            "and order status while it waits) is not counted. Each further parcel adds its own branch of the "
-           "state machine (about 6 transitions), two staff tasks, a label, a shipment email and the webhooks.",
+           "state machine (4 transitions: pick, pack, label, pickup), two staff tasks, a label, a shipment email "
+           "and the webhooks.",
            "- **Browsing per order** (requests that lead to an order without being part of its flow; cost per "
            "request measured per route): " + ", ".join(
                f"{fmt_qty(n)} x `{r}`" + (" per parcel" if r.startswith("GET /warehouse/") else "")
@@ -1197,7 +1199,10 @@ def main() -> int:
     parser.add_argument("--flash-rate", type=int, default=24000,
                         help="checkouts per second offered in the flash-sale simulation of part 5 (default 24,000)")
     parser.add_argument("--no-imports", action="store_true", help="skip part 1 (cold imports)")
+    parser.add_argument("--only-imports", action="store_true", help="run part 1 (cold imports) only")
     args = parser.parse_args()
+    if args.only_imports and (args.no_imports or args.markdown):
+        parser.error("--only-imports prints part 1 only: no --no-imports, no --markdown")
     out = sys.stderr if args.markdown else sys.stdout
     cold: bench_targets.ColdImports | None = None
 
@@ -1210,6 +1215,8 @@ def main() -> int:
         bench_targets.print_cold_imports(lambda text: say(out, text), cold)
         say(out, f"   deployment: shared layer {size(ROOT / 'layers' / 'shop') / 1024:.0f} KiB; function code (KiB) "
                  + ", ".join(f"{fn.name} {size(fn) / 1024:.1f}" for fn in functions))
+        if args.only_imports:
+            return 0
 
     meter = DynamoMeter()
     with Stack() as stack:

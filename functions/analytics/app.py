@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from shop.analytics import service
+from shop.analytics import recording
+from shop.analytics.facts import RECORDED
 from shop.analytics.models import parse_event
-from shop.event_contracts import consumer_view
+from shop.event_contracts import consumer_view, define
 from shop.observability import observability
+
+define(RECORDED)  # the models of the types the reports record, defined at import (the other types' never)
 
 obs = observability("analytics", needs=("analytics_table", "report_time_zone"))
 
@@ -17,7 +20,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = parse_event(event)
     detail = consumer_view(parsed.detail)
     obs.logger.append_keys(detail_type=parsed.detail_type, order_id=detail.get("order_id"))
-    result = service.record_event(parsed.detail_type, detail)
+    result = recording.record_event(parsed.detail_type, detail)
     obs.count("FactRecorded" if result["recorded"] else "FactSkipped")
     return result
 

@@ -2,10 +2,12 @@
 - split: PAID -> FULFILLING with one shipment per warehouse; output {shipments: [{shipment_id, warehouse_id}]}
 - open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token (opening
   the pickup task books the carrier's pickup)
-- commit_stock: the packed parcel's stock leaves (reserved -> shipped), shipment PACKED, order DISPATCHING
+- commit_stock: the packed parcel's stock leaves (reserved -> shipped), shipment PACKED, order DISPATCHING (the
+  exchanges workflow; in the order workflow completing the pack task commits, and create_label repeats it if not)
 - create_label: label bought through the carrier port (CARRIER), its PDF stored in LabelsBucket and linked on the
-  shipment, ShipmentPacked published
-- mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is
+  shipment, ShipmentPacked published (with package_weight_grams: a parcel not yet committed is committed first)
+- mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is (the exchanges workflow; an
+  order's own parcel is handed over by the carrier's pickup scan itself)
 - cancel: compensation when fulfillment fails for good before any parcel is packed (release + refund)
 Outputs are shop.fulfillment.contracts models (what the state machine reads by JSONPath), one per action.
 """
@@ -60,7 +62,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if result["committed"]:
             obs.count("StockCommitted")
     elif isinstance(task, CreateLabelTask):
-        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id))
+        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id, task.package_weight_grams))
         obs.count("ShipmentPacked")
     elif isinstance(task, MarkShippedTask):
         result = ShipmentHandedOver.emit(service.mark_shipped(task.order_id, task.shipment_id, task.picked_up_at))

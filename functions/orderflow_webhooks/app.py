@@ -46,6 +46,10 @@ def carrier_webhook() -> CarrierWebhookAnswer:
     result = webhooks.handle_carrier(event, app.lambda_context)
     obs.logger.append_keys(order_id=result.get("order_id"))
     obs.count(f"CarrierEvent_{event.status}")
+    if "workflow_resumed" in result and result["status"] != "PACKED":
+        # the scan completed the pickup and handed an order's parcel over (the MarkShipped step's metric once;
+        # an exchange's replacement stays PACKED here: its workflow marks it and counts it)
+        obs.count("ShipmentShipped")
     return result
 
 

@@ -1,5 +1,6 @@
 """Workflow task ConfirmOrder: PAYMENT_PROCESSING -> PAID and OrderPaid published (conditional; a retry finding
-PAID is fine; an order cancelled meanwhile is reported as CANCELLED and the workflow ends)."""
+PAID is fine; an order cancelled meanwhile fails the task with OrderCancelledMeanwhile, which the state machine
+catches to end the workflow)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = ConfirmTask.model_validate(event)
     obs.logger.append_keys(order_id=task.order_id)
     result = service.confirm_paid(task.order_id, task.payment_intent_id)
+    if result["status"] == "CANCELLED":
+        raise service.OrderCancelledMeanwhile(f"order {task.order_id} was cancelled while it was being paid",
+                                              details={"order_id": task.order_id, "status": "CANCELLED"})
     if result["changed"]:
         obs.count("OrderPaid")
     return OrderConfirmed.emit({"order_id": task.order_id, "status": str(result["status"])})

@@ -596,7 +596,7 @@ def _mutated(machine: str, old: str, new: str) -> dict[str, Any]:
      "$.payment.status is never 'requires-action'"),
     # a Parameters path into a task's output
     ("order", '"$.pack.package_weight_grams"', '"$.pack.weight_grams"',
-     "FulfilShipments/CommitStock.Parameters.package_weight_grams.$: $.pack.weight_grams: $.pack is PackTaskDone"),
+     "FulfilShipments/CreateLabel.Parameters.package_weight_grams.$: $.pack.weight_grams: $.pack is PackTaskDone"),
     # the Map's items
     ("order", '"ItemsPath": "$.split.shipments"', '"ItemsPath": "$.split.parcels"',
      "FulfilShipments.ItemsPath: $.split.parcels: $.split is OrderSplit"),
@@ -631,6 +631,48 @@ def test_a_state_only_reached_without_the_output_it_reads_is_caught() -> None:
     assert any("AwaitAuthentication.TimeoutSecondsPath: $.payment.auth_timeout_seconds" in e for e in errors), errors
 
 
+# ================================================================== the errors a Catch or a Retry names
+def _error_names(states: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for state in states.values():
+        for key in ("Catch", "Retry"):
+            for rule in state.get(key, []):
+                names.update(n for n in rule["ErrorEquals"] if not n.startswith(("States.", "Lambda.")))
+        if "ItemProcessor" in state:
+            names |= _error_names(state["ItemProcessor"]["States"])
+    return names
+
+
+def test_every_error_a_state_machine_names_is_raised_by_that_name() -> None:
+    """A Catch matches the error's name (a Lambda error's type is its exception's class name, a task token is
+    failed with a name): renaming the class would send that outcome to States.ALL (a cancelled order to the
+    compensation) without any test of the definition noticing. Outcomes signalled as errors instead of a
+    Choice state after the task (ConfirmOrder's OrderCancelledMeanwhile) are named here too."""
+    from shop import errors
+    from shop.orders import service as orders_service
+
+    raised = {c.__name__: c for c in (errors.ServiceBusy, errors.DependencyFailed,
+                                      orders_service.OrderCancelledMeanwhile, fulfillment_service.OrderNotShippable)}
+    named = set().union(*(_error_names(load_machine(m)["States"]) for m in EXECUTION_INPUT))
+    assert named == set(raised), named
+    assert all(issubclass(c, Exception) for c in raised.values())
+    confirm = load_machine("order")["States"]["ConfirmOrder"]
+    assert confirm["Catch"][0] == {"ErrorEquals": ["OrderCancelledMeanwhile"], "ResultPath": "$.error",
+                                   "Next": "CancelledMeanwhile"}
+    assert "OrderCancelledMeanwhile" not in {n for r in confirm["Retry"] for n in r["ErrorEquals"]}
+
+
+def test_confirm_reports_an_order_cancelled_meanwhile_as_the_error_the_machine_catches(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app("orders_confirm")
+    event = _sample_events()[("orders_confirm", None, None)]
+    monkeypatch.setattr(app.service, "confirm_paid", lambda *a, **kw: {
+        "order_id": event["order_id"], "status": OrderStatus.CANCELLED, "changed": False})
+    with pytest.raises(app.service.OrderCancelledMeanwhile) as caught:
+        app._handle(event, None)
+    assert type(caught.value).__name__ == "OrderCancelledMeanwhile"
+
+
 # ================================================================== a wrong model is caught
 def _renamed(model: type[BaseModel], old: str, new: str) -> type[BaseModel]:
     """A copy of ``model`` with the field ``old`` renamed ``new`` (what a refactoring would do)."""
@@ -650,11 +692,12 @@ def _swap(old: type[BaseModel], new: type[BaseModel]) -> dict[tuple[str, str | N
     ("order", PaymentOutcome, "auth_timeout_seconds", "timeout", "AwaitAuthentication.TimeoutSecondsPath"),
     ("order", PaymentOutcome, "payment_intent_id", "intent_id",
      "ConfirmOrder.Parameters.payment_intent_id.$: $.payment.payment_intent_id"),
-    ("order", OrderConfirmed, "status", "order_status", "ConfirmOutcome.Choices[0].Variable: $.confirmation.status"),
     ("order", ReservationReleased, "status", "final", "ReleaseOutcome.Choices[0].Variable: $.release.status"),
     ("order", OrderSplit, "shipments", "parcels", "FulfilShipments.ItemsPath: $.split.shipments"),
-    ("order", PackTaskDone, "package_weight_grams", "weight", "CommitStock.Parameters.package_weight_grams.$"),
-    ("order", PickupTaskDone, "picked_up_at", "scanned_at", "MarkShipped.Parameters.picked_up_at.$"),
+    ("order", PackTaskDone, "package_weight_grams", "weight", "CreateLabel.Parameters.package_weight_grams.$"),
+    ("exchanges", PackTaskDone, "package_weight_grams", "weight",
+     "CommitReplacementStock.Parameters.package_weight_grams.$"),
+    ("exchanges", PickupTaskDone, "picked_up_at", "scanned_at", "MarkReplacementShipped.Parameters.picked_up_at.$"),
     ("returns", ReturnInspected, "inspected", "units", "Restock.Parameters.inspected.$: $.inspection.inspected"),
 ])
 def test_a_renamed_output_field_is_caught(machine: str, model: type[BaseModel], old: str, new: str,

@@ -449,8 +449,8 @@ def test_the_stock_commit_dying_after_its_transaction_is_retried_without_committ
     wait_execution_state(stack, prep.order_id, "AwaitPickup")
     delivered(stack, prep)
     assert_invariants(stack, prep, status="DELIVERED", execution="SUCCEEDED")
-    # the pack completion committed the parcel (issue 12); the workflow's commit, crashed and retried, finds it
-    # committed and commits nothing twice
+    # the pack completion committed the parcel (issue 12); the workflow's commit (now the label step's first
+    # part), crashed and retried, finds it committed and commits nothing twice
     assert crashed == [False] and lambda_failures(prep.order_id, stack) == ["Lambda.Unknown"]
     timeline = [t["M"]["status"]["S"] for t in order_item(stack, prep.order_id)["timeline"]["L"]]
     assert timeline.count("DISPATCHING") == 1 and timeline.count("LABEL_CREATED") == 1
@@ -545,12 +545,57 @@ def test_warehouse_completions_and_task_invocations_delivered_twice_have_one_eff
 
     # Step Functions delivers a task at least once: each recorded invocation again, with its own event
     before = snapshot(stack, prep)
-    for action in ("split", "commit_stock", "create_label"):
+    for action in ("split", "create_label"):  # the label step carries the pack's weight (it commits if need be)
         stack.invoke("FulfillmentFunction", recorder.first(action))
-    assert stack.invoke("FulfillmentFunction", recorder.first("commit_stock"))["committed"] is False
+    # a stock commit delivered for the packed parcel (the exchanges workflow's step; the order workflow's
+    # commit is the pack completion's) finds it committed
+    label = recorder.first("create_label")
+    commit = {**label, "action": "commit_stock", "package_weight_grams": weight["package_weight_grams"]}
+    assert stack.invoke("FulfillmentFunction", commit)["committed"] is False
     assert snapshot(stack, prep) == before
     states = entered_states(history(stack, prep.order_id))
-    assert states.count("CommitStock") == states.count("CreateLabel") == 1
+    assert states.count("CreateLabel") == 1 and "CommitStock" not in states
+    delivered(stack, prep)
+    assert_invariants(stack, prep, status="DELIVERED", execution="SUCCEEDED")
+
+
+def test_a_pack_completion_whose_token_a_retried_step_replaced_resumes_with_the_stored_one(
+        stack, admin, staff, monkeypatch):
+    """Completing the pack task sends the token read before its transaction (no read back). A retried Pack
+    step may have stored a new token in between (the first attempt's token is then dead): Step Functions
+    refuses the old one, the stored one is read once and the workflow resumes with it."""
+    from shop.fulfillment import repository as fulfillment_repo
+
+    prep = prepare_checkout(stack, admin, "fault-stale-token", quantity=1)
+    wh = prep.product.warehouses[0]
+    place(stack, prep)
+    wait_paid(stack, prep.order_id)
+    pick = open_task(stack, staff.id_token, wh, prep.order_id, "pick")
+    ok(stack.request("POST", f"/warehouse/tasks/{pick['task_id']}/complete", token=staff.id_token,
+                     json={"picked": [{"sku": i["sku"], "quantity": i["quantity"]} for i in pick["checklist"]]}))
+    pack = open_task(stack, staff.id_token, wh, prep.order_id, "pack")
+    ddb, table = stack.client("dynamodb"), stack.physical_id("OrdersTable")
+    key = {"pk": {"S": f"TASK#{pack['task_id']}"}, "sk": {"S": "TASK"}}
+    live = ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["task_token"]["S"]
+
+    def set_token(token: str) -> None:
+        ddb.update_item(TableName=table, Key=key, UpdateExpression="SET task_token = :t",
+                        ExpressionAttributeValues={":t": {"S": token}})
+
+    set_token("a-dead-token-of-the-first-attempt")  # what the completion reads first
+    real = fulfillment_repo.pack_shipment
+
+    def retried_step_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        set_token(live)  # the retried step's token, stored between the completion's read and its transaction
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fulfillment_repo, "pack_shipment", retried_step_meanwhile)
+    weight = sum(i["weight_grams"] * i["quantity"] for i in pack["checklist"]) + 100
+    done = ok(stack.request("POST", f"/warehouse/tasks/{pack['task_id']}/complete", token=staff.id_token,
+                            json={"package_weight_grams": weight}))
+    assert done["status"] == "DONE" and done["workflow_resumed"] is True
+    assert done["result"] == {"package_weight_grams": weight} and done["completed_by"] and done["completed_at"]
+    wait_execution_state(stack, prep.order_id, "AwaitPickup")
     delivered(stack, prep)
     assert_invariants(stack, prep, status="DELIVERED", execution="SUCCEEDED")
 
@@ -578,7 +623,12 @@ def test_the_same_carrier_events_twice_have_one_effect(stack, admin, staff):
         assert_invariants(stack, prep, status="SHIPPED", execution="SUCCEEDED")
 
     shipped = snapshot(stack, prep)
-    stack.invoke("FulfillmentFunction", recorder.first("mark_shipped"))  # the last task delivered again
+    # the last task delivered again (the pickup task's opening, its token used), and a MarkShipped step (the
+    # exchanges workflow's; the scan did it here) for the parcel: nothing changes
+    pickup = next(e for e in recorder.events if e.get("action") == "open_task" and e.get("kind") == "pickup")
+    stack.invoke("FulfillmentFunction", pickup)
+    stack.invoke("FulfillmentFunction", {"action": "mark_shipped", "order_id": prep.order_id,
+                                         "shipment_id": pickup["shipment_id"]})
     assert snapshot(stack, prep) == shipped
 
     delivery_id = f"cevt-dlv-{uid()}"

@@ -117,8 +117,11 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
     done = stack.wait_execution(execution_arn(stack, order_id), timeout=30)
     assert done["status"] == "SUCCEEDED", done
     states = entered_states(history(stack, order_id))
-    assert states.count("Pick") == states.count("Pack") == states.count("MarkShipped") == 2
-    assert states[-1] == "Shipped"
+    # each parcel's pickup task is its last state (the scan that completes it hands the parcel over), and the
+    # Map is the execution's last state (no Succeed after it)
+    assert states.count("Pick") == states.count("Pack") == states.count("AwaitPickup") == 2
+    exited = [e["stateExitedEventDetails"]["name"] for e in history(stack, order_id) if "stateExitedEventDetails" in e]
+    assert states[-1] == "AwaitPickup" and exited[-1] == "FulfilShipments"
 
     ok(stack.carrier_webhook(first["tracking_number"], "delivered"))
     assert order_view(stack, shopper.id_token, order_id)["status"] == "SHIPPED"  # not all delivered yet
@@ -137,6 +140,75 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
     confirmation = next(m for m in mails if "confirmation" in m["subject"].lower())
     total = placed["totals"]["total"]["amount"]
     assert f"EUR {total // 100}.{total % 100:02d}" in confirmation["body"]
+
+
+def test_a_task_and_its_shipment_change_are_written_together_and_a_repeat_writes_nothing(stack, admin):
+    """Opening the pack task (shipment PICKING -> PACKING) or the pickup task (the carrier's booking) is one
+    transaction with the task's creation; a repeat finds either there and writes nothing (the step then goes
+    on one write at a time, as a retried step always did)."""
+    from shop.config import function_environment
+    from shop.fulfillment import repository as fulfillment_repo
+    from shop.fulfillment.models import TaskKind, TaskStatus, WarehouseTask
+    from shop.fulfillment.split import task_id_for
+
+    prep = prepare_checkout(stack, admin, "open-together", quantity=1)
+    ok(checkout(stack, prep.shopper.id_token, prep.key), 201)
+    wait_paid(stack, prep.order_id)
+    with function_environment(stack.function_env("FulfillmentFunction")):
+        [shipment] = fulfillment_repo.order_items(prep.order_id)[1]
+        assert shipment.status.value == "PICKING"
+        task = WarehouseTask(task_id=task_id_for(shipment.shipment_id, "pack"), kind=TaskKind.PACK,
+                             status=TaskStatus.OPEN, order_id=prep.order_id, shipment_id=shipment.shipment_id,
+                             warehouse_id=shipment.warehouse_id, checklist=shipment.items,
+                             created_at="2026-12-01T00:00:00Z", instructions="pack")
+        change = fulfillment_repo.pack_started_action(prep.order_id, shipment.shipment_id)
+        assert fulfillment_repo.store_task_with(task, "token-1", change) is True
+        stored = fulfillment_repo.get_task(task.task_id)
+        assert stored is not None and stored[0].status == TaskStatus.OPEN and stored[1] == "token-1"
+        [packing] = fulfillment_repo.order_items(prep.order_id)[1]
+        assert packing.status.value == "PACKING"
+        # again (the shipment moved on, the task exists): refused as a whole
+        again = fulfillment_repo.pack_started_action(prep.order_id, shipment.shipment_id)
+        assert fulfillment_repo.store_task_with(task, "token-2", again) is False
+        assert fulfillment_repo.get_task(task.task_id) == stored
+        assert fulfillment_repo.order_items(prep.order_id)[1] == [packing]
+        # a booking recorded with a task that exists already: neither is written
+        booking = {"confirmation": "PU-1", "window_start": "2026-12-02T08:00:00Z", "window_end": "2026-12-02T12:00:00Z"}
+        pickup = fulfillment_repo.pickup_booked_action(prep.order_id, shipment.shipment_id, booking)
+        assert fulfillment_repo.store_task_with(task, "token-3", pickup) is False
+        assert fulfillment_repo.order_items(prep.order_id)[1] == [packing] and packing.pickup is None
+
+
+def test_the_split_reads_the_sold_levels_and_publishes_stock_low_for_a_level_at_its_reorder_point(
+        stack, admin, staff):
+    """The split reads the levels of the warehouses the order was allocated from (one batch by key): their bins
+    go on the pick list, and a level the sale took to its reorder point is reported (StockLow, cause the
+    order) while the untouched SKU is not."""
+    shopper = stack.user()
+    product = make_product(stack, admin.id_token, stock={"a": 5}, n_skus=2)
+    wh = product.warehouses[0]
+    low, other = product.skus
+    ok(stack.request("PUT", f"/admin/inventory/{low}/{wh}", token=admin.id_token,
+                     json={"on_hand": 5, "reorder_point": 3, "reorder_quantity": 4, "bin": "A-07"}))
+    ok(stack.request("PUT", f"/admin/inventory/{other}/{wh}", token=admin.id_token, json={"on_hand": 5, "bin": "B-02"}))
+    seen: list[dict[str, Any]] = []
+
+    def stock_low(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "RestockFunction" and isinstance(event, dict) and event.get("detail-type") == "StockLow" \
+                and event.get("detail", {}).get("sku") in (low, other):
+            seen.append(event["detail"])
+
+    put_in_cart(stack, shopper.id_token, low, 2)
+    put_in_cart(stack, shopper.id_token, other, 1)
+    stack.drain_async()
+    with hooked(stack, stock_low):
+        order_id = ok(checkout(stack, shopper.id_token), 201)["order_id"]
+        wait_paid(stack, order_id)
+        stack.drain_async()
+    caused = [d for d in seen if d["cause"] == f"order {order_id}"]
+    assert [(d["sku"], d["warehouse_id"], d["available"], d["reorder_point"]) for d in caused] == [(low, wh, 3, 3)]
+    pick = open_task(stack, staff.id_token, wh, order_id, "pick")
+    assert {i["sku"]: (i["quantity"], i["bin"]) for i in pick["checklist"]} == {low: (2, "A-07"), other: (1, "B-02")}
 
 
 def test_a_fulfillment_lambda_failing_twice_is_retried_and_the_order_goes_on(stack, admin):
@@ -200,6 +272,34 @@ def test_cancel_while_picking_releases_refunds_stops_the_workflow_and_is_idempot
     got = [s.lower() for s in subjects(stack, shopper.email)]
     assert len(got) == 3, got  # confirmation, cancellation, refund: each once despite the repeats
     assert sum("cancel" in s for s in got) == 1 and sum("refund" in s for s in got) == 1
+
+
+def test_a_pick_completed_after_the_cancellation_is_refused_and_changes_nothing(stack, admin, staff):
+    """The pick's DONE is conditional on the order still shipping, in the same transaction (no read first):
+    after a cancellation the completion is a 409 order_cancelled, the task stays CANCELLED. Also when the
+    cancellation has closed the order but not yet reached its tasks (the task still OPEN)."""
+    prep = prepare_checkout(stack, admin, "pick-after-cancel", quantity=1)
+    ok(checkout(stack, prep.shopper.id_token, prep.key), 201)
+    wait_paid(stack, prep.order_id)
+    pick = open_task(stack, staff.id_token, prep.product.warehouses[0], prep.order_id, "pick")
+    body = {"picked": [{"sku": i["sku"], "quantity": i["quantity"]} for i in pick["checklist"]]}
+    ddb, table = stack.client("dynamodb"), stack.physical_id("OrdersTable")
+    key = {"pk": {"S": f"TASK#{pick['task_id']}"}, "sk": {"S": "TASK"}}
+
+    ok(stack.request("POST", f"/orders/{prep.order_id}/cancel", token=prep.shopper.id_token))
+    refused = stack.request("POST", f"/warehouse/tasks/{pick['task_id']}/complete", token=staff.id_token, json=body)
+    assert refused.status == 409 and refused.json()["error"]["code"] == "order_cancelled", refused.body
+    assert ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["status"]["S"] == "CANCELLED"
+
+    # the order closed, its task not yet cancelled (the cancellation's second half still to come)
+    ddb.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :open", ExpressionAttributeNames={
+        "#s": "status"}, ExpressionAttributeValues={":open": {"S": "OPEN"}})
+    refused = stack.request("POST", f"/warehouse/tasks/{pick['task_id']}/complete", token=staff.id_token, json=body)
+    assert refused.status == 409 and refused.json()["error"]["code"] == "order_cancelled", refused.body
+    assert refused.json()["error"]["details"]["status"] == "CANCELLED"
+    item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert item["status"]["S"] == "OPEN" and "result" not in item
+    assert order_item(stack, prep.order_id)["status"]["S"] == "CANCELLED"
 
 
 def test_cancel_after_a_parcel_is_packed_is_refused(stack, admin, staff):

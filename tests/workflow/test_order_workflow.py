@@ -141,8 +141,8 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
 
     assert output["payment"]["status"] == "succeeded"
     assert output["confirmation"] == {"order_id": order_id, "status": "PAID"}
-    assert entered_states(history(stack, order_id))[:7] == [
-        "TakePayment", "PaymentOutcome", "ConfirmOrder", "ConfirmOutcome", "SplitOrder", "FulfilShipments", "Pick"]
+    assert entered_states(history(stack, order_id))[:6] == [
+        "TakePayment", "PaymentOutcome", "ConfirmOrder", "SplitOrder", "FulfilShipments", "Pick"]
     assert calls.names.count("PaymentFunction") == 1 and calls.count("ConfirmOrderFunction") == 1
     assert calls.count("ReleaseReservationFunction") == 0
 
@@ -260,7 +260,7 @@ def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_strip
     assert output["payment"]["status"] == "succeeded" and output["confirmation"]["status"] == "PAID"
     states = entered_states(history(stack, order_id))
     assert states[:6] == ["TakePayment", "PaymentOutcome", "AwaitAuthentication", "AuthenticationOutcome",
-                          "ConfirmOrder", "ConfirmOutcome"]
+                          "ConfirmOrder", "SplitOrder"]
     assert not [e for e in history(stack, order_id) if e["type"] == "TaskTimedOut"]
     assert calls.count("WebhooksFunction") == 0  # webhooks are HTTP: counted below through the gateway
     assert order_item(stack, order_id)["status"]["S"] == "FULFILLING"
@@ -391,7 +391,7 @@ def test_a_payment_step_dying_for_good_after_the_charge_confirms_the_order_inste
 
     assert crashes == [order_id]
     assert entered_states(history(stack, order_id))[:5] == [
-        "TakePayment", "AbandonPayment", "AbandonOutcome", "ConfirmOrder", "ConfirmOutcome"]
+        "TakePayment", "AbandonPayment", "AbandonOutcome", "ConfirmOrder", "SplitOrder"]
     item = order_item(stack, order_id)
     assert item["status"]["S"] == "FULFILLING" and item["payment_status"]["S"] == "succeeded"
     [intent] = intents_for(stack, order_id)
@@ -489,6 +489,42 @@ def test_confirm_refuses_an_order_that_was_never_charged(stack, admin):
         finally:
             gate.opened.set()
         assert wait_paid(stack, order_id)["confirmation"]["status"] == "PAID"  # the real payment then goes through
+
+
+def test_an_order_cancelled_while_it_was_paid_ends_at_the_confirmation_refunded_once(stack, admin):
+    """The shopper cancels between the charge and the confirmation: ConfirmOrder finds the order CANCELLED and
+    fails with OrderCancelledMeanwhile (not retried), which the state machine catches: the execution succeeds
+    at CancelledMeanwhile, nothing is split, the cancellation released the stock and refunded once."""
+    shopper, key, order_id, sku = prepared(stack, admin, "cancel-at-confirm", quantity=2)
+    cancelled: list[dict[str, Any]] = []
+
+    def cancel_first(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "ConfirmOrderFunction" and isinstance(event, dict) and event.get("order_id") == order_id \
+                and not cancelled:
+            resp = stack.request("POST", f"/orders/{order_id}/cancel", token=shopper.id_token)
+            assert resp.status == 200, resp.body
+            cancelled.append(resp.json())
+
+    with hooked(stack, cancel_first):
+        placed = place(stack, shopper, key)
+        done = finish(stack, order_id)
+
+    assert done["status"] == "SUCCEEDED", done
+    events = history(stack, order_id)
+    states = entered_states(events)
+    assert states[-2:] == ["ConfirmOrder", "CancelledMeanwhile"] and "SplitOrder" not in states, states
+    assert lambda_failures(events) == ["OrderCancelledMeanwhile"]  # caught, not retried
+    [cancel] = cancelled
+    assert cancel["status"] == "CANCELLED" and cancel["payment"]["status"] == "refunded"
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "CANCELLED" and "PAID" not in timeline_statuses(item)
+    [intent] = intents_for(stack, order_id)
+    assert intent["status"] == "succeeded" and cancel["payment"]["refund"]["amount"] == placed["totals"]["total"]
+    refunds = requests.get(f"{stack.stripe_base}/v1/refunds", params={"payment_intent": intent["id"], "limit": 100},
+                           auth=(STRIPE_KEY, ""), timeout=10).json()["data"]
+    assert [r["amount"] for r in refunds] == [placed["totals"]["total"]["amount"]]
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
 
 
 # ------------------------------------------------------------------ sample events

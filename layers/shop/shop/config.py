@@ -22,8 +22,6 @@ Defaults live in one place each:
 - resource names and ARNs: the template (``!Ref``); they have no code default.
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping

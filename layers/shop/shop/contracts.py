@@ -5,8 +5,6 @@ An answer is validated against its route's return annotation before it leaves th
 whose answer drifts from its published schema fails its tests (a 500 ``internal_error``), never a storefront.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +14,10 @@ from pydantic import BaseModel, ConfigDict
 class ResponseModel(BaseModel):
     """A JSON answer (or a part of one). Fields keep the names and shapes the API has always returned."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the validator is built when first used, once per process: a function imports the answers of all its routes
+    # (a task function the data of every step of its workflow) but an invocation uses one or two; building them
+    # all at import was a large part of the cold start (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def absent(value: object) -> bool:

@@ -25,6 +25,14 @@ INVENTORY_SOURCE = event_contracts.INVENTORY_SOURCE
 DETAIL_TYPES = frozenset(event_contracts.DETAIL_MODELS)
 
 
+def require(*detail_types: str) -> frozenset[str]:
+    """The detail types a producer module publishes, their models defined now, at its import (a family of
+    shop.event_contracts is defined when first needed), so its first publication finds them; KeyError for a
+    type the bus does not carry."""
+    event_contracts.define(detail_types)
+    return frozenset(detail_types)
+
+
 class InvalidEventDetail(ValueError):
     """A producer built an event its contract does not allow (a bug: never the client's fault, never retried)."""
 

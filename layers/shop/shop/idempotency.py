@@ -29,9 +29,11 @@ class RequestInProgress(Conflict):
 
 
 def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[str, Any], event_key: str,
-             expires_after_seconds: int, lambda_context: Any = None, **config: Any) -> dict[str, Any]:
+             expires_after_seconds: int, lambda_context: Any = None, client: Any = None,
+             **config: Any) -> dict[str, Any]:
     """``work()`` once per key (``event_key`` is a JMESPath into ``data``); a completed key returns the stored
-    result. Raises Powertools' IdempotencyAlreadyInProgressError / IdempotencyValidationError for the caller.
+    result; ``client`` replaces the shared DynamoDB client (a caller's wrapper of it). Raises Powertools'
+    IdempotencyAlreadyInProgressError / IdempotencyValidationError for the caller.
     Powertools' idempotency is imported here, by the functions that use it, not by every importer of shop.api."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -40,7 +42,7 @@ def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[
     )
 
     persistence = DynamoDBPersistenceLayer(table_name=get_settings().require("idempotency_table"),
-                                           boto3_client=aws.client("dynamodb"))
+                                           boto3_client=client or aws.client("dynamodb"))
     settings = IdempotencyConfig(event_key_jmespath=event_key, raise_on_no_idempotency_key=True,
                                  expires_after_seconds=expires_after_seconds, **config)
     if lambda_context is not None:

@@ -3,8 +3,6 @@ An entity with one owner lives in its context (the order in shop/orders/models.p
 in each context's contracts module. Table layouts are documented in docs/data-model.md.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Annotated, Any
 

@@ -6,8 +6,6 @@ intent's outcome, a parcel's status). Keys a result leaves out stay absent (``ex
 present depends on what the event led to.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

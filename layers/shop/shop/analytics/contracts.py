@@ -3,8 +3,6 @@ and the sales trend. The report's figures are those ``shop.analytics.report.comp
 and answered from it); money is integer minor units of the shop's currency.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shop import event_contracts
 from shop.analytics.facts import RECORDED
+
+if TYPE_CHECKING:
+    from shop import event_contracts
 
 
 def parse_event(event: Mapping[str, Any]) -> event_contracts.ShopEvent[event_contracts.EventDetail]:
     """An EventBridge event as delivered to the Analytics function, its detail validated against the shared
-    contract (shop.event_contracts) for the types the reports record; pydantic's ValidationError otherwise."""
+    contract (shop.event_contracts) for the types the reports record; pydantic's ValidationError otherwise.
+    The contract is imported here: the report function reads ScheduledReport from this module and consumes no
+    event (the Analytics function imports the contract with its handler, so its first event pays nothing)."""
+    from shop import event_contracts
+
     return event_contracts.parse_event(event, RECORDED)
 
 

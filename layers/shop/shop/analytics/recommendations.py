@@ -24,6 +24,7 @@ from typing import Any
 from shop.analytics import repository as repo
 from shop.catalog import service as catalog
 from shop.catalog.listing import Sort
+from shop.catalog.repository import product_summaries
 
 MAX_SEEDS = 10
 MAX_CANDIDATES = 50  # ranked candidates checked against the catalogue (one batch read)
@@ -80,6 +81,14 @@ def _fallback(categories: list[str], exclude: set[str], wanted: int) -> list[dic
                     out.append({**item, "reason": reason})
                     exclude.add(item["product_id"])
     return out
+
+
+def bought_together(product_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """"Customers who bought this also bought" on the product page: the products most often in paid orders with it
+    (here, not in the report's service, so the product page's cold start loads none of the report's modules)."""
+    pairs = sorted(repo.bought_together(product_id), key=lambda p: (-p[1], p[0]))[:limit]
+    names = product_summaries([p for p, _ in pairs])
+    return [{"product_id": p, "name": names.get(p, {}).get("name"), "orders": n} for p, n in pairs if p in names]
 
 
 def for_customer(customer_id: str, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Analytics and the daily report.
 
-- ``record_event``: the Analytics function turns each domain event into a day fact, once (facts.py).
+- ``record_event`` (recording.py): the Analytics function turns each domain event into a day fact, once
+  (facts.py).
 - ``daily_report``: the report for one day, built from that day's facts (one partition), the open purchase
   orders (index by status), the categories of the products sold (batch get) and the day totals of the 7 days
   before (one query, for the comparison with the previous day and the week's average): stored as JSON, CSV and HTML
@@ -10,7 +11,8 @@
   console reads the stored report through the admin API: it lasts as long as the report, unlike a presigned S3
   URL signed with the function's temporary credentials; addresses on the suppression list get no email.
 - ``stored_report``: a day's stored report as HTML, CSV or JSON (what the emailed link answers).
-- ``sales_trend``: day totals over a range; ``bought_together``: "customers who bought this also bought".
+- ``sales_trend``: day totals over a range ("customers who bought this also bought" is
+  shop.analytics.recommendations.bought_together: the product page needs none of the report's imports).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
-from shop.analytics import facts, report
+from shop.analytics import report
 from shop.analytics import repository as repo
+from shop.analytics.recording import tz
 from shop.catalog.repository import product_summaries
 from shop.config import get_settings
 from shop.errors import DependencyFailed, InvalidInput, NotFound
@@ -37,10 +39,6 @@ log = Logger(child=True)
 MAX_TREND_DAYS = 366
 
 
-def tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().report_time_zone)
-
-
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -48,14 +46,6 @@ def now_iso() -> str:
 def previous_day(now: datetime | None = None) -> date:
     """Yesterday in the report's time zone (what the morning schedule reports on)."""
     return ((now or datetime.now(UTC)).astimezone(tz()) - timedelta(days=1)).date()
-
-
-def record_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    fact = facts.fact_for(detail_type, detail, tz())
-    if fact is None:
-        return {"recorded": False, "reason": f"{detail_type} is not used by the reports"}
-    new = repo.record(fact)
-    return {"recorded": new, "day": fact.day.isoformat(), "fact": fact.sk, **({} if new else {"duplicate": True})}
 
 
 def _open_purchase_orders() -> list[dict[str, Any]]:
@@ -188,9 +178,3 @@ def sales_trend(first: date, last: date) -> dict[str, Any]:
         d += timedelta(days=1)
     return {"from": first.isoformat(), "to": last.isoformat(), "currency": get_settings().currency,
             "days": days, "totals": sums}
-
-
-def bought_together(product_id: str, limit: int = 5) -> list[dict[str, Any]]:
-    pairs = sorted(repo.bought_together(product_id), key=lambda p: (-p[1], p[0]))[:limit]
-    names = product_summaries([p for p, _ in pairs])
-    return [{"product_id": p, "name": names.get(p, {}).get("name"), "orders": n} for p, n in pairs if p in names]

@@ -5,8 +5,6 @@ not issue a new one (a refresh usually keeps the old one), so it is declared wit
 absent from the answer instead of turning into a null.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,8 +1,6 @@
 """Auth request models: email format and the user pool's password policy are checked here, so bad input
 is a 422 naming the field before Cognito is called."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
@@ -54,7 +52,8 @@ NewPassword = Annotated[str, StringConstraints(max_length=256), AfterValidator(_
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # request bodies: built on their route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class _WithEmail(_Body):

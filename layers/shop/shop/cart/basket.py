@@ -14,8 +14,9 @@ needed are known from the cart alone:
 
 That is one call for carts of up to 100 keys (``levels + lines + products + 3``, levels being lines x warehouses
 on a SKU's first read; more keys take one more call per 100). Checkout (shop.checkout.service) and the cart
-view (shop.cart.service) both read this way. Lines whose product id is unknown (a cart written before product
-ids were stored) cost one lookup more.
+view (shop.cart.service) both read this way. A line being added has its product id looked up in the same batch
+read as the cart (``cart_and_owner``); lines whose product id is unknown (a cart written before product ids were
+stored) cost one lookup more.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shop import aws
+from shop.cart import repository as carts
+from shop.cart.repository import CartRecord
 from shop.catalog import repository as catalog
 from shop.config import Settings
 from shop.dynamo import batch_get_tables, merge_reads
@@ -56,6 +59,15 @@ def owners_of(codes: list[str], known: dict[str, str]) -> dict[str, str]:
     if missing:
         owners.update(catalog.sku_products(missing))
     return owners
+
+
+def cart_and_owner(customer_id: str, code: str, now_epoch: int) -> tuple[CartRecord, dict[str, str]]:
+    """The cart (consistently, as shop.cart.repository.get_cart) and the product of SKU ``code`` (sku -> product
+    id; empty when no such SKU) in one batch read: a line new to the cart costs no lookup of its own."""
+    reads = merge_reads(carts.cart_reads(customer_id), catalog.sku_product_reads([code]))
+    with aws.translate_common_errors("read cart"):
+        found = batch_get_tables(aws.client("dynamodb"), reads)
+    return carts.cart_from_found(customer_id, found, now_epoch), catalog.sku_products_from_found(found)
 
 
 def read(owners: dict[str, str], settings: Settings, *, customer_id: str | None = None,

@@ -6,8 +6,6 @@ Warnings are a closed set told apart by ``code``. The request bodies of the rout
 takes their values.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints

@@ -192,10 +192,15 @@ def write_with_retry(customer_id: str, change: Callable[[dict[str, int]], dict[s
     raise Conflict("the cart was changed concurrently; retry the request")
 
 
-def _check_line(settings: Settings, cart: repo.CartRecord, code: str, quantity: int) -> Basket:
+def _check_line(settings: Settings, cart: repo.CartRecord, code: str, quantity: int,
+                looked_up: Mapping[str, str] | None = None) -> Basket:
     """The SKU is sold and the quantity can currently be supplied (over all known warehouses). Returns the
-    batch read of the cart's lines and this one, for the view after the write."""
-    owners = basket.owners_of(sorted(set(cart.items) | {code}), cart.products)
+    batch read of the cart's lines and this one, for the view after the write. ``looked_up``: the product of
+    ``code`` read with the cart (basket.cart_and_owner; empty: no such SKU)."""
+    products = {**cart.products, **(looked_up or {})}
+    if looked_up is not None and code not in products:
+        raise NotFound(f"sku {code} not found", details={"sku": code})
+    owners = basket.owners_of(sorted(set(cart.items) | {code}), products)
     if code not in owners:
         raise NotFound(f"sku {code} not found", details={"sku": code})
     read = basket.read(owners, settings, customer_id=cart.customer_id, coupon_code=cart.coupon_code)
@@ -225,8 +230,8 @@ def set_quantity(customer_id: str, code: str, quantity: int, country: str | None
         raise InvalidInput(QUANTITY_FIELD, f"must be at most {settings.max_line_quantity}")
     if quantity == 0:
         return remove(customer_id, code, country, region)
-    first = repo.get_cart(customer_id, _now_epoch())
-    read = _check_line(settings, first, code, quantity)
+    first, looked_up = basket.cart_and_owner(customer_id, code, _now_epoch())
+    read = _check_line(settings, first, code, quantity, looked_up)
     before = 0
 
     def change(items: dict[str, int]) -> dict[str, int]:

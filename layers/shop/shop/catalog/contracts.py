@@ -6,8 +6,6 @@ carry the product's ``active`` flag and SKUs without stock. A set-price answer h
 price changed: declared with ``exclude_if``, so it stays absent rather than turning into a null.
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shop.contracts import ResponseModel, absent

@@ -1,8 +1,6 @@
 """Catalog request models (validated by the resolver: bad input is a 422 naming the field)."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -22,7 +20,8 @@ MAX_SKUS_PER_PRODUCT_CREATE = 49
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # request bodies: built on their route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class PositivePrice(Money):
@@ -67,7 +66,7 @@ class ProductCreate(Strict):
     skus: list[NewSku] = Field(min_length=1, max_length=MAX_SKUS_PER_PRODUCT_CREATE)
 
     @model_validator(mode="after")
-    def _distinct_skus(self) -> ProductCreate:
+    def _distinct_skus(self) -> Self:
         codes = [s.sku for s in self.skus]
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
@@ -89,7 +88,7 @@ class ProductUpdate(Strict):
                                                   "100, ties by product id); null: back to the default")
 
     @model_validator(mode="after")
-    def _not_empty(self) -> ProductUpdate:
+    def _not_empty(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("at least one field to update is required")
         return self

@@ -21,7 +21,7 @@ TABLE = "catalog_table"
 KEY_PREFIXES = ("PRODUCT#", "SKU#", "CAT#", "PRICE#", "CATEGORY", "TOKEN#", "TERMS#", "CATALOGUE")
 KEY_MODULES = ("shop.catalog.listing", "shop.catalog.search")
 PUBLIC = frozenset({"get_skus", "sku_products", "sku_reads", "skus_from_found", "product_summaries",
-                    "rating_summary", "add_rating_action"})
+                    "rating_summary", "add_rating_action", "sku_product_reads", "sku_products_from_found"})
 
 
 def _table() -> str:
@@ -57,6 +57,19 @@ def sku_products(codes: list[str]) -> dict[str, str]:
                             [sku_lookup_key(c) for c in sorted(set(codes))])
     found = [from_item(raw) for raw in lookups]
     return {item["pk"].removeprefix("SKU#"): str(item["product_id"]) for item in found}
+
+
+def sku_product_reads(codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """:func:`sku_products` as a read (table -> keys) for a caller composing one batch read with its own
+    (shop.dynamo.merge_reads: the cart reads itself and a line's product together); decoded by
+    :func:`sku_products_from_found`."""
+    return {_table(): [sku_lookup_key(c) for c in sorted(set(codes))]} if codes else {}
+
+
+def sku_products_from_found(found: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """sku -> product id from the SKU lookup items among a composed batch read's CatalogTable items."""
+    rows = [from_item(raw) for raw in found.get(_table(), []) if raw.get("sk", {}).get("S") == "SKU"]
+    return {r["pk"].removeprefix("SKU#"): str(r["product_id"]) for r in rows if str(r["pk"]).startswith("SKU#")}
 
 
 def skus_by_owner(owners: dict[str, str]) -> dict[str, Sku]:

@@ -4,8 +4,6 @@ The order's lines and payment are the orders context's models (checkout sits abo
 order): a placed order's line is the line the order view shows later.
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shop.contracts import ResponseModel

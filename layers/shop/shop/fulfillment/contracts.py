@@ -142,7 +142,8 @@ class PickTaskDone(WorkflowData):
 
 
 class PackTaskDone(WorkflowData):
-    """Pack (at ``$.pack``): CommitStock reads ``package_weight_grams``."""
+    """Pack (at ``$.pack``): CreateLabel (CommitReplacementStock in the exchanges workflow) reads
+    ``package_weight_grams``."""
 
     model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pack", "kind": "pack", **_DONE,
                             "package_weight_grams": 950, "note": "double box"})
@@ -156,7 +157,8 @@ class PackTaskDone(WorkflowData):
 
 
 class PickupTaskDone(WorkflowData):
-    """AwaitPickup (at ``$.pickup``): the carrier's picked_up scan; MarkShipped reads ``picked_up_at``."""
+    """AwaitPickup (at ``$.pickup``): the carrier's picked_up scan, which also hands an order's parcel over
+    (the order workflow ends there); the exchanges workflow's MarkReplacementShipped reads ``picked_up_at``."""
 
     model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pickup", "kind": "pickup",
                             "completed_at": "2026-11-26T08:00:00Z", "completed_by": "carrier",
@@ -170,7 +172,8 @@ class PickupTaskDone(WorkflowData):
 
 
 class StockCommitted(WorkflowData):
-    """commit_stock (CommitStock, at ``$.commit``): ``committed`` false when completing the pack task did it."""
+    """commit_stock (the exchanges workflow's CommitReplacementStock, at ``$.commit``): ``committed`` false when
+    completing the pack task did it."""
 
     model_config = example({"order_id": _ORDER, "shipment_id": _SHIPMENT, "committed": False})
 
@@ -194,7 +197,7 @@ class LabelCreated(WorkflowData):
 
 
 class ShipmentHandedOver(WorkflowData):
-    """mark_shipped (MarkShipped, at ``$.shipped``)."""
+    """mark_shipped (the exchanges workflow's MarkReplacementShipped, at ``$.shipped``)."""
 
     model_config = example({"order_id": _ORDER, "shipment_id": _SHIPMENT, "status": "SHIPPED"})
 

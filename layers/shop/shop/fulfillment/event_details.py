@@ -10,6 +10,8 @@ from shop.fulfillment.models import Shipment, WarehouseTask
 from shop.orders.event_details import base, occurred_now, paid_at
 from shop.orders.models import Order
 
+PUBLISHED = events.require("WarehouseTaskOpened", "WarehouseTaskCompleted", "OrderSplit", "ShipmentPacked",
+                           "ShipmentShipped", "ShipmentInTransit", "ShipmentException", "ShipmentDelivered")
 
 def items(shipment: Shipment) -> list[dict[str, Any]]:
     return [{"sku": i.sku, "name": i.name, "quantity": i.quantity} for i in shipment.items]

@@ -20,7 +20,16 @@ from botocore.exceptions import ClientError
 
 from shop import aws
 from shop.config import get_settings
-from shop.dynamo import encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
+from shop.dynamo import (
+    batch_get_tables,
+    encode_cursor,
+    from_item,
+    model_from_item,
+    page_query,
+    status_update,
+    to_item,
+    value,
+)
 from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
     HANDED_OVER,
@@ -31,6 +40,7 @@ from shop.fulfillment.models import (
     WarehouseTask,
 )
 from shop.inventory import repository as inventory
+from shop.models import StockLevel
 from shop.orders.models import Order, OrderStatus
 from shop.orders.repository import (
     now_iso,
@@ -131,6 +141,19 @@ def tracking_lookup(tracking_number: str) -> tuple[str, str] | None:
 
 
 # ------------------------------------------------------------------ split
+def stock_levels_at(skus: list[str], warehouse_ids: list[str]) -> list[StockLevel]:
+    """The stock levels of ``skus`` in ``warehouse_ids`` (the warehouses an order's allocations name: their
+    bins for the pick list, their reorder points), in one strongly consistent batch read by key instead of a
+    query per SKU (a level seen sharded for the first time: one more read, for its shards). Pairs without a
+    level are not found. The read is not remembered as where the SKUs are stocked (it looks at a few
+    warehouses only)."""
+    read = inventory.stock_read(skus, warehouse_ids, everywhere=True)
+    with aws.translate_common_errors("stock lookup"):
+        found = batch_get_tables(aws.client("dynamodb"), read.reads) if read.keys else {}
+        inventory.complete_shards(found)
+    return [level for levels in inventory.stock_from_found(skus, found).values() for level in levels]
+
+
 def save_split(order: Order, shipments: list[Shipment]) -> bool:
     """PAID -> FULFILLING and every shipment created, in one transaction. False (nothing written) when the
     order is no longer PAID (already split by an earlier attempt, or cancelled)."""
@@ -188,6 +211,40 @@ def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | No
     if found is None:
         raise Conflict(f"task {task.task_id} vanished while being stored")
     return found[0], None
+
+
+def pack_started_action(order_id: str, shipment_id: str) -> dict[str, Any]:
+    """The shipment PICKING -> PACKING, as a transaction action (:func:`store_task_with`)."""
+    return status_update(_table(), _shipment_key(order_id, shipment_id), [ShipmentStatus.PICKING.value],
+                         ShipmentStatus.PACKING.value, now_iso())
+
+
+def pickup_booked_action(order_id: str, shipment_id: str, booking: dict[str, Any]) -> dict[str, Any]:
+    """The carrier's pickup booking recorded on the shipment (once), as a transaction action (as
+    :func:`save_pickup`)."""
+    return {"Update": {"TableName": _table(), "Key": _shipment_key(order_id, shipment_id),
+                       "UpdateExpression": "SET pickup = :b, updated_at = :now",
+                       "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(pickup)",
+                       "ExpressionAttributeValues": {":b": value(booking), ":now": {"S": now_iso()}}}}
+
+
+def store_task_with(task: WarehouseTask, token: str, shipment_change: dict[str, Any]) -> bool:
+    """Create the task OPEN with the workflow's token and make ``shipment_change`` (an Update action on its
+    shipment: :func:`pack_started_action`, :func:`pickup_booked_action`) in ONE transaction: one request where
+    the two writes were two. False, nothing written, when a condition failed (a retried step: the task or the
+    shipment's change is there already; or the shipment moved on): the caller then makes them one by one
+    (:func:`set_shipment_status` or :func:`save_pickup`, then :func:`store_task`), as it always did."""
+    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
+            "task_token": token, "open_warehouse_id": task.warehouse_id}
+    try:
+        _transact([shipment_change, {"Put": {"TableName": _table(), "Item": to_item(item),
+                                             "ConditionExpression": "attribute_not_exists(pk)"}}])
+    except TransactionCancelled as exc:
+        if "ConditionalCheckFailed" in exc.codes:
+            return False
+        aws.busy_if_contended(exc, f"opening task {task.task_id}")
+        raise Conflict(f"opening task {task.task_id} failed: {exc.codes}") from exc
+    return True
 
 
 def put_done_task(task: WarehouseTask) -> bool:
@@ -304,15 +361,40 @@ def _task_done_action(task_id: str, result: dict[str, Any], by: str, now: str) -
     }}
 
 
+class TaskOutcome(StrEnum):
+    DONE = "done"  # the task is DONE with this result (completed_at as given)
+    TASK_NOT_OPEN = "task_not_open"  # done or cancelled before (nothing written)
+    ORDER_NOT_SHIPPABLE = "order_not_shippable"  # the order failed the check (nothing written)
+
+
+def finish_task_if(task_id: str, result: dict[str, Any], by: str, now: str,
+                   order_check: dict[str, Any]) -> TaskOutcome:
+    """OPEN -> DONE with the result, in one transaction with ``order_check`` (a ConditionCheck on the order,
+    orders.repository.status_check_action): a pick completed only while its order can ship, atomically (a
+    cancellation landing first refuses it), with no read of the order first. ``now`` is its completed_at."""
+    try:
+        _transact([_task_done_action(task_id, result, by, now), order_check])
+    except TransactionCancelled as exc:
+        failed = [c == "ConditionalCheckFailed" for c in exc.codes]
+        if len(failed) > 1 and failed[1]:
+            return TaskOutcome.ORDER_NOT_SHIPPABLE
+        if failed and failed[0]:
+            return TaskOutcome.TASK_NOT_OPEN
+        aws.busy_if_contended(exc, f"completing task {task_id}")
+        raise Conflict(f"completing task {task_id} failed: {exc.codes}") from exc
+    return TaskOutcome.DONE
+
+
 def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *,
-                  task: tuple[str, dict[str, Any], str] | None = None) -> PackOutcome:
+                  task: tuple[str, dict[str, Any], str] | None = None, now: str | None = None) -> PackOutcome:
     """The parcel is packed: its reserved stock leaves the shelf (reserved -> shipped, on_hand down), the
     shipment becomes PACKED and the order DISPATCHING, in ONE transaction, together with the pack task
     (``task`` = (task id, result, staff id)) becoming DONE when staff complete it. Conditions: the order is
     FULFILLING or DISPATCHING (never a cancelled one: a cancellation is conditional on the order being at
     most FULFILLING, so of a pack and a cancel exactly one lands), the shipment PACKING, the task OPEN, each
-    stock row still holds the reservation. Nothing is written unless all hold."""
-    now = now_iso()
+    stock row still holds the reservation. Nothing is written unless all hold. ``now``: the time written (the
+    task's completed_at), so that the caller knows what it stored without reading it back."""
+    now = now or now_iso()
     note = f"parcel {shipment.shipment_id} packed ({package_weight_grams} g)"
     if shipment.exchange_id:  # a replacement parcel of a delivered order: the order's status stays
         actions = [timeline_action(order.order_id, "EXCHANGE_PACKED", note)]
@@ -349,7 +431,8 @@ def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *
 
 
 def commit_shipment(order: Order, shipment: Shipment, package_weight_grams: int) -> bool:
-    """The workflow's stock commit after the pack task (idempotent): :func:`pack_shipment` without a task.
+    """The workflow's stock commit after the pack task (idempotent; the order workflow's label step, the
+    exchanges workflow's CommitReplacementStock): :func:`pack_shipment` without a task.
     Staff completing the pack task commit the parcel already (the task's DONE is in that transaction), so
     this normally finds the shipment PACKED and returns False; True when it committed (a pack task completed
     before completions committed). Raises Conflict with the order's status when the order cannot ship."""

@@ -35,9 +35,9 @@ from shop.fulfillment.models import (
     TrackingEvent,
     WarehouseTask,
 )
-from shop.fulfillment.split import plan_shipments, task_id_for
+from shop.fulfillment.split import is_exchange_shipment, plan_shipments, task_id_for
 from shop.inventory import restock
-from shop.inventory.repository import known_warehouse, stock_levels
+from shop.inventory.repository import known_warehouse
 from shop.models import Warehouse
 from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
@@ -89,7 +89,8 @@ def _order_and_shipment(order_id: str, shipment_id: str) -> tuple[Order, Shipmen
 # ------------------------------------------------------------------ split
 def split(order_id: str) -> dict[str, Any]:
     order = _order(order_id)
-    levels = [lv for found in stock_levels([ln.sku for ln in order.lines]).values() for lv in found]
+    levels = repo.stock_levels_at(sorted({ln.sku for ln in order.lines}),
+                                  sorted({a.warehouse_id for ln in order.lines for a in ln.allocations}))
     shipments: list[Shipment] | None = None
     if order.status == S.PAID:
         bins = {(lv.sku, lv.warehouse_id): lv.bin or "" for lv in levels}
@@ -124,15 +125,27 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str) -> di
     if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
         workflow.send_failure(token, "OrderNotShippable", f"order {order_id} is {order.status.value}")
         return {"task_id": None, "waiting": False}
-    if kind == TaskKind.PACK:
-        repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.PACKING], SH.PACKING)
-    elif kind == TaskKind.PICKUP:
-        book_pickup(shipment)
     now = orders_repo.now_iso()
     task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
                          order_id=order_id, shipment_id=shipment_id, warehouse_id=shipment.warehouse_id,
                          checklist=shipment.items, created_at=now, instructions=INSTRUCTIONS[kind])
-    stored, stored_token = repo.store_task(task, token)
+    # the shipment's change that comes with the task (PACKING; the pickup booking) and the task, in one
+    # transaction the first time; one by one on a retry (or when the transaction finds either done)
+    change: dict[str, Any] | None = None
+    booking = book_pickup(shipment, save=False) if kind == TaskKind.PICKUP else None
+    if kind == TaskKind.PACK and shipment.status == SH.PICKING:
+        change = repo.pack_started_action(order_id, shipment_id)
+    elif booking is not None:
+        change = repo.pickup_booked_action(order_id, shipment_id, booking)
+    stored_token: str | None
+    if change is not None and repo.store_task_with(task, token, change):
+        stored, stored_token = task, token
+    else:
+        if kind == TaskKind.PACK:
+            repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.PACKING], SH.PACKING)
+        elif booking is not None:
+            repo.save_pickup(order_id, shipment_id, booking)
+        stored, stored_token = repo.store_task(task, token)
     if stored.status == TaskStatus.DONE:
         workflow.send_success(token, task_output(stored))
         return {"task_id": stored.task_id, "waiting": False}
@@ -221,15 +234,17 @@ def _not_shippable(order_id: str, status: OrderStatus) -> Conflict:
                     details={"order_id": order_id, "status": status.value})
 
 
+SHIPPABLE = frozenset({S.FULFILLING, S.DISPATCHING})
+SHIPPABLE_EXCHANGE = frozenset({S.SHIPPED, S.DELIVERED})
+
+
 def _shippable(order: Order, shipment: Shipment) -> bool:
     """Whether the parcel may be picked and packed now: the order is being fulfilled, or the parcel is an
     exchange's replacement for an order that was shipped already (shop.returns.exchanges)."""
-    if shipment.exchange_id:
-        return order.status in (S.SHIPPED, S.DELIVERED)
-    return order.status in (S.FULFILLING, S.DISPATCHING)
+    return order.status in (SHIPPABLE_EXCHANGE if shipment.exchange_id else SHIPPABLE)
 
 
-def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
+def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str, now: str) -> bool:
     """Completing an OPEN pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the
     same transaction as the task's DONE, conditional on the order being fulfillable: a cancellation racing
     it (conditional on the order not being DISPATCHING yet) either lands first, and this is refused with
@@ -240,7 +255,7 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str) -> bool:
     for attempt in range(PACK_ATTEMPTS):
         try:
             outcome = repo.pack_shipment(order, shipment, int(result["package_weight_grams"]),
-                                         task=(task.task_id, result, staff_id))
+                                         task=(task.task_id, result, staff_id), now=now)
             break
         except ServiceBusy:  # met another write on the order (another parcel packed): try again, bounded
             found = repo.get_task(task.task_id)
@@ -268,24 +283,44 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
     found = repo.get_task(task_id) if task_id.startswith("tsk_") else None
     if found is None:
         raise NotFound(f"task {task_id} not found")
-    task, _ = found
+    task, token_read = found
     result = _check_completion(task, body)
     if check is not None and task.status == TaskStatus.OPEN:
         check(task, body)
     if body.note:
         result["note"] = body.note
-    changed = False
+    changed = stale_token = False
     if task.status == TaskStatus.OPEN and task.kind == TaskKind.PACK:
-        changed = _pack(task, result, staff_id)
-        found = repo.get_task(task_id)
-        if found is None:
-            raise NotFound(f"task {task_id} not found")
-        task, token = found
+        now = orders_repo.now_iso()
+        changed = _pack(task, result, staff_id, now)
+        if changed:
+            # this transaction made the task DONE: what is stored is known, no read back. The token is the one
+            # read above unless a retried Pack step gave the task a new one meanwhile (the send below then
+            # finds it gone, and the stored one is read once)
+            task = task.model_copy(update={"status": TaskStatus.DONE, "result": result, "completed_by": staff_id,
+                                           "completed_at": now})
+            token, stale_token = token_read, True
+        else:
+            found = repo.get_task(task_id)
+            if found is None:
+                raise NotFound(f"task {task_id} not found")
+            task, token = found
+    elif task.status == TaskStatus.OPEN and task.kind == TaskKind.PICK:
+        # DONE only while the order can ship, in one transaction (no read of the order first): the outcome
+        # is known, the token the one read above (as for a pack)
+        now = orders_repo.now_iso()
+        statuses = SHIPPABLE_EXCHANGE if is_exchange_shipment(task.shipment_id) else SHIPPABLE
+        outcome = repo.finish_task_if(task_id, result, staff_id, now,
+                                      orders_repo.status_check_action(task.order_id, statuses))
+        if outcome == repo.TaskOutcome.ORDER_NOT_SHIPPABLE:
+            raise _not_shippable(task.order_id, _order(task.order_id).status)
+        if outcome == repo.TaskOutcome.DONE:
+            task = task.model_copy(update={"status": TaskStatus.DONE, "result": result, "completed_by": staff_id,
+                                           "completed_at": now})
+            token, changed, stale_token = token_read, True, True
+        else:  # no longer OPEN (a concurrent completion, a cancellation): what is stored answers
+            task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
     else:
-        if task.status == TaskStatus.OPEN and task.kind == TaskKind.PICK:
-            order, shipment = _order_and_shipment(task.order_id, task.shipment_id)
-            if not _shippable(order, shipment):
-                raise _not_shippable(task.order_id, order.status)
         task, token, changed = repo.finish_task(task_id, TaskStatus.DONE, result=result, by=staff_id)
     if task.status == TaskStatus.CANCELLED:
         raise OrderCancelled(f"task {task_id} was cancelled (the order was cancelled): put the items back",
@@ -295,21 +330,32 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
         raise Conflict(f"task {task_id} was already completed with a different result",
                        details={"task_id": task_id, "result": task.result})
     resumed = workflow.send_success(token, task_output(task)) if token else False
+    if not resumed and stale_token:
+        stored = repo.get_task(task_id)
+        if stored is not None and stored[1] and stored[1] != token:
+            resumed = workflow.send_success(stored[1], task_output(task))
     if changed or resumed:
         events.publish(event_details.task_changed("WarehouseTaskCompleted", task))
     return {**task_view(task), "workflow_resumed": resumed}
 
 
 # ------------------------------------------------------------------ packing: stock commit and label
-def commit_stock(order_id: str, shipment_id: str, package_weight_grams: int) -> dict[str, Any]:
-    order, shipment = _order_and_shipment(order_id, shipment_id)
+def _commit(order: Order, shipment: Shipment, package_weight_grams: int) -> bool:
+    """The parcel's stock commit (repo.commit_shipment: a no-op once PACKED); a cancelled order is
+    OrderNotShippable (the workflow ends as cancelled meanwhile)."""
     try:
-        committed = repo.commit_shipment(order, shipment, package_weight_grams)
+        return repo.commit_shipment(order, shipment, package_weight_grams)
     except Conflict as exc:
-        current = _order(order_id)
+        current = _order(order.order_id)
         if current.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
-            raise OrderNotShippable(f"order {order_id} is {current.status.value}") from exc
+            raise OrderNotShippable(f"order {order.order_id} is {current.status.value}") from exc
         raise
+
+
+def commit_stock(order_id: str, shipment_id: str, package_weight_grams: int) -> dict[str, Any]:
+    """The exchanges workflow's step (CommitReplacementStock); the order workflow commits in create_label."""
+    order, shipment = _order_and_shipment(order_id, shipment_id)
+    committed = _commit(order, shipment, package_weight_grams)
     return {"order_id": order_id, "shipment_id": shipment_id, "committed": committed}
 
 
@@ -323,12 +369,20 @@ def _ship_to(order: Order) -> carrier.Party:
                                                               a.region) if x), country=a.country)
 
 
-def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
+def create_label(order_id: str, shipment_id: str, package_weight_grams: int | None = None) -> dict[str, Any]:
     """Buy the parcel's label through the configured carrier (shop.fulfillment.carrier, CARRIER), store its
     document in LabelsBucket, then record it on the shipment. The document is stored before the shipment
     links it, so a link never points at nothing; a retry after a crash between the two buys the same label
-    again (the port's promise for the same shipment id) and finds the document stored (one object)."""
+    again (the port's promise for the same shipment id) and finds the document stored (one object).
+
+    ``package_weight_grams`` (the order workflow, from its pack task): first the stock commit that was the
+    CommitStock step, in the same invocation: completing the pack task normally committed the parcel, and the
+    shipment read here says so (no request); one still PACKING is committed now, a cancelled order's refused
+    (OrderNotShippable)."""
     order, shipment = _order_and_shipment(order_id, shipment_id)
+    if package_weight_grams is not None:
+        if _commit(order, shipment, package_weight_grams):
+            shipment = shipment.model_copy(update={"status": SH.PACKED, "package_weight_grams": package_weight_grams})
     if shipment.tracking_number is None:
         weight = shipment.package_weight_grams or shipment.items_weight_grams
         origin = known_warehouse(shipment.warehouse_id)
@@ -357,20 +411,24 @@ def create_label(order_id: str, shipment_id: str) -> dict[str, Any]:
             "shipping_cost": shipment.shipping_cost.model_dump() if shipment.shipping_cost else None}
 
 
-def book_pickup(shipment: Shipment) -> None:
+def book_pickup(shipment: Shipment, *, save: bool = True) -> dict[str, Any] | None:
     """Ask the carrier to collect a labelled parcel (once per shipment: a retry keeps the first booking). Done
-    when the workflow opens the pickup task, which the carrier's pickup scan then completes."""
+    when the workflow opens the pickup task, which the carrier's pickup scan then completes. Returns the
+    booking (None when there was nothing to book); ``save`` False leaves recording it to the caller (opening
+    the task records it in the task's transaction)."""
     if shipment.pickup is not None or shipment.tracking_number is None or shipment.status != SH.PACKED:
-        return
+        return None
     origin = known_warehouse(shipment.warehouse_id)
     if origin is None:
-        return  # create_label refused such a parcel already
+        return None  # create_label refused such a parcel already
     booked = carrier.carrier_for(get_settings()).book_pickup(carrier.PickupRequest(
         shipment_id=shipment.shipment_id, warehouse_id=shipment.warehouse_id, ship_from=_ship_from(origin),
         tracking_number=shipment.tracking_number, ready_at=shipment.packed_at or orders_repo.now_iso()))
-    repo.save_pickup(shipment.order_id, shipment.shipment_id, PickupBooking(
-        confirmation=booked.confirmation, window_start=booked.window_start,
-        window_end=booked.window_end).model_dump(mode="json"))
+    booking = PickupBooking(confirmation=booked.confirmation, window_start=booked.window_start,
+                            window_end=booked.window_end).model_dump(mode="json")
+    if save:
+        repo.save_pickup(shipment.order_id, shipment.shipment_id, booking)
+    return booking
 
 
 LABEL_LINK_SECONDS = 300
@@ -408,7 +466,9 @@ def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset
 
 
 def mark_shipped(order_id: str, shipment_id: str, picked_up_at: str | None = None) -> dict[str, Any]:
-    """The carrier picked the parcel up: shipment SHIPPED; the order SHIPPED once every parcel is."""
+    """The carrier picked the parcel up: shipment SHIPPED; the order SHIPPED once every parcel is. The exchanges
+    workflow's step (MarkReplacementShipped); an order's own parcels are handed over by the carrier's scan that
+    completes their pickup task (:func:`_hand_over`), with no step after AwaitPickup."""
     at = picked_up_at or orders_repo.now_iso()
     repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.SHIPPED], SH.SHIPPED, {"shipped_at": at})
     # after the write, one consistent query: the order and every parcel's status (the decision below)
@@ -454,6 +514,28 @@ def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
     return workflow.send_success(token, task_output(task)) if token else False
 
 
+def _hand_over(order: Order, parcels: list[Shipment], shipment: Shipment, tracking: TrackingEvent) -> Shipment:
+    """The carrier's pickup scan of an order's own parcel does what the workflow's MarkShipped step did (one
+    state, one invocation and a read fewer per parcel): the shipment SHIPPED with the scan in its tracking, in
+    one conditional write (a parcel no longer PACKED, scanned in transit first, only gets the scan added); the
+    order SHIPPED once every parcel is handed over; ShipmentShipped published (again on a repeat: consumers
+    dedupe). ``parcels``: the order's shipments read before the write."""
+    order_id, shipment_id = order.order_id, shipment.shipment_id
+    changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.SHIPPED], SH.SHIPPED,
+                                       {"shipped_at": tracking.occurred_at}, event=tracking)
+    if changed is None:
+        repo.add_tracking_event(order_id, shipment_id, tracking)
+    if changed is not None and [p.shipment_id for p in parcels] == [shipment_id]:
+        shipments = [changed]  # the order's only parcel, shipped by this write: nothing else to read
+    else:  # after the write, one consistent query: every parcel's status (whether the order is shipped)
+        shipments = shipments_of(order_id)
+    current = _in(shipments, order_id, shipment_id)
+    if current.status in HANDED_OVER:
+        _all_handed_over_then(order, S.SHIPPED, HANDED_OVER, shipments)
+        events.publish(event_details.shipment_shipped(order, current))
+    return current
+
+
 def delivery_proof(event: CarrierEvent, signature_required: bool) -> DeliveryProof:
     """The proof of delivery of a ``delivered`` event, judged against the order: when the order asked for a
     signature, the parcel must have been handed to the recipient and signed for; anything else (nobody signed,
@@ -492,7 +574,13 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
         return {"order_id": order_id, "shipment_id": shipment_id, "status": shipment.status.value,
                 "duplicate": True, **_delivery_findings(shipment)}
     out: dict[str, Any] = {"order_id": order_id, "shipment_id": shipment_id}
-    if event.status == "picked_up":
+    if event.status == "picked_up" and shipment.exchange_id is None:
+        # resume first, then record the scan (the mark of a processed event: a retry after a crash between the
+        # two resumes again, a no-op, and records it)
+        out["workflow_resumed"] = _resume_pickup(shipment, event.occurred_at)
+        out["status"] = _hand_over(order, parcels, shipment, tracking).status.value
+        return out
+    if event.status == "picked_up":  # an exchange's replacement: its workflow's MarkReplacementShipped marks it
         repo.add_tracking_event(order_id, shipment_id, tracking)
         out["workflow_resumed"] = _resume_pickup(shipment, event.occurred_at)
     elif event.status in ("in_transit", "exception"):
@@ -521,10 +609,15 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
             shipments = shipments_of(order_id)
         delivered = _in(shipments, order_id, shipment_id)
         if delivered.status == SH.DELIVERED:
+            if shipment.status == SH.PACKED and shipment.exchange_id is None:
+                # handed over and delivered in one: shipped too (the pickup's step used to publish it)
+                events.publish(event_details.shipment_shipped(order, delivered))
             events.publish(event_details.shipment_delivered(order, delivered))
             if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED}), shipments):
                 events.publish(order_events.order_delivered(order, event.occurred_at, [
                     s.delivery_fields() for s in shipments]))
+            elif shipment.status == SH.PACKED and shipment.exchange_id is None:
+                _all_handed_over_then(order, S.SHIPPED, HANDED_OVER, shipments)  # the last parcel handed over
             out.update(_delivery_findings(delivered))
         out["status"] = delivered.status.value
         return out

@@ -26,6 +26,11 @@ def exchange_shipment_id(order_id: str, exchange_id: str) -> str:
     return f"shp_{order_id.removeprefix('ord_')}_x{exchange_id.removeprefix('ret_')}"
 
 
+def is_exchange_shipment(shipment_id: str) -> bool:
+    """Whether the id is an exchange's replacement parcel (:func:`exchange_shipment_id`)."""
+    return shipment_id.rpartition("_")[2].startswith("x")
+
+
 def task_id_for(shipment_id: str, kind: str) -> str:
     return f"tsk_{shipment_id.removeprefix('shp_')}_{kind}"
 

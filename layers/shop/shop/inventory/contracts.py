@@ -6,8 +6,6 @@ nothing to say (a level's ``bin``; ``shards`` and ``slots`` of an unsharded leve
 Request bodies the service does not take as a whole (``ShardsIn``: it takes the count) are here too.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,7 +1,5 @@
 """Inventory admin request models."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -12,7 +10,8 @@ MAX_ON_HAND = 10_000_000
 
 
 class WarehouseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     country: CountryCode
@@ -21,7 +20,8 @@ class WarehouseIn(BaseModel):
 
 
 class StockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     on_hand: int = Field(ge=0, le=MAX_ON_HAND, strict=True)
     bin: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")] | None = Field(
@@ -35,7 +35,8 @@ class StockIn(BaseModel):
 class AdjustmentIn(BaseModel):
     """A correction of on-hand stock with its reason (damage, loss, a found unit, a recount)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     delta: int = Field(ge=-MAX_ON_HAND, le=MAX_ON_HAND, strict=True, description="units added (+) or removed (-)")
     reason: Literal["damaged", "lost", "found", "count_correction", "other"]

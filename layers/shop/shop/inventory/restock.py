@@ -22,6 +22,7 @@ from shop.errors import DependencyFailed
 from shop.models import StockLevel
 
 log = Logger(child=True)
+PUBLISHED = events.require("StockLow")
 
 
 def stock_low(level: StockLevel, cause: str) -> dict[str, Any]:

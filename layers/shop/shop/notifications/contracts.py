@@ -1,7 +1,5 @@
 """HTTP answers of the shopper's notification settings (GET/PUT /account/notifications, functions/auth)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -20,6 +20,7 @@ from typing import Any
 from shop import aws
 from shop.config import get_settings
 from shop.dynamo import batch_get_tables
+from shop.errors import ServiceBusy
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): this context's keys of
 # NotificationsTable are built here (and by its KEY_MODULES); no other context reads them.
@@ -73,6 +74,71 @@ def channels_and_listed(customer_id: str, other: dict[str, Any]) -> tuple[Channe
         found = batch_get_tables(aws.client("dynamodb"), {table(): [mine, other]})[table()]
     raw = next((r for r in found if r["pk"] == mine["pk"] and r["sk"] == mine["sk"]), None)
     return _channels(raw), any(r["pk"] == other["pk"] and r["sk"] == other["sk"] for r in found)
+
+
+class ChecksFailed(Exception):
+    """A checked claim's condition check failed: the shopper has made a channel choice, or the address is on the
+    suppression list (the caller reads them and claims the plain way)."""
+
+
+def no_choice_check(customer_id: str) -> dict[str, Any]:
+    """A transaction's ConditionCheck that the shopper has made no channel choice (DEFAULT applies)."""
+    return {"TableName": table(), "Key": _shopper_key(customer_id), "ConditionExpression": "attribute_not_exists(pk)"}
+
+
+def absent_check(key: dict[str, Any]) -> dict[str, Any]:
+    """A transaction's ConditionCheck that this table holds no item at ``key`` (a suppression-list entry)."""
+    return {"TableName": table(), "Key": key, "ConditionExpression": "attribute_not_exists(pk)"}
+
+
+class CheckedClaims:
+    """The DynamoDB client given to Powertools' idempotency for one send (shop.idempotency.run_once): its claim,
+    the conditional PutItem of the IN_PROGRESS record, is made in one transaction with ``checks`` (the shopper
+    has no channel choice, the address is not suppressed), so a send costs no read before its claim. A failed
+    check raises ChecksFailed and claims nothing (a concurrent claim: ServiceBusy); the claim's own failure is
+    answered as PutItem's (ConditionalCheckFailedException with the record held), so Powertools replays or
+    refuses as it does. Every other call goes to the client as it is. ``passed``: the checks held."""
+
+    def __init__(self, inner: Any, checks: list[dict[str, Any]]):
+        self._inner, self._checks, self.passed = inner, checks, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def put_item(self, **put: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        actions = [*({"ConditionCheck": c} for c in self._checks), {"Put": put}]
+        try:
+            self._inner.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            if aws.error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons: list[Any] = list(exc.response.get("CancellationReasons") or [])
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons[:len(self._checks)]):
+                raise ChecksFailed() from exc
+            claim = reasons[len(self._checks)] if len(reasons) > len(self._checks) else {}
+            if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                raise ServiceBusy("the send's claim met a concurrent one (a duplicate delivery); retry") from exc
+            if claim.get("Code") != "ConditionalCheckFailed":
+                raise  # a throttle: the invocation fails and is retried
+            self.passed = True
+            response: dict[str, Any] = {"Error": {"Code": "ConditionalCheckFailedException",
+                                                  "Message": "The conditional request failed"}}
+            if claim.get("Item"):
+                response["Item"] = claim["Item"]  # the record held, as PutItem's ReturnValuesOnConditionCheckFailure
+            raise ClientError(response, "PutItem") from exc  # type: ignore[arg-type]
+        self.passed = True
+        return {}
+
+
+def checked_claims(suppression_key: dict[str, Any], customer_id: str | None) -> CheckedClaims:
+    """A send's claim checked in its own transaction: the address at ``suppression_key`` (shop.notifications.
+    suppressions.key) is not suppressed and, with ``customer_id``, the shopper made no channel choice."""
+    checks = [absent_check(suppression_key)]
+    if customer_id:
+        checks.append(no_choice_check(customer_id))
+    return CheckedClaims(aws.client("dynamodb"), checks)
 
 
 def _channels(raw: dict[str, Any] | None) -> Channels:

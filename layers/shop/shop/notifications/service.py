@@ -12,6 +12,9 @@ An address on the suppression list (it bounced for good or complained: shop.noti
 ``record_feedback`` from SES's events) is not mailed: the event is answered ``sent: False, suppressed: True``
 before SES is called, which is no error (nothing to retry). Mailing it anyway would hurt the sender's
 reputation with SES and the receivers, and SES pauses accounts whose bounce or complaint rate stays high.
+The send's claim (the idempotency record) is written in one transaction with the checks that the address is
+not listed and that the shopper chose no channels (repository.checked_claims), so the common mail reads
+nothing first (issue 17); when either is found, nothing is claimed and they are read as before.
 
 Texts (``notify_sms``) go beside the e-mails for the order confirmation, shipped and delivered, to shoppers who
 chose SMS with a number (shop.notifications.preferences), once per ``dedupe_key`` like the e-mail but with a
@@ -26,7 +29,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from shop import event_contracts, idempotency
@@ -38,6 +44,9 @@ EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
 
 # the detail types this consumer reads (those with an email; the bus rule delivers only these)
 CLAIMS = templates.EMAILED_DETAIL_TYPES
+# the types whose mail or text depends on the shopper's channels (preferences)
+CHOICE_TYPES = preferences.CHANNELLED_EMAILS | sms.SMS_DETAIL_TYPES
+event_contracts.define(CLAIMS)  # their models defined with this module, the other types' never
 
 
 def parse_event(event: Mapping[str, Any]) -> event_contracts.ShopEvent[event_contracts.EventDetail]:
@@ -92,8 +101,26 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
         return {"sent": False, "reason": "the event has no email address"}
     dedupe_key = str(detail["dedupe_key"])
     customer_id = str(detail.get("customer_id") or "")
+
+    def send_once() -> dict[str, Any]:
+        message_id = mailer.send(to, email)
+        return {"sent": True, "message_id": message_id, "dedupe_key": dedupe_key}
+
+    # the common case in one request: the claim's transaction also checks that the address is not suppressed
+    # and, where the shopper's channels count (this mail, or the event's text), that they made no choice (then
+    # e-mail only: the text needs no read either); a failed check claims nothing and takes the reads below
+    choosing = bool(customer_id) and detail_type in CHOICE_TYPES
+    claims = repository.checked_claims(suppressions.key(to), customer_id if choosing else None)
+    try:
+        result = _once(send_once, "notify", dedupe_key, detail_type, lambda_context, "notification", client=claims)
+    except repository.ChecksFailed:
+        pass
+    else:
+        if choosing and claims.passed:
+            _seeded(channels, customer_id, repository.DEFAULT)
+        return result
     listed: bool | None = None
-    if detail_type in preferences.CHANNELLED_EMAILS and customer_id:
+    if choosing:
         # both reads this mail needs (the shopper's channels, the suppression list) in one round trip; the
         # channels are kept for the event's text (channels_once)
         choice, listed = repository.channels_and_listed(customer_id, suppressions.key(to))
@@ -104,11 +131,6 @@ def notify(detail_type: str, detail: dict[str, Any], lambda_context: Any = None,
     if listed if listed is not None else suppressions.is_suppressed(to):
         return {"sent": False, "suppressed": True, "dedupe_key": dedupe_key,
                 "reason": "the address is on the suppression list (it bounced or complained)"}
-
-    def send_once() -> dict[str, Any]:
-        message_id = mailer.send(to, email)
-        return {"sent": True, "message_id": message_id, "dedupe_key": dedupe_key}
-
     return _once(send_once, "notify", dedupe_key, detail_type, lambda_context, "notification")
 
 
@@ -144,16 +166,21 @@ def notify_sms(detail_type: str, detail: dict[str, Any], lambda_context: Any = N
 
 
 def _once(send: Callable[[], dict[str, Any]], key_prefix: str, dedupe_key: str, detail_type: str,
-          lambda_context: Any, what: str) -> dict[str, Any]:
+          lambda_context: Any, what: str, client: Any = None) -> dict[str, Any]:
     """``send`` once per dedupe key and channel (``key_prefix``): a redelivered event answers the stored result
-    (marked replayed); a duplicate arriving while the first still sends is told to retry (ServiceBusy)."""
+    (marked replayed); a duplicate arriving while the first still sends is told to retry (ServiceBusy).
+    ``client``: repository.checked_claims's (its ChecksFailed comes out as it is: nothing was claimed)."""
     try:
         return idempotency.run_once(send, key_prefix=key_prefix, event_key="dedupe_key",
                                     data={"dedupe_key": dedupe_key, "detail_type": detail_type},
                                     expires_after_seconds=EXPIRES_AFTER_SECONDS, lambda_context=lambda_context,
-                                    response_hook=_mark_replay)
+                                    response_hook=_mark_replay, client=client)
     except IdempotencyAlreadyInProgressError as exc:
         raise ServiceBusy(f"{what} {dedupe_key} is being sent by another invocation; retry later") from exc
+    except IdempotencyPersistenceLayerError as exc:
+        if isinstance(exc.__cause__, (repository.ChecksFailed, ServiceBusy)):
+            raise exc.__cause__ from None
+        raise
 
 
 def record_feedback(event: Mapping[str, Any]) -> dict[str, Any]:

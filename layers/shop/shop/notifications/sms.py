@@ -13,8 +13,6 @@ are transliterated or replaced. The opt-out hint is added only when it fits: SNS
 not the text says so.
 """
 
-from __future__ import annotations
-
 import re
 import unicodedata
 from collections.abc import Callable, Mapping

@@ -5,8 +5,6 @@ view (shop.orders.contracts); what only staff see (payment money, refunds, retur
 history) is declared here.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -45,14 +43,16 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class RefundIn(BaseModel):
     """A partial (or full) refund on behalf of the shopper: never more than is left to refund."""
 
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     amount: Money = Field(description="what to give back, in the order's currency (minor units)")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: Text
 
@@ -214,7 +214,8 @@ class StaffRefund(ResponseModel):
 class ResolveIn(BaseModel):
     """How the order was settled by hand (a refund, a call to the carrier, ...): kept in the staff history."""
 
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     note: Text
 

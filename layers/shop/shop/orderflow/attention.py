@@ -34,6 +34,7 @@ from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderStatus
 from shop.orders.ports import ports as order_ports
 
+PUBLISHED = shop_events.require("OrderNeedsAttention")
 S = OrderStatus
 SETTLED_BY_THE_WORKFLOW = frozenset({"PaymentFailed", "FulfillmentFailed"})
 WORKFLOW_ENDS = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})

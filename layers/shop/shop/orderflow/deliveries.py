@@ -27,6 +27,7 @@ from shop.orders import repository as orders_repo
 from shop.orders.models import Order
 from shop.orders.ports import ports as order_ports
 
+PUBLISHED = shop_events.require("DeliveryNeedsAttention")
 REASON = "delivered_without_signature"
 ERROR = "DeliveryException"
 

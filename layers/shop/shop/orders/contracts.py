@@ -164,8 +164,8 @@ class OrderWorkflowInput(WorkflowData):
 
 
 class OrderConfirmed(WorkflowData):
-    """functions/orders_confirm (ConfirmOrder, at ``$.confirmation``): CANCELLED when the shopper cancelled
-    meanwhile (the workflow ends), else PAID or a later status (a retried step)."""
+    """functions/orders_confirm (ConfirmOrder, at ``$.confirmation``): PAID or a later status (a retried step).
+    An order the shopper cancelled meanwhile fails the step instead (OrderCancelledMeanwhile: the workflow ends)."""
 
     model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "status": "PAID"})
 

@@ -10,6 +10,8 @@ from shop import events
 from shop.money import Money
 from shop.orders.models import Order
 
+PUBLISHED = events.require("OrderPlaced", "OrderPaid", "PaymentFailed", "OrderDelivered", "OrderCancelled",
+                           "RefundIssued")
 
 def occurred_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

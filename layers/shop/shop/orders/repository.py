@@ -33,7 +33,8 @@ PUBLIC = frozenset({
     "StatusConflict", "RefundLimitExceeded", "now_iso",
     "get_order", "require_order", "list_for_customer", "OrderCollection", "read_order_collection", "order_reads",
     "order_from_found", "order_collection_pk",
-    "put_new_order_action", "status_update_action", "timeline_action", "transition", "reserve_refund",
+    "put_new_order_action", "status_update_action", "status_check_action", "timeline_action", "transition",
+    "reserve_refund",
     "reserve_rest", "RefundContended",
     "count_returned_action", "uncount_returned_action",
     # staff operations (shop.orderflow.admin)
@@ -254,6 +255,16 @@ def transition(order_id: str, allowed_from: frozenset[OrderStatus] | set[OrderSt
             raise StatusConflict(order_id, current.status.value, to.value) from exc
         raise
     return from_record(resp["Attributes"])
+
+
+def status_check_action(order_id: str, statuses: frozenset[OrderStatus] | set[OrderStatus]) -> dict[str, Any]:
+    """A ConditionCheck (for another context's transaction): the order is in one of ``statuses``."""
+    allowed = sorted(s.value for s in statuses)
+    return {"ConditionCheck": {
+        "TableName": orders_table(), "Key": order_key(order_id),
+        "ConditionExpression": "#s IN (" + ", ".join(f":s{i}" for i in range(len(allowed))) + ")",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {f":s{i}": {"S": s} for i, s in enumerate(allowed)}}}
 
 
 def timeline_action(order_id: str, status: str, note: str) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class CommitStockTask(ShipmentTask):
 
 class CreateLabelTask(ShipmentTask):
     action: Literal["create_label"]
+    # the pack task's weight (the order workflow): a parcel whose stock is not committed yet is committed first
+    package_weight_grams: int | None = Field(default=None, gt=0)
 
 
 class MarkShippedTask(ShipmentTask):

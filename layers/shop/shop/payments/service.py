@@ -95,6 +95,10 @@ def on_intent_event(order_id: str, intent_id: str) -> dict[str, Any]:
     order = order_ports.store.get_order(order_id)
     if order is None or order.payment_intent_id != intent_id:
         return {"order_id": order_id, "resumed": False, "reason": "not this order's payment"}
+    if order.payment_status not in (None, "requires_action"):
+        # the payment step recorded a final outcome: the workflow never parked a token (it waits only after
+        # recording requires_action, and await_authentication checks Stripe after parking it): no token read
+        return {"order_id": order_id, "resumed": False, "reason": "the workflow is not waiting"}
     result = payment_ports.gateway.outcome(intent_id)
     if result.status == "requires_action":
         return {"order_id": order_id, "resumed": False, "reason": "still waiting for the shopper"}

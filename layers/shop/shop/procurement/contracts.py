@@ -7,8 +7,6 @@ stored items: a key that was null when it was written is not stored, so ``note``
 is settled) and the ``supplier_id`` and ``counted`` that invoices recorded by older versions lack.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Literal
 

@@ -1,7 +1,5 @@
 """Procurement: suppliers, contracts, purchase orders, receipts, returns to suppliers, supplier invoices."""
 
-from __future__ import annotations
-
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -17,7 +15,8 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # request bodies: built on their route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # ------------------------------------------------------------------ suppliers and contracts

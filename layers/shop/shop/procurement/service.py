@@ -53,6 +53,8 @@ from shop.procurement.models import (
 )
 
 P = PoStatus
+PUBLISHED = events.require("PurchaseOrderCreated", "PurchaseOrderSubmitted", "GoodsReceived", "SupplierReturned",
+                           "InvoiceMatched", "InvoiceDisputed", "InvoiceSettled")
 TOLERANCE = matching.Tolerance(quantity_units=0, price_bps=100, price_minor_units=1)
 
 

@@ -6,8 +6,6 @@ given (a record written by hand or by older code may lack more), so those keys a
 ``exclude_if``: absent, never null.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

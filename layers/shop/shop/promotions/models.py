@@ -1,7 +1,5 @@
 """Admin models for sale events and coupons."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -14,7 +12,8 @@ IsoDateTime = AwareDatetime  # ISO 8601 text with a time zone ("needs a time zon
 
 
 class _Discount(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # request bodies: built on their route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     percent: int | None = Field(None, ge=1, le=90, strict=True, description="whole percent off")
     amount_off: Money | None = Field(None, description="fixed amount off (per unit for a sale)")

@@ -5,8 +5,6 @@ later by the returns workflow (``label``, ``inspection``, ``refund_id``, ``refun
 (``email``, ``note``, a timeline entry's ``note``) are declared with ``exclude_if``: absent, never null.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

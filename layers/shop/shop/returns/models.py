@@ -1,7 +1,5 @@
 """Customer returns: a return authorisation for delivered lines, inspected in the warehouse, refunded per line."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -15,14 +13,16 @@ ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "changed_min
 
 
 class ReturnLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     sku: SkuCode
     quantity: int = Field(gt=0, le=1000, strict=True)
     reason: ReturnReason
 
 
 class ReturnIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=40)
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
 
@@ -57,7 +57,8 @@ class ReturnLine(Frozen):
 class ExchangeIn(BaseModel):
     """POST /orders/{orderId}/exchanges: some delivered units of one line for another SKU of the same product."""
 
-    model_config = ConfigDict(extra="forbid")
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     sku: SkuCode = Field(description="the delivered SKU going back")
     quantity: int = Field(gt=0, le=1000, strict=True)
     replacement_sku: SkuCode = Field(description="another SKU (size, colour) of the same product")

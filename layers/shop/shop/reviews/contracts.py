@@ -4,8 +4,6 @@ The shapes are those ``shop.reviews.service`` has always returned: a review's pu
 order id) and the rating summary the catalog keeps on the product.
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shop.contracts import ResponseModel

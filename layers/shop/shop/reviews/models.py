@@ -1,7 +1,5 @@
 """Product reviews: the request body, the stored review and its public view."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -14,7 +12,8 @@ ANONYMOUS_AUTHOR = "verified buyer"
 class ReviewIn(BaseModel):
     """POST /products/{productId}/reviews. Strings are stripped before their length is checked."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # a request body: built on its route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     rating: int = Field(ge=1, le=5, strict=True, description="stars, 1 to 5 (an integer, not a string)")
     title: Annotated[str, StringConstraints(min_length=1, max_length=120)]

@@ -1,8 +1,6 @@
 """HTTP answers and bodies of the shopper's account routes (functions/storefront_account): marketing choices
 (shop.notifications.optouts) and "recommended for you" (shop.analytics.recommendations)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shop.analytics.service import bought_together
+from shop.analytics.recommendations import bought_together
 from shop.catalog import service as catalog
 from shop.config import get_settings
 from shop.inventory.repository import stock_levels

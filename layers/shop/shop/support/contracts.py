@@ -3,8 +3,6 @@ see them. Staff see who wrote each message (``author_id``); a shopper sees only 
 shop, so the shopper's message model has no ``author_id`` (an answer carrying one would be a 500, not a leak).
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shop.contracts import ResponseModel

@@ -9,8 +9,6 @@ see the follow-up in the open queue with its history. Staff cannot answer a clos
 ticket_closed): a closed ticket must not send the shopper mail; the shopper reopens it by writing.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -52,7 +50,8 @@ def can_close(current: TicketStatus) -> bool:
 
 # ------------------------------------------------------------------ requests
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # request bodies: built on their route's first request (issue 17)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class TicketIn(In):

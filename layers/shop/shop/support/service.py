@@ -36,6 +36,7 @@ from shop.support.models import (
     status_after_message,
 )
 
+PUBLISHED = events.require("TicketAnswered")
 MAX_ATTEMPTS = 8  # a lost race is decided again on the fresh ticket, after a short random pause
 
 
