@@ -346,6 +346,45 @@ def wrapped_dynamodb(wrap: Callable[[Any], Any]) -> Iterator[None]:
 
 
 @contextmanager
+def calls_by_function(stack: Any, label: Callable[[str, dict[str, Any]], str | None],
+                      describe: Callable[[str, dict[str, Any]], Any]) -> Iterator[list[tuple[str, str, Any]]]:
+    """Every DynamoDB call made while inside by the in-process invocations ``label(logical_id, event)`` names
+    (None: not counted), as (label, operation, ``describe(operation, kwargs)``): the call budgets' spy."""
+    import threading
+
+    calls: list[tuple[str, str, Any]] = []
+    inside = threading.local()
+    lock = threading.Lock()
+
+    class Spy:
+        def __init__(self, inner: Any):
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            attr = getattr(self._inner, name)
+            fn = getattr(inside, "function", None)
+            if fn is None or name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
+                return attr
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                with lock:
+                    calls.append((fn, name, describe(name, kwargs)))
+                return attr(*args, **kwargs)
+
+            return call
+
+    def mark(logical_id: str, event: dict[str, Any]) -> None:
+        inside.function = label(logical_id, event if isinstance(event, dict) else {})
+
+    stack.invoker.hooks.append(mark)
+    try:
+        with wrapped_dynamodb(Spy):
+            yield calls
+    finally:
+        stack.invoker.hooks.remove(mark)
+
+
+@contextmanager
 def dynamodb_faults(*faults: DynamoFault) -> Iterator[tuple[DynamoFault, ...]]:
     """Inject DynamoDB errors into every in-process function while inside (see wrapped_dynamodb). Yields the
     faults, whose ``injected`` counts what fired."""

@@ -1,11 +1,14 @@
 """Workflow task Fulfillment (shop.fulfillment.service), by action:
-- split: PAID -> FULFILLING with one shipment per warehouse; output {shipments: [{shipment_id, warehouse_id}]}
-- open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token (opening
-  the pickup task books the carrier's pickup)
+- split: PAID -> FULFILLING with one shipment per warehouse; output {shipments: [{shipment_id, warehouse_id, items,
+  allocations}]}: the order workflow carries each entry to its Pick, Pack and AwaitPickup steps (``shipment``)
+- open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token; opened from
+  the carried ``shipment`` with no read (the order's state checked in the task's write), else after reading (an
+  older execution's input, the exchanges workflow's: opening the pickup task books a pickup not booked yet)
 - commit_stock: the packed parcel's stock leaves (reserved -> shipped), shipment PACKED, order DISPATCHING (the
   exchanges workflow; in the order workflow completing the pack task commits, and create_label repeats it if not)
 - create_label: label bought through the carrier port (CARRIER), its PDF stored in LabelsBucket and linked on the
-  shipment, ShipmentPacked published (with package_weight_grams: a parcel not yet committed is committed first)
+  shipment with the carrier's pickup booking, ShipmentPacked published (with package_weight_grams: a parcel not
+  yet committed is committed first)
 - mark_shipped: the carrier picked it up; the order is SHIPPED once every parcel is (the exchanges workflow; an
   order's own parcel is handed over by the carrier's pickup scan itself)
 - cancel: compensation when fulfillment fails for good before any parcel is packed (release + refund)
@@ -54,8 +57,9 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         obs.count("OrderSplit")
         obs.count("ShipmentsCreated", len(result["shipments"]))
     elif isinstance(task, OpenTaskTask):
+        carried = task.shipment.model_dump(mode="json") if task.shipment is not None else None
         result = TaskOpened.emit(service.open_task(task.order_id, task.shipment_id, TaskKind(task.kind),
-                                                   task.task_token))
+                                                   task.task_token, carried))
         obs.count("WarehouseTaskOpened")
     elif isinstance(task, CommitStockTask):
         result = StockCommitted.emit(service.commit_stock(task.order_id, task.shipment_id, task.package_weight_grams))

@@ -9,15 +9,13 @@ figures are budgets (at most), measured when the re-reads were removed: lower is
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from tests.factories import (
+    calls_by_function,
     checkout,
     deliver,
     entered_states,
@@ -26,7 +24,6 @@ from tests.factories import (
     ok,
     prepare_checkout,
     wait_paid,
-    wrapped_dynamodb,
 )
 
 pytestmark = pytest.mark.workflow
@@ -36,47 +33,22 @@ FLOW = ("PaymentFunction", "ConfirmOrderFunction", "FulfillmentFunction", "Wareh
 KEY_READS = ("get_item", "batch_get_item", "transact_get_items")
 
 
-@contextmanager
-def flow_calls(stack: Any) -> Iterator[list[tuple[str, str, str]]]:
+def flow_calls(stack: Any) -> Any:
     """Every DynamoDB call made by the flow's functions while inside: (function, operation, sort key or pk
     prefix of the item read by key). The Stripe webhook is left out (localstripe posts it when it likes)."""
-    calls: list[tuple[str, str, str]] = []
-    inside = threading.local()
-    lock = threading.Lock()
 
-    class Spy:
-        def __init__(self, inner: Any):
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            attr = getattr(self._inner, name)
-            fn = getattr(inside, "function", None)
-            if fn is None or name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
-                return attr
-
-            def call(*args: Any, **kwargs: Any) -> Any:
-                key = kwargs.get("Key") or {}
-                if not key and kwargs.get("RequestItems"):  # a batch read: named by its first key
-                    key = next(iter(kwargs["RequestItems"].values()))["Keys"][0]
-                item = key.get("sk", {}).get("S") or key.get("pk", {}).get("S", "")
-                with lock:
-                    calls.append((fn, name, str(item).split("#")[0]))
-                return attr(*args, **kwargs)
-
-            return call
-
-    def mark(logical_id: str, event: dict[str, Any]) -> None:
-        request = event if isinstance(event, dict) else {}
+    def label(logical_id: str, request: dict[str, Any]) -> str | None:
         stripe = str(request.get("path", "")).endswith("/webhooks/stripe")
         polling = request.get("httpMethod", "POST") != "POST"  # the test's waiting (task list), not the flow
-        inside.function = logical_id if logical_id in FLOW and not (stripe or polling) else None
+        return logical_id if logical_id in FLOW and not (stripe or polling) else None
 
-    stack.invoker.hooks.append(mark)
-    try:
-        with wrapped_dynamodb(Spy):
-            yield calls
-    finally:
-        stack.invoker.hooks.remove(mark)
+    def describe(_: str, kwargs: dict[str, Any]) -> str:
+        key = kwargs.get("Key") or {}
+        if not key and kwargs.get("RequestItems"):  # a batch read: named by its first key
+            key = next(iter(kwargs["RequestItems"].values()))["Keys"][0]
+        return str(key.get("sk", {}).get("S") or key.get("pk", {}).get("S", "")).split("#")[0]
+
+    return calls_by_function(stack, label, describe)
 
 
 def test_one_order_reads_its_record_by_key_once(stack, admin, staff):
@@ -97,15 +69,18 @@ def test_one_order_reads_its_record_by_key_once(stack, admin, staff):
     assert reads == Counter({("FulfillmentFunction", "ORDER"): 1, ("FulfillmentFunction", "WH"): 1,
                              ("WarehouseFunction", "TASK"): 2, ("WebhooksFunction", "TRACKING"): 1}), reads
     # budgets per function (measured: charge 3, confirm 1, split 3 (the order, the stock batch, the split's
-    # transaction) + three tasks 6 (pick: query + put; pack and
-    # pickup: query + one transaction of the task with its shipment's change) + label 2 (the stock commit that
-    # was its own step is the pack completion's, checked on the shipment the label step reads), pick 2 (the
-    # task, then its DONE in one transaction with the order's check) + pack 3, the delivery scan 7 with its
-    # idempotency record (it hands the parcel over too: no MarkShipped step))
+    # transaction) + three tasks 3 (one transaction each of the task, the order's check and the shipment's
+    # part: a pack's PICKING -> PACKING, a pickup's check that it is booked; from the split's entry the
+    # execution carries, no read) + label 2 (query + one transaction of the label with the carrier's pickup
+    # booking; the stock commit that was its own step is the pack completion's, checked on the shipment the
+    # label step reads), pick 2 (the task, then its DONE in one
+    # transaction with the order's check) + pack 2 (the task, which carries the parcel's reservations, then
+    # the commit's transaction: no read of the order), the delivery scan 7 with its idempotency record (it
+    # hands the parcel over too: no MarkShipped step))
     assert per_function["PaymentFunction"] <= 3 and per_function["ConfirmOrderFunction"] <= 1, per_function
-    assert per_function["FulfillmentFunction"] <= 11, per_function
-    assert per_function["WarehouseFunction"] <= 5 and per_function["WebhooksFunction"] <= 7, per_function
-    assert sum(per_function.values()) <= 27, per_function
+    assert per_function["FulfillmentFunction"] <= 8, per_function
+    assert per_function["WarehouseFunction"] <= 4 and per_function["WebhooksFunction"] <= 7, per_function
+    assert sum(per_function.values()) <= 23, per_function
 
 
 def test_one_order_takes_nine_state_transitions(stack, admin, staff):

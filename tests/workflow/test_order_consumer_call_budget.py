@@ -10,15 +10,12 @@ channel choice) and its completion (a redelivery replays the message id), per an
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from tests.factories import checkout, deliver, make_product, ok, put_in_cart, wait_paid, wrapped_dynamodb
+from tests.factories import calls_by_function, checkout, deliver, make_product, ok, put_in_cart, wait_paid
 
 pytestmark = pytest.mark.workflow
 
@@ -37,49 +34,24 @@ def _tables(kwargs: dict[str, Any]) -> list[str]:
     return names
 
 
-@contextmanager
-def consumer_calls(stack: Any) -> Iterator[list[tuple[str, str, tuple[str, ...]]]]:
+def consumer_calls(stack: Any) -> Any:
     """Every DynamoDB call made while inside by a function outside the order workflow (and by the Stripe
     webhook, which localstripe posts when it likes): (function, operation, logical ids of the tables named).
     The test's own polling (GET requests) is left out."""
-    calls: list[tuple[str, str, tuple[str, ...]]] = []
-    inside = threading.local()
-    lock = threading.Lock()
     logical = {stack.physical_id(t): t for t in ("OrdersTable", "InventoryTable", "AnalyticsTable", "CatalogTable",
                                                    "CartsTable", "IdempotencyTable", "NotificationsTable",
                                                    "PromotionsTable")}
 
-    class Spy:
-        def __init__(self, inner: Any):
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            attr = getattr(self._inner, name)
-            fn = getattr(inside, "function", None)
-            if fn is None or name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
-                return attr
-
-            def call(*args: Any, **kwargs: Any) -> Any:
-                tables = tuple(sorted({logical.get(t, t) for t in _tables(kwargs)}))
-                with lock:
-                    calls.append((fn, name, tables))
-                return attr(*args, **kwargs)
-
-            return call
-
-    def mark(logical_id: str, event: dict[str, Any]) -> None:
-        request = event if isinstance(event, dict) else {}
+    def label(logical_id: str, request: dict[str, Any]) -> str | None:
         stripe = str(request.get("path", "")).endswith("/webhooks/stripe")
         polling = "httpMethod" in request and request["httpMethod"] != "POST" and request["httpMethod"] != "PUT"
         counted = (logical_id not in FLOW or stripe) and not polling
-        inside.function = ("StripeWebhook" if stripe else logical_id) if counted else None
+        return ("StripeWebhook" if stripe else logical_id) if counted else None
 
-    stack.invoker.hooks.append(mark)
-    try:
-        with wrapped_dynamodb(Spy):
-            yield calls
-    finally:
-        stack.invoker.hooks.remove(mark)
+    def describe(_: str, kwargs: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(sorted({logical.get(t, t) for t in _tables(kwargs)}))
+
+    return calls_by_function(stack, label, describe)
 
 
 def test_one_order_outside_the_workflow(stack, admin, staff):

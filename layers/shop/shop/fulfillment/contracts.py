@@ -103,15 +103,38 @@ _SHIPMENT = "shp_sampleorderaaaaaaaaaaaaaaa_1"
 _DONE = {"completed_at": "2026-11-25T10:00:00Z", "completed_by": "usr_staff0001"}
 
 
+class ShipmentItemToPick(WorkflowData):
+    sku: str
+    name: str
+    quantity: int
+    weight_grams: int = Field(description="per unit")
+    bin: str = Field(description="storage location in the warehouse (UNASSIGNED when none)")
+
+
+class ParcelAllocationData(WorkflowData):
+    sku: str
+    quantity: int
+    shard: int | None = Field(None, exclude_if=absent, description="sharded stock levels only")
+
+
 class ShipmentToFulfil(WorkflowData):
+    """One Map item, passed whole to the Pick and Pack steps (``shipment``): opening their tasks needs the
+    lines and the warehouse, which the split knows, so the steps do not read the shipment again (issue 17)."""
+
     shipment_id: str
     warehouse_id: str
+    items: list[ShipmentItemToPick] = Field(description="the parcel's lines: the pick and pack checklists")
+    allocations: list[ParcelAllocationData] = Field(
+        description="the order's reservations of the parcel's SKUs in its warehouse: the pack's stock commit")
 
 
 class OrderSplit(WorkflowData):
     """split (SplitOrder, at ``$.split``): the Map FulfilShipments runs once per shipment."""
 
-    model_config = example({"order_id": _ORDER, "shipments": [{"shipment_id": _SHIPMENT, "warehouse_id": "berlin"}]})
+    model_config = example({"order_id": _ORDER, "shipments": [{
+        "shipment_id": _SHIPMENT, "warehouse_id": "berlin", "items": [
+            {"sku": "MUG-BLUE-350", "name": "Blue mug 350 ml", "quantity": 2, "weight_grams": 400, "bin": "A-01-3"}],
+        "allocations": [{"sku": "MUG-BLUE-350", "quantity": 2}]}]})
 
     order_id: str
     shipments: list[ShipmentToFulfil] = Field(description="one per warehouse the reservation was allocated to")

@@ -168,6 +168,15 @@ class TaskStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class ParcelAllocation(Frozen):
+    """Where the order reserved a parcel's SKU in its warehouse (the level, or one shard of it): what the pack's
+    stock commit gives back, carried on the pack task so that completing it does not read the order."""
+
+    sku: SkuCode
+    quantity: int = Field(gt=0)
+    shard: int | None = Field(None, ge=0)
+
+
 class WarehouseTask(Frozen):
     task_id: str
     kind: TaskKind
@@ -181,6 +190,9 @@ class WarehouseTask(Frozen):
     completed_by: str | None = None
     result: dict[str, object] | None = None
     instructions: str
+    # a pack task opened from the workflow's carried split (issue 17): the order's allocations of its SKUs in
+    # the warehouse (None: opened by an older execution or for an exchange; the completion reads the order)
+    allocations: list[ParcelAllocation] | None = None
 
 
 # ------------------------------------------------------------------ requests

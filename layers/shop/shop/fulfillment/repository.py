@@ -33,6 +33,7 @@ from shop.dynamo import (
 from shop.errors import Conflict, NotFound
 from shop.fulfillment.models import (
     HANDED_OVER,
+    ParcelAllocation,
     Shipment,
     ShipmentStatus,
     TaskStatus,
@@ -68,6 +69,19 @@ def _table() -> str:
 
 def _transact(actions: list[dict[str, Any]]) -> None:
     aws.transact(actions, "order transaction")
+
+
+def _transact_first_time(actions: list[dict[str, Any]], what: str) -> bool:
+    """One transaction whose conditions hold only the first time (puts of new items, a status move): False when
+    a condition fails (done before: a retry or a duplicate delivery), ServiceBusy when contended."""
+    try:
+        _transact(actions)
+    except TransactionCancelled as exc:
+        if "ConditionalCheckFailed" in exc.codes:
+            return False
+        aws.busy_if_contended(exc, what)
+        raise Conflict(f"{what} failed: {exc.codes}") from exc
+    return True
 
 
 def _shipment_key(order_id: str, shipment_id: str) -> dict[str, Any]:
@@ -164,14 +178,7 @@ def save_split(order: Order, shipments: list[Shipment]) -> bool:
                 **shipment.model_dump(mode="json", exclude_none=True)}
         actions.append({"Put": {"TableName": _table(), "Item": to_item(item),
                                 "ConditionExpression": "attribute_not_exists(pk)"}})
-    try:
-        _transact(actions)
-    except TransactionCancelled as exc:
-        if "ConditionalCheckFailed" in exc.codes:
-            return False
-        aws.busy_if_contended(exc, f"splitting order {order.order_id}")
-        raise Conflict(f"splitting order {order.order_id} failed: {exc.codes}") from exc
-    return True
+    return _transact_first_time(actions, f"splitting order {order.order_id}")
 
 
 def new_shipment_action(shipment: Shipment) -> dict[str, Any]:
@@ -228,6 +235,12 @@ def pickup_booked_action(order_id: str, shipment_id: str, booking: dict[str, Any
                        "ExpressionAttributeValues": {":b": value(booking), ":now": {"S": now_iso()}}}}
 
 
+def pickup_booked_check(order_id: str, shipment_id: str) -> dict[str, Any]:
+    """A ConditionCheck (:func:`store_task_checked`): the shipment's carrier pickup is booked already."""
+    return {"ConditionCheck": {"TableName": _table(), "Key": _shipment_key(order_id, shipment_id),
+                               "ConditionExpression": "attribute_exists(pickup)"}}
+
+
 def store_task_with(task: WarehouseTask, token: str, shipment_change: dict[str, Any]) -> bool:
     """Create the task OPEN with the workflow's token and make ``shipment_change`` (an Update action on its
     shipment: :func:`pack_started_action`, :func:`pickup_booked_action`) in ONE transaction: one request where
@@ -236,15 +249,24 @@ def store_task_with(task: WarehouseTask, token: str, shipment_change: dict[str, 
     (:func:`set_shipment_status` or :func:`save_pickup`, then :func:`store_task`), as it always did."""
     item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
             "task_token": token, "open_warehouse_id": task.warehouse_id}
-    try:
-        _transact([shipment_change, {"Put": {"TableName": _table(), "Item": to_item(item),
-                                             "ConditionExpression": "attribute_not_exists(pk)"}}])
-    except TransactionCancelled as exc:
-        if "ConditionalCheckFailed" in exc.codes:
-            return False
-        aws.busy_if_contended(exc, f"opening task {task.task_id}")
-        raise Conflict(f"opening task {task.task_id} failed: {exc.codes}") from exc
-    return True
+    return _transact_first_time([shipment_change, {"Put": {"TableName": _table(), "Item": to_item(item),
+                                                           "ConditionExpression": "attribute_not_exists(pk)"}}],
+                                f"opening task {task.task_id}")
+
+
+def store_task_checked(task: WarehouseTask, token: str, order_check: dict[str, Any],
+                       shipment_change: dict[str, Any] | None = None) -> bool:
+    """Create the task OPEN with the workflow's token, with ``order_check`` (a ConditionCheck on its order:
+    orders.repository.status_check_action) and ``shipment_change`` (as :func:`store_task_with`), in ONE
+    transaction: the order's state decides atomically, with no read of it first. False, nothing written, when
+    a condition failed (the order closed, the task there already, the shipment moved on): the caller then
+    reads and proceeds one by one (:func:`store_task`)."""
+    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
+            "task_token": token, "open_warehouse_id": task.warehouse_id}
+    actions = [order_check, *([shipment_change] if shipment_change else []),
+               {"Put": {"TableName": _table(), "Item": to_item(item),
+                        "ConditionExpression": "attribute_not_exists(pk)"}}]
+    return _transact_first_time(actions, f"opening task {task.task_id}")
 
 
 def put_done_task(task: WarehouseTask) -> bool:
@@ -325,15 +347,29 @@ def add_tracking_event(order_id: str, shipment_id: str, event: TrackingEvent) ->
 
 
 # ------------------------------------------------------------------ stock commit (pack)
-def commit_stock_actions(order: Order, shipment: Shipment, now: str) -> list[dict[str, Any]]:
+def parcel_allocations(order: Order, shipment: Shipment) -> list[ParcelAllocation]:
+    """The order's reservations of the parcel's SKUs in its warehouse (none for an exchange's replacement:
+    reserved from the level itself)."""
+    if shipment.exchange_id:
+        return []
+    skus = {i.sku for i in shipment.items}
+    return [ParcelAllocation(sku=line.sku, quantity=a.quantity, shard=a.shard) for line in order.lines
+            if line.sku in skus for a in line.allocations if a.warehouse_id == shipment.warehouse_id]
+
+
+def commit_stock_actions(order: Order | None, shipment: Shipment, now: str,
+                         allocations: list[ParcelAllocation] | None = None) -> list[dict[str, Any]]:
     """The parcel's reserved units leave the shelf: per SKU, the level's on_hand goes down by the parcel's
     quantity, and each slot the order reserved from (the level itself, or shards of a sharded level: the
-    order's allocations say which) gives up its reserved units. One action per item touched."""
+    order's allocations say which) gives up its reserved units. One action per item touched. ``allocations``:
+    :func:`parcel_allocations`, when known (carried by the pack task) instead of ``order``."""
+    if allocations is None:
+        if order is None:
+            raise ValueError("the order or the parcel's allocations are needed")
+        allocations = parcel_allocations(order, shipment)
     actions = []
     for item in shipment.items:
-        allocs = [] if shipment.exchange_id else [
-            a for line in order.lines if line.sku == item.sku for a in line.allocations
-            if a.warehouse_id == shipment.warehouse_id]
+        allocs = [a for a in allocations if a.sku == item.sku]
         pool = sum(a.quantity for a in allocs if a.shard is None)
         if not allocs:  # an order from before allocations named slots: all from the level
             pool = item.quantity
@@ -385,30 +421,33 @@ def finish_task_if(task_id: str, result: dict[str, Any], by: str, now: str,
     return TaskOutcome.DONE
 
 
-def pack_shipment(order: Order, shipment: Shipment, package_weight_grams: int, *,
-                  task: tuple[str, dict[str, Any], str] | None = None, now: str | None = None) -> PackOutcome:
+def pack_shipment(order: Order | str, shipment: Shipment, package_weight_grams: int, *,
+                  task: tuple[str, dict[str, Any], str] | None = None, now: str | None = None,
+                  allocations: list[ParcelAllocation] | None = None) -> PackOutcome:
     """The parcel is packed: its reserved stock leaves the shelf (reserved -> shipped, on_hand down), the
     shipment becomes PACKED and the order DISPATCHING, in ONE transaction, together with the pack task
     (``task`` = (task id, result, staff id)) becoming DONE when staff complete it. Conditions: the order is
     FULFILLING or DISPATCHING (never a cancelled one: a cancellation is conditional on the order being at
     most FULFILLING, so of a pack and a cancel exactly one lands), the shipment PACKING, the task OPEN, each
     stock row still holds the reservation. Nothing is written unless all hold. ``now``: the time written (the
-    task's completed_at), so that the caller knows what it stored without reading it back."""
+    task's completed_at), so that the caller knows what it stored without reading it back. ``order``: the
+    order, or its id with the parcel's ``allocations`` (a pack task that carries them: nothing read first)."""
+    order_id = order if isinstance(order, str) else order.order_id
     now = now or now_iso()
     note = f"parcel {shipment.shipment_id} packed ({package_weight_grams} g)"
     if shipment.exchange_id:  # a replacement parcel of a delivered order: the order's status stays
-        actions = [timeline_action(order.order_id, "EXCHANGE_PACKED", note)]
+        actions = [timeline_action(order_id, "EXCHANGE_PACKED", note)]
     else:
-        actions = [status_update_action(order.order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
+        actions = [status_update_action(order_id, {S.FULFILLING, S.DISPATCHING}, S.DISPATCHING, note)]
     actions.append({"Update": {
-        "TableName": _table(), "Key": _shipment_key(order.order_id, shipment.shipment_id),
+        "TableName": _table(), "Key": _shipment_key(order_id, shipment.shipment_id),
         "UpdateExpression": "SET #s = :packed, package_weight_grams = :w, packed_at = :now, updated_at = :now",
         "ConditionExpression": "#s = :packing", "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": {":packed": {"S": ShipmentStatus.PACKED.value},
                                       ":packing": {"S": ShipmentStatus.PACKING.value},
                                       ":w": {"N": str(package_weight_grams)}, ":now": {"S": now}},
     }})
-    actions.extend(commit_stock_actions(order, shipment, now))
+    actions.extend(commit_stock_actions(None if isinstance(order, str) else order, shipment, now, allocations))
     for item in shipment.items:  # the ledger: on_hand is the sum of its movements
         actions.append(inventory.movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
                                                  ref=shipment.shipment_id))

@@ -113,14 +113,52 @@ def split(order_id: str) -> dict[str, Any]:
     restock.publish_if_low([lv for lv in levels if (lv.sku, lv.warehouse_id) in sold_from], f"order {order_id}",
                            strict=True)
     events.publish(event_details.order_split(order, shipments))
+    # each parcel's lines and the order's reservations for them ride along (the Map's items): opening its pick
+    # and pack tasks, and completing the pack task, need no read of the order or the shipment
     return {"order_id": order_id, "shipments": [
-        {"shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id} for s in shipments]}
+        {"shipment_id": s.shipment_id, "warehouse_id": s.warehouse_id,
+         "items": [i.model_dump(mode="json") for i in s.items],
+         "allocations": [a.model_dump(mode="json", exclude_none=True) for a in repo.parcel_allocations(order, s)]}
+        for s in shipments]}
 
 
 # ------------------------------------------------------------------ tasks (workflow side)
-def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str) -> dict[str, Any]:
+CLOSED = frozenset({S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED})
+
+
+def _open_carried(order_id: str, shipment_id: str, kind: TaskKind, token: str,
+                  carried: dict[str, Any]) -> bool:
+    """The first opening of a pick, pack or pickup task from what the workflow carries (the split's lines and
+    warehouse: ``carried``), with no read: the task (and a pack's PICKING -> PACKING; a pickup's check that the
+    label step booked it) in one transaction, conditional on the order not being closed. False, nothing
+    written, when a condition failed (a retry, a cancelled order, a shipment moved on or not booked): the
+    caller then reads and decides as it always did."""
+    allocations = carried.get("allocations") if kind == TaskKind.PACK else None
+    task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
+                         order_id=order_id, shipment_id=shipment_id, warehouse_id=carried["warehouse_id"],
+                         checklist=carried["items"], created_at=orders_repo.now_iso(),
+                         instructions=INSTRUCTIONS[kind], allocations=allocations)
+    change: dict[str, Any] | None = None
+    if kind == TaskKind.PACK:
+        change = repo.pack_started_action(order_id, shipment_id)
+    elif kind == TaskKind.PICKUP:  # the label step booked the carrier's pickup (else: read, and book now)
+        change = repo.pickup_booked_check(order_id, shipment_id)
+    if not repo.store_task_checked(task, token, orders_repo.status_check_action(order_id, set(S) - CLOSED),
+                                   change):
+        return False
+    events.publish(event_details.task_changed("WarehouseTaskOpened", task))
+    return True
+
+
+def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str,
+              carried: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create the warehouse task the workflow now waits on (its token stored with it). A retried step gives
-    the open task the new token; a task done already resumes the workflow at once with its result."""
+    the open task the new token; a task done already resumes the workflow at once with its result.
+    ``carried``: the shipment's split entry (shipment_id, warehouse_id, items) when the workflow passes it (a
+    task is then opened without reading the order and the shipment; older executions do not)."""
+    if (carried is not None and carried.get("items") and carried.get("shipment_id") == shipment_id
+            and _open_carried(order_id, shipment_id, kind, token, carried)):
+        return {"task_id": task_id_for(shipment_id, kind.value), "waiting": True}
     order, shipment = _order_and_shipment(order_id, shipment_id)
     if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
         workflow.send_failure(token, "OrderNotShippable", f"order {order_id} is {order.status.value}")
@@ -248,14 +286,24 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str, now: str) 
     """Completing an OPEN pack task commits the parcel (stock out, shipment PACKED, order DISPATCHING) in the
     same transaction as the task's DONE, conditional on the order being fulfillable: a cancellation racing
     it (conditional on the order not being DISPATCHING yet) either lands first, and this is refused with
-    409 order_cancelled, or loses with 409 already_shipping. False when the task was no longer OPEN."""
-    order, shipment = _order_and_shipment(task.order_id, task.shipment_id)
-    if not _shippable(order, shipment):
-        raise _not_shippable(task.order_id, order.status)
+    409 order_cancelled, or loses with 409 already_shipping. False when the task was no longer OPEN.
+    A pack task that carries its parcel's allocations (opened from the workflow's split) is committed with no
+    read first: the transaction's conditions decide (order FULFILLING/DISPATCHING, shipment PACKING)."""
+    order: Order | str
+    if task.allocations is not None and not is_exchange_shipment(task.shipment_id):
+        order = task.order_id
+        shipment = Shipment(shipment_id=task.shipment_id, order_id=task.order_id, warehouse_id=task.warehouse_id,
+                            status=SH.PACKING, items=task.checklist, created_at=task.created_at,
+                            updated_at=task.created_at)
+    else:
+        order, shipment = _order_and_shipment(task.order_id, task.shipment_id)
+        if not _shippable(order, shipment):
+            raise _not_shippable(task.order_id, order.status)
     for attempt in range(PACK_ATTEMPTS):
         try:
             outcome = repo.pack_shipment(order, shipment, int(result["package_weight_grams"]),
-                                         task=(task.task_id, result, staff_id), now=now)
+                                         task=(task.task_id, result, staff_id), now=now,
+                                         allocations=task.allocations)
             break
         except ServiceBusy:  # met another write on the order (another parcel packed): try again, bounded
             found = repo.get_task(task.task_id)
@@ -267,6 +315,8 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str, now: str) 
     if outcome == repo.PackOutcome.ORDER_NOT_SHIPPABLE:
         raise _not_shippable(task.order_id, _order(task.order_id).status)
     if outcome == repo.PackOutcome.ALREADY_PACKED:
+        if isinstance(order, str):  # not read before: what is stored says where the parcel is
+            shipment = repo.get_shipment(task.order_id, task.shipment_id)
         raise Conflict(f"parcel {task.shipment_id} is {shipment.status.value}, not being packed",
                        details={"task_id": task.task_id, "shipment_id": task.shipment_id})
     return outcome == repo.PackOutcome.PACKED
@@ -399,6 +449,11 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
         fields = {"carrier": label.carrier, "tracking_number": label.tracking_number,
                   "tracking_url": port.tracking(label.tracking_number).url, "zone": label.zone,
                   "shipping_cost": label.cost.model_dump(), "label_key": key}
+        # the carrier's pickup, booked now and recorded in the label's write: opening the pickup task (the next
+        # state) then needs no read of the shipment (a parcel not yet PACKED is booked when that task opens)
+        booking = book_pickup(shipment.model_copy(update={"tracking_number": label.tracking_number}), save=False)
+        if booking is not None:
+            fields["pickup"] = booking
         if repo.save_label(order_id, shipment, fields,
                            note=f"parcel {shipment_id}: {label.carrier} tracking {label.tracking_number}"):
             # recorded by this write: the shipment is what was read plus these fields (no read back)
@@ -413,9 +468,10 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
 
 def book_pickup(shipment: Shipment, *, save: bool = True) -> dict[str, Any] | None:
     """Ask the carrier to collect a labelled parcel (once per shipment: a retry keeps the first booking). Done
-    when the workflow opens the pickup task, which the carrier's pickup scan then completes. Returns the
-    booking (None when there was nothing to book); ``save`` False leaves recording it to the caller (opening
-    the task records it in the task's transaction)."""
+    by the label step (recorded in the label's write), or when the workflow opens the pickup task of a parcel
+    labelled without one; the carrier's pickup scan then completes that task. Returns the booking (None when
+    there was nothing to book); ``save`` False leaves recording it to the caller (the label's write, or the
+    task's transaction)."""
     if shipment.pickup is not None or shipment.tracking_number is None or shipment.status != SH.PACKED:
         return None
     origin = known_warehouse(shipment.warehouse_id)

@@ -53,10 +53,44 @@ class ShipmentTask(OrderTask):
     shipment_id: ShipmentId
 
 
+class CarriedItem(BaseModel):
+    """A parcel's line as the split planned it (shop.fulfillment.models.ShipmentItem): the task's checklist."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sku: str
+    name: str
+    quantity: int = Field(gt=0)
+    weight_grams: int = Field(gt=0)
+    bin: str = "UNASSIGNED"
+
+
+class CarriedAllocation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sku: str
+    quantity: int = Field(gt=0)
+    shard: int | None = Field(default=None, ge=0)
+
+
+class CarriedShipment(BaseModel):
+    """The split's entry for the parcel (its output, item of the Map FulfilShipments): what opening a pick or
+    pack task needs, carried in the execution's state so that the step does not read the shipment again
+    (issue 17). ``items`` is absent in executions split before it was carried: the step then reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    shipment_id: ShipmentId
+    warehouse_id: str = Field(min_length=1)
+    items: list[CarriedItem] | None = Field(default=None, min_length=1)
+    allocations: list[CarriedAllocation] | None = None
+
+
 class OpenTaskTask(ShipmentTask):
     action: Literal["open_task"]
     kind: Literal["pick", "pack", "pickup"]
     task_token: str = Field(min_length=1)
+    shipment: CarriedShipment | None = None
 
 
 class CommitStockTask(ShipmentTask):
