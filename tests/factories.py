@@ -265,6 +265,32 @@ def prepare_checkout(stack: Any, admin: Any, label: str, quantity: int = 2,
     return Prepared(shopper, key, order_id_for(shopper.user_id, key), product)
 
 
+def execution_status_change(stack: Any, arn: str) -> dict[str, Any]:
+    """The EventBridge "Execution Status Change" event Step Functions publishes for an ended execution (moto
+    publishes none): what the template's rule hands OrderAdminFunction."""
+    described = stack.client("stepfunctions").describe_execution(executionArn=arn)
+    detail = {"executionArn": arn, "stateMachineArn": described["stateMachineArn"], "name": described["name"],
+              "status": described["status"], "input": described.get("input"), "output": described.get("output"),
+              "error": described.get("error"), "cause": described.get("cause")}
+    return {"version": "0", "id": f"ev-{uid()}", "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+            "region": "us-east-1", "resources": [arn], "detail": detail}
+
+
+def checkout_with_payments_broken(stack: Any, prep: Prepared) -> dict[str, Any]:
+    """Check ``prep`` out while its payment step and that step's compensation both die (whether money was taken
+    is unknown: PaymentNeedsAttention, nothing charged); the ended execution, as stack.wait_execution gives it."""
+    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
+        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
+                event.get("action") in ("charge", "abandon"):
+            raise RuntimeError("payment client broken")
+
+    with hooked(stack, broken_payments):
+        assert checkout(stack, prep.shopper.id_token, prep.key).status == 201
+        ended: dict[str, Any] = stack.wait_execution(execution_arn(stack, prep.order_id), timeout=60)
+    return ended
+
+
 def deliver(stack: Any, staff_token: str, shopper_token: str, order_id: str, warehouse_id: str) -> None:
     """Take a paid single-parcel order to DELIVERED: pick and pack as staff, then the carrier's delivery scan."""
     pick_and_pack(stack, staff_token, order_id, warehouse_id)

@@ -17,9 +17,9 @@ import requests
 from shoplocal.stack import STRIPE_KEY
 from tests.factories import (
     ADDRESS,
-    checkout,
+    checkout_with_payments_broken,
     execution_arn,
-    hooked,
+    execution_status_change,
     make_product,
     prepare_checkout,
     stock_of,
@@ -241,25 +241,9 @@ def test_admin_clears_a_needs_attention_mark_with_a_note_and_a_double_click_clea
     from the NEEDS_ATTENTION list, writes how it was settled and double-clicks "Mark resolved": one resolution in
     the staff timeline, the mark gone, the status unchanged."""
     prep = prepare_checkout(stack, admin, "console-resolve", quantity=1)
-
-    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
-                event.get("action") in ("charge", "abandon"):
-            raise RuntimeError("payment client broken")
-
     arn = execution_arn(stack, prep.order_id)
-    with hooked(stack, broken_payments):
-        assert checkout(stack, prep.shopper.id_token, prep.key).status == 201
-        assert stack.wait_execution(arn, timeout=60)["status"] == "FAILED"
-    described = stack.client("stepfunctions").describe_execution(executionArn=arn)
-    ended = {"version": "0", "id": f"ev-{uid()}", "detail-type": "Step Functions Execution Status Change",
-             "source": "aws.states", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
-             "region": "us-east-1", "resources": [arn],
-             "detail": {"executionArn": arn, "stateMachineArn": described["stateMachineArn"],
-                        "name": described["name"], "status": described["status"], "input": described.get("input"),
-                        "output": described.get("output"), "error": described.get("error"),
-                        "cause": described.get("cause")}}
-    assert stack.invoke("OrderAdminFunction", ended)["marked"] is True
+    assert checkout_with_payments_broken(stack, prep)["status"] == "FAILED"
+    assert stack.invoke("OrderAdminFunction", execution_status_change(stack, arn))["marked"] is True
     headers = {"Authorization": f"Bearer {admin.id_token}"}
     before = requests.get(f"{stack.base_url}/admin/orders/{prep.order_id}", timeout=30, headers=headers).json()
 

@@ -35,10 +35,11 @@ from tests.factories import (
     ADDRESS,
     PROMO_WINDOW,
     checkout,
+    checkout_with_payments_broken,
     deliver,
     eur,
     execution_arn,
-    hooked,
+    execution_status_change,
     make_coupon,
     make_product,
     ok,
@@ -674,18 +675,6 @@ def c_staff_note(ctx: Ctx) -> Case:
                 check=check)
 
 
-def _failed_workflow_event(ctx: Ctx, arn: str) -> dict[str, Any]:
-    """The EventBridge "Execution Status Change" event Step Functions publishes for an ended execution (moto's
-    publishes none: tests/workflow/test_admin_attention.py)."""
-    described = ctx.stack.client("stepfunctions").describe_execution(executionArn=arn)
-    detail = {"executionArn": arn, "stateMachineArn": described["stateMachineArn"], "name": described["name"],
-              "status": described["status"], "input": described.get("input"), "output": described.get("output"),
-              "error": described.get("error"), "cause": described.get("cause")}
-    return {"version": "0", "id": f"ev-{uid()}", "detail-type": "Step Functions Execution Status Change",
-            "source": "aws.states", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
-            "region": "us-east-1", "resources": [arn], "detail": detail}
-
-
 def _executions_named(ctx: Ctx, prefix: str) -> list[str]:
     sfn = ctx.stack.client("stepfunctions")
     args: dict[str, Any] = {"stateMachineArn": ctx.stack.physical_id("OrderStateMachine"), "maxResults": 1000}
@@ -702,18 +691,10 @@ def _order_needing_attention(ctx: Ctx, label: str) -> tuple[Any, str]:
     """An order whose workflow failed and that the template's rule marked as needing attention, and the ARN of
     its failed execution: the charge and its compensation both die (PaymentNeedsAttention, nothing charged)."""
     prep = prepare_checkout(ctx.stack, ctx.admin, label, quantity=1)
-
-    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
-                event.get("action") in ("charge", "abandon"):
-            raise RuntimeError("payment client broken")
-
     arn = execution_arn(ctx.stack, prep.order_id)
-    with hooked(ctx.stack, broken_payments):
-        assert checkout(ctx.stack, prep.shopper.id_token, prep.key).status == 201
-        ended = ctx.stack.wait_execution(arn, timeout=60)
+    ended = checkout_with_payments_broken(ctx.stack, prep)
     assert ended["status"] == "FAILED", ended
-    assert ctx.stack.invoke("OrderAdminFunction", _failed_workflow_event(ctx, arn))["marked"] is True
+    assert ctx.stack.invoke("OrderAdminFunction", execution_status_change(ctx.stack, arn))["marked"] is True
     return prep, arn
 
 

@@ -17,8 +17,9 @@ import pytest
 
 from tests.factories import (
     checkout,
+    checkout_with_payments_broken,
     execution_arn,
-    hooked,
+    execution_status_change,
     ok,
     pick_and_pack,
     prepare_checkout,
@@ -27,17 +28,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
-
-
-def status_change(stack: Any, arn: str) -> dict[str, Any]:
-    """The EventBridge event of an execution's end, as Step Functions publishes it."""
-    described = stack.client("stepfunctions").describe_execution(executionArn=arn)
-    detail = {"executionArn": arn, "stateMachineArn": described["stateMachineArn"], "name": described["name"],
-              "status": described["status"], "input": described.get("input"), "output": described.get("output"),
-              "error": described.get("error"), "cause": described.get("cause")}
-    return {"version": "0", "id": "ev-1", "detail-type": "Step Functions Execution Status Change",
-            "source": "aws.states", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
-            "region": "us-east-1", "resources": [arn], "detail": detail}
 
 
 def rule_matches(stack: Any, event: dict[str, Any]) -> bool:
@@ -59,23 +49,14 @@ def attention_ids(api: Any) -> list[str]:
 
 def test_a_failed_workflow_marks_the_order_once_and_a_retry_restarts_it(stack: Any, admin: Any, api: Any) -> None:
     prep = prepare_checkout(stack, admin, "attention-retry", quantity=1)
-
-    def broken_payments(logical_id: str, event: dict[str, Any]) -> None:
-        # the charge and its compensation both die: whether money was taken is unknown (PaymentNeedsAttention)
-        if logical_id == "PaymentFunction" and event.get("order_id") == prep.order_id and \
-                event.get("action") in ("charge", "abandon"):
-            raise RuntimeError("payment client broken")
-
     arn = execution_arn(stack, prep.order_id)
-    with hooked(stack, broken_payments):
-        assert checkout(stack, prep.shopper.id_token, prep.key).status == 201
-        done = stack.wait_execution(arn, timeout=60)
+    done = checkout_with_payments_broken(stack, prep)  # whether money was taken is unknown
     assert done["status"] == "FAILED" and done["error"] == "PaymentNeedsAttention"
     before = api("GET", f"/admin/orders/{prep.order_id}")
     assert before["needs_attention"] is None
 
     # the template's rule takes the execution's end to OrderAdminFunction; EventBridge delivers at least once
-    event = status_change(stack, arn)
+    event = execution_status_change(stack, arn)
     assert rule_matches(stack, event)
     first, again = (stack.invoke("OrderAdminFunction", event) for _ in range(2))
     assert first == {"marked": True, "order_id": prep.order_id, "error": "PaymentNeedsAttention"}
@@ -110,7 +91,7 @@ def test_a_failure_the_workflow_settled_is_not_marked(stack: Any, admin: Any, ap
         == 201
     done = stack.wait_execution(execution_arn(stack, prep.order_id), timeout=60)
     assert done["error"] == "PaymentFailed"
-    event = status_change(stack, execution_arn(stack, prep.order_id))
+    event = execution_status_change(stack, execution_arn(stack, prep.order_id))
     assert rule_matches(stack, event)  # delivered (the function tells the settled failures apart)
     answer = stack.invoke("OrderAdminFunction", event)
     assert answer["marked"] is False and "settled by the workflow" in answer["reason"]
@@ -126,7 +107,7 @@ def test_a_retry_is_refused_with_the_reason_once_a_parcel_is_packed(stack: Any, 
     wait_status(stack, prep.shopper.id_token, prep.order_id, "DISPATCHING", timeout=30)
     arn = execution_arn(stack, prep.order_id)
     # as AWS reports a fulfillment failure after packing (the execution itself is still waiting here)
-    event = status_change(stack, arn)
+    event = execution_status_change(stack, arn)
     event["detail"].update(status="FAILED", error="NeedsAttention", cause="label service down for good")
     assert stack.invoke("OrderAdminFunction", event)["marked"] is True
     refused = api("POST", f"/admin/orders/{prep.order_id}/retry", expect=409)

@@ -142,6 +142,7 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
     assert f"EUR {total // 100}.{total % 100:02d}" in confirmation["body"]
 
 
+@pytest.mark.audited  # the invariant audit runs around it
 def test_a_task_and_its_shipment_change_are_written_together_and_a_repeat_writes_nothing(stack, admin):
     """Opening the pack task (shipment PICKING -> PACKING) or the pickup task (the carrier's booking) is one
     transaction with the task's creation; a repeat finds either there and writes nothing (the step then goes
@@ -179,6 +180,7 @@ def test_a_task_and_its_shipment_change_are_written_together_and_a_repeat_writes
         assert fulfillment_repo.order_items(prep.order_id)[1] == [packing] and packing.pickup is None
 
 
+@pytest.mark.audited  # the invariant audit runs around it
 def test_the_split_reads_the_sold_levels_and_publishes_stock_low_for_a_level_at_its_reorder_point(
         stack, admin, staff):
     """The split reads the levels of the warehouses the order was allocated from (one batch by key): their bins
@@ -274,6 +276,7 @@ def test_cancel_while_picking_releases_refunds_stops_the_workflow_and_is_idempot
     assert sum("cancel" in s for s in got) == 1 and sum("refund" in s for s in got) == 1
 
 
+@pytest.mark.audited  # the invariant audit runs around it
 def test_a_pick_completed_after_the_cancellation_is_refused_and_changes_nothing(stack, admin, staff):
     """The pick's DONE is conditional on the order still shipping, in the same transaction (no read first):
     after a cancellation the completion is a 409 order_cancelled, the task stays CANCELLED. Also when the

@@ -26,7 +26,7 @@ from tests.factories import (
     wait_paid,
 )
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
 
 # the order flow's own functions (the event consumers, the cart and the checkout are counted elsewhere)
 FLOW = ("PaymentFunction", "ConfirmOrderFunction", "FulfillmentFunction", "WarehouseFunction", "WebhooksFunction")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.factories import calls_by_function, checkout, deliver, make_product, ok, put_in_cart, wait_paid
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
 
 # the order workflow's own functions: tests/workflow/test_order_call_budget.py
 FLOW = ("PaymentFunction", "ConfirmOrderFunction", "FulfillmentFunction", "WarehouseFunction", "WebhooksFunction")

@@ -491,6 +491,7 @@ def test_confirm_refuses_an_order_that_was_never_charged(stack, admin):
         assert wait_paid(stack, order_id)["confirmation"]["status"] == "PAID"  # the real payment then goes through
 
 
+@pytest.mark.audited  # the invariant audit runs around it
 def test_an_order_cancelled_while_it_was_paid_ends_at_the_confirmation_refunded_once(stack, admin):
     """The shopper cancels between the charge and the confirmation: ConfirmOrder finds the order CANCELLED and
     fails with OrderCancelledMeanwhile (not retried), which the state machine catches: the execution succeeds

@@ -193,6 +193,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return _family_member(name, family)
 
+
 def detail_model(detail_type: str) -> type[ContractDetail]:
     """The model of a detail type; KeyError for a type the bus does not carry."""
     return DETAIL_MODELS[detail_type]
