@@ -75,12 +75,13 @@ def test_one_order_reads_its_record_by_key_once(stack, admin, staff):
     # booking; the stock commit that was its own step is the pack completion's, checked on the shipment the
     # label step reads), pick 2 (the task, then its DONE in one
     # transaction with the order's check) + pack 2 (the task, which carries the parcel's reservations, then
-    # the commit's transaction: no read of the order), the delivery scan 7 with its idempotency record (it
-    # hands the parcel over too: no MarkShipped step))
+    # the commit's transaction: no read of the order), the delivery scan 6 with its idempotency record (it
+    # hands the parcel over too: no MarkShipped step; the only parcel's delivery and the order's DELIVERED are
+    # one transaction))
     assert per_function["PaymentFunction"] <= 3 and per_function["ConfirmOrderFunction"] <= 1, per_function
     assert per_function["FulfillmentFunction"] <= 8, per_function
-    assert per_function["WarehouseFunction"] <= 4 and per_function["WebhooksFunction"] <= 7, per_function
-    assert sum(per_function.values()) <= 23, per_function
+    assert per_function["WarehouseFunction"] <= 4 and per_function["WebhooksFunction"] <= 6, per_function
+    assert sum(per_function.values()) <= 22, per_function
 
 
 def test_one_order_takes_nine_state_transitions(stack, admin, staff):

@@ -346,6 +346,32 @@ def add_tracking_event(order_id: str, shipment_id: str, event: TrackingEvent) ->
                                        ":empty": {"L": []}, ":now": {"S": now_iso()}})
 
 
+def deliver_with_order(order_id: str, shipment: Shipment, allowed_from: frozenset[ShipmentStatus],
+                       fields: dict[str, Any], event: TrackingEvent, order_from: frozenset[OrderStatus],
+                       note: str) -> Shipment | None:
+    """The delivery of an order's only parcel and the order's DELIVERED, in one transaction (one request
+    instead of two): the shipment DELIVERED (plus ``fields`` and the scan) on condition it is in
+    ``allowed_from`` and unchanged since ``shipment`` was read (its ``updated_at``), the order on condition it
+    is in ``order_from``. Returns the shipment as stored (what was read plus this change: no read back); None
+    when the transaction did not commit (any condition failed, or contention): nothing changed, and the caller
+    then writes them one by one, each deciding on its own condition, as it would without this."""
+    now = now_iso()
+    update = status_update(_table(), _shipment_key(order_id, shipment.shipment_id),
+                           (s.value for s in allowed_from), ShipmentStatus.DELIVERED.value, now, fields=fields,
+                           append={"tracking": [event.model_dump(mode="json", exclude_none=True)]})
+    update["Update"]["ConditionExpression"] += " AND updated_at = :read_at"
+    update["Update"]["ExpressionAttributeValues"][":read_at"] = {"S": shipment.updated_at}
+    # the order's item first, as in every workflow transaction
+    codes = aws.transact_codes([status_update_action(order_id, order_from, OrderStatus.DELIVERED, note), update],
+                               "delivery")
+    if codes is not None:
+        return None
+    return Shipment.model_validate({**shipment.model_dump(mode="json"), **fields,
+                                    "status": ShipmentStatus.DELIVERED.value, "updated_at": now,
+                                    "tracking": [*(t.model_dump(mode="json") for t in shipment.tracking),
+                                                 event.model_dump(mode="json")]})
+
+
 # ------------------------------------------------------------------ stock commit (pack)
 def parcel_allocations(order: Order, shipment: Shipment) -> list[ParcelAllocation]:
     """The order's reservations of the parcel's SKUs in its warehouse (none for an exchange's replacement:

@@ -505,6 +505,13 @@ def label_link(shipment_id: str) -> dict[str, Any]:
             "url": repo.label_link(shipment.label_key, LABEL_LINK_SECONDS), "expires_in_seconds": LABEL_LINK_SECONDS}
 
 
+DELIVERED_FROM = frozenset({S.DISPATCHING, S.SHIPPED})  # the order's statuses its last delivery moves on
+
+
+def _handed_over_note(target: OrderStatus, parcels: int) -> str:
+    return f"all {parcels} parcel(s) " + ("delivered" if target == S.DELIVERED else "handed to the carrier")
+
+
 def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset[ShipmentStatus],
                           shipments: list[Shipment]) -> bool:
     """After a shipment changed: when every shipment of the order is in ``statuses``, move the order to
@@ -512,10 +519,9 @@ def _all_handed_over_then(order: Order, target: OrderStatus, statuses: frozenset
     read (consistently) after that change, so that of two parcels changing at once the later one sees both."""
     if not shipments or any(s.status not in statuses for s in shipments):
         return False
-    sources = {S.DISPATCHING, S.SHIPPED} if target == S.DELIVERED else {S.DISPATCHING}
+    sources = DELIVERED_FROM if target == S.DELIVERED else {S.DISPATCHING}
     try:
-        orders_repo.transition(order.order_id, sources, target, note=f"all {len(shipments)} parcel(s) "
-                               + ("delivered" if target == S.DELIVERED else "handed to the carrier"))
+        orders_repo.transition(order.order_id, sources, target, note=_handed_over_note(target, len(shipments)))
     except orders_repo.StatusConflict:
         return False
     return True
@@ -649,10 +655,20 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
                                                        event.location))
     else:  # delivered: the first delivered event's proof stays (a later one only adds to the tracking)
         proof = delivery_proof(event, bool(order.signature_required))
-        changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.DELIVERED], SH.DELIVERED,
-                                           {"delivered_at": event.occurred_at,
-                                            "delivery_proof": proof.model_dump(mode="json", exclude_none=True)},
-                                           event=tracking)
+        fields = {"delivered_at": event.occurred_at,
+                  "delivery_proof": proof.model_dump(mode="json", exclude_none=True)}
+        changed, order_delivered = None, False
+        if ([p.shipment_id for p in parcels] == [shipment_id] and shipment.exchange_id is None
+                and shipment.status in SHIPMENT_FROM[SH.DELIVERED] and order.status in DELIVERED_FROM):
+            # the order's only parcel: its delivery and the order's DELIVERED in one transaction (a request
+            # fewer); when it does not commit (a condition failed, contention) nothing changed and the writes
+            # below decide one by one as before
+            changed = repo.deliver_with_order(order_id, shipment, SHIPMENT_FROM[SH.DELIVERED], fields, tracking,
+                                              DELIVERED_FROM, _handed_over_note(S.DELIVERED, 1))
+            order_delivered = changed is not None
+        if changed is None:
+            changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.DELIVERED], SH.DELIVERED,
+                                               fields, event=tracking)
         if changed is None:
             repo.add_tracking_event(order_id, shipment_id, tracking)
         if shipment.status == SH.PACKED:  # delivered without a pickup scan: the pickup happened
@@ -669,7 +685,7 @@ def carrier_event(event: CarrierEvent) -> dict[str, Any]:
                 # handed over and delivered in one: shipped too (the pickup's step used to publish it)
                 events.publish(event_details.shipment_shipped(order, delivered))
             events.publish(event_details.shipment_delivered(order, delivered))
-            if _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED}), shipments):
+            if order_delivered or _all_handed_over_then(order, S.DELIVERED, frozenset({SH.DELIVERED}), shipments):
                 events.publish(order_events.order_delivered(order, event.occurred_at, [
                     s.delivery_fields() for s in shipments]))
             elif shipment.status == SH.PACKED and shipment.exchange_id is None:
