@@ -31,9 +31,13 @@ process; the test suite sends tens of thousands of them. Steps of each rebuilt t
     the providers.
 17. moto's Cognito finds a user of a pool signing in by e-mail by building a dict of the attributes of every
     user of the pool in turn, several times per sign-up and sign-in: the tests' pool grows to thousands of users
-    per worker, and each lookup cost milliseconds. The same scan, in the same order, compares the attribute
-    values first and builds the dict (moto's flatten_attrs, last value of a name wins) only for a user holding
-    the name asked for: the same user found, or none.
+    per worker, and each lookup cost milliseconds (quadratic over a run: ~10-20 s of a worker's CPU). The pool's
+    users (moto's OrderedDict: same order, same contents) keep an index value -> first user holding it (moto's
+    flatten_attrs, last value of a name wins), brought up to date before each lookup: a user added under a new
+    name is indexed on its own (it comes last); any other change of the dict, any assignment of an indexed
+    user's attributes (moto changes them only by assignment) or other UsernameAttributes rebuild it. Where moto's
+    scan would raise or compare something other than strings (a malformed attribute, a value not a str), the
+    scan still answers: the same user found, or none, or the same error.
 18. moto parses an UpdateExpression twice per UpdateItem (the handler's check of the names and values it uses,
     then the backend), tokenizing it character by character; the shop sends the same few dozen expressions all
     day. The tree of an expression that parsed is kept per expression text and handed out again: moto only reads
@@ -54,6 +58,7 @@ from __future__ import annotations
 import re
 import string
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from shoplocal.patches import MOTO_ORIGINALS, _same_source
@@ -239,19 +244,136 @@ def patch_attribute_picker() -> None:
         cls.get_possible_keys = keeping(cls.get_possible_keys)
 
 
+class _PoolUsers(OrderedDict[Any, Any]):
+    """A pool's users (moto's OrderedDict, same order and contents) that tell the pool's e-mail index what
+    changed: a user added under a new name is indexed on its own (it comes last, so it holds a value only if no
+    earlier user does); anything else (a name removed or given another user, a reordering) rebuilds it."""
+
+    def __init__(self, *args: Any) -> None:
+        self.added: list[Any] = []
+        self.dirty = True  # no index yet
+        self.index: dict[Any, Any] | None = None
+        self.index_types: tuple[Any, ...] = ()
+        self.members: dict[int, Any] = {}  # id -> user of the users indexed (kept alive: ids stay theirs)
+        super().__init__(*args)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        new = key not in self
+        super().__setitem__(key, value)
+        if new:
+            self.added.append(value)
+        else:
+            self.dirty = True
+
+    def __delitem__(self, key: Any) -> None:
+        self.dirty = True
+        super().__delitem__(key)
+
+    def _changing(name: str) -> Any:  # type: ignore[misc]
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            self.dirty = True
+            return getattr(OrderedDict, name)(self, *args, **kwargs)
+
+        method.__name__ = name
+        return method
+
+    pop = _changing("pop")
+    popitem = _changing("popitem")
+    clear = _changing("clear")
+    setdefault = _changing("setdefault")
+    update = _changing("update")
+    move_to_end = _changing("move_to_end")
+    __ior__ = _changing("__ior__")
+    del _changing
+
+
+_POOL_OF_USER: dict[int, _PoolUsers] = {}  # id(user) -> the indexed users it is one of
+_INDEX_LOCK = threading.Lock()
+_UNUSABLE = object()
+
+
+def _index_user(index: dict[Any, Any], user: Any, types: tuple[Any, ...], flatten_attrs: Any) -> bool:
+    """Add the user's values of the UsernameAttributes (moto's flatten_attrs: the last value of a name) to the
+    index unless an earlier user holds them. False when moto's scan would not simply compare strings here (an
+    attribute without Name or Value raises in its scan; a value that is not a str compares its own way)."""
+    flat = flatten_attrs(user.attributes)
+    for name in types:
+        value = flat.get(name)
+        if value is None:
+            continue
+        if type(value) is not str:
+            return False
+        index.setdefault(value, user)
+    return True
+
+
+def _indexed_user(users: _PoolUsers, types: tuple[Any, ...], username: Any, flatten_attrs: Any) -> Any:
+    """The first user (pool order) whose UsernameAttributes hold ``username``, None if none does, or _UNUSABLE
+    when this pool's users can't be indexed (then moto's scan answers, raising as it raises)."""
+    if type(username) is not str:
+        return _UNUSABLE
+    with _INDEX_LOCK:
+        if users.dirty or users.index is None or users.index_types != types:
+            users.dirty, users.added = False, []
+            for uid in users.members:
+                _POOL_OF_USER.pop(uid, None)
+            users.members, users.index, users.index_types = {}, None, types
+            index: dict[Any, Any] = {}
+            try:
+                for user in list(users.values()):
+                    users.members[id(user)] = user
+                    _POOL_OF_USER[id(user)] = users
+                    if not _index_user(index, user, types, flatten_attrs):
+                        users.dirty = True  # try again after the next change
+                        return _UNUSABLE
+            except Exception:
+                users.dirty = True
+                return _UNUSABLE
+            users.index = index
+        elif users.added:
+            added, users.added = users.added, []
+            for user in added:
+                users.members[id(user)] = user
+                _POOL_OF_USER[id(user)] = users
+                try:
+                    ok = _index_user(users.index, user, types, flatten_attrs)
+                except Exception:
+                    ok = False
+                if not ok:
+                    users.dirty, users.index = True, None
+                    return _UNUSABLE
+        return users.index.get(username)
+
+
 def patch_cognito_user_lookup() -> None:
-    from moto.cognitoidp.models import CognitoIdpUserPool, flatten_attrs
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, flatten_attrs
 
     original = CognitoIdpUserPool._get_user
-    if not _same_source(original, "4047a30d5a8b9845fbadbb17796acc52a097b91d38c2be0bd7d9b9d575a071d8"):
+    if not _same_source(original, "4047a30d5a8b9845fbadbb17796acc52a097b91d38c2be0bd7d9b9d575a071d8") or \
+            "__setattr__" in vars(CognitoIdpUser):
         return
     MOTO_ORIGINALS["CognitoIdpUserPool._get_user"] = original
 
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        """Every change of a user's attributes is an assignment (moto's update_attributes, delete_attributes and
+        constructor): one of an indexed user's makes its pool's index be rebuilt."""
+        object.__setattr__(self, name, value)
+        if name == "attributes":
+            users = _POOL_OF_USER.get(id(self))
+            if users is not None and users.members.get(id(self)) is self:
+                users.dirty = True
+
     def _get_user(self: Any, username: str) -> Any:
         """moto's: the first user (in the pool's order) whose UsernameAttributes hold ``username``, else the user
-        of that name; only a user with a matching value has its attributes flattened."""
+        of that name; found in an index of the pool's values, or by moto's scan when it can't be indexed."""
         if self.extended_config.get("UsernameAttributes"):
             attribute_types = self.extended_config["UsernameAttributes"]
+            users = self.users
+            if type(users) is not _PoolUsers:
+                users = self.users = _PoolUsers(users)
+            found = _indexed_user(users, tuple(attribute_types), username, flatten_attrs)
+            if found is not _UNUSABLE:
+                return found if found is not None else self.users.get(username)
             for user in self.users.values():
                 for attribute in user.attributes:
                     name = attribute["Name"]  # (read first, as flatten_attrs reads it)
@@ -260,6 +382,7 @@ def patch_cognito_user_lookup() -> None:
                         return user
         return self.users.get(username)
 
+    CognitoIdpUser.__setattr__ = __setattr__
     CognitoIdpUserPool._get_user = _get_user
 
 

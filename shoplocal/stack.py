@@ -38,6 +38,8 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 STRIPE_KEY = "sk_test_local"
 STRIPE_WEBHOOK_SECRET = "whsec_local"
 CARRIER_WEBHOOK_SECRET = "carrier_local"
+# parameters the transform leaves as Refs (shoplocal.template.load_template): one kept transform for every port
+REFS_ONLY = ("StripeApiBase",)
 # localstripe pickles its whole state to the fixed path /tmp/localstripe.pickle on every write and reads it
 # at start: two instances (test workers, `make run` beside the tests) corrupt each other's file. Each of ours
 # keeps its state in its own memory instead.
@@ -162,7 +164,7 @@ class Stack:
             self._start_localstripe()
         params = {"Stage": "local", "StripeApiBase": self.stripe_base if self.start_stripe else "",
                   "AutoConfirmSignups": "true", **self.extra_parameters}
-        loaded = load_template(self.template_path, params, REGION)
+        loaded = load_template(self.template_path, params, REGION, refs_only=REFS_ONLY)
         declared = set((loaded.transformed.get("Parameters") or {}).keys())
         params = {k: v for k, v in params.items() if k in declared}
         self.loaded = loaded

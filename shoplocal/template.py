@@ -2,47 +2,25 @@
 
 Local paths (CodeUri, ContentUri, DefinitionUri) are what `sam package` would upload; here they are
 remembered, rewritten to placeholder S3 locations for the transform, and state machine definitions are
-inlined (DefinitionSubstitutions are kept and become Fn::Sub in the transformed template).
+inlined (DefinitionSubstitutions are kept and become Fn::Sub in the transformed template). The transform's
+output is kept in .local/transform-cache/ under a hash of all its inputs (every test process started the same
+transform: ~1.5 s CPU plus ~0.4 s of samtranslator imports each).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import yaml
 from samcli.yamlhelper import _dict_constructor, intrinsics_multi_constructor
-from samtranslator.open_api import open_api as _open_api
-from samtranslator.parser.parser import Parser
-from samtranslator.swagger import swagger as _swagger
-from samtranslator.translator.translator import Translator
-from samtranslator.utils.py27hash_fix import (
-    Py27Dict,
-    Py27Keys,
-    Py27LongInt,
-    Py27UniStr,
-    to_py27_compatible_template,
-    undo_mark_unicode_str_in_template,
-)
 
 CODE_BUCKET = "shop-local-code"
-
-
-class _ManagedPolicies(dict[str, str]):
-    """samtranslator asks IAM for AWS managed policy ARNs; offline they are derived from the name."""
-
-    def __missing__(self, name: str) -> str:
-        return f"arn:aws:iam::aws:policy/{name}"
-
-    def get(self, name: str, default: Any = None) -> str:
-        return self[name]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str)
 
 
 @dataclass
@@ -87,78 +65,70 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return copy.deepcopy(data)
 
 
-def _copy_doc(doc: Any, memo: dict[int, Any] | None = None) -> Any:
-    """``copy.deepcopy`` of a Swagger/OpenAPI document as samtranslator builds it, ~4x faster, same result.
-
-    samtranslator's editors deep-copy the whole API document twice per API event (twice 90 times for this
-    template): ``copy.deepcopy``'s generic dispatch made that ~60% of a transform, ~3 s CPU at every stack start.
-    Same semantics for what these documents hold: dicts, lists, atoms and samtranslator's Py27 types (a
-    ``Py27Dict`` copies its Python 2.7 key order through ``Py27Keys.__deepcopy__``, which re-inserts the keys as
-    py2's deepcopy did); shared objects stay shared; anything else goes to ``copy.deepcopy`` itself."""
-    if memo is None:
-        memo = {}
-    kind = type(doc)
-    if kind in _ATOMS:
-        return doc
-    found = memo.get(id(doc))
-    if found is not None:
-        return found
-    if kind is list:
-        out_list: list[Any] = []
-        memo[id(doc)] = out_list
-        out_list.extend(_copy_doc(v, memo) for v in doc)
-        return out_list
-    if kind is dict:
-        out_dict: dict[Any, Any] = {}
-        memo[id(doc)] = out_dict
-        for k, v in doc.items():
-            out_dict[_copy_doc(k, memo)] = _copy_doc(v, memo)
-        return out_dict
-    if kind is Py27Dict:  # as Py27Dict.__deepcopy__: attributes (its keylist) first, then the items
-        result: Any = dict.__new__(Py27Dict)  # Py27Dict.__new__ is dict's
-        for name, value in doc.__dict__.items():
-            setattr(result, name, _copy_keys(value) if type(value) is Py27Keys else _copy_doc(value, memo))
-        for k, v in dict.items(doc):
-            dict.__setitem__(result, _copy_doc(k, memo), _copy_doc(v, memo))
-        memo[id(doc)] = result
-        return result
-    return copy.deepcopy(doc, memo)  # (it keeps the originals alive under id(memo) in our memo)
-
-
-def _copy_keys(keys: Py27Keys) -> Py27Keys:
-    """``Py27Keys.__deepcopy__`` (a fresh table, the keys re-added in py2 order), with the table's layout remembered:
-    it depends only on the keys and their order, and the same few hundred key lists are copied ~80,000 times."""
-    order = keys.keys()
-    signature = tuple((type(k), k) for k in order)
-    layout = _KEY_LAYOUTS.get(signature)
-    if layout is None:
-        built = copy.deepcopy(keys)
-        slot_of = {k: slot for slot, k in built.keyorder.items()}
-        layout = _KEY_LAYOUTS[signature] = ([slot_of[k] for k in order], built.size, built.fill, built.mask)
-    slots, size, fill, mask = layout
-    copied = Py27Keys()
-    copied.keyorder = dict(zip(slots, order, strict=True))
-    copied.size, copied.fill, copied.mask = size, fill, mask
-    return copied
-
-
-_KEY_LAYOUTS: dict[tuple[tuple[type, Any], ...], tuple[list[int], int, int, int]] = {}
-_ATOMS = frozenset({str, int, float, bool, type(None), Py27UniStr, Py27LongInt})
-_swagger._deepcopy = _copy_doc  # samtranslator's hook: cw_timer(copy.deepcopy)
-_open_api._deepcopy = _copy_doc
-
-
 def _transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
-    to_py27_compatible_template(template, parameters)
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
-    policies = _ManagedPolicies()
-    out = translator.translate(template, parameter_values=parameters, get_managed_policy_map=lambda: policies)
-    return dict(undo_mark_unicode_str_in_template(out))
+    """samtranslator's transform (shoplocal.sam_transform: imported only when the kept output can't be used,
+    its imports cost ~0.8 s)."""
+    from shoplocal.sam_transform import transform
+
+    return transform(template, parameters, region)
+
+
+CACHE_DIR = ".local/transform-cache"  # (gitignored; `make clean` removes .local)
+
+
+def _transform_key(template: dict[str, Any], parameters: dict[str, str], region: str) -> str | None:
+    """What the transform's output depends on: the prepared template (state machine definitions inlined),
+    the parameters, the region, samtranslator's version and shoplocal.sam_transform's code (its hooks into
+    samtranslator). None when the template does not serialize exactly (then nothing is cached)."""
+    import hashlib
+    from importlib.metadata import version
+
+    try:
+        text = json.dumps([template, parameters, region], sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.sha256(text.encode())
+    digest.update(version("aws-sam-translator").encode())
+    digest.update(Path(__file__).with_name("sam_transform.py").read_bytes())
+    return digest.hexdigest()
+
+
+def _cached_transform(cache_dir: Path, template: dict[str, Any], parameters: dict[str, str],
+                      region: str) -> dict[str, Any]:
+    """``_transform``, its output kept on disk under a key of all its inputs: every test process and `make run`
+    transformed the same template again (~1.5 s of CPU each). Written to a temporary file then renamed, so two
+    processes starting at once each read a whole file or none; an unreadable or unparsable file is transformed
+    again. Only an output that survives a JSON round trip unchanged is kept."""
+    key = _transform_key(template, parameters, region)
+    target = cache_dir / f"{key}.json" if key else None
+    if target is not None:
+        try:
+            return dict(json.loads(target.read_text()))
+        except (OSError, ValueError):
+            pass
+    out = _transform(template, parameters, region)
+    if target is not None:
+        try:
+            text = json.dumps(out, allow_nan=False)
+            if json.loads(text) == out:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                temp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                temp.write_text(text)
+                os.replace(temp, target)
+        except (OSError, TypeError, ValueError):
+            pass
+    return out
 
 
 def load_template(
-    path: str | Path, parameters: dict[str, str] | None = None, region: str = "us-east-1"
+    path: str | Path, parameters: dict[str, str] | None = None, region: str = "us-east-1",
+    refs_only: tuple[str, ...] = (),
 ) -> LoadedTemplate:
+    """``refs_only``: parameters the template only references where samtranslator leaves the Ref as it is (their
+    value reaches the deployment, not the transform): transformed with an empty value, so that one kept output
+    serves every value (the local Stripe's URL has a new port in every process). tests/shoplocal/
+    test_template_parse.py checks that such a parameter's value changes nothing in the output."""
+    parameters = {**(parameters or {}), **dict.fromkeys(refs_only, "")}
     path = Path(path).resolve()
     original = load_yaml(path)
     prepared = copy.deepcopy(original)
@@ -175,5 +145,5 @@ def load_template(
         elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
             definition_path = path.parent / props.pop("DefinitionUri")
             props["Definition"] = json.loads(definition_path.read_text())
-    transformed = _transform(prepared, dict(parameters or {}), region)
+    transformed = _cached_transform(path.parent / CACHE_DIR, prepared, parameters, region)
     return LoadedTemplate(path=path, original=original, transformed=transformed, code_dirs=code_dirs)

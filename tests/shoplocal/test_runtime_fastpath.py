@@ -7,6 +7,7 @@ with the functions they replace, which patches.MOTO_ORIGINALS keeps)."""
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -293,6 +294,52 @@ def test_malformed_attributes_fail_as_in_moto() -> None:
     for lookup in (pool._get_user, lambda name: original(pool, name)):
         with pytest.raises(KeyError):
             lookup("zed@example.com")
+
+
+def test_the_user_index_follows_every_change_of_the_pool_as_moto_scans_it() -> None:
+    """Patch 17's index of a pool's e-mails, after each kind of change (a user signing up, attributes updated
+    and deleted, assigned directly, a user deleted or replaced under its name, the pool's UsernameAttributes
+    changed): every lookup finds the user moto's scan finds (the first holder in the pool's order), or none."""
+    from moto.cognitoidp.models import CognitoIdpUser
+
+    pool = _pool(("email",), fresh=2)
+    original = patches.MOTO_ORIGINALS["CognitoIdpUserPool._get_user"]
+    values = ["ada@example.com", "bob@example.com", "old@example.com", "eve@example.com", "dee@example.com",
+              "new@example.com", "fay@example.com", "+4915100", "+4915199", "ada", "fay", "nobody@example.com"]
+
+    def same() -> None:
+        for value in values:
+            assert pool._get_user(value) is original(pool, value), value
+
+    same()
+    fay = pool.users["fay"] = CognitoIdpUser(pool.id, "fay", "Pw-1", "CONFIRMED",
+                                             [{"Name": "email", "Value": "fay@example.com"}])
+    pool.users["gus"] = CognitoIdpUser(pool.id, "gus", "Pw-1", "CONFIRMED",
+                                       [{"Name": "email", "Value": "eve@example.com"}])  # eve holds it first
+    same()
+    pool.users["ada"].update_attributes([{"Name": "email", "Value": "new@example.com"}])  # cy now first
+    same()
+    pool.users["eve"].delete_attributes(["email"])  # gus now holds eve@
+    same()
+    fay.attributes = [{"Name": "email", "Value": "bob@example.com"}]  # bob still first
+    pool.users["bob"].attributes = [{"Name": "email", "Value": "fay@example.com"}]  # and fay's old address
+    same()
+    del pool.users["cy"]
+    same()
+    pool.users["gus"] = CognitoIdpUser(pool.id, "gus", "Pw-1", "CONFIRMED",
+                                       [{"Name": "email", "Value": "ada@example.com"}])  # replaced, same place
+    same()
+    pool.users.move_to_end("ada", last=False)
+    pool.users.pop("dee")
+    same()
+    pool.extended_config["UsernameAttributes"] = ["email", "phone_number"]
+    pool.users["hal"] = CognitoIdpUser(pool.id, "hal", "Pw-1", "CONFIRMED",
+                                       [{"Name": "phone_number", "Value": "+4915199"}])
+    same()
+    pool.users = OrderedDict(reversed(list(pool.users.items())))  # a new dict: indexed again
+    same()
+    pool.extended_config.pop("UsernameAttributes")
+    same()
 
 
 def _tree(node: Any) -> Any:

@@ -97,3 +97,57 @@ def damaged(change: Any) -> list[str]:
 def test_each_kind_of_damage_is_named(change: Any, names: str) -> None:
     found = damaged(change)
     assert any(names in v for v in found), found
+
+
+@pytest.mark.parametrize("attrs", [
+    {"pk": {"S": "ORDER#o1"}, "sk": {"S": "ORDER"}, "total": {"N": "4999"}, "neg": {"N": "-12"}, "zero": {"N": "-0"},
+     "padded": {"N": "007"}, "big": {"N": "9" * 38}, "paid": {"BOOL": True}, "none": {"NULL": True},
+     "lines": {"L": [{"M": {"sku": {"S": "S1"}, "quantity": {"N": "2"}, "tags": {"L": []}}}, {"S": "x"}]},
+     "empty": {"M": {}}},
+    {"pk": {"S": "SKU#S1"}, "sk": {"S": "WH#w1"}, "ratio": {"N": "0.25"}, "whole": {"N": "3.0"}},  # fractions
+    {"pk": {"S": "A"}, "exp": {"N": "1E+2"}, "small": {"N": "-1.25E-3"}},  # exponents
+    {"pk": {"S": "B"}, "tags": {"SS": ["a", "b"]}, "counts": {"NS": ["1", "2.5"]}},  # sets
+    {"pk": {"S": "C"}, "blob": {"B": "aGVsbG8="}, "nested": {"M": {"blob": {"B": "aGk="}}}},  # binary
+    {"pk": {"S": "D"}, "deep": {"M": {"n": {"N": "1.5"}, "l": {"L": [{"N": "10"}, {"NS": ["3"]}]}}}},
+], ids=["simple", "fractions", "exponent", "sets", "binary", "nested-unusual"])
+def test_the_audit_reads_a_stored_item_as_its_json_reads(attrs: dict[str, Any]) -> None:
+    """tests/audit.py's snapshot walks moto's stored values once (stored_plain): the same Python values as the
+    route it replaces (moto's to_json, boto3's deserializer, numbers made int where whole), type for type."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from tests.audit import stored_plain
+    from tests.race import plain
+
+    item = Item(hash_key=None, range_key=None, attrs=copy.deepcopy(attrs))
+
+    def outcome(read: Any) -> Any:  # the values, or the error raised (a stored binary fails both ways)
+        try:
+            return read()
+        except Exception as exc:
+            return type(exc)
+
+    ours = outcome(lambda: stored_plain(item))
+    theirs = outcome(lambda: plain(item.to_json()["Attributes"]))
+    assert ours == theirs
+
+    def types(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: types(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [types(x) for x in v]
+        return type(v).__name__
+
+    assert types(ours) == types(theirs)
+
+
+def test_a_number_the_json_route_refuses_is_refused_alike() -> None:
+    """39 significant digits: boto3's decimal context raises (Rounded); so does the audit's read."""
+    from decimal import Rounded
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from tests.audit import stored_plain
+
+    item = Item(hash_key=None, range_key=None, attrs={"pk": {"S": "A"}, "huge": {"N": "1" + "0" * 38}})
+    with pytest.raises(Rounded):
+        stored_plain(item)
