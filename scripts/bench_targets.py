@@ -2,7 +2,7 @@
 floor (with the ``-X importtime`` offenders), the bare-boto3 floor of a route's DynamoDB calls, and the target
 lines (figure, ratio, met / not met). Figures only; nothing here asserts.
 
-Cold imports are timed as whole fresh interpreters in a Lambda-like environment (LAMBDA_TASK_ROOT set, so
+Cold imports are timed as whole fresh interpreters in a Lambda-like environment (no AWS CRT; LAMBDA_TASK_ROOT set, so
 Powertools' Tracer is on and patches at import as it does in AWS; X-Ray's SDK then skips its centralized
 sampler), every case once per round, rounds interleaved, the median per case. The figure is the child's CPU
 time for the import (``time.process_time``): on a shared machine wall time mostly measures the neighbours.
@@ -17,16 +17,22 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# what every function cannot avoid: boto3, pydantic, the Powertools event handler, Logger and Metrics
-FLOOR = ("import boto3, pydantic, aws_lambda_powertools.event_handler; "
+# what every function cannot avoid: boto3, pydantic, the Powertools event handler, Logger and Metrics. pydantic
+# as a function uses it: ``from pydantic import BaseModel`` (a bare ``import pydantic`` loads a lazy shell of 12
+# modules, not the model machinery any model needs: that floor undercounted every function by ~0.2x boto3)
+FLOOR = ("import boto3, aws_lambda_powertools.event_handler; from pydantic import BaseModel; "
          "from aws_lambda_powertools import Logger, Metrics")
 MONEY_FLOOR = FLOOR + "; import stripe"  # functions that move money also need the Stripe SDK
-PROBE = ("import sys,time; c=time.process_time(); w=time.perf_counter(); {stmt}; "
+# Lambda's Python runtime ships boto3 without the AWS CRT; this venv has it (aws-sam-cli needs boto3[crt]) and
+# botocore imports it when it is there (~20% of a bare `import boto3`): every probe hides it, as on Lambda
+NO_CRT = "import sys; sys.modules['awscrt'] = None"
+PROBE = (NO_CRT + "; import time; c=time.process_time(); w=time.perf_counter(); {stmt}; "
          "print(time.process_time()-c, time.perf_counter()-w, 'stripe' in sys.modules)")
 
 TARGET_VS_BOTO3 = 1.3
@@ -43,8 +49,22 @@ def moves_money(fn: Path) -> bool:
     return "stripe" in (fn / "app.py").read_text()
 
 
+@cache
+def globals_env() -> dict[str, str]:
+    """The literal variables of template.yaml's Globals (what every deployed function gets, e.g. pydantic's
+    PYDANTIC_DISABLE_PLUGINS); a ``!Ref`` (a stage's choice) is left out: no import reads one."""
+    from shoplocal.template import load_yaml  # the template's own loader (CloudFormation's short-form tags)
+
+    env = ((load_yaml(ROOT / "template.yaml").get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+    return {k: str(v) for k, v in (env.get("Variables") or {}).items() if isinstance(v, str | int | bool)}
+
+
 def lambda_env(task_root: Path | None) -> dict[str, str]:
-    return {"PYTHONPATH": ":".join([*([str(task_root)] if task_root else []), str(ROOT / "layers" / "shop")]),
+    """A function's import runs with the Globals environment as in AWS. The floors (``task_root`` None) get it
+    too, which is fair both ways: they build no model, so PYDANTIC_DISABLE_PLUGINS (the one variable that
+    changes an import's work) has nothing to skip there, and the other variables are read at invocation."""
+    return {**globals_env(),
+            "PYTHONPATH": ":".join([*([str(task_root)] if task_root else []), str(ROOT / "layers" / "shop")]),
             "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": str(task_root or ROOT), "AWS_REGION": "us-east-1",
             "AWS_LAMBDA_FUNCTION_NAME": task_root.name if task_root else "floor", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -65,8 +85,8 @@ def probe(stmt: str, task_root: Path | None) -> Probe:
 
 def importtime(stmt: str, task_root: Path | None) -> dict[str, int]:
     """Module -> self time in microseconds, from one ``-X importtime`` run."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", stmt], capture_output=True, text=True,
-                          env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", f"{NO_CRT}; {stmt}"], capture_output=True,
+                          text=True, env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
     out: dict[str, int] = {}
     for line in done.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
@@ -148,7 +168,8 @@ def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | 
 def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
     say(f"1. cold import per function (CPU time of a fresh interpreter's import, Lambda-like environment, median of "
         f"{c.runs} interleaved rounds): bare `import boto3` = {c.boto3 * 1000:.0f} ms (wall {c.boto3_wall * 1000:.0f}"
-        f" ms); floor (boto3 + pydantic + Powertools event handler, Logger, Metrics) = {c.floor * 1000:.0f} ms "
+        f" ms); floor (boto3 + pydantic BaseModel + Powertools event handler, Logger, Metrics) = "
+        f"{c.floor * 1000:.0f} ms "
         f"x{c.floor / c.boto3:.2f} boto3; floor + stripe = {c.money_floor * 1000:.0f} ms "
         f"x{c.money_floor / c.boto3:.2f}")
     say(f"   {'function':<22} {'import':>8} {'/boto3':>7} {'/floor':>7}  target <= x{TARGET_VS_BOTO3} boto3 and "
@@ -238,10 +259,12 @@ def markdown(targets: list[Target], cold: ColdImports | None, flash: Sequence[Se
     md = ["## Performance targets", "",
           f"Generated by `.venv/bin/python scripts/bench.py --markdown` on {ran_at} (issue 17's targets; "
           f"{met} of {len(targets)} met). Ratios are measured in one run on the machine at hand: cold imports "
-          "are the CPU time of fresh interpreters in a Lambda-like environment against a bare `import boto3` and "
-          "against the function's own floor (boto3 + pydantic + the Powertools event handler, Logger and "
-          "Metrics; + stripe where money moves); warm latency is the handler's median against the same DynamoDB "
-          "calls made bare with boto3 against the local stack.", "",
+          "are the CPU time of fresh interpreters in a Lambda-like environment (boto3 without the AWS CRT, as "
+          "Lambda's runtime ships it; the template's Globals environment) against a bare `import boto3` and "
+          "against the function's own floor (boto3 + pydantic's `BaseModel` + the Powertools event handler, Logger "
+          "and Metrics; + stripe where money moves: the guide's Tracer, X-Ray's SDK patching botocore, and an HTTP "
+          "function's validating resolver are not in it). Warm latency is the handler's median against the same "
+          "DynamoDB calls made bare with boto3 against the local stack.", "",
           "| target | figure | target | figure / target | |", "|---|---|---:|---:|---|"]
     md += [f"| {t.label} | {t.figure} | {t.target} | {t.ratio:.2f} | {'met' if t.met else 'not met'} |"
            for t in targets]

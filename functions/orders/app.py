@@ -12,10 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import JSON, Guard, http_handler, make_resolver, principal
 from shop.observability import observability
-from shop.orderflow import cancellation, views
+from shop.orderflow import views
 from shop.orders import service
 from shop.orders.contracts import OrderPage, OrderView
-from shop.returns import exchanges
 from shop.returns import service as returns_service
 from shop.returns.contracts import ReturnLabelLink, ReturnView
 from shop.returns.models import ExchangeIn, ReturnIn
@@ -49,6 +48,10 @@ def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> Ord
 def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:
     """Cancel before any parcel is packed: stock released, payment refunded in full. Repeating it is safe;
     once shipping has started the answer is 409 already_shipping."""
+    # imported by the rare routes that use them, not by the GET routes' cold starts (the refund's payment
+    # service, the workflow's ports; issue 17)
+    from shop.orderflow import cancellation
+
     who = principal(app)
     obs.logger.append_keys(order_id=orderId)
     view = cancellation.cancel(orderId, reason="customer", customer_id=who.user_id)
@@ -74,6 +77,8 @@ def request_exchange(orderId: Annotated[str, Path(min_length=1, max_length=64)],
     kind ``exchange``, followed at GET /returns/{returnId}. 422 naming the field (not delivered, too many units,
     another product), 409 ``out_of_stock`` (``details.field`` replacement_sku) or ``return_quantity_exceeded``
     (a concurrent request took the units)."""
+    from shop.returns import exchanges  # a rare route's module (see cancel_order)
+
     who = principal(app)
     obs.logger.append_keys(order_id=orderId)
     view = exchanges.request_exchange(orderId, who.user_id, body)

@@ -55,6 +55,8 @@ POWERTOOLS_PREFIX = "POWERTOOLS_"  # read by Powertools itself (service name, me
 ALLOWED_UNDECLARED = {
     "CORS_ALLOWED_ORIGINS": "in Globals by design, so an HTTP function added later cannot miss it "
                             "(test_template_cors pins it there); functions without an API route ignore it",
+    "PYDANTIC_DISABLE_PLUGINS": "read by pydantic itself: no plugins are shipped, so no function scans the "
+                                "installed distributions' entry points for them (issue 17, cold imports)",
 }
 
 
@@ -185,7 +187,7 @@ class _Module:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # local name -> (module, attribute)
 
 
-def _parse(name: str, path: Path) -> _Module:
+def _parse(name: str, path: Path, local_imports: bool = False) -> _Module:
     mod = _Module(name)
     for st in ast.parse(path.read_text(), str(path)).body:
         if isinstance(st, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -205,6 +207,13 @@ def _parse(name: str, path: Path) -> _Module:
         elif isinstance(st, ast.Import):
             for a in st.names:
                 mod.imports[a.asname or a.name.split(".")[0]] = (a.name if a.asname else a.name.split(".")[0], None)
+    # in an app.py, an import inside a route (a rare route's module, imported when the route runs; issue 17)
+    # resolves the same way, unless a top-level name shadows it
+    for node in mod.defs.values() if local_imports else ():
+        for st in ast.walk(node):
+            if isinstance(st, ast.ImportFrom) and st.module and st.level == 0:
+                for a in st.names:
+                    mod.imports.setdefault(a.asname or a.name, (st.module, a.name))
     return mod
 
 
@@ -386,7 +395,7 @@ def _settings_read(body: Sequence[ast.AST]) -> set[str]:
 
 @cache
 def code_reads(folder: str) -> dict[str, set[str]]:
-    app = _parse(f"functions.{folder}.app", ROOT / "functions" / folder / "app.py")
+    app = _parse(f"functions.{folder}.app", ROOT / "functions" / folder / "app.py", local_imports=True)
     return {k: v for k, v in _Walk(app).reads().items() if k not in PLATFORM_SETTINGS}
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json, ValidationError, create_model
 
 from shop.errors import ConfigurationError
 
@@ -71,10 +71,32 @@ DEFAULT_RATES = {
 }
 
 
-class Settings(BaseModel):
-    """Every setting any function may need; a function only touches the ones it uses."""
+def _origins_well_formed(v: str) -> str:
+    for origin in (o.strip() for o in v.split(",")):
+        if origin and not _ORIGIN_RE.match(origin):
+            raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port] without a path, or *")
+    return v
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+def _rates_in_range(v: dict[str, int]) -> dict[str, int]:
+    for key, bps in v.items():
+        if not 0 <= bps <= 10_000:
+            raise ValueError(f"tax rate for {key} must be 0..10000 basis points")
+    return v
+
+
+_CONFIG = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class Settings(BaseModel):
+    """Every setting any function may need; a function only touches the ones it uses.
+
+    Its validator is built only when used directly (``defer_build``): :func:`get_settings` validates the
+    variables an environment sets with a model of just those fields (a function's environment sets a few of
+    these fifty) and takes the code defaults of the others, which is what validating them all gives. Building
+    this model at import was a large part of every cold start (issue 17)."""
+
+    model_config = _CONFIG | ConfigDict(defer_build=True)
 
     stage: str = Field("local", alias="STAGE")
     region: str = Field("us-east-1", alias="AWS_REGION")
@@ -149,7 +171,7 @@ class Settings(BaseModel):
                                        alias="TRACKING_URL_TEMPLATE")
 
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field("EUR", alias="SHOP_CURRENCY")
-    tax_rates_bps: Json[dict[str, int]] | dict[str, int] = Field(
+    tax_rates_bps: Annotated[Json[dict[str, int]] | dict[str, int], AfterValidator(_rates_in_range)] = Field(
         default_factory=lambda: dict(DEFAULT_TAX_RATES), alias="TAX_RATES_BPS"
     )
     tax_shipping: bool = Field(True, alias="TAX_SHIPPING")
@@ -167,31 +189,15 @@ class Settings(BaseModel):
     reservation_ttl_seconds: int = Field(15 * 60, gt=0, alias="RESERVATION_TTL_SECONDS")
     max_cart_lines: int = Field(50, gt=0, le=90, alias="MAX_CART_LINES")
     max_line_quantity: int = Field(100, gt=0, alias="MAX_LINE_QUANTITY")
-    cors_allowed_origins: str = Field(
+    cors_allowed_origins: Annotated[str, AfterValidator(_origins_well_formed)] = Field(
         "", alias="CORS_ALLOWED_ORIGINS",
         description="comma-separated browser origins (scheme://host[:port]) whose requests get CORS headers; "
                     "empty: none")
-
-    @field_validator("cors_allowed_origins")
-    @classmethod
-    def _origins_well_formed(cls, v: str) -> str:
-        for origin in (o.strip() for o in v.split(",")):
-            if origin and not _ORIGIN_RE.match(origin):
-                raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port] without a path, or *")
-        return v
 
     @property
     def cors_origins(self) -> tuple[str, ...]:
         """The allowed origins in the configured order, without blanks and duplicates."""
         return tuple(dict.fromkeys(o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()))
-
-    @field_validator("tax_rates_bps")
-    @classmethod
-    def _rates_in_range(cls, v: dict[str, int]) -> dict[str, int]:
-        for key, bps in v.items():
-            if not 0 <= bps <= 10_000:
-                raise ValueError(f"tax rate for {key} must be 0..10000 basis points")
-        return v
 
     def require(self, name: str) -> str:
         value = getattr(self, name)
@@ -201,11 +207,24 @@ class Settings(BaseModel):
 
 
 @lru_cache(maxsize=64)
+def _model_of(fields: frozenset[str]) -> type[BaseModel]:
+    """A model of these fields of Settings (validators included, same order), named Settings too, so that an
+    error reads the same."""
+    defs: dict[str, object] = {n: (f.annotation, f) for n, f in Settings.model_fields.items() if n in fields}
+    return create_model("Settings", __config__=_CONFIG, **defs)  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=64)
 def _settings_for(items: frozenset[tuple[str, str]]) -> Settings:
+    """Settings of the variables ``items``: those set are validated (by a model of their fields only), the
+    others get their code defaults, as Settings.model_validate would give (defaults are not validated)."""
+    given = {k for k, _ in items}
+    fields = frozenset(n for n, f in Settings.model_fields.items() if f.alias in given)
     try:
-        return Settings.model_validate(dict(items))
+        valid = _model_of(fields).model_validate(dict(items))
     except ValidationError as exc:
         raise ConfigurationError(f"invalid configuration: {exc}") from exc
+    return Settings.model_construct(valid.model_fields_set, **dict(valid))
 
 
 def get_settings() -> Settings:

@@ -25,7 +25,9 @@ def unique_skus(lines: Sequence[Any]) -> None:
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # built when first used (issue 17, cold imports): every context's entities derive from this, and a function
+    # imports far more of them than an invocation validates (each model's own build costs ~1 ms at a cold start)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Sku(Frozen):

@@ -105,5 +105,5 @@ class QuantityIn(BaseModel):
 
 
 class CartCouponIn(BaseModel):  # PUT /cart/coupon body (no docstring: it would become the published schema's)
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on the rare route's first call (issue 17)
     code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=32)]

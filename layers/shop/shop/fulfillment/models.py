@@ -196,8 +196,10 @@ class WarehouseTask(Frozen):
 
 
 # ------------------------------------------------------------------ requests
+# the models below are built when first used (issue 17, cold imports): the warehouse's completion bodies
+# and the carrier's events, which most importers of this module never parse
 class PickedLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     sku: SkuCode
     quantity: int = Field(gt=0, le=10_000)
 
@@ -211,7 +213,7 @@ class DamagedRefund(BaseModel):
     unit) or ``amount`` (the line's damaged units together), never above their paid share (checked against the
     return when the task is completed). Always with a reason: the shopper and the console show it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     decision: RefundDecision
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     amount_per_unit: Money | None = Field(None, description="partial: what each damaged unit gives back")
@@ -231,7 +233,7 @@ class DamagedRefund(BaseModel):
 
 
 class InspectedLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     sku: SkuCode
     sellable: int = Field(ge=0, le=10_000)
     damaged: int = Field(ge=0, le=10_000)
@@ -245,7 +247,7 @@ class TaskCompletion(BaseModel):
     checklist); a pack gives the weighed parcel; a return inspection says per SKU how many units can be sold
     again and how many are damaged."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     inspected: list[InspectedLine] | None = Field(None, max_length=200, description="return tasks")
     picked: list[PickedLine] | None = Field(None, max_length=200, description="pick tasks: the picked lines")
     package_weight_grams: int | None = Field(None, gt=0, le=70_000, description="pack tasks: the parcel's weight")
@@ -258,7 +260,7 @@ CarrierStatus = Literal["picked_up", "in_transit", "delivered", "exception"]
 class CarrierEvent(BaseModel):
     """Body of the carrier's webhook POST /webhooks/carrier."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{8,40}$")]
     status: CarrierStatus

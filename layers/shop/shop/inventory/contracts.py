@@ -96,7 +96,7 @@ class StockMovementPage(ResponseModel):
 class ShardsIn(BaseModel):
     """Sharded stock for a hot SKU (see shop.inventory.shards): its available units spread over this many items."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on the rare route's first call (issue 17)
 
     shards: int = Field(ge=0, le=32, strict=True, description="0 turns sharding off (every shard must be free of "
                                                                 "reservations to be removed)")

@@ -14,7 +14,9 @@ ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_([0
 
 
 class OrderTask(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # built when first used: a task function imports the input of every action it serves, an invocation parses
+    # one (issue 17, cold imports)
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     order_id: OrderId
 
@@ -56,7 +58,7 @@ class ShipmentTask(OrderTask):
 class CarriedItem(BaseModel):
     """A parcel's line as the split planned it (shop.fulfillment.models.ShipmentItem): the task's checklist."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     sku: str
     name: str
@@ -66,7 +68,7 @@ class CarriedItem(BaseModel):
 
 
 class CarriedAllocation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     sku: str
     quantity: int = Field(gt=0)
@@ -78,7 +80,7 @@ class CarriedShipment(BaseModel):
     pack task needs, carried in the execution's state so that the step does not read the shipment again
     (issue 17). ``items`` is absent in executions split before it was carried: the step then reads."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     shipment_id: ShipmentId
     warehouse_id: str = Field(min_length=1)

@@ -19,7 +19,7 @@ class MarketingPreferences(ResponseModel):
 
 
 class MarketingPreferencesIn(BaseModel):  # PUT /account/marketing body (no docstring: it would become the schema's)
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on the rare route's first call (issue 17)
     cart_reminders: StrictBool
 
 
