@@ -20,8 +20,9 @@ pytestmark = pytest.mark.integration
 
 def word(n: int = 8) -> str:
     """A made-up word of letters only (so typos apply to it), unique to the test; ending in 'k', the stemmer
-    leaves it (and it plus 's') as it is."""
-    return "q" + "".join(random.choices(string.ascii_lowercase, k=n - 2)) + "k"
+    leaves it (and it plus 's') as it is. Without 'z': a query of its first three letters + 'z' must be no
+    prefix of it (with a 'z' fourth, one run in 26 failed)."""
+    return "q" + "".join(random.choices(string.ascii_lowercase.replace("z", ""), k=n - 2)) + "k"
 
 
 def page(stack: Any, **query: Any) -> dict[str, Any]:
