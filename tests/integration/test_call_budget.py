@@ -8,7 +8,6 @@ one batch read. The calls are counted on the thread that runs the function, whil
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import checkout, make_product, ok, put_in_cart, uid, wrapped_dynamodb
+from tests.factories import calls_by_function, checkout, make_product, ok, put_in_cart, uid
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
@@ -27,28 +26,13 @@ WINDOW = {"starts_at": (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 @contextmanager
 def dynamodb_calls(function: str, stack: Any) -> Iterator[Counter[str]]:
-    """Count the DynamoDB operations made by invocations of ``function`` (its logical id) while inside."""
+    """Count the DynamoDB operations made by invocations of ``function`` (its logical id) while inside (the
+    call budgets' shared spy, tests.factories.calls_by_function); the counts are there once the block ends."""
     counted: Counter[str] = Counter()
-    inside = threading.local()
-
-    class Spy:
-        def __init__(self, inner: Any):
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            if getattr(inside, "active", False) and not name.startswith("_") and name not in ("meta", "exceptions"):
-                counted[name] += 1
-            return getattr(self._inner, name)
-
-    def mark(logical_id: str, _event: dict[str, Any]) -> None:
-        inside.active = logical_id == function  # the hook runs on the invocation's own thread, before it
-
-    stack.invoker.hooks.append(mark)
-    try:
-        with wrapped_dynamodb(Spy):
-            yield counted
-    finally:
-        stack.invoker.hooks.remove(mark)
+    with calls_by_function(stack, lambda logical_id, _event: logical_id if logical_id == function else None,
+                           lambda _op, _kwargs: None) as calls:
+        yield counted
+    counted.update(op for _fn, op, _ in calls)
 
 
 def test_checkout_is_one_transaction_and_two_reads(stack, admin):
