@@ -52,3 +52,43 @@ def test_a_retried_stock_adjustment_moves_stock_once(stack, admin):
         ok(stack.request("POST", f"/admin/inventory/{sku}/{wh}/adjustments", token=admin.id_token, headers=key,
                          json={"delta": 2, "reason": "found"}))
     assert stock_of(stack, sku)[wh]["on_hand"] == 7
+
+
+
+def test_a_warm_function_runs_as_many_user_agent_handlers_however_many_idempotent_requests_it_served(stack):
+    """Powertools' DynamoDBPersistenceLayer registers a User-Agent handler on the client it is given whenever one
+    is built. Built per request around the shared client, every idempotent request left one more handler behind,
+    and every later DynamoDB request of the warm function ran all of them, each adding one more User-Agent header
+    to the request (seen at its last request-created handler): its AWS calls grew slower with every request it
+    had served. The number stays what it was after the first one."""
+    from shop import aws
+
+    shopper = stack.user()
+    body = {"subject": "Where is my parcel?", "message": "It has been a week."}
+    headers_seen: list[int] = []
+
+    def count(request, **_):
+        headers_seen.append(len(request.headers.get_all("User-Agent") or []))
+
+    def user_agent_headers_of_one_request() -> set[int]:
+        clients = [c for (service, *_), c in list(aws._clients.items()) if service == "dynamodb"]
+        assert clients, "no shared DynamoDB client yet"
+        headers_seen.clear()
+        for client in clients:
+            client.meta.events.register_last("request-created", count, unique_id="ua-probe")
+        try:
+            ok(stack.request("POST", "/support/tickets", token=shopper.id_token,
+                             headers={"Idempotency-Key": f"ua-{uid()}"}, json=body), 201)
+        finally:
+            for client in clients:
+                client.meta.events.unregister("request-created", unique_id="ua-probe")
+        assert headers_seen
+        return set(headers_seen)
+
+    ok(stack.request("POST", "/support/tickets", token=shopper.id_token,  # the function is warm, the layer built
+                     headers={"Idempotency-Key": f"ua-{uid()}"}, json=body), 201)
+    first = user_agent_headers_of_one_request()
+    for _ in range(20):
+        ok(stack.request("POST", "/support/tickets", token=shopper.id_token,
+                         headers={"Idempotency-Key": f"ua-{uid()}"}, json=body), 201)
+    assert user_agent_headers_of_one_request() == first

@@ -5,8 +5,10 @@ decides what a duplicate in progress or a reused key means for it. Checkout keep
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +30,33 @@ class RequestInProgress(Conflict):
     code = "request_in_progress"
 
 
+_layers: dict[tuple[str, int], tuple[Any, Any]] = {}  # (table, id(shared client)) -> (client, unconfigured layer)
+_layers_lock = threading.Lock()
+
+
+def _persistence(layer_class: Any, table: str, client: Any) -> Any:
+    """A DynamoDB persistence layer of its own for one call, on ``client`` (None: the shared client).
+
+    Building one registers a User-Agent handler on the client it is given (Powertools'
+    register_feature_to_client, a new handler each time), and the shared client lives as long as the
+    function's environment: built per call, every idempotent request left one more handler that all later
+    requests of the client ran (each adding a header: a warm function's AWS calls grew slower with each request
+    it had served). So one layer is built per table and shared client, and each call gets a shallow copy of it,
+    made before it is configured (Powertools configures a layer once, for one key prefix and config, and
+    concurrent calls must not share that)."""
+    shared = aws.client("dynamodb")
+    key = (table, id(shared))
+    with _layers_lock:
+        found = _layers.get(key)
+        if found is None or found[0] is not shared:
+            found = (shared, layer_class(table_name=table, boto3_client=shared))
+            _layers[key] = found
+    layer = copy.copy(found[1])
+    if client is not None:
+        layer.client = client  # a caller's wrapper of the shared client (its events are the shared client's)
+    return layer
+
+
 def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[str, Any], event_key: str,
              expires_after_seconds: int, lambda_context: Any = None, client: Any = None,
              **config: Any) -> dict[str, Any]:
@@ -41,8 +70,7 @@ def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().require("idempotency_table"),
-                                           boto3_client=client or aws.client("dynamodb"))
+    persistence = _persistence(DynamoDBPersistenceLayer, get_settings().require("idempotency_table"), client)
     settings = IdempotencyConfig(event_key_jmespath=event_key, raise_on_no_idempotency_key=True,
                                  expires_after_seconds=expires_after_seconds, **config)
     if lambda_context is not None:
