@@ -27,7 +27,9 @@ from tests.factories import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.audited]
+# one worker runs the whole module (--dist loadgroup): its fixtures (shop and browser) are built once;
+# the invariant audit runs around each test
+pytestmark = [pytest.mark.e2e, pytest.mark.audited, pytest.mark.xdist_group("console_browser")]
 
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # the browser fixture creates it
 PHONE = {"width": 390, "height": 844}

@@ -12,7 +12,9 @@ import pytest
 
 from tests.factories import make_product
 
-pytestmark = [pytest.mark.e2e, pytest.mark.audited]
+# one worker runs the whole module (--dist loadgroup): its fixture (browser) is built once;
+# the invariant audit runs around each test
+pytestmark = [pytest.mark.e2e, pytest.mark.audited, pytest.mark.xdist_group("cors_browser")]
 
 PAGE = "<!doctype html><title>storefront</title><p id=ready>storefront</p>"
 # fetch() in the page: what a storefront script can read of the answer, or the error when CORS blocks it

@@ -24,7 +24,9 @@ from shop.money import parse_money
 from shoplocal.demo_day import generate_day
 from tests.factories import make_product
 
-pytestmark = [pytest.mark.e2e, pytest.mark.audited]  # the invariant audit runs around each test
+# one worker runs the whole module (--dist loadgroup): its fixtures (reported and browser) are built once;
+# the invariant audit runs around each test
+pytestmark = [pytest.mark.e2e, pytest.mark.audited, pytest.mark.xdist_group("daily_report_browser")]
 
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # the browser fixture creates it
 DAY = date(2026, 5, 20)  # days of their own: the other report tests use March and April

@@ -15,7 +15,9 @@ import pytest
 from tests.audit import stripe_list
 from tests.factories import checkout, make_product, ok, order_item, put_in_cart, uid, wait_status
 
-pytestmark = [pytest.mark.integration, pytest.mark.audited]  # the invariant audit runs around each test
+# one worker runs the whole module (--dist loadgroup): its fixture (shop) is built once;
+# the invariant audit runs around each test
+pytestmark = [pytest.mark.integration, pytest.mark.audited, pytest.mark.xdist_group("admin_orders")]
 
 MISSING = "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 

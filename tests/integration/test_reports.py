@@ -20,7 +20,8 @@ from shoplocal.demo_day import generate_day
 from shoplocal.stack import ROOT
 from tests.factories import wrapped_dynamodb
 
-pytestmark = pytest.mark.integration
+# one worker runs the whole module (--dist loadgroup): its fixture (day_of_orders) is built once;
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reports")]
 TZ = ZoneInfo("Europe/Berlin")
 
 
