@@ -510,6 +510,46 @@ def _batch_package_bare() -> Iterator[None]:
                 del sys.modules[name]
 
 
+class _Ec2BackendsOnFirstUse:
+    """Stands for ``moto.ec2.ec2_backends`` inside moto.ssm.models: the real one is imported when first used."""
+
+    def __getitem__(self, key: Any) -> Any:
+        from moto.ec2 import ec2_backends
+
+        return ec2_backends[key]
+
+    def __getattr__(self, name: str) -> Any:
+        from moto.ec2 import ec2_backends
+
+        return getattr(ec2_backends, name)
+
+
+def _patch_ssm_import() -> None:
+    """moto.ssm.models imports moto.ec2 (all of EC2's models and AMI catalogues: about 1.5 s of every stack start)
+    for one use, the instances a maintenance window targets; the stack only keeps parameters. moto.ssm.models is
+    imported here with a stand-in ``moto.ec2`` that offers only ``ec2_backends``, loading the real one on first
+    use; the stand-in is removed at once, so any later ``import moto.ec2`` runs the real package. Anything else
+    asked of the stand-in while moto.ssm loads: moto.ssm is dropped and loads the usual way when first used.
+    tests/shoplocal/test_runtime_imports.py checks both."""
+    import sys
+    import types
+
+    if "moto.ssm" in sys.modules or "moto.ec2" in sys.modules:
+        return
+    stand_in = types.ModuleType("moto.ec2")
+    stand_in.ec2_backends = _Ec2BackendsOnFirstUse()  # type: ignore[attr-defined]
+    sys.modules["moto.ec2"] = stand_in
+    try:
+        import moto.ssm.models  # noqa: F401
+    except ImportError:
+        log.warning("shoplocal: moto.ssm needs more of moto.ec2 than ec2_backends: loaded the usual way")
+        for name in [n for n in sys.modules if n == "moto.ssm" or n.startswith("moto.ssm.")]:
+            del sys.modules[name]
+    finally:
+        if sys.modules.get("moto.ec2") is stand_in:
+            del sys.modules["moto.ec2"]
+
+
 def _patch_stepfunctions_engine() -> None:
     import sys
 
@@ -931,6 +971,7 @@ def apply() -> None:
     _patch_moto_module_list()
     _patch_dynamodb_transactions()
     _patch_stepfunctions_engine()
+    _patch_ssm_import()
     _patch_botocore_transport()
     _patch_dynamodb_query()
     _patch_cognito_codes()
