@@ -483,6 +483,14 @@ def _patch_dynamodb_transactions() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def _forget_package(package: str) -> None:
+    """Drop a package and its submodules from sys.modules: the next import loads them again."""
+    import sys
+
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+
+
 @contextmanager
 def _batch_package_bare() -> Iterator[None]:
     """moto's ASL interpreter imports ``moto.batch.utils`` (an enum of job states, for its Batch task type), and
@@ -506,8 +514,7 @@ def _batch_package_bare() -> Iterator[None]:
         yield
     finally:  # the interpreter keeps its references; a later import loads the real package and its submodules
         if sys.modules.get("moto.batch") is bare:
-            for name in [n for n in sys.modules if n == "moto.batch" or n.startswith("moto.batch.")]:
-                del sys.modules[name]
+            _forget_package("moto.batch")
 
 
 class _Ec2BackendsOnFirstUse:
@@ -543,8 +550,7 @@ def _patch_ssm_import() -> None:
         import moto.ssm.models  # noqa: F401
     except ImportError:
         log.warning("shoplocal: moto.ssm needs more of moto.ec2 than ec2_backends: loaded the usual way")
-        for name in [n for n in sys.modules if n == "moto.ssm" or n.startswith("moto.ssm.")]:
-            del sys.modules[name]
+        _forget_package("moto.ssm")
     finally:
         if sys.modules.get("moto.ec2") is stand_in:
             del sys.modules["moto.ec2"]

@@ -30,11 +30,11 @@ class RequestInProgress(Conflict):
     code = "request_in_progress"
 
 
-_layers: dict[tuple[str, int], tuple[Any, Any]] = {}  # (table, id(shared client)) -> (client, unconfigured layer)
+_layers: dict[tuple[str, Any], Any] = {}  # (table, shared client) -> its unconfigured layer
 _layers_lock = threading.Lock()
 
 
-def _persistence(layer_class: Any, table: str, client: Any) -> Any:
+def _persistence(table: str, client: Any) -> Any:
     """A DynamoDB persistence layer of its own for one call, on ``client`` (None: the shared client).
 
     Building one registers a User-Agent handler on the client it is given (Powertools'
@@ -44,14 +44,14 @@ def _persistence(layer_class: Any, table: str, client: Any) -> Any:
     it had served). So one layer is built per table and shared client, and each call gets a shallow copy of it,
     made before it is configured (Powertools configures a layer once, for one key prefix and config, and
     concurrent calls must not share that)."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     shared = aws.client("dynamodb")
-    key = (table, id(shared))
     with _layers_lock:
-        found = _layers.get(key)
-        if found is None or found[0] is not shared:
-            found = (shared, layer_class(table_name=table, boto3_client=shared))
-            _layers[key] = found
-    layer = copy.copy(found[1])
+        built = _layers.get((table, shared))
+        if built is None:
+            built = _layers[(table, shared)] = DynamoDBPersistenceLayer(table_name=table, boto3_client=shared)
+    layer = copy.copy(built)
     if client is not None:
         layer.client = client  # a caller's wrapper of the shared client (its events are the shared client's)
     return layer
@@ -64,13 +64,9 @@ def run_once(work: Callable[[], dict[str, Any]], *, key_prefix: str, data: dict[
     result; ``client`` replaces the shared DynamoDB client (a caller's wrapper of it). Raises Powertools'
     IdempotencyAlreadyInProgressError / IdempotencyValidationError for the caller.
     Powertools' idempotency is imported here, by the functions that use it, not by every importer of shop.api."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-    persistence = _persistence(DynamoDBPersistenceLayer, get_settings().require("idempotency_table"), client)
+    persistence = _persistence(get_settings().require("idempotency_table"), client)
     settings = IdempotencyConfig(event_key_jmespath=event_key, raise_on_no_idempotency_key=True,
                                  expires_after_seconds=expires_after_seconds, **config)
     if lambda_context is not None:
