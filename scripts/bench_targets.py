@@ -2,10 +2,11 @@
 floor (with the ``-X importtime`` offenders), the bare-boto3 floor of a route's DynamoDB calls, and the target
 lines (figure, ratio, met / not met). Figures only; nothing here asserts.
 
-Cold imports are timed as whole fresh interpreters in a Lambda-like environment (no AWS CRT; LAMBDA_TASK_ROOT set, so
-Powertools' Tracer is on and patches at import as it does in AWS; X-Ray's SDK then skips its centralized
-sampler), every case once per round, rounds interleaved, the median per case. The figure is the child's CPU
-time for the import (``time.process_time``): on a shared machine wall time mostly measures the neighbours.
+Cold imports are timed as whole fresh interpreters in a Lambda-like environment (only the packages Lambda would
+have: the runtime's boto3, the layers, the standard library; LAMBDA_TASK_ROOT set, so Powertools' Tracer is on
+and patches at import as it does in AWS; X-Ray's SDK then skips its centralized sampler), every case once per
+round, rounds interleaved, the median per case. The figure is the child's CPU time for the import
+(``time.process_time``): on a shared machine wall time mostly measures the neighbours.
 """
 
 from __future__ import annotations
@@ -24,15 +25,62 @@ from typing import Any, TextIO
 ROOT = Path(__file__).resolve().parent.parent
 
 # what every function cannot avoid: boto3, pydantic, the Powertools event handler, Logger and Metrics. pydantic
-# as a function uses it: ``from pydantic import BaseModel`` (a bare ``import pydantic`` loads a lazy shell of 12
-# modules, not the model machinery any model needs: that floor undercounted every function by ~0.2x boto3)
-FLOOR = ("import boto3, aws_lambda_powertools.event_handler; from pydantic import BaseModel; "
-         "from aws_lambda_powertools import Logger, Metrics")
+# as a function uses it: ``from pydantic import BaseModel`` and one model built (a bare ``import pydantic`` loads a
+# lazy shell of 12 modules, and importing BaseModel leaves out pydantic.fields, pydantic.types and annotated_types,
+# which the first model defined loads, about 0.1x boto3: every function validates its input with a model)
+FLOOR = ("import boto3, aws_lambda_powertools.event_handler; from pydantic import BaseModel, create_model; "
+         "create_model('Floor', x=(int, ...)); from aws_lambda_powertools import Logger, Metrics")
 MONEY_FLOOR = FLOOR + "; import stripe"  # functions that move money also need the Stripe SDK
-# Lambda's Python runtime ships boto3 without the AWS CRT; this venv has it (aws-sam-cli needs boto3[crt]) and
-# botocore imports it when it is there (~20% of a bare `import boto3`): every probe hides it, as on Lambda
-NO_CRT = "import sys; sys.modules['awscrt'] = None"
-PROBE = (NO_CRT + "; import time; c=time.process_time(); w=time.perf_counter(); {stmt}; "
+
+
+@cache
+def lambda_packages() -> frozenset[str]:
+    """The top-level modules a function can import on Lambda besides the standard library: the python3.13
+    runtime's boto3 and what it needs, the deps layer (layers/deps/requirements.txt) and what that needs, the
+    shop layer. This venv holds much more (the dev tools), and some packages load optional extras when they are
+    there: stripe imports httpx, whose command line loads click, rich and pygments (about a quarter of a bare
+    boto3 import); botocore imports the AWS CRT (aws-sam-cli needs boto3[crt]; Lambda ships boto3 without it)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lines = (ROOT / "layers" / "deps" / "requirements.txt").read_text().splitlines()
+    todo = [Requirement("boto3"), *(Requirement(ln.split("#")[0]) for ln in lines if ln.split("#")[0].strip())]
+    dists: set[str] = set()
+    while todo:
+        req = todo.pop()
+        name = canonicalize_name(req.name)
+        if name in dists:
+            continue
+        dists.add(name)
+        for spec in metadata.distribution(req.name).requires or []:
+            dep = Requirement(spec)
+            if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in (req.extras or {""})):
+                todo.append(dep)
+    tops = {top for top, owners in metadata.packages_distributions().items()
+            if any(canonicalize_name(o) in dists for o in owners)}
+    return frozenset({top for top in tops if top.isidentifier() and top != "__pycache__"} | {"shop"})
+
+
+def lambda_only(task_root: Path | None) -> str:
+    """Python that makes every later import of a package of this venv that Lambda would not have fail as it
+    would there (a meta path finder in front), so the dev tools' packages can't slow or speed a probe."""
+    from importlib import metadata
+
+    own = {p.stem for p in task_root.iterdir()} if task_root else set()
+    hidden = sorted(set(metadata.packages_distributions()) - lambda_packages() - own)
+    return ("import sys\n"
+            "class NotOnLambda:\n"
+            f"    hidden = frozenset({hidden!r})\n"
+            "    @classmethod\n"
+            "    def find_spec(cls, name, path=None, target=None):\n"
+            "        if name.partition('.')[0] not in cls.hidden: return None\n"
+            "        raise ModuleNotFoundError(f'No module named {name!r} (not on Lambda)', name=name)\n"
+            "sys.meta_path.insert(0, NotOnLambda)\n")
+
+
+PROBE = ("import time; c=time.process_time(); w=time.perf_counter(); {stmt}; "
          "print(time.process_time()-c, time.perf_counter()-w, 'stripe' in sys.modules)")
 
 TARGET_VS_BOTO3 = 1.3
@@ -61,8 +109,9 @@ def globals_env() -> dict[str, str]:
 
 def lambda_env(task_root: Path | None) -> dict[str, str]:
     """A function's import runs with the Globals environment as in AWS. The floors (``task_root`` None) get it
-    too, which is fair both ways: they build no model, so PYDANTIC_DISABLE_PLUGINS (the one variable that
-    changes an import's work) has nothing to skip there, and the other variables are read at invocation."""
+    too, which is fair both ways: their one model is built as a function's are (PYDANTIC_DISABLE_PLUGINS, the one
+    variable that changes an import's work, skips pydantic's plugin lookup for both), and the other variables
+    are read at invocation."""
     return {**globals_env(),
             "PYTHONPATH": ":".join([*([str(task_root)] if task_root else []), str(ROOT / "layers" / "shop")]),
             "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": str(task_root or ROOT), "AWS_REGION": "us-east-1",
@@ -77,7 +126,8 @@ class Probe:
 
 
 def probe(stmt: str, task_root: Path | None) -> Probe:
-    done = subprocess.run([sys.executable, "-c", PROBE.format(stmt=stmt)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", lambda_only(task_root) + PROBE.format(stmt=stmt)],
+                          capture_output=True, text=True,
                           env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
     cpu, wall, stripe = done.stdout.strip().splitlines()[-1].split()
     return Probe(float(cpu), float(wall), stripe == "True")
@@ -85,8 +135,8 @@ def probe(stmt: str, task_root: Path | None) -> Probe:
 
 def importtime(stmt: str, task_root: Path | None) -> dict[str, int]:
     """Module -> self time in microseconds, from one ``-X importtime`` run."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", f"{NO_CRT}; {stmt}"], capture_output=True,
-                          text=True, env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", lambda_only(task_root) + stmt],
+                          capture_output=True, text=True, env=lambda_env(task_root), check=True, timeout=180, cwd=ROOT)
     out: dict[str, int] = {}
     for line in done.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
@@ -168,7 +218,7 @@ def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | 
 def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
     say(f"1. cold import per function (CPU time of a fresh interpreter's import, Lambda-like environment, median of "
         f"{c.runs} interleaved rounds): bare `import boto3` = {c.boto3 * 1000:.0f} ms (wall {c.boto3_wall * 1000:.0f}"
-        f" ms); floor (boto3 + pydantic BaseModel + Powertools event handler, Logger, Metrics) = "
+        f" ms); floor (boto3 + pydantic, one model built + Powertools event handler, Logger, Metrics) = "
         f"{c.floor * 1000:.0f} ms "
         f"x{c.floor / c.boto3:.2f} boto3; floor + stripe = {c.money_floor * 1000:.0f} ms "
         f"x{c.money_floor / c.boto3:.2f}")
@@ -259,9 +309,10 @@ def markdown(targets: list[Target], cold: ColdImports | None, flash: Sequence[Se
     md = ["## Performance targets", "",
           f"Generated by `.venv/bin/python scripts/bench.py --markdown` on {ran_at} (issue 17's targets; "
           f"{met} of {len(targets)} met). Ratios are measured in one run on the machine at hand: cold imports "
-          "are the CPU time of fresh interpreters in a Lambda-like environment (boto3 without the AWS CRT, as "
-          "Lambda's runtime ships it; the template's Globals environment) against a bare `import boto3` and "
-          "against the function's own floor (boto3 + pydantic's `BaseModel` + the Powertools event handler, Logger "
+          "are the CPU time of fresh interpreters in a Lambda-like environment (only what Lambda would have: the "
+          "runtime's boto3, without the AWS CRT, the layers' packages and the standard library, the venv's dev "
+          "tools hidden; the template's Globals environment) against a bare `import boto3` and against the "
+          "function's own floor (boto3 + pydantic with one model built + the Powertools event handler, Logger "
           "and Metrics; + stripe where money moves: the guide's Tracer, X-Ray's SDK patching botocore, and an HTTP "
           "function's validating resolver are not in it). Warm latency is the handler's median against the same "
           "DynamoDB calls made bare with boto3 against the local stack.", "",

@@ -4,6 +4,7 @@ arithmetic is checked here on made-up per-order figures (the bench itself assert
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -74,3 +75,22 @@ def test_levers_say_how_far_the_target_is(bench: ModuleType) -> None:
     assert bench.levers(lines, 1.30).startswith("**Toward $0.800** (issue 17): $0.500 to go.")
     assert "is met" in bench.levers(lines, 0.75)
     assert bench.levers(lines, 1.30).endswith("(adopted).")
+
+
+def test_cold_import_probes_see_only_what_lambda_has(bench: ModuleType) -> None:
+    """The cold-import probes run in this venv, which holds the dev tools too: packages Lambda would not have are
+    hidden (stripe would import httpx and, through its command line, rich and click; botocore the AWS CRT), the
+    runtime's boto3 and the layers' packages are not; the floor builds one model, as every function does."""
+    targets = bench.bench_targets
+    fn = ROOT / "functions" / "payments"
+    code = (targets.lambda_only(fn) + targets.FLOOR + "; import stripe, app\n"
+            "print(sorted(m for m in ('httpx', 'rich', 'click', 'awscrt') if m in sys.modules), "
+            "'pydantic.fields' in sys.modules)\n"
+            "try:\n    import httpx\nexcept ModuleNotFoundError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=targets.lambda_env(fn),
+                          cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[] True", "No module named 'httpx' (not on Lambda)"]
+    assert {"boto3", "botocore", "stripe", "pydantic", "aws_lambda_powertools", "aws_xray_sdk", "jinja2",
+            "shop"} <= targets.lambda_packages()
+    assert not {"httpx", "rich", "awscrt", "moto", "pytest"} & targets.lambda_packages()
