@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from shop.fulfillment import service
-from shop.fulfillment.contracts import (
+from shop.fulfillment.models import TaskKind
+from shop.fulfillment.workflow_contracts import (
     FulfillmentCancelled,
     LabelCreated,
     OrderSplit,
@@ -29,10 +30,9 @@ from shop.fulfillment.contracts import (
     StockCommitted,
     TaskOpened,
 )
-from shop.fulfillment.models import TaskKind
 from shop.observability import observability
 from shop.orderflow import cancellation
-from shop.orders.tasks import (
+from shop.orders.fulfillment_tasks import (
     CommitStockTask,
     CreateLabelTask,
     FulfillmentTask,
@@ -66,7 +66,11 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if result["committed"]:
             obs.count("StockCommitted")
     elif isinstance(task, CreateLabelTask):
-        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id, task.package_weight_grams))
+        # the carrier port (CARRIER): imported by this step, not by the other actions' cold starts (issue 17)
+        from shop.fulfillment import carrier
+
+        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id, task.package_weight_grams,
+                                                        carrier.carrier_for))
         obs.count("ShipmentPacked")
     elif isinstance(task, MarkShippedTask):
         result = ShipmentHandedOver.emit(service.mark_shipped(task.order_id, task.shipment_id, task.picked_up_at))

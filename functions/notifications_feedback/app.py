@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shop.notifications import service
+from shop.notifications import suppressions
 from shop.observability import observability
 
 obs = observability("email-feedback", needs=("notifications_table",))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = service.record_feedback(event)
+    result = suppressions.record_feedback(event)
     if result["suppressed"]:
         obs.count("EmailAddressSuppressed", len(result["suppressed"]))
     if result["already"]:

@@ -8,8 +8,8 @@ from typing import Any
 
 from shop.observability import observability
 from shop.orders import service
-from shop.orders.contracts import OrderConfirmed
 from shop.orders.tasks import ConfirmTask
+from shop.orders.workflow_contracts import OrderConfirmed
 
 obs = observability("confirm-order", needs=("orders_table", "event_bus_name"))
 

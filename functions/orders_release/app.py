@@ -9,9 +9,9 @@ from typing import Any
 
 from shop.observability import observability
 from shop.orders import service
-from shop.orders.contracts import ReservationReleased
 from shop.orders.models import OrderStatus
 from shop.orders.tasks import ReleaseTask
+from shop.orders.workflow_contracts import ReservationReleased
 
 obs = observability("release-reservation", needs=("orders_table", "inventory_table", "promotions_table",
                                                   "event_bus_name"))

@@ -10,7 +10,8 @@ from typing import Any
 
 from shop.observability import observability
 from shop.returns import exchanges, service
-from shop.returns.contracts import (
+from shop.returns.models import ReturnTask
+from shop.returns.workflow_contracts import (
     ExchangeCompleted,
     ExchangeSettled,
     InspectionOpened,
@@ -21,7 +22,6 @@ from shop.returns.contracts import (
     ReturnRefunded,
     ReturnRestocked,
 )
-from shop.returns.models import ReturnTask
 
 obs = observability("returns", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket",
                                       "shop_secrets_arn", "stripe_api_base", "stage"),
@@ -35,7 +35,9 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = ReturnApproved.emit(exchanges.approve(task.order_id, task.return_id))
         obs.count("ReturnApproved")
     elif task.action == "issue_label":
-        result = ReturnLabelIssued.emit(service.issue_label(task.order_id, task.return_id))
+        from shop.fulfillment import carrier  # the carrier port (CARRIER): this step's only (issue 17)
+
+        result = ReturnLabelIssued.emit(service.issue_label(task.order_id, task.return_id, carrier.carrier_for))
     elif task.action == "open_inspection":
         if not task.task_token:
             raise ValueError("open_inspection needs the workflow's task_token")

@@ -55,9 +55,11 @@ def put_marketing(body: MarketingPreferencesIn) -> MarketingPreferences:
 
 @account.get("/account/recommendations")
 def get_recommendations(limit: Limit = recommendations.DEFAULT_LIMIT) -> Recommendations:
+    from shop.analytics import for_you  # this route only: it loads the catalog's use cases (issue 17)
+
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
-    result: dict[str, Any] = recommendations.for_customer(who.user_id, limit)
+    result: dict[str, Any] = for_you.for_customer(who.user_id, limit)
     return result  # type: ignore[return-value]
 
 

@@ -22,7 +22,8 @@ class CurrencyMismatch(ValueError):
 
 
 class Money(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # built when first validated (issue 17): every function imports it with shop.models, not all validate one
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     amount: StrictInt = Field(description="integer amount in the currency's minor unit (cents)")
     currency: Currency
@@ -84,7 +85,8 @@ _EXPONENTS: dict[str, int] = {
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     **dict.fromkeys(("CLF", "UYW"), 4),
 }
-_FORMATTED = re.compile(r"^(?P<currency>\S+) (?P<sign>-?)(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?$")
+# compiled on first use (re's cache), not at import: only parse_money reads it, on no function's path (issue 17)
+_FORMATTED = r"^(?P<currency>\S+) (?P<sign>-?)(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?$"
 
 
 def currency_exponent(currency: str) -> int:
@@ -119,7 +121,7 @@ def format_money(amount_minor: int, currency: str) -> str:
 def parse_money(text: str) -> tuple[int, str]:
     """The (amount in minor units, currency) that :func:`format_money` turned into ``text``; strict: the
     number of minor digits must be the currency's exponent, so "EUR 1.5" or "JPY 12.00" are refused."""
-    m = _FORMATTED.match(text)
+    m = re.match(_FORMATTED, text)
     if m is None:
         raise ValueError(f"not formatted money: {text!r}")
     currency, minor = m["currency"], m["minor"] or ""

@@ -27,6 +27,7 @@ def parse_event(event: Mapping[str, Any]) -> event_contracts.ShopEvent[event_con
 class ScheduledReport(BaseModel):
     """What the schedule sends: the report to run and, optionally, the day (default: yesterday)."""
 
-    model_config = ConfigDict(extra="ignore")
+    # built on the first schedule (issue 17): the Analytics function imports this module and never validates one
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     report: str = Field("daily", pattern="^daily$")
     date: dt.date | None = None

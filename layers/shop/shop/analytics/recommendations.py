@@ -11,6 +11,10 @@ than ``limit`` (no history, or nothing bought with it yet), the featured product
 bought from, then of the shop's first categories, fill the list (the newest of a category where nothing is
 featured: the shop keeps no best-seller index to fall back on yet).
 
+The use case itself, :func:`shop.analytics.for_you.for_customer`, is a module of its own: it needs the catalog's
+use cases, which the account function loads only when this route runs, and the product page's
+:func:`bought_together` never.
+
 Reads are queries and key reads only: one query of the shopper's partition, one per seed, one batch read of the
 candidates, and one query of the featured (or newest) index per category used for the fallback.
 """
@@ -22,8 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from shop.analytics import repository as repo
-from shop.catalog import service as catalog
-from shop.catalog.listing import Sort
 from shop.catalog.repository import product_summaries
 
 MAX_SEEDS = 10
@@ -64,50 +66,9 @@ def rank(co_purchases: Mapping[str, Iterable[tuple[str, int]]], exclude: Iterabl
     return [Ranked(p, scores[p], best[p][1]) for p in ordered]
 
 
-def _fallback(categories: list[str], exclude: set[str], wanted: int) -> list[dict[str, Any]]:
-    """Per category in turn: its featured products, then (a category nobody featured anything in) its newest
-    listed ones; one Query of an index each, until ``wanted`` are found."""
-    out: list[dict[str, Any]] = []
-    page_size = min(wanted + len(exclude), 50)
-    for category in categories:
-        for reason in ("featured", "new_in_category"):
-            if len(out) >= wanted:
-                return out
-            page = (catalog.featured_products(category, limit=page_size, cursor=None) if reason == "featured" else
-                    catalog.list_products(category=category, q=None, min_price=None, max_price=None, sort=Sort.NEWEST,
-                                          limit=page_size, cursor=None))
-            for item in page["items"]:
-                if item["product_id"] not in exclude and len(out) < wanted:
-                    out.append({**item, "reason": reason})
-                    exclude.add(item["product_id"])
-    return out
-
-
 def bought_together(product_id: str, limit: int = 5) -> list[dict[str, Any]]:
     """"Customers who bought this also bought" on the product page: the products most often in paid orders with it
     (here, not in the report's service, so the product page's cold start loads none of the report's modules)."""
     pairs = sorted(repo.bought_together(product_id), key=lambda p: (-p[1], p[0]))[:limit]
     names = product_summaries([p for p, _ in pairs])
     return [{"product_id": p, "name": names.get(p, {}).get("name"), "orders": n} for p, n in pairs if p in names]
-
-
-def for_customer(customer_id: str, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    """The shopper's recommendations (see the module docstring)."""
-    bought = repo.bought_by(customer_id)
-    purchased = {product for product, _, _ in bought}
-    seeds = seeds_of(bought)
-    ranked = rank({seed: repo.bought_together(seed) for seed in seeds}, purchased)
-    listed = catalog.listed_products([r.product_id for r in ranked] + seeds) if (ranked or seeds) else {}
-    items: list[dict[str, Any]] = []
-    for r in ranked:
-        if r.product_id in listed and len(items) < limit:
-            items.append({**listed[r.product_id], "reason": "bought_together", "because_of": r.because,
-                          "score": r.score})
-    if len(items) < limit:
-        taken = purchased | {i["product_id"] for i in items}
-        own = [str(listed[s]["category"]) for s in seeds if s in listed]
-        shop_wide = [c["category_id"] for c in catalog.list_categories()[:FALLBACK_CATEGORIES]]
-        categories = list(dict.fromkeys(own + shop_wide))
-        items += [{**item, "because_of": None, "score": 0}
-                  for item in _fallback(categories, taken, limit - len(items))]
-    return {"items": items, "based_on": seeds}

@@ -18,12 +18,14 @@ import json
 import threading
 import time
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop import aws
-from shop.analytics.facts import Fact
 from shop.config import get_settings
 from shop.dynamo import from_item, to_item
+
+if TYPE_CHECKING:  # the facts are the Analytics function's: the product page and the account read counts only
+    from shop.analytics.facts import Fact
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the AnalyticsTable's keys (these
 # prefixes; a fact's sort key is its id, shop.analytics.facts), its name and its codecs are here only. No other

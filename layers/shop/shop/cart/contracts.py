@@ -99,7 +99,7 @@ class QuantityIn(BaseModel):
     """PUT /cart/items/{sku} body. The upper bound is a setting, checked by :func:`set_quantity`; the static
     bound here only keeps absurd numbers out of the service."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on the route's first request (issue 17)
 
     quantity: Annotated[StrictInt, Field(ge=0, le=1_000_000, description="0 removes the line")]
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop import aws
-from shop.catalog.listing import LISTING_PK, ListingQuery, cursor_for
-from shop.catalog.search import ENTRY_ATTRS, IndexChange, vocabulary_key
 from shop.config import get_settings
 from shop.dynamo import batch_get, encode_cursor, from_item, money_from, to_item, value
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
 from shop.models import Sku
+
+if TYPE_CHECKING:  # the listing and search modules are imported where used: the SKU readers need neither
+    from shop.catalog.listing import ListingQuery
+    from shop.catalog.search import IndexChange
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the CatalogTable's keys (these
 # prefixes; the listing index keys with shop.catalog.listing, KEY_MODULES), its name and its item codecs are
@@ -412,6 +414,8 @@ def query_listing(query: ListingQuery, start: dict[str, Any] | None, limit: int)
     are fetched until `limit` matches or the end; the cursor is built from the last returned item."""
     from botocore.exceptions import ClientError
 
+    from shop.catalog.listing import cursor_for  # listing only (not the SKU readers other contexts import)
+
     ddb = aws.client("dynamodb")
     page_size = limit + 1 if not query.filters else min(max(limit * 3, 50), 300)
     kwargs: dict[str, Any] = {
@@ -517,6 +521,8 @@ def put_vocabulary(terms: list[str]) -> None:
     the backfill runs, so a failure is logged, not raised to a caller whose write succeeded."""
     if not terms:
         return
+    from shop.catalog.search import vocabulary_key  # search indexing only
+
     ddb = aws.client("dynamodb")
     table = _table()
     requests = [{"PutRequest": {"Item": to_item({**vocabulary_key(t), "term": t})}} for t in sorted(set(terms))]
@@ -557,6 +563,8 @@ def index_product(product_id: str, version: int, change: IndexChange, *, extra_s
 def index_range(pk: str, prefix: str, budget: IndexBudget) -> list[dict[str, Any]]:
     """The index items of partition ``pk`` whose sort key starts with ``prefix`` ('' = all), in key order, as
     far as the budget allows (``budget.exhausted`` says a range was cut short)."""
+    from shop.catalog.search import ENTRY_ATTRS  # search only
+
     ddb = aws.client("dynamodb")
     names = {f"#a{i}": a for i, a in enumerate(("sk", *ENTRY_ATTRS))}
     kwargs: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": "pk = :pk",
@@ -584,6 +592,8 @@ def index_range(pk: str, prefix: str, budget: IndexBudget) -> list[dict[str, Any
 
 def vocabulary(first: str, budget: IndexBudget) -> list[str]:
     """Every term of the vocabulary starting with the character ``first``."""
+    from shop.catalog.search import vocabulary_key  # search only
+
     return [str(i["sk"]) for i in index_range(vocabulary_key(first)["pk"], "", budget)]
 
 
@@ -601,6 +611,8 @@ def listed_products_page(start: dict[str, Any] | None, limit: int) -> tuple[list
                                                                              dict[str, Any] | None]:
     """One page of every listed product (ByListingNewest; a Query, never a Scan) and the key to continue from.
     Products that are not listed have no index entries to keep."""
+    from shop.catalog.listing import LISTING_PK  # the index backfill only
+
     kwargs: dict[str, Any] = {"TableName": _table(), "IndexName": "ByListingNewest",
                               "KeyConditionExpression": "listing_pk = :h",
                               "ExpressionAttributeValues": {":h": {"S": LISTING_PK}}, "Limit": limit}

@@ -10,15 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop.catalog import listing, search
 from shop.catalog import repository as repo
-from shop.catalog.models import CategoryIn, NewSku, PriceIn, ProductCreate, ProductUpdate, SkuIn
+from shop.catalog.ratings import rating_view
 from shop.config import get_settings
 from shop.errors import InvalidInput, NotFound, ServiceBusy
 from shop.models import Sku
-from shop.money import Money, round_half_up
+from shop.money import Money
+
+if TYPE_CHECKING:  # the admin input models: the shopper paths (storefront, reviews) never build one
+    from shop.catalog.models import CategoryIn, NewSku, PriceIn, ProductCreate, ProductUpdate, SkuIn
 
 WRITE_ATTEMPTS = 5
 
@@ -43,13 +46,6 @@ def _check_currency(price: Money, field: str) -> None:
 
 
 # ---------------------------------------------------------------- views
-
-def rating_view(product: dict[str, Any]) -> dict[str, Any]:
-    count = int(product.get("rating_count", 0))
-    total = int(product.get("rating_sum", 0))
-    average = round_half_up(total * 10, count) / 10 if count else None
-    return {"average": average, "count": count}
-
 
 def category_view(item: dict[str, Any]) -> dict[str, Any]:
     return {"category_id": item["category_id"], "name": item["name"], "description": item.get("description", ""),
@@ -434,6 +430,15 @@ def reindex_search(page_size: int = 100, start: dict[str, Any] | None = None) ->
         repo.put_vocabulary(terms)
         if not start:
             return {"products": seen, "reindexed": changed}
+
+
+def __getattr__(name: str) -> Any:
+    """``NewSku`` (exported) loads with the admin input models, when first asked for."""
+    if name == "NewSku":
+        from shop.catalog.models import NewSku
+
+        return NewSku
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["NewSku", "create_product", "featured_products", "list_categories", "list_products", "put_category",

@@ -242,7 +242,7 @@ class ShopEvent[DetailT: EventDetail](BaseModel):
 
 
 class _DetailType(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # consumers only (issue 17): publishers never parse
     detail_type: str = Field(alias="detail-type", min_length=1)
 
 

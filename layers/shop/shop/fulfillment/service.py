@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop import events, workflow
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
-from shop.fulfillment import carrier, event_details
+from shop.fulfillment import event_details
 from shop.fulfillment import repository as repo
 from shop.fulfillment.models import (
     HANDED_OVER,
@@ -42,6 +42,10 @@ from shop.models import Warehouse
 from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderStatus
+
+if TYPE_CHECKING:
+    from shop.config import Settings
+    from shop.fulfillment import carrier
 
 S = OrderStatus
 SH = ShipmentStatus
@@ -410,16 +414,21 @@ def commit_stock(order_id: str, shipment_id: str, package_weight_grams: int) -> 
 
 
 def _ship_from(warehouse: Warehouse) -> carrier.Party:
+    from shop.fulfillment import carrier  # the carrier port: label and pickup steps only (see create_label)
+
     return carrier.Party(name=warehouse.name, lines=(f"warehouse {warehouse.warehouse_id}",), country=warehouse.country)
 
 
 def _ship_to(order: Order) -> carrier.Party:
+    from shop.fulfillment import carrier  # the label step only (see create_label)
+
     a = order.shipping_address
     return carrier.Party(name=a.name, lines=tuple(x for x in (a.line1, a.line2, f"{a.postal_code} {a.city}",
                                                               a.region) if x), country=a.country)
 
 
-def create_label(order_id: str, shipment_id: str, package_weight_grams: int | None = None) -> dict[str, Any]:
+def create_label(order_id: str, shipment_id: str, package_weight_grams: int | None = None,
+                 carrier_for: Callable[[Settings], carrier.Carrier] | None = None) -> dict[str, Any]:
     """Buy the parcel's label through the configured carrier (shop.fulfillment.carrier, CARRIER), store its
     document in LabelsBucket, then record it on the shipment. The document is stored before the shipment
     links it, so a link never points at nothing; a retry after a crash between the two buys the same label
@@ -428,7 +437,11 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
     ``package_weight_grams`` (the order workflow, from its pack task): first the stock commit that was the
     CommitStock step, in the same invocation: completing the pack task normally committed the parcel, and the
     shipment read here says so (no request); one still PACKING is committed now, a cancelled order's refused
-    (OrderNotShippable)."""
+    (OrderNotShippable).
+
+    ``carrier_for``: shop.fulfillment.carrier.carrier_for, which functions/fulfillment imports and passes (None:
+    imported here). The carrier module (its label document, the shipping rates) is imported by the label and
+    pickup steps only, not by the warehouse's and the webhooks' routes, which import this module too (issue 17)."""
     order, shipment = _order_and_shipment(order_id, shipment_id)
     if package_weight_grams is not None:
         if _commit(order, shipment, package_weight_grams):
@@ -439,7 +452,9 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
         if origin is None:
             raise Conflict(f"warehouse {shipment.warehouse_id} of {shipment_id} is unknown: no label without "
                            "the parcel's origin", details={"warehouse_id": shipment.warehouse_id})
-        port = carrier.carrier_for(get_settings())
+        from shop.fulfillment import carrier
+
+        port = (carrier_for or carrier.carrier_for)(get_settings())
         bought = port.buy_label(carrier.LabelRequest(
             shipment_id=shipment_id, order_id=order_id, ship_from=_ship_from(origin), ship_to=_ship_to(order),
             weight_grams=weight, currency=order.totals.total.currency, origin_zone=origin.zone))
@@ -477,6 +492,8 @@ def book_pickup(shipment: Shipment, *, save: bool = True) -> dict[str, Any] | No
     origin = known_warehouse(shipment.warehouse_id)
     if origin is None:
         return None  # create_label refused such a parcel already
+    from shop.fulfillment import carrier  # the carrier port: label and pickup steps only (see create_label)
+
     booked = carrier.carrier_for(get_settings()).book_pickup(carrier.PickupRequest(
         shipment_id=shipment.shipment_id, warehouse_id=shipment.warehouse_id, ship_from=_ship_from(origin),
         tracking_number=shipment.tracking_number, ready_at=shipment.packed_at or orders_repo.now_iso()))

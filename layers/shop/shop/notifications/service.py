@@ -9,7 +9,8 @@ has either completed (replay) or failed/timed out (the record is released and th
 persistence layer is built per call, never at import.
 
 An address on the suppression list (it bounced for good or complained: shop.notifications.feedback, fed by
-``record_feedback`` from SES's events) is not mailed: the event is answered ``sent: False, suppressed: True``
+``suppressions.record_feedback`` from SES's events, in the suppressions module so that the feedback function
+loads none of the sending; issue 17) is not mailed: the event is answered ``sent: False, suppressed: True``
 before SES is called, which is no error (nothing to retry). Mailing it anyway would hurt the sender's
 reputation with SES and the receivers, and SES pauses accounts whose bounce or complaint rate stays high.
 The send's claim (the idempotency record) is written in one transaction with the checks that the address is
@@ -37,7 +38,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from shop import event_contracts, idempotency
 from shop.errors import ServiceBusy
-from shop.notifications import feedback, mailer, preferences, repository, sms, suppressions, templates, texter
+from shop.notifications import mailer, preferences, repository, sms, suppressions, templates, texter
 
 # a fact may be published again by a workflow step retried much later; remember sends for a week
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
@@ -181,19 +182,3 @@ def _once(send: Callable[[], dict[str, Any]], key_prefix: str, dedupe_key: str, 
         if isinstance(exc.__cause__, (repository.ChecksFailed, ServiceBusy)):
             raise exc.__cause__ from None
         raise
-
-
-def record_feedback(event: Mapping[str, Any]) -> dict[str, Any]:
-    """Put the addresses that SES's bounce and complaint events (one SNS delivery) call for on the suppression
-    list. Redelivery is harmless: an address already listed is counted as ``already`` and left as it is.
-
-    Returns {"suppressed": [new addresses], "already": [listed before], "ignored": [why, per event that
-    suppresses nothing]}; raises feedback.MalformedFeedback for a delivery that is not SES feedback."""
-    result: dict[str, list[str]] = {"suppressed": [], "already": [], "ignored": []}
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    for item in feedback.parse_sns_event(event):
-        if not item.suppressions:
-            result["ignored"].append(item.ignored)
-        for s in item.suppressions:
-            result["suppressed" if suppressions.add(s, now) else "already"].append(s.email)
-    return result

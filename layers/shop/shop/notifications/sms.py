@@ -62,7 +62,8 @@ def masked(phone: str) -> str:
 class ChannelsIn(BaseModel):
     """PUT /account/notifications: the channels of the shopper's order updates, and the number for SMS."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    # built on the route's first request (issue 17): the notification consumers import it and never validate one
+    model_config = ConfigDict(extra="forbid", defer_build=True, json_schema_extra={
         "examples": [{"channels": ["email", "sms"], "phone": "+4915123456789"}]})
 
     channels: list[Channel] = Field(min_length=1, max_length=2, description="email, sms or both")

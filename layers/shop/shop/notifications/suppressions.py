@@ -9,11 +9,13 @@ same report delivered again, or a second report about the address, leaves the fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from shop import aws
 from shop.config import get_settings
-from shop.notifications.feedback import Suppression, normalize_email
+from shop.notifications.feedback import Suppression, normalize_email, parse_sns_event
 
 PREFIX = "SUPPRESSED#"
 SK = "SUPPRESSION"
@@ -47,3 +49,20 @@ def is_suppressed(email: str) -> bool:
         raw = aws.client("dynamodb").get_item(TableName=table(), Key=key(email),
                                               ProjectionExpression="pk").get("Item")
     return raw is not None
+
+
+def record_feedback(event: Mapping[str, Any]) -> dict[str, Any]:
+    """Put the addresses that SES's bounce and complaint events (one SNS delivery) call for on the suppression
+    list. Redelivery is harmless: an address already listed is counted as ``already`` and left as it is.
+
+    Returns {"suppressed": [new addresses], "already": [listed before], "ignored": [why, per event that
+    suppresses nothing]}; raises shop.notifications.feedback.MalformedFeedback for a delivery that is not SES
+    feedback. Here, not in the notifications service: the feedback function needs none of the sending (issue 17)."""
+    result: dict[str, list[str]] = {"suppressed": [], "already": [], "ignored": []}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for item in parse_sns_event(event):
+        if not item.suppressions:
+            result["ignored"].append(item.ignored)
+        for s in item.suppressions:
+            result["suppressed" if add(s, now) else "already"].append(s.email)
+    return result

@@ -28,7 +28,6 @@ from shop import events as shop_events
 from shop import workflow
 from shop.config import get_settings
 from shop.errors import Conflict, NotFound
-from shop.orderflow import cancellation
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderStatus
@@ -114,6 +113,8 @@ def retry(order_id: str, staff_id: str) -> dict[str, Any]:
                            details={"order_id": order_id, "status": order.status.value,
                                     "last_retry": ops.last_retry})
     if order.status == S.CANCELLED:
+        from shop.orderflow import cancellation  # a rare retry's module, not the handler's cold start (issue 17)
+
         cancellation.cancel(order_id, reason=order.cancel_reason or "fulfillment_failed")
         action, arn, note = "compensated", None, "the cancellation's release and refund were completed"
     elif order.status in RESTARTABLE:

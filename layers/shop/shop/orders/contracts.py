@@ -9,11 +9,11 @@ declared here (contexts do not import each other's contracts).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from shop.contracts import ResponseModel, WorkflowData, absent, example
+from shop.contracts import ResponseModel, absent
 from shop.models import Totals
 from shop.money import Money
 from shop.orders.models import OrderStatus
@@ -152,45 +152,15 @@ class OrderView(ResponseModel):
                                              "(decided at checkout); absent for orders placed before the rule")
 
 
-# ------------------------------------------------------------ the order workflow (statemachines/order.asl.json)
-# Its task inputs are shop.orders.tasks; the payment outputs are shop.payments.contracts, the fulfillment ones
-# shop.fulfillment.contracts. docs/conventions.md lists the models per task.
-class OrderWorkflowInput(WorkflowData):
-    """The order state machine's execution input (shop.checkout.repository.start_workflow, named by the order)."""
-
-    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa"})
-
-    order_id: str
+# the order workflow's models live in shop.orders.workflow_contracts (the order task functions import them from
+# there): the shopper's routes do not define them at their cold start (issue 17). Importable from here as before,
+# loaded on first access.
+_WORKFLOW = frozenset({"OrderWorkflowInput", "OrderConfirmed", "ReservationReleased", "ExpiredReservationsSwept"})
 
 
-class OrderConfirmed(WorkflowData):
-    """functions/orders_confirm (ConfirmOrder, at ``$.confirmation``): PAID or a later status (a retried step).
-    An order the shopper cancelled meanwhile fails the step instead (OrderCancelledMeanwhile: the workflow ends)."""
+def __getattr__(name: str) -> Any:
+    if name in _WORKFLOW:
+        from shop.orders import workflow_contracts
 
-    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "status": "PAID"})
-
-    order_id: str
-    status: OrderStatus
-
-
-class ReservationReleased(WorkflowData):
-    """functions/orders_release (ReleaseAfterDecline, at ``$.release``): ``released`` false when the order
-    held no reservation any more (CANCELLED: the cancellation released it)."""
-
-    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "released": True,
-                            "status": "PAYMENT_FAILED"})
-
-    order_id: str
-    released: bool
-    status: OrderStatus
-
-
-class ExpiredReservationsSwept(WorkflowData):
-    """functions/orders_sweeper (scheduled, no state machine): orders released, skipped (paid or released
-    meanwhile) and failed (tried again on the next run)."""
-
-    model_config = example({"released": 2, "skipped": 1, "failed": 0})
-
-    released: int
-    skipped: int
-    failed: int
+        return getattr(workflow_contracts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -233,8 +233,9 @@ class InvoiceStatus(StrEnum):
 
 
 # ------------------------------------------------------------------ automatic restock trigger
+# the restock consumer's events: built on its first event (issue 17), not by every function importing this module
 class StockLowDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     sku: SkuCode
     warehouse_id: Slug
 
@@ -242,19 +243,19 @@ class StockLowDetail(BaseModel):
 class StockLowEvent(BaseModel):
     """The part of an EventBridge StockLow event the restock consumer reads."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     detail_type: Annotated[str, StringConstraints(pattern="^StockLow$")] = Field(alias="detail-type")
     detail: StockLowDetail
 
 
 class PoSubmittedDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     po_id: Annotated[str, StringConstraints(pattern=r"^po_[A-Za-z0-9_]{1,40}$")]
 
 
 class PoSubmittedEvent(BaseModel):
     """The part of an EventBridge PurchaseOrderSubmitted event the supplier mail reads."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     detail_type: Annotated[str, StringConstraints(pattern="^PurchaseOrderSubmitted$")] = Field(alias="detail-type")
     detail: PoSubmittedDetail

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from shop import events
 from shop.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +31,6 @@ from shop.inventory import repository as inventory
 from shop.inventory.restock import publish_if_low
 from shop.models import StockLevel
 from shop.money import Money, format_money
-from shop.procurement import matching
 from shop.procurement import repository as repo
 from shop.procurement.models import (
     HAS_GOODS,
@@ -52,10 +52,27 @@ from shop.procurement.models import (
     SupplierReturnIn,
 )
 
+if TYPE_CHECKING:
+    from shop.procurement import matching
+
 P = PoStatus
 PUBLISHED = events.require("PurchaseOrderCreated", "PurchaseOrderSubmitted", "GoodsReceived", "SupplierReturned",
                            "InvoiceMatched", "InvoiceDisputed", "InvoiceSettled")
-TOLERANCE = matching.Tolerance(quantity_units=0, price_bps=100, price_minor_units=1)
+
+
+@cache
+def tolerance() -> matching.Tolerance:
+    """An invoice line matches within this tolerance (``TOLERANCE``). The matching rules load with the first
+    invoice: the other routes and the restock consumer never match one (issue 17)."""
+    from shop.procurement import matching
+
+    return matching.Tolerance(quantity_units=0, price_bps=100, price_minor_units=1)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TOLERANCE":  # the module constant it was before the matching rules were imported on first use
+        return tolerance()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class OverReceipt(Conflict):
@@ -521,11 +538,13 @@ def record_invoice(po_id: str, body: InvoiceIn) -> dict[str, Any]:
         if po.status not in HAS_GOODS:
             raise Conflict(f"purchase order {po_id} is {po.status.value}: nothing was received to invoice",
                            details={"po_id": po_id, "status": po.status.value})
+        from shop.procurement import matching  # invoices only (see tolerance)
+
         result = matching.match(
             [matching.PoLine(sku=ln.sku, ordered=ln.quantity, unit_cost=ln.unit_cost) for ln in po.lines],
             {ln.sku: ln.received_net for ln in po.lines},
             [matching.InvoiceLine(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price) for ln in body.lines],
-            TOLERANCE,
+            tolerance(),
             already_invoiced={ln.sku: ln.invoiced for ln in po.lines})
         matched = result.status == InvoiceStatus.MATCHED
         record = {"invoice_id": body.invoice_id, "po_id": po_id, "supplier_id": po.supplier_id,

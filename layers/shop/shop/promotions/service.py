@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.models import Sku
 from shop.money import Money
-from shop.pricing import AppliedDiscount
 from shop.promotions import engine
 from shop.promotions import repository as repo
-from shop.promotions.models import CouponIn, SaleIn
+
+if TYPE_CHECKING:  # the admin input models: the cart, checkout and storefront pricing paths never build them
+    from shop.pricing import AppliedDiscount
+    from shop.promotions.models import CouponIn, SaleIn
 
 PROBLEMS = {"not_found": "does not exist", "not_active": "is not active now",
             "below_minimum": "needs a higher subtotal", "exhausted": "has been used up",
@@ -93,6 +95,8 @@ def discounts_from(items: Sequence[tuple[Sku, int]], categories: Mapping[str, st
                    now: datetime | None = None) -> Priced:
     """Pure: sales per line, then the coupon (engine rules). A coupon that cannot apply is reported in
     ``problem`` (and not applied)."""
+    from shop.pricing import AppliedDiscount  # the cart and checkout price with it; the promotions admin never
+
     now = now or datetime.now(UTC)
     lines = [engine.Line(sku=sku.sku, category=categories.get(sku.product_id), quantity=qty, unit_price=sku.price)
              for sku, qty in items]

@@ -9,7 +9,7 @@ from shop.errors import NotFound
 from shop.money import Money
 from shop.returns import repository as repo
 from shop.returns.models import CustomerReturn, ReturnStatus
-from shop.returns.service import view
+from shop.returns.views import view
 
 
 def summary(ret: CustomerReturn) -> dict[str, Any]:

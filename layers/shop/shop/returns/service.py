@@ -26,12 +26,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop import events, workflow
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound
-from shop.fulfillment import carrier
 from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import (
     ShipmentItem,
@@ -46,11 +45,15 @@ from shop.money import Money, round_half_up
 from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderLine, TimelineEntry
-from shop.payments import stripe_adapter
 from shop.returns import decisions
 from shop.returns import repository as repo
 from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnLineIn, ReturnStatus
+from shop.returns.views import view
 from shop.timeutil import read_utc
+
+if TYPE_CHECKING:
+    from shop.config import Settings
+    from shop.fulfillment import carrier
 
 R = ReturnStatus
 OPEN = {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS, R.INSPECTED, R.REFUNDED, R.SHIPPING_REPLACEMENT, R.EXCHANGED}
@@ -66,13 +69,6 @@ def line_refund(order: Order, line: OrderLine, quantity: int) -> Money:
     net = gross - share
     tax = round_half_up(net * (order.tax_rate_bps or 0), 10_000)
     return Money(amount=net + tax, currency=line.unit_price.currency)
-
-
-def view(ret: CustomerReturn) -> dict[str, Any]:
-    out = ret.model_dump(mode="json", exclude_none=True)
-    if ret.kind == "return":  # a plain return's answer keeps the keys it always had
-        out.pop("kind")
-    return out
 
 
 def views_of_order(order_id: str) -> list[dict[str, Any]]:
@@ -199,10 +195,16 @@ def approve(order_id: str, return_id: str) -> dict[str, Any]:
     return {"return_id": return_id, "status": _ret(order_id, return_id).status.value, "kind": ret.kind}
 
 
-def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
+def issue_label(order_id: str, return_id: str,
+                carrier_for: Callable[[Settings], carrier.Carrier] | None = None) -> dict[str, Any]:
     """Buy the return label through the carrier port (CARRIER, as outbound parcels do), store its document in
     LabelsBucket (``labels/<order>/<return>.pdf``) before the return links it, then record it. The return id is the
-    port's idempotency key: a retried step buys the same label and finds the document stored (one object)."""
+    port's idempotency key: a retried step buys the same label and finds the document stored (one object).
+    ``carrier_for``: shop.fulfillment.carrier.carrier_for, which functions/returns imports and passes (None:
+    imported here): the carrier module is imported by this step only, not by the return routes and the
+    warehouse's inspection check (issue 17)."""
+    from shop.fulfillment import carrier
+
     ret = _ret(order_id, return_id)
     order = orders_repo.require_order(order_id)
     weight = sum(ln.weight_grams * ln.quantity for ln in ret.lines)
@@ -215,7 +217,7 @@ def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
     inspecting = (carrier.Party(name=warehouse.name, lines=(f"warehouse {warehouse.warehouse_id}", "returns"),
                                 country=warehouse.country) if warehouse is not None
                   else carrier.Party(name="Returns", lines=(f"warehouse {receiving}",), country=a.country))
-    port = carrier.carrier_for(get_settings())
+    port = (carrier_for or carrier.carrier_for)(get_settings())
     bought = port.buy_label(carrier.LabelRequest(shipment_id=return_id, order_id=order_id, ship_from=shopper,
                                                  ship_to=inspecting, weight_grams=weight,
                                                  currency=ret.refund_total.currency))
@@ -302,6 +304,8 @@ def refund(order_id: str, return_id: str) -> dict[str, Any]:
             raise Conflict(f"order {order_id} has no payment to refund")
         key = f"{order_id}:{return_id}"
         orders_repo.reserve_refund(order_id, key, due.amount, order.totals.total.amount)
+        from shop.payments import stripe_adapter  # Stripe: the refund step only, not the routes' cold starts
+
         done = stripe_adapter.refund(order.payment_intent_id, due, key)
         repo.transition(ret, {R.INSPECTED}, R.REFUNDED, f"refunded {done.amount}",
                         fields={"refund_id": done.refund_id, "refunded": done.amount.model_dump()})

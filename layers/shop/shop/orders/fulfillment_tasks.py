@@ -1,0 +1,90 @@
+"""Inputs of the fulfillment steps of the order workflow (functions/fulfillment; validated: a malformed input
+fails the task), in a module of their own so that the payment and order steps, which import shop.orders.tasks,
+do not define them at their cold start (issue 17). shop.orders.tasks still offers them by name. Their outputs
+are shop.fulfillment.contracts models (docs/conventions.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shop.orders.tasks import OrderTask
+
+# an order's parcel (numbered) or an exchange's replacement parcel (x + the exchange's id: shop.fulfillment.split)
+ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_([0-9]{1,3}|x[a-f0-9]{20})$")]
+
+
+# ------------------------------------------------------------------ fulfillment
+class SplitTask(OrderTask):
+    action: Literal["split"]
+
+
+class ShipmentTask(OrderTask):
+    shipment_id: ShipmentId
+
+
+class CarriedItem(BaseModel):
+    """A parcel's line as the split planned it (shop.fulfillment.models.ShipmentItem): the task's checklist."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    sku: str
+    name: str
+    quantity: int = Field(gt=0)
+    weight_grams: int = Field(gt=0)
+    bin: str = "UNASSIGNED"
+
+
+class CarriedAllocation(BaseModel):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    sku: str
+    quantity: int = Field(gt=0)
+    shard: int | None = Field(default=None, ge=0)
+
+
+class CarriedShipment(BaseModel):
+    """The split's entry for the parcel (its output, item of the Map FulfilShipments): what opening a pick or
+    pack task needs, carried in the execution's state so that the step does not read the shipment again
+    (issue 17). ``items`` is absent in executions split before it was carried: the step then reads."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    shipment_id: ShipmentId
+    warehouse_id: str = Field(min_length=1)
+    items: list[CarriedItem] | None = Field(default=None, min_length=1)
+    allocations: list[CarriedAllocation] | None = None
+
+
+class OpenTaskTask(ShipmentTask):
+    action: Literal["open_task"]
+    kind: Literal["pick", "pack", "pickup"]
+    task_token: str = Field(min_length=1)
+    shipment: CarriedShipment | None = None
+
+
+class CommitStockTask(ShipmentTask):
+    action: Literal["commit_stock"]
+    package_weight_grams: int = Field(gt=0)
+
+
+class CreateLabelTask(ShipmentTask):
+    action: Literal["create_label"]
+    # the pack task's weight (the order workflow): a parcel whose stock is not committed yet is committed first
+    package_weight_grams: int | None = Field(default=None, gt=0)
+
+
+class MarkShippedTask(ShipmentTask):
+    action: Literal["mark_shipped"]
+    picked_up_at: str | None = None
+
+
+class CancelOrderTask(OrderTask):
+    action: Literal["cancel"]
+    reason: Literal["fulfillment_failed"] = "fulfillment_failed"
+
+
+FulfillmentTask = Annotated[
+    SplitTask | OpenTaskTask | CommitStockTask | CreateLabelTask | MarkShippedTask | CancelOrderTask,
+    Field(discriminator="action")]
