@@ -5,7 +5,9 @@
     .venv/bin/python scripts/bench.py --only-imports     # part 1 only (no local stack; --import-runs rounds)
 
 1. Per function: cold import of its handler module as a ratio to a bare `import boto3` and to the function's
-   own dependency floor, both timed in the same run, with the ``-X importtime`` offenders beyond the floor
+   own dependency floor, both timed in the same run (CPU time; and valgrind's instruction count, the same run
+   after run, where valgrind is installed: ``--no-instructions`` skips it), with the ``-X importtime`` offenders
+   beyond the floor
    (scripts/bench_targets.py says how), and the deployment size (function code + the shared layer; the
    dependencies layer is reported once).
 2. Per route (demo catalog seeded): DynamoDB calls, read/write request units and Lambda GB-s per request,
@@ -1200,6 +1202,8 @@ def main() -> int:
                         help="checkouts per second offered in the flash-sale simulation of part 5 (default 24,000)")
     parser.add_argument("--no-imports", action="store_true", help="skip part 1 (cold imports)")
     parser.add_argument("--only-imports", action="store_true", help="run part 1 (cold imports) only")
+    parser.add_argument("--no-instructions", action="store_true",
+                        help="part 1 without valgrind's instruction counts (a few minutes less)")
     args = parser.parse_args()
     if args.only_imports and (args.no_imports or args.markdown):
         parser.error("--only-imports prints part 1 only: no --no-imports, no --markdown")
@@ -1211,7 +1215,7 @@ def main() -> int:
 
     if not args.no_imports:
         functions = sorted(p for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
-        cold = bench_targets.cold_imports(functions, args.import_runs)
+        cold = bench_targets.cold_imports(functions, args.import_runs, count_instructions=not args.no_instructions)
         bench_targets.print_cold_imports(lambda text: say(out, text), cold)
         say(out, f"   deployment: shared layer {size(ROOT / 'layers' / 'shop') / 1024:.0f} KiB; function code (KiB) "
                  + ", ".join(f"{fn.name} {size(fn) / 1024:.1f}" for fn in functions))

@@ -11,12 +11,15 @@ round, rounds interleaved, the median per case. The figure is the child's CPU ti
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -145,6 +148,36 @@ def importtime(stmt: str, task_root: Path | None) -> dict[str, int]:
     return out
 
 
+def instructions(stmt: str, task_root: Path | None) -> int:
+    """Instructions a fresh interpreter runs for ``stmt`` (valgrind's callgrind, whole process): the same count
+    run after run, whatever else the machine does, where CPU time on a shared 2-core machine swings +-15%."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                           lambda_only(task_root) + stmt], capture_output=True, text=True, env=lambda_env(task_root),
+                          check=True, timeout=600, cwd=ROOT)
+    m = re.search(r"Collected : (\d+)", done.stderr)
+    if m is None:
+        raise RuntimeError(f"callgrind printed no count: {done.stderr[-500:]}")
+    return int(m[1])
+
+
+def instruction_ratios(functions: list[Path]) -> dict[str, tuple[float, float]] | None:
+    """Per function, its import's instructions beyond an empty interpreter's as (x boto3, x its floor); None
+    without valgrind. One count per case (they repeat exactly), as many at a time as there are cores."""
+    if shutil.which("valgrind") is None:
+        return None
+    cases: list[tuple[str, Path | None]] = [("pass", None), ("import boto3", None), (FLOOR, None),
+                                            (MONEY_FLOOR, None)] + [("import app", fn) for fn in functions]
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        counts = list(pool.map(lambda case: instructions(*case), cases))
+    empty, boto3, floor, money_floor = counts[:4]
+    out = {"floor": ((floor - empty) / (boto3 - empty), 1.0),
+           "money floor": ((money_floor - empty) / (boto3 - empty), 1.0)}
+    for fn, n in zip(functions, counts[4:], strict=True):
+        own_floor = money_floor if moves_money(fn) else floor
+        out[fn.name] = ((n - empty) / (boto3 - empty), (n - empty) / (own_floor - empty))
+    return out
+
+
 def package_of(module: str) -> str:
     """The offender's name: the shop's module by context (shop.orders), a dependency by its top package."""
     parts = module.split(".")
@@ -171,6 +204,8 @@ class ColdImport:
     vs_boto3: float
     vs_floor: float
     offenders: list[tuple[str, float]] = field(default_factory=list)
+    # the same two ratios in instructions (repeatable; None without valgrind): what to compare changes by
+    instr: tuple[float, float] | None = None
 
     @property
     def met(self) -> bool:
@@ -185,10 +220,13 @@ class ColdImports:
     boto3_wall: float
     functions: list[ColdImport]
     runs: int
+    instr_floor: tuple[float, float] | None = None  # floor and floor + stripe in instructions, x boto3
 
 
-def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | None = None) -> ColdImports:
-    """Every case once per round, ``runs`` rounds; medians of CPU time (and of wall time, for reference)."""
+def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | None = None,
+                 count_instructions: bool = True) -> ColdImports:
+    """Every case once per round, ``runs`` rounds; medians of CPU time (and of wall time, for reference); and,
+    where valgrind is installed, each case's instructions counted once (``count_instructions``)."""
     cases: list[tuple[str, str, Path | None]] = [("boto3", "import boto3", None), ("floor", FLOOR, None),
                                                  ("money floor", MONEY_FLOOR, None)]
     cases += [(fn.name, "import app", fn) for fn in functions]
@@ -212,7 +250,12 @@ def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | 
         out.append(ColdImport(fn.name, money, t, statistics.median(p.wall for p in got[fn.name]),
                               any(p.stripe for p in got[fn.name]), t / boto3, t / (money_floor if money else floor),
                               offenders(importtime("import app", fn), money_mods if money else floor_mods)))
-    return ColdImports(boto3, floor, money_floor, statistics.median(p.wall for p in got["boto3"]), out, runs)
+    counted = instruction_ratios(functions) if count_instructions else None
+    if counted is not None:
+        for f in out:
+            f.instr = counted[f.name]
+    return ColdImports(boto3, floor, money_floor, statistics.median(p.wall for p in got["boto3"]), out, runs,
+                       (counted["floor"][0], counted["money floor"][0]) if counted else None)
 
 
 def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
@@ -222,12 +265,17 @@ def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
         f"{c.floor * 1000:.0f} ms "
         f"x{c.floor / c.boto3:.2f} boto3; floor + stripe = {c.money_floor * 1000:.0f} ms "
         f"x{c.money_floor / c.boto3:.2f}")
-    say(f"   {'function':<22} {'import':>8} {'/boto3':>7} {'/floor':>7}  target <= x{TARGET_VS_BOTO3} boto3 and "
-        f"<= x{TARGET_VS_FLOOR} floor; top -X importtime offenders beyond the floor (self ms)")
+    if c.instr_floor:
+        say(f"   in instructions (valgrind, beyond an empty interpreter; repeatable): floor x{c.instr_floor[0]:.2f} "
+            f"boto3, floor + stripe x{c.instr_floor[1]:.2f}")
+    say(f"   {'function':<22} {'import':>8} {'/boto3':>7} {'/floor':>7} {'instr. /boto3 /floor':>20}  target <= "
+        f"x{TARGET_VS_BOTO3} boto3 and <= x{TARGET_VS_FLOOR} floor; top -X importtime offenders beyond the floor "
+        "(self ms)")
     for f in c.functions:
         floor = "floor+stripe" if f.money else "floor"
         extra = "" if f.money or not f.stripe_loaded else " [loads stripe without moving money]"
-        say(f"   {f.name:<22} {f.cpu * 1000:6.0f}ms {f.vs_boto3:6.2f}x {f.vs_floor:6.2f}x  "
+        instr = f"{f.instr[0]:9.2f}x {f.instr[1]:6.2f}x" if f.instr else f"{'-':>18}"
+        say(f"   {f.name:<22} {f.cpu * 1000:6.0f}ms {f.vs_boto3:6.2f}x {f.vs_floor:6.2f}x {instr}  "
             f"{'met' if f.met else 'not met':<7} vs {floor:<12} "
             + ", ".join(f"{name} {ms:.0f}" for name, ms in f.offenders) + extra)
 
@@ -322,9 +370,14 @@ def markdown(targets: list[Target], cold: ColdImports | None, flash: Sequence[Se
     if cold is not None:
         md += ["", f"Cold imports (median of {cold.runs} rounds): bare `import boto3` {cold.boto3 * 1000:.0f} ms CPU, "
                    f"floor x{cold.floor / cold.boto3:.2f}, floor + stripe x{cold.money_floor / cold.boto3:.2f}; "
-                   "the biggest offenders beyond the floor, per function (self ms of `-X importtime`):", "",
-               "| function | x boto3 | x floor | offenders |", "|---|---:|---:|---|"]
+                   + (f"in instructions (valgrind's count beyond an empty interpreter, the same run after run: "
+                      f"compare changes by these) floor x{cold.instr_floor[0]:.2f}, floor + stripe "
+                      f"x{cold.instr_floor[1]:.2f}; " if cold.instr_floor else "")
+                   + "the biggest offenders beyond the floor, per function (self ms of `-X importtime`):", "",
+               "| function | x boto3 | x floor | instructions x boto3 | instructions x floor | offenders |",
+               "|---|---:|---:|---:|---:|---|"]
         md += [f"| {f.name}{' (money)' if f.money else ''} | {f.vs_boto3:.2f} | {f.vs_floor:.2f} | "
+               + (f"{f.instr[0]:.2f} | {f.instr[1]:.2f} | " if f.instr else "- | - | ")
                + ", ".join(f"{name} {ms:.0f}" for name, ms in f.offenders) + " |" for f in cold.functions]
     if flash:
         md += ["", "Flash sale on one SKU, simulated (`scripts/flash_sale_sim.py`: 1,000 write units a second per "

@@ -94,3 +94,17 @@ def test_cold_import_probes_see_only_what_lambda_has(bench: ModuleType) -> None:
     assert {"boto3", "botocore", "stripe", "pydantic", "aws_lambda_powertools", "aws_xray_sdk", "jinja2",
             "shop"} <= targets.lambda_packages()
     assert not {"httpx", "rich", "awscrt", "moto", "pytest"} & targets.lambda_packages()
+
+
+def test_instruction_ratios_count_beyond_an_empty_interpreter(bench: ModuleType,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = bench.bench_targets
+    counts = {"pass": 100, "import boto3": 300, targets.FLOOR: 500, targets.MONEY_FLOOR: 600}
+    monkeypatch.setattr(targets.shutil, "which", lambda name: "/usr/bin/valgrind")
+    apps = {"payments": 740, "catalog": 540}
+    monkeypatch.setattr(targets, "instructions", lambda stmt, root: counts[stmt] if root is None else apps[root.name])
+    got = targets.instruction_ratios([ROOT / "functions" / "payments", ROOT / "functions" / "catalog"])
+    assert got == {"floor": (2.0, 1.0), "money floor": (2.5, 1.0), "payments": (3.2, 1.28),  # money: floor + stripe
+                   "catalog": (2.2, 1.1)}
+    monkeypatch.setattr(targets.shutil, "which", lambda name: None)
+    assert targets.instruction_ratios([ROOT / "functions" / "catalog"]) is None
