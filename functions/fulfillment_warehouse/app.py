@@ -18,7 +18,7 @@ from shop.fulfillment import service
 from shop.fulfillment.contracts import ShipmentLabelLink, WarehouseTaskCompleted, WarehouseTaskPage
 from shop.fulfillment.models import TaskCompletion
 from shop.observability import observability
-from shop.returns import service as returns_service
+from shop.returns import inspection
 
 obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket",
                                         "cors_allowed_origins"))
@@ -41,7 +41,7 @@ def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)],
     who = require_group(app, GROUP)
     obs.logger.append_keys(task_id=taskId, staff_id=who.user_id)
     # a return inspection's refund decisions are checked against the return before anything is written
-    result = service.complete_task(taskId, body, who.user_id, check=returns_service.check_inspection)
+    result = service.complete_task(taskId, body, who.user_id, check=inspection.check_inspection)
     obs.logger.append_keys(order_id=result["order_id"])
     obs.count(f"WarehouseTaskCompleted_{result['kind']}")
     return result

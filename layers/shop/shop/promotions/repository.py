@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -25,8 +25,10 @@ from shop import aws
 from shop.config import get_settings
 from shop.dynamo import from_item, to_item
 from shop.money import Money
-from shop.promotions.engine import Coupon, Sale
 from shop.timeutil import read_utc
+
+if TYPE_CHECKING:
+    from shop.promotions.engine import Coupon, Sale
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the PromotionsTable's keys (these
 # prefixes), its name and its record codecs are built here only; other contexts use the names in PUBLIC.
@@ -162,6 +164,9 @@ def forget_sales() -> None:
 def sale_from(r: dict[str, Any]) -> Sale:
     """A stored sale. A record that cannot be read (old or hand-written data) becomes an inert sale with
     ``problem`` set, which the engine skips and logs: it never breaks a cart."""
+    # the engine is imported here, not with the module: shop.orders.repository imports this module for
+    # release_actions alone, and every function that reads orders would load the engine with it (issue 17)
+    from shop.promotions.engine import Sale
     try:
         sale = Sale(sale_id=r["sk"], name=str(r["name"]), scope=r["scope"], target=r.get("target"),
                     percent_bps=_percent_bps(r), amount_off=_money(r.get("amount_off")),
@@ -198,6 +203,7 @@ def coupon_record(code: str) -> dict[str, Any] | None:
 def coupon_from(record: dict[str, Any], currency: str) -> Coupon:
     """A stored coupon. One that cannot be read becomes an inactive coupon with ``problem`` set (the engine
     reports it as ``unusable``)."""
+    from shop.promotions.engine import Coupon  # here, as in sale_from
     try:
         coupon = Coupon(code=str(record["code"]), percent_bps=_percent_bps(record),
                         amount_off=_money(record.get("amount_off")),

@@ -35,7 +35,6 @@ from shop.fulfillment import repository as fulfillment_repo
 from shop.fulfillment.models import (
     ShipmentItem,
     ShipmentStatus,
-    TaskCompletion,
     TaskKind,
     TaskStatus,
     WarehouseTask,
@@ -272,18 +271,6 @@ def restock(order_id: str, return_id: str, inspected: list[dict[str, Any]]) -> d
                             fields={"inspection": decided, "refund_due": due.model_dump()},
                             extra=repo.restock_actions(ret, sellable))
     return {"return_id": return_id, "restocked": moved, "units": sum(sellable.values())}
-
-
-def check_inspection(task: WarehouseTask, body: TaskCompletion) -> None:
-    """Staff's refund decisions, checked against the return before the inspection task is completed (the
-    warehouse API's hook into shop.fulfillment.service.complete_task): a partial amount above the paid share of
-    the damaged units, or in another currency, is a 422 naming the field, and nothing is written."""
-    if task.kind != TaskKind.RETURN or not body.inspected:
-        return
-    ret = repo.get(task.order_id, task.shipment_id)
-    if ret is None:
-        raise NotFound(f"return {task.shipment_id} not found")
-    decisions.decide(ret, [ln.model_dump(mode="json", exclude_none=True) for ln in body.inspected])
 
 
 def refund(order_id: str, return_id: str) -> dict[str, Any]:
