@@ -66,11 +66,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if result["committed"]:
             obs.count("StockCommitted")
     elif isinstance(task, CreateLabelTask):
-        # the carrier port (CARRIER): imported by this step, not by the other actions' cold starts (issue 17)
-        from shop.fulfillment import carrier
-
-        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id, task.package_weight_grams,
-                                                        carrier.carrier_for))
+        result = LabelCreated.emit(service.create_label(task.order_id, task.shipment_id, task.package_weight_grams))
         obs.count("ShipmentPacked")
     elif isinstance(task, MarkShippedTask):
         result = ShipmentHandedOver.emit(service.mark_shipped(task.order_id, task.shipment_id, task.picked_up_at))

@@ -35,9 +35,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = ReturnApproved.emit(exchanges.approve(task.order_id, task.return_id))
         obs.count("ReturnApproved")
     elif task.action == "issue_label":
-        from shop.fulfillment import carrier  # the carrier port (CARRIER): this step's only (issue 17)
-
-        result = ReturnLabelIssued.emit(service.issue_label(task.order_id, task.return_id, carrier.carrier_for))
+        result = ReturnLabelIssued.emit(service.issue_label(task.order_id, task.return_id))
     elif task.action == "open_inspection":
         if not task.task_token:
             raise ValueError("open_inspection needs the workflow's task_token")

@@ -187,7 +187,12 @@ class _Module:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # local name -> (module, attribute)
 
 
-def _parse(name: str, path: Path, local_imports: bool = False) -> _Module:
+# imports inside these functions are not followed: the function runs for HTTP events only (a non-HTTP function
+# never reaches it), and an HTTP function reads what it imports through its resolver anyway
+_HTTP_ONLY = {("shop.observability", "_misconfigured_answer")}
+
+
+def _parse(name: str, path: Path) -> _Module:
     mod = _Module(name)
     for st in ast.parse(path.read_text(), str(path)).body:
         if isinstance(st, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -207,9 +212,11 @@ def _parse(name: str, path: Path, local_imports: bool = False) -> _Module:
         elif isinstance(st, ast.Import):
             for a in st.names:
                 mod.imports[a.asname or a.name.split(".")[0]] = (a.name if a.asname else a.name.split(".")[0], None)
-    # in an app.py, an import inside a route (a rare route's module, imported when the route runs; issue 17)
-    # resolves the same way, unless a top-level name shadows it
-    for node in mod.defs.values() if local_imports else ():
+    # an import inside a function (a rare path's module, imported when the path runs; issue 17) resolves the
+    # same way, unless a top-level name shadows it
+    for node in mod.defs.values():
+        if (name, getattr(node, "name", "")) in _HTTP_ONLY:
+            continue
         for st in ast.walk(node):
             if isinstance(st, ast.ImportFrom) and st.module and st.level == 0:
                 for a in st.names:
@@ -395,7 +402,7 @@ def _settings_read(body: Sequence[ast.AST]) -> set[str]:
 
 @cache
 def code_reads(folder: str) -> dict[str, set[str]]:
-    app = _parse(f"functions.{folder}.app", ROOT / "functions" / folder / "app.py", local_imports=True)
+    app = _parse(f"functions.{folder}.app", ROOT / "functions" / folder / "app.py")
     return {k: v for k, v in _Walk(app).reads().items() if k not in PLATFORM_SETTINGS}
 
 

@@ -44,7 +44,6 @@ from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderStatus
 
 if TYPE_CHECKING:
-    from shop.config import Settings
     from shop.fulfillment import carrier
 
 S = OrderStatus
@@ -427,8 +426,7 @@ def _ship_to(order: Order) -> carrier.Party:
                                                               a.region) if x), country=a.country)
 
 
-def create_label(order_id: str, shipment_id: str, package_weight_grams: int | None = None,
-                 carrier_for: Callable[[Settings], carrier.Carrier] | None = None) -> dict[str, Any]:
+def create_label(order_id: str, shipment_id: str, package_weight_grams: int | None = None) -> dict[str, Any]:
     """Buy the parcel's label through the configured carrier (shop.fulfillment.carrier, CARRIER), store its
     document in LabelsBucket, then record it on the shipment. The document is stored before the shipment
     links it, so a link never points at nothing; a retry after a crash between the two buys the same label
@@ -439,9 +437,8 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
     shipment read here says so (no request); one still PACKING is committed now, a cancelled order's refused
     (OrderNotShippable).
 
-    ``carrier_for``: shop.fulfillment.carrier.carrier_for, which functions/fulfillment imports and passes (None:
-    imported here). The carrier module (its label document, the shipping rates) is imported by the label and
-    pickup steps only, not by the warehouse's and the webhooks' routes, which import this module too (issue 17)."""
+    The carrier module (its label document, the shipping rates) is imported by the label and pickup steps only,
+    not by the warehouse's and the webhooks' routes, which import this module too (issue 17)."""
     order, shipment = _order_and_shipment(order_id, shipment_id)
     if package_weight_grams is not None:
         if _commit(order, shipment, package_weight_grams):
@@ -454,7 +451,7 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
                            "the parcel's origin", details={"warehouse_id": shipment.warehouse_id})
         from shop.fulfillment import carrier
 
-        port = (carrier_for or carrier.carrier_for)(get_settings())
+        port = carrier.carrier_for(get_settings())
         bought = port.buy_label(carrier.LabelRequest(
             shipment_id=shipment_id, order_id=order_id, ship_from=_ship_from(origin), ship_to=_ship_to(order),
             weight_grams=weight, currency=order.totals.total.currency, origin_zone=origin.zone))

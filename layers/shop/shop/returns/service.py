@@ -26,7 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shop import events, workflow
 from shop.config import get_settings
@@ -49,10 +49,6 @@ from shop.returns import repository as repo
 from shop.returns.models import CustomerReturn, ReturnIn, ReturnLine, ReturnLineIn, ReturnStatus
 from shop.returns.views import view
 from shop.timeutil import read_utc
-
-if TYPE_CHECKING:
-    from shop.config import Settings
-    from shop.fulfillment import carrier
 
 R = ReturnStatus
 OPEN = {R.REQUESTED, R.APPROVED, R.AWAITING_GOODS, R.INSPECTED, R.REFUNDED, R.SHIPPING_REPLACEMENT, R.EXCHANGED}
@@ -194,14 +190,11 @@ def approve(order_id: str, return_id: str) -> dict[str, Any]:
     return {"return_id": return_id, "status": _ret(order_id, return_id).status.value, "kind": ret.kind}
 
 
-def issue_label(order_id: str, return_id: str,
-                carrier_for: Callable[[Settings], carrier.Carrier] | None = None) -> dict[str, Any]:
+def issue_label(order_id: str, return_id: str) -> dict[str, Any]:
     """Buy the return label through the carrier port (CARRIER, as outbound parcels do), store its document in
     LabelsBucket (``labels/<order>/<return>.pdf``) before the return links it, then record it. The return id is the
     port's idempotency key: a retried step buys the same label and finds the document stored (one object).
-    ``carrier_for``: shop.fulfillment.carrier.carrier_for, which functions/returns imports and passes (None:
-    imported here): the carrier module is imported by this step only, not by the return routes and the
-    warehouse's inspection check (issue 17)."""
+    The carrier module is imported by this step only, not by the return routes (issue 17)."""
     from shop.fulfillment import carrier
 
     ret = _ret(order_id, return_id)
@@ -216,7 +209,7 @@ def issue_label(order_id: str, return_id: str,
     inspecting = (carrier.Party(name=warehouse.name, lines=(f"warehouse {warehouse.warehouse_id}", "returns"),
                                 country=warehouse.country) if warehouse is not None
                   else carrier.Party(name="Returns", lines=(f"warehouse {receiving}",), country=a.country))
-    port = (carrier_for or carrier.carrier_for)(get_settings())
+    port = carrier.carrier_for(get_settings())
     bought = port.buy_label(carrier.LabelRequest(shipment_id=return_id, order_id=order_id, ship_from=shopper,
                                                  ship_to=inspecting, weight_grams=weight,
                                                  currency=ret.refund_total.currency))
