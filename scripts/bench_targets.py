@@ -66,9 +66,11 @@ def lambda_packages() -> frozenset[str]:
     return frozenset({top for top in tops if top.isidentifier() and top != "__pycache__"} | {"shop"})
 
 
+@cache
 def lambda_only(task_root: Path | None) -> str:
     """Python that makes every later import of a package of this venv that Lambda would not have fail as it
-    would there (a meta path finder in front), so the dev tools' packages can't slow or speed a probe."""
+    would there (a meta path finder in front), so the dev tools' packages can't slow or speed a probe. Built once
+    per function (it reads every installed distribution's metadata), prepended to each of its probes."""
     from importlib import metadata
 
     own = {p.stem for p in task_root.iterdir()} if task_root else set()
@@ -160,8 +162,15 @@ def instructions(stmt: str, task_root: Path | None) -> int:
     return int(m[1])
 
 
-def instruction_ratios(functions: list[Path]) -> dict[str, tuple[float, float]] | None:
-    """Per function, its import's instructions beyond an empty interpreter's as (x boto3, x its floor); None
+@dataclass
+class InstructionRatios:
+    floor: float  # x boto3
+    money_floor: float  # x boto3
+    functions: dict[str, tuple[float, float]]  # name -> (x boto3, x its own floor)
+
+
+def instruction_ratios(functions: list[Path]) -> InstructionRatios | None:
+    """The floors' and each function's import's instructions beyond an empty interpreter's, as ratios; None
     without valgrind. One count per case (they repeat exactly), as many at a time as there are cores."""
     if shutil.which("valgrind") is None:
         return None
@@ -170,12 +179,11 @@ def instruction_ratios(functions: list[Path]) -> dict[str, tuple[float, float]] 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         counts = list(pool.map(lambda case: instructions(*case), cases))
     empty, boto3, floor, money_floor = counts[:4]
-    out = {"floor": ((floor - empty) / (boto3 - empty), 1.0),
-           "money floor": ((money_floor - empty) / (boto3 - empty), 1.0)}
+    out: dict[str, tuple[float, float]] = {}
     for fn, n in zip(functions, counts[4:], strict=True):
         own_floor = money_floor if moves_money(fn) else floor
         out[fn.name] = ((n - empty) / (boto3 - empty), (n - empty) / (own_floor - empty))
-    return out
+    return InstructionRatios((floor - empty) / (boto3 - empty), (money_floor - empty) / (boto3 - empty), out)
 
 
 def package_of(module: str) -> str:
@@ -253,9 +261,9 @@ def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | 
     counted = instruction_ratios(functions) if count_instructions else None
     if counted is not None:
         for f in out:
-            f.instr = counted[f.name]
+            f.instr = counted.functions[f.name]
     return ColdImports(boto3, floor, money_floor, statistics.median(p.wall for p in got["boto3"]), out, runs,
-                       (counted["floor"][0], counted["money floor"][0]) if counted else None)
+                       (counted.floor, counted.money_floor) if counted else None)
 
 
 def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
