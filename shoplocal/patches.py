@@ -46,6 +46,10 @@ Speed, with the same answers (the test suite sends tens of thousands of requests
 11. Cognito's code mails: ForgotPassword and ResendConfirmationCode (moto has none) mail a 6-digit code to the
    outbox; ConfirmForgotPassword takes only that code and the pool's password policy; ConfirmSignUp checks a
    resent code (see _patch_cognito_codes).
+20. Cognito requests are serialized, as patch 2 does for DynamoDB. A user pool keeps a username unique;
+   moto's SignUp looks the name up and adds the user in two steps, so two sign-ups of one address on two
+   server threads could both pass the lookup and create two users (seen as a double-clicked registration
+   answered 201 twice with two user ids).
 Patches 5, 7, 8 and 10 stand in for a few lines of moto 5.2: each checks that the moto function it replaces is the
 one it was written against and leaves moto alone (logging why) otherwise.
 """
@@ -162,6 +166,21 @@ def _patch_dynamodb() -> None:
             return original(self)
 
     DynamoHandler.call_action = call_action
+
+
+COGNITO_LOCK = threading.RLock()
+
+
+def _patch_cognito_serialized() -> None:
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    original = CognitoIdpResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        with COGNITO_LOCK:
+            return original(self)
+
+    CognitoIdpResponse.call_action = call_action
 
 
 def _patch_events() -> None:
@@ -981,5 +1000,6 @@ def apply() -> None:
     _patch_botocore_transport()
     _patch_dynamodb_query()
     _patch_cognito_codes()
+    _patch_cognito_serialized()
     fastpath.apply()  # patches 12 to 19 (shoplocal/fastpath.py)
     _applied = True

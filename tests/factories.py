@@ -538,3 +538,21 @@ def stripe_signature(body: str, *, secret: str | None = None, timestamp: int | N
     t = int(time.time()) if timestamp is None else timestamp
     mac = hmac.new((secret or STRIPE_WEBHOOK_SECRET).encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={t},v1={mac}"
+
+
+def script_report(stdout: str, key: str) -> dict[str, Any]:
+    """The JSON report a maintenance script printed, picked out of the captured stdout by one of its keys: the
+    in-process Lambdas of the local stack (asynchronous EventBridge targets, Step Functions tasks still running
+    from earlier tests) print their logs and EMF metrics to the same stdout, at any time."""
+    import json
+
+    reports = []
+    for line in stdout.splitlines():
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict) and key in parsed:
+            reports.append(parsed)
+    assert len(reports) == 1, f"expected one report with {key!r} in: {stdout[-2000:]}"
+    return reports[0]

@@ -250,3 +250,41 @@ def test_sender_identity_is_verified_and_sent_mail_is_recorded(stack):
     assert mine[0] == {"source": sender, "destinations": [to, "cc-" + to], "subject": "Your order", "body": "Thanks!"}
     assert mine[1]["subject"] == "Raw order mail"
     assert mine[1]["body"].strip() == "Raw thanks"
+
+
+def test_cognito_sign_ups_of_one_address_at_once_create_one_user(stack, monkeypatch):
+    """Patch 20: a user pool keeps a username unique. moto looks the name up, then adds the user; a pause between
+    the two (here 50 ms, a slow thread in the server) let two sign-ups of one address both pass without the lock."""
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    looked_up = CognitoIdpUserPool._get_user
+
+    def slow_lookup(self, username):
+        found = looked_up(self, username)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(CognitoIdpUserPool, "_get_user", slow_lookup)
+    idp = stack.client("cognito-idp")
+    pool = stack.physical_id_of_type("AWS::Cognito::UserPool")
+    client = stack.physical_id_of_type("AWS::Cognito::UserPoolClient")
+    email = f"twice-{uuid.uuid4().hex[:10]}@example.com"
+    subs, refusals = [], []
+    barrier = threading.Barrier(4)
+
+    def sign_up():
+        barrier.wait()
+        try:
+            subs.append(idp.sign_up(ClientId=client, Username=email, Password="Corr3ct-Horse",
+                                    UserAttributes=[{"Name": "email", "Value": email}])["UserSub"])
+        except ClientError as exc:
+            refusals.append(exc.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=sign_up) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(subs) == 1 and refusals == ["UsernameExistsException"] * 3, (subs, refusals)
+    users = idp.list_users(UserPoolId=pool, Filter=f'email = "{email}"')["Users"]
+    assert len(users) == 1 and {"Name": "sub", "Value": subs[0]} in users[0]["Attributes"], users
