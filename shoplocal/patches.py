@@ -46,10 +46,13 @@ Speed, with the same answers (the test suite sends tens of thousands of requests
 11. Cognito's code mails: ForgotPassword and ResendConfirmationCode (moto has none) mail a 6-digit code to the
    outbox; ConfirmForgotPassword takes only that code and the pool's password policy; ConfirmSignUp checks a
    resent code (see _patch_cognito_codes).
-20. Cognito requests are serialized, as patch 2 does for DynamoDB. A user pool keeps a username unique;
-   moto's SignUp looks the name up and adds the user in two steps, so two sign-ups of one address on two
-   server threads could both pass the lookup and create two users (seen as a double-clicked registration
-   answered 201 twice with two user ids).
+20. Cognito requests and Step Functions' StartExecution are serialized, as patch 2 does for DynamoDB. A user
+   pool keeps a username unique; moto's SignUp looks the name up and adds the user in two steps, so two
+   sign-ups of one address on two server threads could both pass the lookup and create two users (seen as a
+   double-clicked registration answered 201 twice with two user ids). Likewise an execution name is unique
+   per state machine, and StartExecution with the name and input of a running execution returns that
+   execution; moto looks the name up, deep-copies the state machine and only then adds the execution, so two
+   duplicate checkouts starting the order's workflow at once could run two executions of one order.
 Patches 5, 7, 8 and 10 stand in for a few lines of moto 5.2: each checks that the moto function it replaces is the
 one it was written against and leaves moto alone (logging why) otherwise.
 """
@@ -169,18 +172,27 @@ def _patch_dynamodb() -> None:
 
 
 COGNITO_LOCK = threading.RLock()
+START_EXECUTION_LOCK = threading.Lock()
 
 
-def _patch_cognito_serialized() -> None:
+def _patch_unique_names() -> None:
     from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    original = CognitoIdpResponse.call_action
+    original_call = CognitoIdpResponse.call_action
 
     def call_action(self: Any) -> Any:
         with COGNITO_LOCK:
-            return original(self)
+            return original_call(self)
+
+    original_start = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with START_EXECUTION_LOCK:  # the execution's worker thread runs it after the lock is released
+            return original_start(self, *args, **kwargs)
 
     CognitoIdpResponse.call_action = call_action
+    StepFunctionsParserBackend.start_execution = start_execution
 
 
 def _patch_events() -> None:
@@ -1000,6 +1012,6 @@ def apply() -> None:
     _patch_botocore_transport()
     _patch_dynamodb_query()
     _patch_cognito_codes()
-    _patch_cognito_serialized()
+    _patch_unique_names()
     fastpath.apply()  # patches 12 to 19 (shoplocal/fastpath.py)
     _applied = True

@@ -288,3 +288,41 @@ def test_cognito_sign_ups_of_one_address_at_once_create_one_user(stack, monkeypa
     assert len(subs) == 1 and refusals == ["UsernameExistsException"] * 3, (subs, refusals)
     users = idp.list_users(UserPoolId=pool, Filter=f'email = "{email}"')["Users"]
     assert len(users) == 1 and {"Name": "sub", "Value": subs[0]} in users[0]["Attributes"], users
+
+
+def test_one_execution_name_started_at_once_runs_once(fixture_stack, stack, monkeypatch):
+    """Patch 20: StartExecution with the name and input of a running execution returns that execution, as Step
+    Functions does. moto looks the name up, then copies the state machine and adds the execution; a pause after
+    the lookup (50 ms, a slow server thread) let four duplicate starts run four executions without the lock."""
+    from moto.stepfunctions.models import StateMachine
+
+    looked_up = StateMachine._handle_name_input_idempotency
+
+    def slow_lookup(self, name, execution_input):
+        found = looked_up(self, name, execution_input)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(StateMachine, "_handle_name_input_idempotency", slow_lookup)
+    sfn = stack.client("stepfunctions")
+    arn = fixture_stack.deployment.physical["Machine"]
+    name = f"once-{uuid.uuid4().hex[:10]}"
+    payload = json.dumps({"key": uuid.uuid4().hex, "fail_times": 1})  # retried after 1 s: still running
+    started, refused, barrier = [], [], threading.Barrier(4)
+
+    def start():
+        barrier.wait()
+        try:
+            started.append(sfn.start_execution(stateMachineArn=arn, name=name, input=payload)["executionArn"])
+        except ClientError as exc:  # what a start after the first execution ended gets
+            refused.append(exc.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(set(started)) == 1 and set(refused) <= {"ExecutionAlreadyExists"}, (started, refused)
+    assert stack.wait_execution(started[0], timeout=60)["status"] == "SUCCEEDED"
+    runs = [e for e in sfn.list_executions(stateMachineArn=arn)["executions"] if e["name"] == name]
+    assert len(runs) == 1, runs
