@@ -11,11 +11,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from shop.api import JSON, Guard, http_handler, make_resolver, require_group
 from shop.config import get_settings
-from shop.models import Slug
 from shop.observability import observability
 from shop.promotions import service
 from shop.promotions.contracts import ActivePromotions, CouponView, SaleList, SaleView
-from shop.promotions.models import CouponCode, CouponIn, SaleIn
+from shop.promotions.models import CouponCode, CouponIn, SaleId, SaleIn
 
 obs = observability("promotions", needs=("promotions_table", "currency", "cors_allowed_origins"))
 app = make_resolver(obs.logger)
@@ -41,7 +40,7 @@ def list_sales() -> SaleList:
 
 
 @sales.put("/admin/sales/<saleId>")
-def put_sale(saleId: Annotated[Slug, Path()], body: SaleIn) -> SaleView:
+def put_sale(saleId: Annotated[SaleId, Path()], body: SaleIn) -> SaleView:
     require_group(app, "admin")
     obs.count("SaleSaved")
     return service.put_sale(saleId, body, get_settings().currency)

@@ -38,7 +38,10 @@ def test_importing_the_contract_and_the_publisher_defines_no_family():
 def test_a_producer_defines_only_the_families_it_publishes():
     assert _families_after("import shop.orders.event_details") == ["orders"]
     assert _families_after("import shop.inventory.restock") == ["warehouse"]
-    assert _families_after("import app", ROOT / "functions" / "checkout") == ["orders"]
+    assert _families_after("import app", ROOT / "functions" / "payments") == ["orders"]
+    # checkout publishes nothing (payments publishes OrderPlaced): it defines no family, nor loads the contract
+    assert _families_after("import app; assert 'shop.events' not in sys.modules",
+                           ROOT / "functions" / "checkout") == []
 
 
 def test_a_consumer_defines_the_families_of_the_types_it_claims():

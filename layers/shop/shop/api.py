@@ -355,6 +355,8 @@ def make_resolver(logger: Any = None) -> APIGatewayRestResolver:
 
 @dataclass(frozen=True)
 class Principal:
+    """The signed-in caller, from the authorizer's claims: user id, e-mail and groups."""
+
     user_id: str
     email: str | None
     groups: frozenset[str]

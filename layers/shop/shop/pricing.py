@@ -30,6 +30,8 @@ GRAMS_PER_KG = 1000
 
 @dataclass(frozen=True)
 class PricedLine:
+    """One line to price: a SKU, its quantity, unit price and unit weight."""
+
     sku: str
     quantity: int
     unit_price: Money
@@ -51,6 +53,8 @@ class AppliedDiscount:
 
 @dataclass(frozen=True)
 class Destination:
+    """Where the order ships to: its country and, where tax depends on it, its region."""
+
     country: str
     region: str | None = None
 
@@ -66,6 +70,8 @@ class Parcel:
 
 @dataclass(frozen=True)
 class PriceBreakdown:
+    """The priced order: its totals, the discounts applied, and the tax rate, zone and weight used."""
+
     totals: Totals
     discounts: tuple[AppliedDiscount, ...]
     tax_rate_bps: int

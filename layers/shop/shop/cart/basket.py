@@ -40,6 +40,8 @@ from shop.promotions.service import Priced, discounts_from
 
 @dataclass(frozen=True)
 class Basket:
+    """What one batch read found for a cart's lines: SKUs, categories, stock, warehouses and promotions."""
+
     skus: dict[str, Sku]  # found SKUs; inactive when their product is not sold
     categories: dict[str, str | None]  # product id -> category
     stock: dict[str, list[StockLevel]]  # sku -> its levels in the known warehouses

@@ -34,6 +34,8 @@ def _table() -> str:
 
 @dataclass(frozen=True)
 class CartRecord:
+    """A shopper's cart as stored: its lines (sku -> quantity), version, coupon and reminder state."""
+
     customer_id: str
     items: dict[str, int] = field(default_factory=dict)
     version: int = 0

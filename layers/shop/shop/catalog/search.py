@@ -266,6 +266,8 @@ def index_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> IndexCh
 
 @dataclass(frozen=True)
 class Filters:
+    """The listing filters a search applies to its matches (category, brand key, price range)."""
+
     category: str | None = None
     brand: str | None = None  # a brand_key
     min_price: int | None = None

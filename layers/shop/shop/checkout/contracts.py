@@ -1,15 +1,16 @@
 """HTTP answer of POST /checkout (functions/checkout): the placed order, as ``shop.checkout.service`` returns it.
 
 The order's lines and payment are the orders context's models (checkout sits above orders in the context
-order): a placed order's line is the line the order view shows later.
+order): a placed order's line is the line the order view shows later. They come from shop.orders.order_parts,
+not with the order routes' views from shop.orders.contracts (issue 17).
 """
 
 from pydantic import Field
 
 from shop.contracts import ResponseModel
 from shop.models import Totals
-from shop.orders.contracts import OrderLineView, OrderPayment
 from shop.orders.models import OrderStatus
+from shop.orders.order_parts import OrderLineView, OrderPayment
 
 
 class PlacedOrder(ResponseModel):

@@ -93,6 +93,8 @@ class DynamoCheckoutStore:
 
 @dataclass
 class CheckoutPorts:
+    """The checkout service's store (production: DynamoCheckoutStore; a test tier installs a fake)."""
+
     store: CheckoutStore
 
 

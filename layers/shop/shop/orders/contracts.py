@@ -4,10 +4,10 @@ and tracking, and a cancellation (which answers with the order).
 The shapes are those ``shop.orders.service`` has always returned. Keys it leaves out when they do not apply (an
 address's ``line2``/``region``, an allocation's ``shard``, a timeline or tracking entry's optional text, the
 payment's 3-D Secure and refund fields) are declared with ``exclude_if``: absent, never null. Shipments are
-declared here (contexts do not import each other's contracts).
+declared here (contexts do not import each other's contracts). An order's lines and payment, which checkout's
+answer shares, are declared in ``shop.orders.order_parts`` (checkout defines only those at its cold start, not
+the shipments and views of the order routes; issue 17) and the two used here importable from here as before.
 """
-
-from __future__ import annotations
 
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from shop.contracts import ResponseModel, absent
 from shop.models import Totals
 from shop.money import Money
 from shop.orders.models import OrderStatus
+from shop.orders.order_parts import OrderLineView, OrderPayment
 
 
 class OrderSummary(ResponseModel):
@@ -33,26 +34,6 @@ class OrderPage(ResponseModel):
     next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last page")
 
 
-class OrderAllocation(ResponseModel):
-    warehouse_id: str
-    quantity: int
-    shard: int | None = Field(None, exclude_if=absent,
-                              description="the shard item reserved from (sharded stock levels only)")
-
-
-class OrderLineView(ResponseModel):
-    sku: str
-    product_id: str
-    name: str
-    quantity: int
-    unit_price: Money
-    weight_grams: int = Field(description="per unit")
-    allocations: list[OrderAllocation] = Field(description="the warehouses the line's units were reserved in")
-    discount: Money | None = Field(description="the line's share of sale and coupon discounts (null when the shop "
-                                               "ran without promotions)")
-    line_total: Money = Field(description="unit_price x quantity, before discounts")
-
-
 class OrderAddress(ResponseModel):
     name: str
     line1: str
@@ -61,22 +42,6 @@ class OrderAddress(ResponseModel):
     postal_code: str
     country: str = Field(description="ISO 3166-1 alpha-2")
     region: str | None = Field(None, exclude_if=absent, description="state/province code, where given")
-
-
-class OrderRefund(ResponseModel):
-    refund_id: str
-    amount: Money | None
-
-
-class OrderPayment(ResponseModel):
-    status: str = Field(description="pending, processing, requires_action, paid, failed or refunded (or the "
-                                    "last known payment outcome of a closed order)")
-    payment_intent_id: str | None
-    decline_code: str | None = Field(description="why the card was declined, when it was")
-    client_secret: str | None = Field(None, exclude_if=absent,
-                                      description="for Stripe.js handleNextAction; only while requires_action")
-    next_action: str | None = Field(None, exclude_if=absent, description="only while requires_action")
-    refund: OrderRefund | None = Field(None, exclude_if=absent, description="only once refunded")
 
 
 class ShipmentLine(ResponseModel):

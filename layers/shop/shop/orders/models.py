@@ -4,8 +4,6 @@ here. Entities more than one context below orders needs (Sku, Warehouse, StockLe
 stay in shop.models.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from pydantic import Field

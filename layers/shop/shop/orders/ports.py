@@ -3,11 +3,12 @@ and write through, so a fast test tier can run their rules against in-memory fak
 local AWS stack.
 
 Each port is a Protocol that the production module already satisfies as it is: the store is
-shop.orders.repository (DynamoDB), the publisher shop.events (EventBridge), the workflow client shop.workflow
-(Step Functions). The services call ``ports.store.transition(...)`` instead of ``repository.transition(...)``:
-the attribute is looked up at call time, so production wiring is the modules themselves and nothing changes
-for it. The event and workflow ports are declared here, in the lowest context that uses them, so that every
-order service shares one seam (the root modules import no context).
+shop.orders.repository (DynamoDB), the publisher shop.events (EventBridge; through ``_Bus``, which imports it on
+the first publication), the workflow client shop.workflow (Step Functions). The services call
+``ports.store.transition(...)`` instead of ``repository.transition(...)``: the attribute is looked up at call
+time, so production wiring is the modules themselves and nothing changes for it. The event and workflow ports
+are declared here, in the lowest context that uses them, so that every order service shares one seam (the root
+modules import no context).
 
 The domain errors a store raises (StatusConflict, RefundLimitExceeded, RefundContended, NotFound) are part of the
 port: fakes raise the same classes from shop.orders.repository.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shop import events, workflow
+from shop import workflow
 from shop.money import Money
 from shop.orders import repository
 from shop.orders.models import Order, OrderStatus
@@ -76,6 +77,16 @@ class WorkflowClient(Protocol):
     def send_failure(self, token: str, error: str, cause: str) -> bool: ...
 
 
+class _Bus:
+    """shop.events, imported on the first publication: a service that never publishes (checkout) does not load
+    the event contract at its cold start (issue 17)."""
+
+    def publish(self, *entries: dict[str, Any]) -> None:
+        from shop import events
+
+        events.publish(*entries)
+
+
 @dataclass
 class OrderPorts:
     store: OrderStore
@@ -83,5 +94,6 @@ class OrderPorts:
     workflow: WorkflowClient
 
 
-# production wiring: the modules themselves (a test tier replaces the attributes, tests/fakes.install)
-ports = OrderPorts(store=repository, events=events, workflow=workflow)
+# production wiring: the modules themselves, the bus through shop.events (a test tier replaces the attributes,
+# tests/fakes.install)
+ports = OrderPorts(store=repository, events=_Bus(), workflow=workflow)

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from shop.errors import Conflict, NotFound
-from shop.orders import event_details
 from shop.orders import repository as repo
 from shop.orders.models import Order, OrderStatus
 from shop.orders.ports import ports
@@ -110,6 +109,8 @@ def confirm_paid(order_id: str, payment_intent_id: str | None) -> dict[str, Any]
             raise Conflict(f"order {order_id} is {exc.current}, cannot be confirmed",
                            details={"status": exc.current}) from exc
         order, changed = ports.store.require_order(order_id), False
+    from shop.orders import event_details  # the publishing steps only: checkout reads order_view (issue 17)
+
     ports.events.publish(event_details.order_paid(order))
     return {"order_id": order_id, "status": order.status, "changed": changed}
 
@@ -135,6 +136,8 @@ def fail_payment(order_id: str, reason: str) -> dict[str, Any]:
     and publish PaymentFailed (also when a retry finds it done already: consumers dedupe)."""
     result = release(order_id, S.PAYMENT_FAILED, note=f"payment failed ({reason}), stock released")
     if result["status"] == S.PAYMENT_FAILED:
+        from shop.orders import event_details
+
         ports.events.publish(event_details.payment_failed(ports.store.require_order(order_id), reason))
     return result
 

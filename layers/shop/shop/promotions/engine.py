@@ -46,6 +46,8 @@ def _unusable(problem: str | None, amounts: Sequence[Money | None], times: Seque
 
 @dataclass(frozen=True)
 class Line:
+    """One line a promotion may discount: SKU, its product's category, quantity and unit price."""
+
     sku: str
     category: str | None
     quantity: int
@@ -58,6 +60,9 @@ class Line:
 
 @dataclass(frozen=True)
 class Sale:
+    """A sale event: percentage or fixed amount off, for every product, a category or a SKU, in a time
+    window."""
+
     sale_id: str
     name: str
     scope: str  # all | category | sku
@@ -88,6 +93,8 @@ class Sale:
 
 @dataclass(frozen=True)
 class Coupon:
+    """A coupon: percentage or fixed amount off the subtotal from a minimum subtotal, in a time window."""
+
     code: str
     percent_bps: int | None
     amount_off: Money | None
@@ -107,6 +114,8 @@ class Coupon:
 
 @dataclass(frozen=True)
 class LineDiscount:
+    """What one line gets off: its sale's discount (and which sale) and its share of the coupon."""
+
     sku: str
     sale_id: str | None
     sale: Money
@@ -119,6 +128,8 @@ class LineDiscount:
 
 @dataclass(frozen=True)
 class Result:
+    """The promotions applied to a cart or order: per line, per sale, the coupon's amount or problem."""
+
     lines: dict[str, LineDiscount]
     sales: dict[str, Money]  # sale name -> amount
     coupon_code: str | None

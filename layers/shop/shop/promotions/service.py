@@ -8,14 +8,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shop.errors import Conflict, InvalidInput, NotFound
-from shop.models import Sku
 from shop.money import Money
 from shop.promotions import engine
 from shop.promotions import repository as repo
 
 if TYPE_CHECKING:  # the admin input models: the cart, checkout and storefront pricing paths never build them
+    from shop.models import Sku  # the promotions function defines none of the shop's entities (issue 17)
     from shop.pricing import AppliedDiscount
     from shop.promotions.models import CouponIn, SaleIn
+
+    # typed for the callers of the names __getattr__ loads (below)
+    from shop.promotions.sale_prices import SalePrice, Unit, best_sale, sale_prices  # noqa: F401
 
 PROBLEMS = {"not_found": "does not exist", "not_active": "is not active now",
             "below_minimum": "needs a higher subtotal", "exhausted": "has been used up",
@@ -84,6 +87,9 @@ def get_coupon(code: str) -> dict[str, Any]:
 # ------------------------------------------------------------------ pricing
 @dataclass(frozen=True)
 class Priced:
+    """The discounts of a cart or checkout: the engine's result, the applied discounts, the coupon record
+    when it applies, and why the coupon does not when it does not."""
+
     result: engine.Result
     applied: tuple[AppliedDiscount, ...]
     coupon: dict[str, Any] | None  # the coupon record when it applies
@@ -132,58 +138,11 @@ def line_discount(priced: Priced, sku: str, currency: str) -> Money:
 
 
 # ------------------------------------------------------------------ what shoppers see (storefront)
-@dataclass(frozen=True)
-class Unit:
-    """One unit of something a shopper may buy: ``sku`` as the cart's line would carry it, its product's
-    category and its regular price."""
-
-    sku: str
-    category: str | None
-    price: Money
-
-
-@dataclass(frozen=True)
-class SalePrice:
-    """What one unit costs while a sale runs: exactly the cart's line of quantity 1 (the engine decides)."""
-
-    price: Money
-    regular_price: Money
-    sale: engine.Sale
-
-    def view(self) -> dict[str, Any]:
-        return {"price": self.price.model_dump(), "regular_price": self.regular_price.model_dump(),
-                "ends_at": _iso(self.sale.ends_at), "sale_id": self.sale.sale_id, "name": self.sale.name}
-
-
 def storefront_sales(currency: str) -> list[engine.Sale]:
     """The sales that can apply in this shop (usable records), from this container's copy of the sales (at most
     repository.SALES_MAX_AGE_SECONDS old); whether each runs is decided at each use."""
     return [s for s in map(repo.sale_from, repo.sale_records(max_age=repo.SALES_MAX_AGE_SECONDS))
             if s.unusable(currency) is None]
-
-
-def sale_prices(units: Sequence[Unit], sales: Sequence[engine.Sale], currency: str,
-                now: datetime | None = None) -> dict[str, SalePrice]:
-    """sku -> its sale price, for the units a running sale discounts (others are absent). The one pricing
-    function: engine.apply, as the cart and checkout call it (shop.promotions.service.discounts_from), on a line
-    of one unit each, so the price shown is the price charged for one unit. (Several units of a percentage sale
-    are discounted on the line's total, rounded once: a cent may differ from n times the unit's discount.)"""
-    now = now or datetime.now(UTC)
-    result = engine.apply([engine.Line(sku=u.sku, category=u.category, quantity=1, unit_price=u.price)
-                           for u in units], sales, None, now, currency)
-    by_id = {s.sale_id: s for s in sales}
-    out = {}
-    for unit in units:
-        found = result.lines.get(unit.sku)
-        if found is not None and found.sale_id is not None and found.sale.amount > 0:
-            out[unit.sku] = SalePrice(price=unit.price - found.sale, regular_price=unit.price,
-                                      sale=by_id[found.sale_id])
-    return out
-
-
-def best_sale(prices: Mapping[str, SalePrice]) -> SalePrice | None:
-    """The lowest sale price among these (a product's "on sale from"); ties: the first SKU code."""
-    return min(prices.values(), key=lambda p: p.price.amount, default=None) if prices else None
 
 
 SKU_SCOPE = "sku"
@@ -214,3 +173,17 @@ def active_promotions(currency: str, now: datetime | None = None) -> tuple[dict[
               "starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)} for s in running]
     return {"sales": items, "next_change_at": _iso(next_change) if next_change else None,
             "generated_at": _iso(now)}, max_age
+
+
+# what one unit costs while a sale runs (the storefront's prices) lives in shop.promotions.sale_prices: the cart,
+# checkout and promotions functions do not define it at their cold start (issue 17). Importable from here as before,
+# loaded on first access.
+_SALE_PRICES = frozenset({"Unit", "SalePrice", "sale_prices", "best_sale"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SALE_PRICES:
+        from shop.promotions import sale_prices as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
