@@ -8,16 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import Guard, http_handler, make_resolver, once_per_key, require_group
-from shop.inventory import service
-from shop.inventory.contracts import (
-    ShardsIn,
-    SkuStock,
-    SkuStockLevel,
-    StockMovementPage,
-    WarehouseList,
-    WarehouseView,
-)
-from shop.inventory.models import AdjustmentIn, StockIn, WarehouseIn
+from shop.inventory import contracts, service  # contracts: each route's models, on its first request (issue 17)
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 
@@ -30,13 +21,13 @@ stock = Router()
 
 
 @warehouses.get("/admin/warehouses")
-def list_warehouses() -> WarehouseList:
+def list_warehouses() -> contracts.WarehouseList:
     require_group(app, "admin")
     return {"items": service.list_warehouses()}
 
 
 @warehouses.put("/admin/warehouses/<warehouseId>")
-def put_warehouse(warehouseId: Annotated[Slug, Path()], body: WarehouseIn) -> WarehouseView:
+def put_warehouse(warehouseId: Annotated[Slug, Path()], body: contracts.WarehouseIn) -> contracts.WarehouseView:
     require_group(app, "admin")
     obs.logger.append_keys(warehouse_id=warehouseId)
     result = service.put_warehouse(warehouseId, body)
@@ -45,14 +36,15 @@ def put_warehouse(warehouseId: Annotated[Slug, Path()], body: WarehouseIn) -> Wa
 
 
 @stock.get("/admin/inventory/<sku>")
-def get_stock(sku: Annotated[SkuCode, Path()]) -> SkuStock:
+def get_stock(sku: Annotated[SkuCode, Path()]) -> contracts.SkuStock:
     require_group(app, "admin")
     obs.logger.append_keys(sku=sku)
     return service.get_stock(sku)
 
 
 @stock.put("/admin/inventory/<sku>/<warehouseId>")
-def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: StockIn) -> SkuStockLevel:
+def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
+              body: contracts.StockIn) -> contracts.SkuStockLevel:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
     result, delta = service.set_stock(sku, warehouseId, body)
@@ -64,7 +56,7 @@ def set_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path
 
 @stock.post("/admin/inventory/<sku>/<warehouseId>/adjustments")
 def adjust_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
-                 body: AdjustmentIn) -> SkuStockLevel:
+                 body: contracts.AdjustmentIn) -> contracts.SkuStockLevel:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
 
@@ -81,13 +73,14 @@ def adjust_stock(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, P
 @stock.get("/admin/inventory/<sku>/<warehouseId>/movements")
 def list_movements(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
                    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                   cursor: Annotated[str | None, Query(max_length=2000)] = None) -> StockMovementPage:
+                   cursor: Annotated[str | None, Query(max_length=2000)] = None) -> contracts.StockMovementPage:
     require_group(app, "admin")
     return service.movements(sku, warehouseId, limit, cursor)
 
 
 @stock.put("/admin/inventory/<sku>/<warehouseId>/shards")
-def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()], body: ShardsIn) -> SkuStockLevel:
+def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()],
+               body: contracts.ShardsIn) -> contracts.SkuStockLevel:
     who = require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
     result = service.set_shards(sku, warehouseId, body.shards)
@@ -97,7 +90,7 @@ def set_shards(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Pat
 
 
 @stock.post("/admin/inventory/<sku>/<warehouseId>/rebalance")
-def rebalance(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()]) -> SkuStockLevel:
+def rebalance(sku: Annotated[SkuCode, Path()], warehouseId: Annotated[Slug, Path()]) -> contracts.SkuStockLevel:
     require_group(app, "admin")
     obs.logger.append_keys(sku=sku, warehouse_id=warehouseId)
     result = service.rebalance(sku, warehouseId)

@@ -12,32 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import JSON, Guard, Principal, http_handler, make_resolver, once_per_key, require_group
 from shop.models import SkuCode, Slug
 from shop.observability import observability
-from shop.procurement import service
-from shop.procurement.contracts import (
-    PurchaseOrderConfirmed,
-    PurchaseOrderDetail,
-    PurchaseOrderPage,
-    PurchaseOrderReceived,
-    PurchaseOrderReturned,
-    PurchaseOrderView,
-    SupplierContractList,
-    SupplierContractView,
-    SupplierInvoiceRecord,
-    SupplierInvoiceRecorded,
-    SupplierList,
-    SupplierView,
-)
-from shop.procurement.models import (
-    ConfirmationIn,
-    ContractIn,
-    InvoiceIn,
-    PoStatus,
-    PurchaseOrderIn,
-    ReceiptIn,
-    RecordId,
-    SupplierIn,
-    SupplierReturnIn,
-)
+from shop.procurement import contracts as answers
+from shop.procurement import models, service
+from shop.procurement.models import PoStatus, RecordId
 
 obs = observability("procurement", needs=("procurement_table", "inventory_table", "idempotency_table",
                                           "event_bus_name", "cors_allowed_origins"))
@@ -47,6 +24,9 @@ contracts = Router()
 purchase_orders = Router()
 invoices = Router()
 PoId = Annotated[str, Path(pattern=r"^po_[a-f0-9]{20}$")]
+# a route's answer (answers.X) and body (models.XIn, from shop.procurement.requests) are named through their
+# modules, which import them on the first access: when Powertools resolves the route's annotations, on its first
+# request (or when the OpenAPI document is made). A cold start builds the classes of the route it serves (issue 17)
 
 
 def admin() -> Principal:
@@ -54,13 +34,13 @@ def admin() -> Principal:
 
 
 @suppliers.get("/admin/suppliers")
-def list_suppliers() -> SupplierList:
+def list_suppliers() -> answers.SupplierList:
     admin()
     return service.list_suppliers()
 
 
 @suppliers.put("/admin/suppliers/<supplierId>")
-def put_supplier(supplierId: Annotated[Slug, Path()], body: SupplierIn) -> SupplierView:
+def put_supplier(supplierId: Annotated[Slug, Path()], body: models.SupplierIn) -> answers.SupplierView:
     admin()
     obs.count("SupplierSaved")
     return service.put_supplier(supplierId, body)
@@ -68,20 +48,20 @@ def put_supplier(supplierId: Annotated[Slug, Path()], body: SupplierIn) -> Suppl
 
 @contracts.put("/admin/suppliers/<supplierId>/contracts/<contractId>")
 def put_contract(supplierId: Annotated[Slug, Path()], contractId: Annotated[Slug, Path()],
-                 body: ContractIn) -> SupplierContractView:
+                 body: models.ContractIn) -> answers.SupplierContractView:
     admin()
     obs.count("ContractSaved")
     return service.put_contract(supplierId, contractId, body)
 
 
 @contracts.get("/admin/contracts")
-def list_contracts(sku: Annotated[SkuCode, Query()]) -> SupplierContractList:
+def list_contracts(sku: Annotated[SkuCode, Query()]) -> answers.SupplierContractList:
     admin()
     return service.list_contracts(sku)
 
 
 @purchase_orders.post("/admin/purchase-orders", status_code=201)
-def create_po(body: PurchaseOrderIn) -> Response[PurchaseOrderView]:
+def create_po(body: models.PurchaseOrderIn) -> Response[answers.PurchaseOrderView]:
     who = admin()
 
     def work() -> dict[str, Any]:
@@ -97,19 +77,19 @@ def create_po(body: PurchaseOrderIn) -> Response[PurchaseOrderView]:
 @purchase_orders.get("/admin/purchase-orders")
 def list_pos(status: Annotated[PoStatus, Query()] = PoStatus.DRAFT,
              limit: Annotated[int, Query(ge=1, le=100)] = 20,
-             cursor: Annotated[str | None, Query(max_length=2000)] = None) -> PurchaseOrderPage:
+             cursor: Annotated[str | None, Query(max_length=2000)] = None) -> answers.PurchaseOrderPage:
     admin()
     return service.list_pos(status, limit, cursor)
 
 
 @purchase_orders.get("/admin/purchase-orders/<poId>")
-def get_po(poId: PoId) -> PurchaseOrderDetail:
+def get_po(poId: PoId) -> answers.PurchaseOrderDetail:
     admin()
     return service.get_po(poId)
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/submit")
-def submit(poId: PoId) -> PurchaseOrderView:
+def submit(poId: PoId) -> answers.PurchaseOrderView:
     admin()
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderSubmitted")
@@ -117,7 +97,7 @@ def submit(poId: PoId) -> PurchaseOrderView:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/cancel")
-def cancel(poId: PoId) -> PurchaseOrderView:
+def cancel(poId: PoId) -> answers.PurchaseOrderView:
     admin()
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderCancelled")
@@ -125,7 +105,7 @@ def cancel(poId: PoId) -> PurchaseOrderView:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/close")
-def close(poId: PoId) -> PurchaseOrderView:
+def close(poId: PoId) -> answers.PurchaseOrderView:
     admin()
     obs.logger.append_keys(po_id=poId)
     obs.count("PurchaseOrderClosed")
@@ -133,7 +113,7 @@ def close(poId: PoId) -> PurchaseOrderView:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/confirmation")
-def confirm(poId: PoId, body: ConfirmationIn) -> PurchaseOrderConfirmed:
+def confirm(poId: PoId, body: models.ConfirmationIn) -> answers.PurchaseOrderConfirmed:
     """The supplier's confirmed delivery date (the same date again: no change; another date replaces it, the
     timeline keeps the earlier one)."""
     admin()
@@ -145,7 +125,7 @@ def confirm(poId: PoId, body: ConfirmationIn) -> PurchaseOrderConfirmed:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/receipts")
-def receive(poId: PoId, body: ReceiptIn) -> PurchaseOrderReceived:
+def receive(poId: PoId, body: models.ReceiptIn) -> answers.PurchaseOrderReceived:
     admin()
     obs.logger.append_keys(po_id=poId, receipt_id=body.receipt_id)
     result = service.receive(poId, body)
@@ -155,7 +135,7 @@ def receive(poId: PoId, body: ReceiptIn) -> PurchaseOrderReceived:
 
 
 @purchase_orders.post("/admin/purchase-orders/<poId>/returns")
-def return_goods(poId: PoId, body: SupplierReturnIn) -> PurchaseOrderReturned:
+def return_goods(poId: PoId, body: models.SupplierReturnIn) -> answers.PurchaseOrderReturned:
     admin()
     obs.logger.append_keys(po_id=poId, return_id=body.return_id)
     result = service.return_to_supplier(poId, body)
@@ -165,7 +145,7 @@ def return_goods(poId: PoId, body: SupplierReturnIn) -> PurchaseOrderReturned:
 
 
 @invoices.post("/admin/purchase-orders/<poId>/invoices")
-def record_invoice(poId: PoId, body: InvoiceIn) -> SupplierInvoiceRecorded:
+def record_invoice(poId: PoId, body: models.InvoiceIn) -> answers.SupplierInvoiceRecorded:
     admin()
     obs.logger.append_keys(po_id=poId, invoice_id=body.invoice_id)
     result = service.record_invoice(poId, body)
@@ -175,7 +155,7 @@ def record_invoice(poId: PoId, body: InvoiceIn) -> SupplierInvoiceRecorded:
 
 
 @invoices.post("/admin/purchase-orders/<poId>/invoices/<invoiceId>/settle")
-def settle(poId: PoId, invoiceId: Annotated[RecordId, Path()]) -> SupplierInvoiceRecord:
+def settle(poId: PoId, invoiceId: Annotated[RecordId, Path()]) -> answers.SupplierInvoiceRecord:
     admin()
     obs.logger.append_keys(po_id=poId, invoice_id=invoiceId)
     result = service.settle(poId, invoiceId)

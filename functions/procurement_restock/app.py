@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from shop.observability import observability
-from shop.procurement import service, supplier_mail
-from shop.procurement.contracts import RestockOrdered, RestockSkipped, SupplierMailed
-from shop.procurement.models import PoSubmittedEvent, StockLowEvent
+from shop.procurement import service
+from shop.procurement.trigger_events import PoSubmittedEvent, StockLowEvent
+from shop.procurement.workflow_contracts import RestockOrdered, RestockSkipped, SupplierMailed
 
 obs = observability("restock", needs=("procurement_table", "inventory_table", "event_bus_name", "notifications_table",
                                       "sender_email", "procurement_sender_email", "email_configuration_set"))
@@ -30,6 +30,8 @@ def _restock(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mail(event: dict[str, Any]) -> dict[str, Any]:
+    from shop.procurement import supplier_mail  # PurchaseOrderSubmitted only: the restock renders no e-mail (issue 17)
+
     po_id = PoSubmittedEvent.model_validate(event).detail.po_id
     obs.logger.append_keys(po_id=po_id)
     result = supplier_mail.mail_supplier(po_id)

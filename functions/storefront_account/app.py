@@ -18,11 +18,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from shop.analytics import recommendations
 from shop.api import Guard, http_handler, make_resolver, principal
-from shop.notifications import optouts, preferences
-from shop.notifications.contracts import NotificationChannels
-from shop.notifications.sms import ChannelsIn
 from shop.observability import observability
-from shop.storefront.account_contracts import MarketingPreferences, MarketingPreferencesIn, Recommendations
+from shop.storefront import account_contracts as answers  # each route's models on its first request (issue 17)
 
 obs = observability("account", needs=("notifications_table", "analytics_table", "catalog_table", "currency",
                                       "cors_allowed_origins"))
@@ -37,14 +34,20 @@ def _now() -> str:
 
 
 @account.get("/account/marketing")
-def get_marketing() -> MarketingPreferences:
+def get_marketing() -> answers.MarketingPreferences:
+    # each router's store is imported by its own routes (issue 17): the marketing opt-outs (and the e-mail
+    # suppressions they sit on) are not loaded by the notification channels' routes, nor the other way round
+    from shop.notifications import optouts
+
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
     return optouts.preferences(who.user_id)  # type: ignore[return-value]
 
 
 @account.put("/account/marketing")
-def put_marketing(body: MarketingPreferencesIn) -> MarketingPreferences:
+def put_marketing(body: answers.MarketingPreferencesIn) -> answers.MarketingPreferences:
+    from shop.notifications import optouts
+
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
     saved = optouts.set_preferences(who.user_id, body.model_dump(), _now())
@@ -54,7 +57,7 @@ def put_marketing(body: MarketingPreferencesIn) -> MarketingPreferences:
 
 
 @account.get("/account/recommendations")
-def get_recommendations(limit: Limit = recommendations.DEFAULT_LIMIT) -> Recommendations:
+def get_recommendations(limit: Limit = recommendations.DEFAULT_LIMIT) -> answers.Recommendations:
     from shop.analytics import for_you  # this route only: it loads the catalog's use cases (issue 17)
 
     who = principal(app)
@@ -64,21 +67,25 @@ def get_recommendations(limit: Limit = recommendations.DEFAULT_LIMIT) -> Recomme
 
 
 @notifications.get("/account/notifications")
-def get_notification_channels() -> NotificationChannels:
+def get_notification_channels() -> answers.NotificationChannels:
     """The channels of the shopper's order updates (e-mail only until chosen)."""
+    from shop.notifications import preferences
+
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
-    return NotificationChannels.model_validate(preferences.view(who.user_id))
+    return answers.NotificationChannels.model_validate(preferences.view(who.user_id))
 
 
 @notifications.put("/account/notifications")
-def put_notification_channels(body: ChannelsIn) -> NotificationChannels:
+def put_notification_channels(body: answers.ChannelsIn) -> answers.NotificationChannels:
     """Choose e-mail, SMS or both (SMS needs ``phone`` in E.164). The same choice again changes nothing."""
+    from shop.notifications import preferences
+
     who = principal(app)
     obs.logger.append_keys(customer_id=who.user_id)
     saved = preferences.choose(who.user_id, body)
     obs.count("SmsChosen" if "sms" in body.channels else "SmsNotChosen")
-    return NotificationChannels.model_validate(saved)
+    return answers.NotificationChannels.model_validate(saved)
 
 
 app.include_router(account)

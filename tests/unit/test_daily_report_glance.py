@@ -21,6 +21,7 @@ import pytest
 from shop.analytics import report
 from shop.analytics import service as analytics_service
 from shop.analytics.contracts import DailyReport, ReportFigures
+from shop.notifications import mailer, suppressions
 
 from tests.answers import same
 
@@ -234,8 +235,8 @@ def test_the_email_shows_the_breaches_first_and_links_the_console(monkeypatch):
     monkeypatch.setattr(analytics_service.repo, "console_url", lambda: "https://console.example")
     monkeypatch.setattr(analytics_service.repo, "claim_email", lambda day, at: True)
     monkeypatch.setattr(analytics_service.repo, "emailed", lambda day, message_id: None)
-    monkeypatch.setattr(analytics_service.suppressions, "is_suppressed", lambda address: False)
-    monkeypatch.setattr(analytics_service.mailer, "send", lambda to, email: sent.append(email) or "msg-1")
+    monkeypatch.setattr(suppressions, "is_suppressed", lambda address: False)
+    monkeypatch.setattr(mailer, "send", lambda to, email: sent.append(email) or "msg-1")
     analytics_service._email_once(DAY, {"figures": json.dumps(r), "objects": {"html": "r.html"}})
     [email] = sent
     link = "https://console.example/#/reports?date=2026-03-10"

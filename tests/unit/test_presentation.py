@@ -20,7 +20,7 @@ from jinja2 import UndefinedError
 from shop import rendering
 from shop.analytics import report
 from shop.analytics import service as analytics_service
-from shop.notifications import templates
+from shop.notifications import mailer, suppressions, templates
 from shop.notifications.templates import EMAILED_DETAIL_TYPES, render
 
 from shoplocal.stack import ROOT
@@ -166,13 +166,13 @@ def test_the_report_email_subject_shows_a_negative_net_unfloored(monkeypatch):
     monkeypatch.setattr(analytics_service.repo, "claim_email", lambda day, at: True)
     monkeypatch.setattr(analytics_service.repo, "link", lambda key: f"https://reports.example/{key}")
     monkeypatch.setattr(analytics_service.repo, "emailed", lambda day, message_id: None)
-    monkeypatch.setattr(analytics_service.suppressions, "is_suppressed", lambda address: False)
+    monkeypatch.setattr(suppressions, "is_suppressed", lambda address: False)
 
     def send(to: str, email: Any) -> str:
         sent.append(email)
         return "msg-1"
 
-    monkeypatch.setattr(analytics_service.mailer, "send", send)
+    monkeypatch.setattr(mailer, "send", send)
     analytics_service._email_once(date(2026, 3, 10), {"figures": json.dumps(r), "objects": {"html": "r.html"}})
     assert [e.subject for e in sent] == ["Daily fulfillment report 2026-03-10: 1 orders paid, net EUR -123.45"]
     assert "Net: EUR -123.45" in sent[0].text

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from shop.analytics import repository as repo
-from shop.catalog.repository import product_summaries
 
 MAX_SEEDS = 10
 MAX_CANDIDATES = 50  # ranked candidates checked against the catalogue (one batch read)
@@ -69,6 +68,8 @@ def rank(co_purchases: Mapping[str, Iterable[tuple[str, int]]], exclude: Iterabl
 def bought_together(product_id: str, limit: int = 5) -> list[dict[str, Any]]:
     """"Customers who bought this also bought" on the product page: the products most often in paid orders with it
     (here, not in the report's service, so the product page's cold start loads none of the report's modules)."""
+    from shop.catalog.repository import product_summaries  # not by the account function's other routes (issue 17)
+
     pairs = sorted(repo.bought_together(product_id), key=lambda p: (-p[1], p[0]))[:limit]
     names = product_summaries([p for p, _ in pairs])
     return [{"product_id": p, "name": names.get(p, {}).get("name"), "orders": n} for p, n in pairs if p in names]

@@ -23,17 +23,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from shop.analytics import report
 from shop.analytics import repository as repo
 from shop.analytics.recording import tz
-from shop.catalog.repository import product_summaries
 from shop.config import get_settings
 from shop.errors import DependencyFailed, InvalidInput, NotFound
 from shop.money import format_money
-from shop.notifications import mailer, suppressions
-from shop.notifications.templates import Email
-from shop.procurement import repository as procurement
-from shop.procurement.models import OPEN
 
 log = Logger(child=True)
 MAX_TREND_DAYS = 366
@@ -49,6 +43,12 @@ def previous_day(now: datetime | None = None) -> date:
 
 
 def _open_purchase_orders() -> list[dict[str, Any]]:
+    # what builds a report (its figures, the open purchase orders, the products' categories, the rendering) is
+    # imported when one is built or mailed: the stored report's and the sales trend's routes, and a day already
+    # reported, load none of it (issue 17)
+    from shop.procurement import repository as procurement
+    from shop.procurement.models import OPEN
+
     out: list[dict[str, Any]] = []
     for status in sorted(s.value for s in OPEN):
         cursor: str | None = None
@@ -62,6 +62,9 @@ def _open_purchase_orders() -> list[dict[str, Any]]:
 
 def build(day: date) -> dict[str, Any]:
     """The report's figures for ``day`` (nothing stored)."""
+    from shop.analytics import report
+    from shop.catalog.repository import product_summaries
+
     day_facts = repo.day_facts(day)
     products = sorted({ln.get("product_id") for f in day_facts if f["kind"] == "paid" for ln in f["lines"]
                        if ln.get("product_id")})
@@ -83,6 +86,8 @@ def daily_report(day: date, *, today: date | None = None) -> dict[str, Any]:
         raise InvalidInput("date", "a daily report covers a day that has ended")
     stored = repo.get_report(day)
     if stored is None:
+        from shop.analytics import report
+
         figures = build(day)
         keys = _keys(day)
         repo.put_object(keys["json"], json.dumps(figures, indent=2), "application/json")
@@ -130,6 +135,8 @@ def stored_report(day: date, fmt: str = "html") -> tuple[str, str]:
 
 def _recipients() -> list[str]:
     """The management list without the addresses on the suppression list (bounced for good, complained)."""
+    from shop.notifications import suppressions  # the report's e-mail only, as the report's modules (issue 17)
+
     listed = [a.strip() for a in get_settings().management_emails.split(",") if a.strip()]
     kept = [a for a in listed if not suppressions.is_suppressed(a)]
     if len(kept) < len(listed):
@@ -143,6 +150,10 @@ def _email_once(day: date, stored: dict[str, Any]) -> None:
     recipients = _recipients()
     if not recipients or not repo.claim_email(day, now_iso()):
         return
+    from shop.analytics import report
+    from shop.notifications import mailer
+    from shop.notifications.templates import Email
+
     figures, link = json.loads(stored["figures"]), report_url(day, stored)
     net = figures["net"]
     email = Email(subject=f"Daily fulfillment report {day.isoformat()}: {figures['orders']['paid']} orders paid, "

@@ -25,39 +25,38 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from shop import events
 from shop.errors import Conflict, InvalidInput, NotFound
-from shop.inventory import repository as inventory
-from shop.inventory.restock import publish_if_low
-from shop.models import StockLevel
 from shop.money import Money, format_money
 from shop.procurement import repository as repo
 from shop.procurement.models import (
     HAS_GOODS,
     PO_TRANSITIONS,
     RECEIVING,
-    ConfirmationIn,
     Contract,
-    ContractIn,
-    InvoiceIn,
     InvoiceStatus,
     PoEvent,
     PoLine,
     PoStatus,
     PurchaseOrder,
-    PurchaseOrderIn,
-    ReceiptIn,
     Supplier,
-    SupplierIn,
-    SupplierReturnIn,
 )
 
 if TYPE_CHECKING:
+    from shop.models import StockLevel
     from shop.procurement import matching
+    from shop.procurement.requests import (
+        ConfirmationIn,
+        ContractIn,
+        InvoiceIn,
+        PurchaseOrderIn,
+        ReceiptIn,
+        SupplierIn,
+        SupplierReturnIn,
+    )
 
 P = PoStatus
-PUBLISHED = events.require("PurchaseOrderCreated", "PurchaseOrderSubmitted", "GoodsReceived", "SupplierReturned",
-                           "InvoiceMatched", "InvoiceDisputed", "InvoiceSettled")
+_PUBLISHES = ("PurchaseOrderCreated", "PurchaseOrderSubmitted", "GoodsReceived", "SupplierReturned",
+              "InvoiceMatched", "InvoiceDisputed", "InvoiceSettled")
 
 
 @cache
@@ -72,6 +71,14 @@ def tolerance() -> matching.Tolerance:
 def __getattr__(name: str) -> Any:
     if name == "TOLERANCE":  # the module constant it was before the matching rules were imported on first use
         return tolerance()
+    if name == "PUBLISHED":
+        # what this module publishes (events.require, which defines the types' contracts), made on first access:
+        # the event bus's module is imported by the use cases that publish, so the read routes, suppliers,
+        # contracts and confirmations load neither it nor the event contracts (issue 17); the first publication
+        # finds its contract through shop.event_contracts.DETAIL_MODELS, which imports it then
+        from shop import events
+
+        return events.require(*_PUBLISHES)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -92,6 +99,7 @@ def today() -> date:
 
 
 def _event(kind: str, po: PurchaseOrder, suffix: str | None = None, **extra: Any) -> dict[str, Any]:
+    from shop import events  # see __getattr__ (PUBLISHED)
     detail = {"po_id": po.po_id, "supplier_id": po.supplier_id, "warehouse_id": po.warehouse_id,
               "status": po.status.value, "auto": po.auto, "occurred_at": now_iso(),
               "lines": [ln.model_dump(mode="json") for ln in po.lines], **extra}
@@ -205,6 +213,8 @@ def _new_po(supplier: Supplier, warehouse_id: str, lines: list[PoLine], *, auto:
 
 
 def create_po(body: PurchaseOrderIn) -> dict[str, Any]:
+    from shop import events  # see __getattr__ (PUBLISHED)
+    from shop.inventory import repository as inventory  # imported by the routes that move stock only (issue 17)
     supplier = _supplier(body.supplier_id)
     if not supplier.active:
         raise Conflict(f"supplier {supplier.supplier_id} is not active", details={"field": "supplier_id"})
@@ -237,6 +247,8 @@ def restock(sku: str, warehouse_id: str) -> dict[str, Any]:
     """The consumer of StockLow: at most one open automatic PO per stock level. Re-reads the level (the
     event may be stale or repeated); picks the best valid contract; orders max(reorder quantity, the
     contract's minimum). Concurrent triggers race on a guard item: one creates the PO, the others get it."""
+    from shop import events  # see __getattr__ (PUBLISHED)
+    from shop.inventory import repository as inventory
     level = inventory.get_stock(sku, warehouse_id)
     if level is None or not level.needs_restock:
         return {"created": False, "reason": "the stock level does not need restocking", "po_id": None}
@@ -291,6 +303,7 @@ def _auto_submit(po: PurchaseOrder, supplier: Supplier, limit: Money, now: str) 
     in one transaction whose condition on the spend item keeps the month's auto-submitted total within the
     limit, whatever other restocks of the supplier commit meanwhile. (None, why) when the limit does not
     allow it: the caller creates it DRAFT instead. _AlreadyOpen when the guard is taken."""
+    from shop.inventory import repository as inventory
     total = sum(ln.unit_cost.amount * ln.quantity for ln in po.lines)
     period = spend_period(now)
 
@@ -326,6 +339,8 @@ def submit(po_id: str) -> dict[str, Any]:
     """DRAFT -> SUBMITTED; PurchaseOrderSubmitted has the supplier e-mailed (once per PO). Submitting an order
     that is SUBMITTED already publishes the event again while its e-mail is not recorded (the first
     publication may have been lost): the mail's own dedupe makes that harmless."""
+    from shop import events  # see __getattr__ (PUBLISHED)
+    from shop.inventory import repository as inventory
     po = _po(po_id)
     if po.status == P.SUBMITTED:
         if repo.get_mail(po_id) is None:
@@ -367,6 +382,7 @@ def confirm(po_id: str, body: ConfirmationIn) -> dict[str, Any]:
 
 
 def cancel(po_id: str) -> dict[str, Any]:
+    from shop.inventory import repository as inventory
     po = _po(po_id)
     if po.status == P.CANCELLED:
         return po_view(po)
@@ -381,6 +397,8 @@ def cancel(po_id: str) -> dict[str, Any]:
 
 def close(po_id: str) -> dict[str, Any]:
     """Nothing more will arrive: what is outstanding leaves incoming."""
+    from shop.inventory import repository as inventory
+    from shop.inventory.restock import publish_if_low
     po = _po(po_id)
     if po.status == P.CLOSED:
         return po_view(po)
@@ -409,6 +427,8 @@ def _replay(po_id: str, kind: str, record_id: str, lines: list[dict[str, Any]]) 
 def receive(po_id: str, body: ReceiptIn) -> dict[str, Any]:
     """Goods arrived at the PO's warehouse: on-hand up, incoming down, the PO partially or fully received.
     More than ordered is refused (409 over_receipt, naming each line)."""
+    from shop import events  # see __getattr__ (PUBLISHED)
+    from shop.inventory import repository as inventory
     lines = [ln.model_dump() for ln in body.lines]
     if (done := _replay(po_id, "RECEIPT", body.receipt_id, lines)) is not None:
         return {**get_po(po_id), "receipt": done, "replayed": True}
@@ -454,6 +474,9 @@ def return_to_supplier(po_id: str, body: SupplierReturnIn) -> dict[str, Any]:
     (never more than was received, and never units a matched invoice already covers: those need a credit
     note from the supplier, so invoiced <= received - returned always holds). The PO write is conditional on
     the version read, which every invoice that counts units bumps."""
+    from shop import events  # see __getattr__ (PUBLISHED)
+    from shop.inventory import repository as inventory
+    from shop.inventory.restock import publish_if_low
     lines = [ln.model_dump() for ln in body.lines]
     if (done := _replay(po_id, "RETURN", body.return_id, lines)) is not None:
         return {**get_po(po_id), "return": done, "replayed": True}
@@ -530,6 +553,7 @@ def record_invoice(po_id: str, body: InvoiceIn) -> dict[str, Any]:
     in the same transaction, conditioned on invoiced <= received - returned per line; a DISPUTED one counts
     nothing. Two invoices for the same goods, however they race: one MATCHED, the other DISPUTED. The same
     invoice id again returns the stored result."""
+    from shop import events  # see __getattr__ (PUBLISHED)
     invoice_lines = [ln.model_dump(mode="json") for ln in body.lines]
     for _ in range(ATTEMPTS):
         if (done := _replay_invoice(po_id, body.invoice_id, invoice_lines)) is not None:
@@ -568,6 +592,7 @@ def settle(po_id: str, invoice_id: str) -> dict[str, Any]:
     invoice's total to the PO's ``settled_amount`` in the same transaction as MATCHED -> SETTLED, conditioned
     on settled <= invoiced, so the goods of a PO are never paid twice. An invoice matched before the
     counters existed is counted in that same transaction (or refused if its goods are invoiced already)."""
+    from shop import events  # see __getattr__ (PUBLISHED)
     for _ in range(ATTEMPTS):
         po = _po(po_id)  # the PO before the invoice: counters never ahead of the record read after them
         found = repo.get_record(po_id, "INVOICE", invoice_id)
@@ -606,4 +631,5 @@ def settle(po_id: str, invoice_id: str) -> dict[str, Any]:
 
 
 def level_for(sku: str, warehouse_id: str) -> StockLevel | None:
+    from shop.inventory import repository as inventory
     return inventory.get_stock(sku, warehouse_id)

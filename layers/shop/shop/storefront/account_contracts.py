@@ -1,11 +1,12 @@
 """HTTP answers and bodies of the shopper's account routes (functions/storefront_account): marketing choices
-(shop.notifications.optouts) and "recommended for you" (shop.analytics.recommendations)."""
+(shop.notifications.optouts), "recommended for you" (shop.analytics.recommendations, its answer in
+shop.storefront.recommendation_contracts) and the order updates' channels (shop.notifications)."""
 
-from typing import Literal
+from importlib import import_module
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from shop.catalog.contracts import ProductSummary
 from shop.contracts import ResponseModel
 
 
@@ -23,22 +24,18 @@ class MarketingPreferencesIn(BaseModel):  # PUT /account/marketing body (no docs
     cart_reminders: StrictBool
 
 
-class Recommendation(ProductSummary):
-    """A listed product recommended to the shopper, and why."""
-
-    reason: Literal["bought_together", "featured", "new_in_category"] = Field(
-        description="bought_together: others bought it with a product the shopper bought; featured: the fallback "
-                    "(featured products of the shopper's categories, then the shop's) when history gives too few; "
-                    "new_in_category: the newest of such a category where nothing is featured")
-    because_of: str | None = Field(description="bought_together: the shopper's product it was most often bought "
-                                               "with; null for featured")
-    score: int = Field(description="paid orders that had it with the shopper's products (summed); 0 for the "
-                                   "fallbacks")
+# named here, imported on first access (issue 17): the answer of the recommendations route (with the catalog's
+# product summary it extends) and the notification channels' answer and body, so a cold start of the account
+# function builds the models of the route it serves only (its routes name them as this module's attributes,
+# which Powertools resolves on the route's first request)
+_ELSEWHERE = {"Recommendation": "shop.storefront.recommendation_contracts",
+              "Recommendations": "shop.storefront.recommendation_contracts",
+              "NotificationChannels": "shop.notifications.contracts",
+              "ChannelsIn": "shop.notifications.sms"}
 
 
-class Recommendations(ResponseModel):
-    """"Recommended for you": never a product the shopper already bought, nor one that is not sold now."""
-
-    items: list[Recommendation]
-    based_on: list[str] = Field(description="the shopper's most recently bought products the list starts from "
-                                            "(empty: no purchase history yet)")
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)
