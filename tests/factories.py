@@ -210,7 +210,7 @@ def state_output(stack: Any, order_id: str, name: str) -> dict[str, Any]:
 
 def wait_paid(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:
     """Wait until the paid order is split and waiting in the warehouse (the execution keeps RUNNING until
-    staff pick and pack); returns the output of the ConfirmOrder state."""
+    staff pick and pack); returns the output of the ConfirmAndSplit state (the confirmation at ``split``)."""
     sfn = stack.client("stepfunctions")
     arn = execution_arn(stack, order_id)
 
@@ -225,7 +225,7 @@ def wait_paid(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:
 
     outcome = wait_for(reached, timeout, f"{order_id} to be paid and split")
     assert outcome == "split", f"the execution ended {outcome} before fulfillment"
-    return state_output(stack, order_id, "ConfirmOrder")
+    return state_output(stack, order_id, "ConfirmAndSplit")
 
 
 @contextmanager

@@ -425,11 +425,12 @@ def test_the_walk_sees_reads_through_helpers_and_modules() -> None:
     assert any(place.startswith("shop.pricing:") for place in checkout["tax_rates_bps"])
     assert "returns_state_machine_arn" in code_reads("orders")  # workflow.start("returns_state_machine_arn")
     assert "shop.api:cors_config" in code_reads("promotions")["cors_allowed_origins"]
-    assert "cors_allowed_origins" not in code_reads("orders_confirm")
+    assert "cors_allowed_origins" not in code_reads("payments")
     # through the ports (payment_ports.gateway is stripe_adapter), and only what is called through them: the
-    # order store's inventory_table is read by release, which confirming an order never calls
+    # order store's inventory_table is read by release, which the payment steps (starting, recording and
+    # confirming a payment through shop.orders.service) never call
     assert "shop.payments.stripe_adapter:_client" in code_reads("payments")["stripe_api_base"]
-    assert "inventory_table" not in code_reads("orders_confirm")
+    assert "orders_table" in code_reads("payments") and "inventory_table" not in code_reads("payments")
     assert "inventory_table" in code_reads("orders_release")
 
 

@@ -31,6 +31,7 @@ from shop.fulfillment import service as fulfillment_service
 from shop.fulfillment.contracts import (
     FulfillmentCancelled,
     LabelCreated,
+    OrderConfirmedAndSplit,
     OrderSplit,
     PackTaskDone,
     PickTaskDone,
@@ -42,7 +43,6 @@ from shop.fulfillment.contracts import (
 from shop.fulfillment.models import ShipmentItem, TaskKind, TaskStatus, WarehouseTask
 from shop.orders.contracts import (
     ExpiredReservationsSwept,
-    OrderConfirmed,
     OrderWorkflowInput,
     ReservationReleased,
 )
@@ -53,12 +53,10 @@ from shop.orders.tasks import (
     CancelOrderTask,
     ChargeTask,
     CommitStockTask,
-    ConfirmTask,
-    CreateLabelTask,
+    ConfirmAndSplitTask,
     MarkShippedTask,
     OpenTaskTask,
     ReleaseTask,
-    SplitTask,
 )
 from shop.payments import service as payments_service
 from shop.payments.contracts import AuthenticationWait, PaymentOutcome
@@ -99,14 +97,12 @@ TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
     ("payments", "await_authentication", None): TaskContract(AwaitAuthenticationTask, AuthenticationWait,
                                                             PaymentOutcome),
     ("payments", "abandon", None): TaskContract(AbandonPaymentTask, PaymentOutcome),
-    ("orders_confirm", None, None): TaskContract(ConfirmTask, OrderConfirmed),
     ("orders_release", None, None): TaskContract(ReleaseTask, ReservationReleased),
-    ("fulfillment", "split", None): TaskContract(SplitTask, OrderSplit),
+    ("fulfillment", "confirm_and_split", None): TaskContract(ConfirmAndSplitTask, OrderConfirmedAndSplit),
     ("fulfillment", "open_task", "pick"): TaskContract(OpenTaskTask, TaskOpened, PickTaskDone),
     ("fulfillment", "open_task", "pack"): TaskContract(OpenTaskTask, TaskOpened, PackTaskDone),
     ("fulfillment", "open_task", "pickup"): TaskContract(OpenTaskTask, TaskOpened, PickupTaskDone),
     ("fulfillment", "commit_stock", None): TaskContract(CommitStockTask, StockCommitted),
-    ("fulfillment", "create_label", None): TaskContract(CreateLabelTask, LabelCreated),
     ("fulfillment", "mark_shipped", None): TaskContract(MarkShippedTask, ShipmentHandedOver),
     ("fulfillment", "cancel", None): TaskContract(CancelOrderTask, FulfillmentCancelled),
     ("returns", "approve", None): TaskContract(ReturnTask, ReturnApproved),
@@ -568,7 +564,7 @@ def test_every_contract_is_a_task_of_a_state_machine() -> None:
 
 
 def test_the_walk_sees_what_each_state_reads() -> None:
-    """The shapes are real: at ConfirmOrder the payment is PaymentOutcome, in the Map an item is a shipment."""
+    """The shapes are real: at ConfirmAndSplit the payment is PaymentOutcome, in the Map an item is a shipment."""
     w = Walk(functions_of("order"), TASKS)
     data = place(shape_of(OrderWorkflowInput), "$.payment", shape_of(PaymentOutcome))
     assert w.read("x", data, "$.payment.status") == Leaf(frozenset({"string"}), frozenset(
@@ -576,7 +572,7 @@ def test_the_walk_sees_what_each_state_reads() -> None:
     assert w.read("x", data, "$.payment.nope") == ANY
     assert w.errors == ["x: $.payment.nope: $.payment is PaymentOutcome (fields: auth_timeout_seconds, "
                         "decline_code, order_id, payment_intent_id, status), no field 'nope'"]
-    items = resolve(place(data, "$.split", shape_of(OrderSplit)), "$.split.shipments")
+    items = resolve(place(data, "$.split", shape_of(OrderConfirmedAndSplit)), "$.split.shipments")
     assert isinstance(items, Arr) and resolve(items.item, "$.warehouse_id") == STRING
 
 
@@ -596,17 +592,17 @@ def _mutated(machine: str, old: str, new: str) -> dict[str, Any]:
      "$.payment.status is never 'requires-action'"),
     # a Parameters path into a task's output
     ("order", '"$.pack.package_weight_grams"', '"$.pack.weight_grams"',
-     "FulfilShipments/CreateLabel.Parameters.package_weight_grams.$: $.pack.weight_grams: $.pack is PackTaskDone"),
+     "FulfilShipments/AwaitPickup.Parameters.package_weight_grams.$: $.pack.weight_grams: $.pack is PackTaskDone"),
     # the Map's items
     ("order", '"ItemsPath": "$.split.shipments"', '"ItemsPath": "$.split.parcels"',
-     "FulfilShipments.ItemsPath: $.split.parcels: $.split is OrderSplit"),
+     "FulfilShipments.ItemsPath: $.split.parcels: $.split is OrderConfirmedAndSplit"),
     # a Parameters key the function does not know (it would silently drop it: extra="ignore")
     ("order", '"payment_intent_id.$": "$.payment.payment_intent_id"', '"intent_id.$": "$.payment.payment_intent_id"',
-     "ConfirmOrder.Parameters: ConfirmTask has no field 'intent_id'"),
+     "ConfirmAndSplit.Parameters: ConfirmAndSplitTask has no field 'intent_id'"),
     # an output placed elsewhere: everything after it reads nothing
     ("order", '"ResultPath": "$.split"', '"ResultPath": "$.plan"',
-     "FulfilShipments.ItemsPath: $.split.shipments: $ is the state's data (fields: confirmation, order_id, payment, "
-     "plan), no field 'split'"),
+     "FulfilShipments.ItemsPath: $.split.shipments: $ is the state's data (fields: order_id, payment, plan), no "
+     "field 'split'"),
     # a constant the function refuses
     ("order", '"reason": "PAYMENT_FAILED"', '"reason": "PAYMENT_FAIL"',
      "ReleaseAfterDecline.Parameters: reason: 'PAYMENT_FAIL' is not a valid ReleaseTask.reason"),
@@ -647,7 +643,7 @@ def test_every_error_a_state_machine_names_is_raised_by_that_name() -> None:
     """A Catch matches the error's name (a Lambda error's type is its exception's class name, a task token is
     failed with a name): renaming the class would send that outcome to States.ALL (a cancelled order to the
     compensation) without any test of the definition noticing. Outcomes signalled as errors instead of a
-    Choice state after the task (ConfirmOrder's OrderCancelledMeanwhile) are named here too."""
+    Choice state after the task (ConfirmAndSplit's OrderCancelledMeanwhile) are named here too."""
     from shop import errors
     from shop.orders import service as orders_service
 
@@ -656,7 +652,7 @@ def test_every_error_a_state_machine_names_is_raised_by_that_name() -> None:
     named = set().union(*(_error_names(load_machine(m)["States"]) for m in EXECUTION_INPUT))
     assert named == set(raised), named
     assert all(issubclass(c, Exception) for c in raised.values())
-    confirm = load_machine("order")["States"]["ConfirmOrder"]
+    confirm = load_machine("order")["States"]["ConfirmAndSplit"]
     assert confirm["Catch"][0] == {"ErrorEquals": ["OrderCancelledMeanwhile"], "ResultPath": "$.error",
                                    "Next": "CancelledMeanwhile"}
     assert "OrderCancelledMeanwhile" not in {n for r in confirm["Retry"] for n in r["ErrorEquals"]}
@@ -664,13 +660,30 @@ def test_every_error_a_state_machine_names_is_raised_by_that_name() -> None:
 
 def test_confirm_reports_an_order_cancelled_meanwhile_as_the_error_the_machine_catches(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    app = _app("orders_confirm")
-    event = _sample_events()[("orders_confirm", None, None)]
-    monkeypatch.setattr(app.service, "confirm_paid", lambda *a, **kw: {
+    """ConfirmAndSplit (issue 17: ConfirmOrder and SplitOrder in one step): the confirmation finds the order
+    cancelled, the step fails with OrderCancelledMeanwhile and splits nothing."""
+    app = _app("fulfillment")
+    event = _sample_events()[("fulfillment", "confirm_and_split", None)]
+    monkeypatch.setattr(app.service.orders_service, "confirm_paid", lambda *a, **kw: {
         "order_id": event["order_id"], "status": OrderStatus.CANCELLED, "changed": False})
-    with pytest.raises(app.service.OrderCancelledMeanwhile) as caught:
+    monkeypatch.setattr(app.service, "split", lambda *a, **kw: pytest.fail("a cancelled order was split"))
+    with pytest.raises(app.service.orders_service.OrderCancelledMeanwhile) as caught:
         app._handle(event, None)
     assert type(caught.value).__name__ == "OrderCancelledMeanwhile"
+
+
+def test_confirm_and_split_confirms_first_then_splits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one step does what ConfirmOrder then SplitOrder did, in that order, with the payment's intent."""
+    app = _app("fulfillment")
+    event = _sample_events()[("fulfillment", "confirm_and_split", None)]
+    calls: list[tuple[Any, ...]] = []
+    split = _example(OrderSplit)
+    monkeypatch.setattr(app.service.orders_service, "confirm_paid", lambda *a: calls.append(("confirm", *a)) or {
+        "order_id": event["order_id"], "status": OrderStatus.PAID, "changed": True})
+    monkeypatch.setattr(app.service, "split", lambda *a: calls.append(("split", *a)) or split)
+    assert app._handle(event, None) == {"order_id": event["order_id"], "confirmation": {
+        "order_id": event["order_id"], "status": "PAID"}, "shipments": split["shipments"]}
+    assert calls == [("confirm", event["order_id"], event["payment_intent_id"]), ("split", event["order_id"])]
 
 
 # ================================================================== a wrong model is caught
@@ -691,10 +704,10 @@ def _swap(old: type[BaseModel], new: type[BaseModel]) -> dict[tuple[str, str | N
     ("order", PaymentOutcome, "status", "state", "PaymentOutcome.Choices[0].Variable: $.payment.status"),
     ("order", PaymentOutcome, "auth_timeout_seconds", "timeout", "AwaitAuthentication.TimeoutSecondsPath"),
     ("order", PaymentOutcome, "payment_intent_id", "intent_id",
-     "ConfirmOrder.Parameters.payment_intent_id.$: $.payment.payment_intent_id"),
+     "ConfirmAndSplit.Parameters.payment_intent_id.$: $.payment.payment_intent_id"),
     ("order", ReservationReleased, "status", "final", "ReleaseOutcome.Choices[0].Variable: $.release.status"),
-    ("order", OrderSplit, "shipments", "parcels", "FulfilShipments.ItemsPath: $.split.shipments"),
-    ("order", PackTaskDone, "package_weight_grams", "weight", "CreateLabel.Parameters.package_weight_grams.$"),
+    ("order", OrderConfirmedAndSplit, "shipments", "parcels", "FulfilShipments.ItemsPath: $.split.shipments"),
+    ("order", PackTaskDone, "package_weight_grams", "weight", "AwaitPickup.Parameters.package_weight_grams.$"),
     ("exchanges", PackTaskDone, "package_weight_grams", "weight",
      "CommitReplacementStock.Parameters.package_weight_grams.$"),
     ("exchanges", PickupTaskDone, "picked_up_at", "scanned_at", "MarkReplacementShipped.Parameters.picked_up_at.$"),
@@ -709,10 +722,11 @@ def test_a_renamed_output_field_is_caught(machine: str, model: type[BaseModel], 
 def test_a_renamed_execution_input_or_task_input_field_is_caught() -> None:
     errors = walk("order", execution_input=_renamed(OrderWorkflowInput, "order_id", "id")).errors
     assert any("TakePayment.Parameters.order_id.$: $.order_id: $ is OrderWorkflowInput" in e for e in errors), errors
-    renamed = _renamed(ConfirmTask, "payment_intent_id", "intent_id")
-    tasks = {k: replace(c, input=renamed) if c.input is ConfirmTask else c for k, c in TASKS.items()}
+    renamed = _renamed(ConfirmAndSplitTask, "payment_intent_id", "intent_id")
+    tasks = {k: replace(c, input=renamed) if c.input is ConfirmAndSplitTask else c for k, c in TASKS.items()}
     errors = walk("order", tasks=tasks).errors
-    assert any("ConfirmOrder.Parameters: ConfirmTask has no field 'payment_intent_id'" in e for e in errors), errors
+    assert any("ConfirmAndSplit.Parameters: ConfirmAndSplitTask has no field 'payment_intent_id'" in e
+               for e in errors), errors
 
 
 def test_a_narrowed_output_value_is_caught() -> None:
@@ -781,16 +795,14 @@ STUBS: dict[tuple[str, str | None, str | None], tuple[str, str, Callable[[dict[s
     ("payments", "charge", None): ("service", "take_payment", lambda ex: ex),
     ("payments", "await_authentication", None): ("service", "await_authentication", lambda ex: ex),
     ("payments", "abandon", None): ("service", "abandon", lambda ex: ex),
-    ("orders_confirm", None, None): ("service", "confirm_paid", lambda ex: {
-        "order_id": ex["order_id"], "status": OrderStatus(ex["status"]), "changed": True}),
     ("orders_release", None, None): ("service", "fail_payment", lambda ex: {
         "order_id": ex["order_id"], "released": ex["released"], "status": OrderStatus(ex["status"])}),
-    ("fulfillment", "split", None): ("service", "split", lambda ex: ex),
+    ("fulfillment", "confirm_and_split", None): ("service", "confirm_and_split", lambda ex: {
+        **ex, "confirmation": {**ex["confirmation"], "changed": True}}),
     ("fulfillment", "open_task", "pick"): ("service", "open_task", lambda ex: ex),
     ("fulfillment", "open_task", "pack"): ("service", "open_task", lambda ex: ex),
     ("fulfillment", "open_task", "pickup"): ("service", "open_task", lambda ex: ex),
     ("fulfillment", "commit_stock", None): ("service", "commit_stock", lambda ex: ex),
-    ("fulfillment", "create_label", None): ("service", "create_label", lambda ex: ex),
     ("fulfillment", "mark_shipped", None): ("service", "mark_shipped", lambda ex: ex),
     ("fulfillment", "cancel", None): ("cancellation", "cancel", lambda ex: {  # the order view
         "order_id": ex["order_id"], "status": ex["status"], "created_at": "2026-11-24T09:00:00Z",
@@ -819,8 +831,48 @@ def test_each_task_handler_takes_its_input_and_gives_its_output_model(
     app = _app(function)
     owner, name, stub = STUBS[key]
     example = _example(contract.output)
+    for first_owner, first_name, answer in BEFORE.get(key, ()):
+        monkeypatch.setattr(getattr(app, first_owner), first_name, lambda *a, answer=answer, **kw: answer())
     monkeypatch.setattr(getattr(app, owner), name, lambda *a, **kw: stub(example))
     assert json.dumps(app._handle(event, None)) == json.dumps(example)
+
+
+# what a handler does before the call STUBS names (its output not the step's): the pickup step buys the label
+# first (issue 17, the label step merged into the pickup step)
+BEFORE: dict[tuple[str, str | None, str | None], list[tuple[str, str, Callable[[], Any]]]] = {
+    ("fulfillment", "open_task", "pickup"): [("service", "create_label", lambda: _example(LabelCreated))],
+}
+
+
+@pytest.mark.parametrize("create_label", [True, False])
+def test_the_pickup_step_buys_the_label_first_with_the_pack_weight_then_opens_the_task(
+        monkeypatch: pytest.MonkeyPatch, create_label: bool) -> None:
+    """AwaitPickup is the label step and the pickup step in one invocation: the label (idempotent) first, so
+    that the task's opening finds the pickup booked, then the token recorded. Without ``create_label`` (an
+    execution started before the merge: its CreateLabel step bought the label) only the task is opened."""
+    app = _app("fulfillment")
+    event = {**_sample_events()[("fulfillment", "open_task", "pickup")]}
+    if not create_label:
+        event.pop("create_label"), event.pop("package_weight_grams")
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(app.service, "create_label", lambda *a: calls.append(("create_label", *a)) or
+                        _example(LabelCreated))
+    monkeypatch.setattr(app.service, "open_task", lambda *a: calls.append(("open_task", *a[:3])) or
+                        _example(TaskOpened))
+    assert app._handle(event, None) == _example(TaskOpened)  # the token's task: what the step returns
+    opened = ("open_task", event["order_id"], event["shipment_id"], TaskKind.PICKUP)
+    assert calls == ([("create_label", event["order_id"], event["shipment_id"], 950), opened] if create_label
+                     else [opened])
+
+
+@pytest.mark.parametrize("payload", [{"kind": "pick", "create_label": True},
+                                     {"kind": "pack", "package_weight_grams": 950},
+                                     {"kind": "pickup", "package_weight_grams": 950}])
+def test_a_label_goes_with_a_pickup_step_only(payload: dict[str, Any]) -> None:
+    event = {**_sample_events()[("fulfillment", "open_task", "pickup")]}
+    event.pop("create_label"), event.pop("package_weight_grams")
+    with pytest.raises(ValidationError):
+        OpenTaskTask.model_validate({**event, **payload})
 
 
 def test_a_handler_refuses_an_output_that_drifted(monkeypatch: pytest.MonkeyPatch) -> None:

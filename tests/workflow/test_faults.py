@@ -34,8 +34,8 @@ Already proven elsewhere, so not repeated here:
   test_a_payment_step_dying_for_good_after_the_charge_confirms_the_order_instead_of_releasing_it;
 - the charge step dying every time before Stripe (compensated, compensation idempotent):
   test_order_saga.py test_a_crashing_task_is_compensated_and_the_compensation_is_idempotent;
-- ConfirmOrder and ReleaseReservation invoked twice, concurrent releases, the charge sample replayed on a
-  paid order, the cancel and abandon steps run twice: test_order_workflow.py
+- ConfirmAndSplit (the confirmation) and ReleaseReservation invoked twice, concurrent releases, the charge
+  sample replayed on a paid order, the cancel and abandon steps run twice: test_order_workflow.py
   test_confirm_twice_leaves_the_order_paid_once,
   test_release_is_idempotent_and_the_workflow_then_finds_the_order_closed,
   test_concurrent_releases_give_the_stock_back_once, test_good_card_pays_the_order_and_keeps_the_stock_reserved;
@@ -250,8 +250,23 @@ def place(stack: Any, prep: Prepared, pm: str = "pm_card_visa") -> dict[str, Any
 
 
 def lambda_failures(order_id: str, stack: Any) -> list[str]:
-    return [e["lambdaFunctionFailedEventDetails"].get("error", "") for e in history(stack, order_id)
-            if e["type"] == "LambdaFunctionFailed"]
+    """The errors the order's functions failed their steps with: a plain Lambda task's (LambdaFunctionFailed) and a
+    lambda:invoke.waitForTaskToken step's own invocation (TaskFailed whose cause is the function's error payload,
+    as for the pickup step that buys the label first; not a token failed with SendTaskFailure)."""
+    found: list[str] = []
+    for e in history(stack, order_id):
+        if e["type"] == "LambdaFunctionFailed":
+            found.append(e["lambdaFunctionFailedEventDetails"].get("error", ""))
+        elif e["type"] == "TaskFailed" and _function_error(e["taskFailedEventDetails"].get("cause", "")):
+            found.append(e["taskFailedEventDetails"].get("error", ""))
+    return found
+
+
+def _function_error(cause: str) -> bool:
+    try:
+        return isinstance(payload := json.loads(cause), dict) and "errorType" in payload
+    except ValueError:
+        return False
 
 
 def tracking_of(stack: Any, prep: Prepared) -> str:
@@ -456,6 +471,98 @@ def test_the_stock_commit_dying_after_its_transaction_is_retried_without_committ
     assert timeline.count("DISPATCHING") == 1 and timeline.count("LABEL_CREATED") == 1
 
 
+@pytest.mark.parametrize("when", ["after_the_confirmation", "after_the_split"])
+def test_confirm_and_split_dying_midway_is_retried_and_confirms_and_splits_once(stack, admin, monkeypatch, when):
+    """ConfirmAndSplit (issue 17: ConfirmOrder and SplitOrder in one step) dies after the order was made PAID but
+    before the split, or after the split's write: Step Functions retries the step (Lambda.Unknown), whose
+    confirmation finds the order PAID (or FULFILLING) and whose split finds it split, so the order is confirmed
+    once, split once (one set of shipments) and the shopper gets one confirmation mail."""
+    from shop.fulfillment import service as fulfillment_service
+
+    prep = prepare_checkout(stack, admin, f"fault-crash-{when}", quantity=2, stock={"a": 4})
+    real_split = fulfillment_service.split
+    crashed: list[str] = []
+
+    def crash_once(order_id: str) -> dict[str, Any]:
+        if order_id != prep.order_id or crashed:
+            return dict(real_split(order_id))
+        crashed.append(order_item(stack, order_id)["status"]["S"])
+        if when == "after_the_split":
+            real_split(order_id)
+        raise LambdaCrash(f"RequestId: local Error: Runtime exited {when.replace('_', ' ')}")
+
+    monkeypatch.setattr(fulfillment_service, "split", crash_once)
+    place(stack, prep)
+    settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
+    assert crashed == ["PAID"] and lambda_failures(prep.order_id, stack) == ["Lambda.Unknown"]
+    states = entered_states(history(stack, prep.order_id))
+    assert states.count("ConfirmAndSplit") == 1 and states.count("FulfilShipments") == 1
+    timeline = [t.status for t in settled["order"].timeline]
+    assert timeline.count("PAID") == 1 and timeline.count("FULFILLING") == 1, timeline
+    shipments = [i for i in stack.client("dynamodb").query(
+        TableName=stack.physical_id("OrdersTable"), KeyConditionExpression="pk = :p", ConsistentRead=True,
+        ExpressionAttributeValues={":p": {"S": f"ORDER#{prep.order_id}"}})["Items"]
+        if i["sk"]["S"].startswith("SHIPMENT#")]
+    assert len(shipments) == 1  # one warehouse: one shipment, made once
+    mails = wait_for(lambda: [m for m in emails_to(stack, prep.shopper.email)
+                              if "confirmation" in m["subject"].lower()], 30, "the confirmation mail")
+    assert len(mails) == 1, [m["subject"] for m in mails]
+
+
+def test_the_pickup_step_dying_after_the_label_before_its_token_buys_one_label_and_mails_once(
+        stack, admin, staff, monkeypatch):
+    """AwaitPickup buys the parcel's label, then records its token on the pickup task (issue 17: the label step
+    merged into the pickup step, one state). The invocation dies in between: Step Functions retries the step
+    (Lambda.Unknown), which finds the label recorded, buys none, and opens the task; the shopper gets one
+    packed mail."""
+    from shop.fulfillment import carrier
+    from shop.fulfillment import repository as fulfillment_repo
+
+    prep = prepare_checkout(stack, admin, "fault-crash-label", quantity=1)
+    real_store, real_carrier = fulfillment_repo.store_task_checked, carrier.carrier_for
+    crashed: list[str] = []
+    bought: list[str] = []
+
+    def crash_once(task: Any, *args: Any, **kwargs: Any) -> bool:
+        if task.order_id == prep.order_id and task.kind.value == "pickup" and not crashed:
+            crashed.append(task.task_id)
+            raise LambdaCrash("RequestId: local Error: Runtime exited after the label, before the token")
+        return bool(real_store(task, *args, **kwargs))
+
+    class Counting:
+        def __init__(self, port: Any) -> None:
+            self.port = port
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.port, name)
+
+        def buy_label(self, request: Any) -> Any:
+            if request.order_id == prep.order_id:
+                bought.append(request.shipment_id)
+            return self.port.buy_label(request)
+
+    monkeypatch.setattr(fulfillment_repo, "store_task_checked", crash_once)
+    monkeypatch.setattr(carrier, "carrier_for", lambda settings: Counting(real_carrier(settings)))
+    place(stack, prep)
+    wait_paid(stack, prep.order_id)
+    pick_and_pack(stack, staff.id_token, prep.order_id, prep.product.warehouses[0])
+    wait_execution_state(stack, prep.order_id, "AwaitPickup")
+    pickup = open_task(stack, staff.id_token, prep.product.warehouses[0], prep.order_id, "pickup")
+    tracking = tracking_of(stack, prep)
+    wait_for(lambda: [m for m in emails_to(stack, prep.shopper.email) if tracking in m["subject"]], 30,
+             "the packed mail")
+    delivered(stack, prep)
+    assert_invariants(stack, prep, status="DELIVERED", execution="SUCCEEDED")
+    assert crashed == [pickup["task_id"]] and lambda_failures(prep.order_id, stack) == ["Lambda.Unknown"]
+    assert bought == [pickup["shipment_id"]]  # one label bought, by the attempt that crashed
+    states = entered_states(history(stack, prep.order_id))
+    assert states.count("AwaitPickup") == 1 and "CreateLabel" not in states
+    timeline = [t["M"]["status"]["S"] for t in order_item(stack, prep.order_id)["timeline"]["L"]]
+    assert timeline.count("LABEL_CREATED") == 1
+    packed = [m for m in emails_to(stack, prep.shopper.email) if "has been packed" in m["subject"]]
+    assert len(packed) == 1, [m["subject"] for m in packed]
+
+
 def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(stack, admin, monkeypatch):
     """Fulfillment fails for good, so the workflow cancels the paid order; that step dies after Stripe refunded
     but before the refund was recorded. Its retry finds the refund by its key instead of refunding again.
@@ -467,10 +574,14 @@ def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(sta
     real = orders_repo.record_refund
     crashed: list[str] = []
 
-    def broken_split(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "FulfillmentFunction" and event.get("order_id") == prep.order_id and \
-                event.get("action") == "split":
+    from shop.fulfillment import service as fulfillment_service
+
+    real_split = fulfillment_service.split
+
+    def broken_split(order_id: str) -> dict[str, Any]:  # ConfirmAndSplit's second part: the order is PAID
+        if order_id == prep.order_id:
             raise RuntimeError("bug in the split")
+        return dict(real_split(order_id))
 
     def crash_once(order_id: str, refund_id: str, *args: Any, **kwargs: Any) -> bool:
         if order_id == prep.order_id and not crashed:
@@ -479,9 +590,9 @@ def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(sta
         return bool(real(order_id, refund_id, *args, **kwargs))
 
     monkeypatch.setattr(orders_repo, "record_refund", crash_once)
-    with hooked(stack, broken_split):
-        place(stack, prep)
-        settled = assert_invariants(stack, prep, status="CANCELLED", execution="FAILED:FulfillmentFailed")
+    monkeypatch.setattr(fulfillment_service, "split", broken_split)
+    place(stack, prep)
+    settled = assert_invariants(stack, prep, status="CANCELLED", execution="FAILED:FulfillmentFailed")
     assert settled["order"].refund_id == crashed[0]  # the refund the crashed attempt made, recorded once
     assert lambda_failures(prep.order_id, stack) == ["RuntimeError", "Lambda.Unknown"]
 
@@ -510,7 +621,7 @@ def test_the_same_stripe_webhook_event_twice_resumes_the_payment_once(stack, adm
     again = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signature(body)})
     assert again.json() == answers[0].json()  # also once the workflow went on
     states = entered_states(history(stack, prep.order_id))
-    assert states.count("AuthenticationOutcome") == 1 and states.count("ConfirmOrder") == 1
+    assert states.count("AuthenticationOutcome") == 1 and states.count("ConfirmAndSplit") == 1
     timeline = [t.status for t in settled["order"].timeline]
     assert timeline.count("PAID") == 1, timeline
 
@@ -545,16 +656,20 @@ def test_warehouse_completions_and_task_invocations_delivered_twice_have_one_eff
 
     # Step Functions delivers a task at least once: each recorded invocation again, with its own event
     before = snapshot(stack, prep)
-    for action in ("split", "create_label"):  # the label step carries the pack's weight (it commits if need be)
-        stack.invoke("FulfillmentFunction", recorder.first(action))
+    # the pickup step buys the label first and carries the pack's weight (it commits if need be): delivered again
+    # (its own token) it finds the label bought and the task open, and buys nothing
+    label = next(e for e in recorder.events if e.get("action") == "open_task" and e.get("create_label"))
+    assert label["kind"] == "pickup" and label["package_weight_grams"] == weight["package_weight_grams"]
+    for event in (recorder.first("confirm_and_split"), label):
+        stack.invoke("FulfillmentFunction", event)
     # a stock commit delivered for the packed parcel (the exchanges workflow's step; the order workflow's
     # commit is the pack completion's) finds it committed
-    label = recorder.first("create_label")
-    commit = {**label, "action": "commit_stock", "package_weight_grams": weight["package_weight_grams"]}
+    commit = {"action": "commit_stock", "order_id": label["order_id"], "shipment_id": label["shipment_id"],
+              "package_weight_grams": weight["package_weight_grams"]}
     assert stack.invoke("FulfillmentFunction", commit)["committed"] is False
     assert snapshot(stack, prep) == before
     states = entered_states(history(stack, prep.order_id))
-    assert states.count("CreateLabel") == 1 and "CommitStock" not in states
+    assert states.count("AwaitPickup") == 1 and "CommitStock" not in states
     delivered(stack, prep)
     assert_invariants(stack, prep, status="DELIVERED", execution="SUCCEEDED")
 

@@ -213,20 +213,24 @@ def test_the_split_reads_the_sold_levels_and_publishes_stock_low_for_a_level_at_
     assert {i["sku"]: (i["quantity"], i["bin"]) for i in pick["checklist"]} == {low: (2, "A-07"), other: (1, "B-02")}
 
 
-def test_a_fulfillment_lambda_failing_twice_is_retried_and_the_order_goes_on(stack, admin):
+def test_a_fulfillment_lambda_failing_twice_is_retried_and_the_order_goes_on(stack, admin, monkeypatch):
+    from shop.fulfillment import service
+
     prep = prepare_checkout(stack, admin, "split-retry", quantity=1, stock={"a": 3})
     shopper, key, order_id = prep.shopper, prep.key, prep.order_id
     attempts: list[str] = []
+    real_split = service.split
 
-    def flaky(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "FulfillmentFunction" and event.get("order_id") == order_id and event.get("action") == "split":
+    def flaky(oid: str) -> dict[str, Any]:  # the split, ConfirmAndSplit's second part (after the confirmation)
+        if oid == order_id:
             attempts.append("split")
             if len(attempts) <= 2:
                 raise ServiceBusy("DynamoDB throttled the split")
+        return dict(real_split(oid))
 
-    with hooked(stack, flaky):
-        ok(checkout(stack, shopper.id_token, key), 201)
-        wait_paid(stack, order_id)
+    monkeypatch.setattr(service, "split", flaky)
+    ok(checkout(stack, shopper.id_token, key), 201)
+    wait_paid(stack, order_id)
     assert attempts == ["split", "split", "split"]
     failures = [e["lambdaFunctionFailedEventDetails"]["error"] for e in history(stack, order_id)
                 if e["type"] == "LambdaFunctionFailed"]
@@ -350,17 +354,22 @@ def test_cancel_during_payment_never_leaves_a_charge(stack, admin):
     assert all(refunds_for(stack, pi["id"]) for pi in charged)  # anything charged was refunded
 
 
-def test_a_permanent_fulfillment_failure_cancels_and_refunds_and_the_compensation_is_idempotent(stack, admin):
+def test_a_permanent_fulfillment_failure_cancels_and_refunds_and_the_compensation_is_idempotent(stack, admin,
+                                                                                                  monkeypatch):
+    from shop.fulfillment import service
+
     prep = prepare_checkout(stack, admin, "split-dies", quantity=2, stock={"a": 3})
     shopper, key, order_id, product = prep.shopper, prep.key, prep.order_id, prep.product
+    real_split = service.split
 
-    def broken(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "FulfillmentFunction" and event.get("order_id") == order_id and event.get("action") == "split":
+    def broken(oid: str) -> dict[str, Any]:  # the split, ConfirmAndSplit's second part (the order is PAID)
+        if oid == order_id:
             raise RuntimeError("bug in the split")
+        return dict(real_split(oid))
 
-    with hooked(stack, broken):
-        placed = ok(checkout(stack, shopper.id_token, key), 201)
-        done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
+    monkeypatch.setattr(service, "split", broken)
+    placed = ok(checkout(stack, shopper.id_token, key), 201)
+    done = stack.wait_execution(execution_arn(stack, order_id), timeout=60)
     assert done["status"] == "FAILED" and done["error"] == "FulfillmentFailed", done
     assert entered_states(history(stack, order_id))[-2:] == ["CancelAfterFailure", "FulfillmentFailed"]
     view = order_view(stack, shopper.id_token, order_id)

@@ -20,7 +20,7 @@ from tests.factories import calls_by_function, checkout, deliver, make_product, 
 pytestmark = [pytest.mark.workflow, pytest.mark.audited]  # the invariant audit runs around each test
 
 # the order workflow's own functions: tests/workflow/test_order_call_budget.py
-FLOW = ("PaymentFunction", "ConfirmOrderFunction", "FulfillmentFunction", "WarehouseFunction", "WebhooksFunction")
+FLOW = ("PaymentFunction", "FulfillmentFunction", "WarehouseFunction", "WebhooksFunction")
 
 
 def _tables(kwargs: dict[str, Any]) -> list[str]:

@@ -28,6 +28,7 @@ from tests.factories import (
     make_product,
     order_item,
     put_in_cart,
+    state_output,
     stock_of,
     stripe_signature,
     three_ds_card,
@@ -78,9 +79,12 @@ class Calls:
         if isinstance(event, dict) and event.get("order_id") == self.order_id:
             with self._lock:
                 self.names.append(logical_id)
+                if event.get("action"):
+                    self.names.append(f"{logical_id}:{event['action']}")
 
-    def count(self, logical_id: str) -> int:
-        return self.names.count(logical_id)
+    def count(self, logical_id: str, action: str | None = None) -> int:
+        """Invocations of ``logical_id`` (with that ``action`` in the event, when given)."""
+        return self.names.count(logical_id if action is None else f"{logical_id}:{action}")
 
 
 class Gate:
@@ -140,10 +144,10 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
         output = wait_paid(stack, order_id)
 
     assert output["payment"]["status"] == "succeeded"
-    assert output["confirmation"] == {"order_id": order_id, "status": "PAID"}
-    assert entered_states(history(stack, order_id))[:6] == [
-        "TakePayment", "PaymentOutcome", "ConfirmOrder", "SplitOrder", "FulfilShipments", "Pick"]
-    assert calls.names.count("PaymentFunction") == 1 and calls.count("ConfirmOrderFunction") == 1
+    assert output["split"]["confirmation"] == {"order_id": order_id, "status": "PAID"}
+    assert entered_states(history(stack, order_id))[:5] == [
+        "TakePayment", "PaymentOutcome", "ConfirmAndSplit", "FulfilShipments", "Pick"]
+    assert calls.names.count("PaymentFunction") == 1 and calls.count("FulfillmentFunction", "confirm_and_split") == 1
     assert calls.count("ReleaseReservationFunction") == 0
 
     item = order_item(stack, order_id)
@@ -257,10 +261,10 @@ def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_strip
         assert authed.status_code == 200, authed.text
         output = wait_paid(stack, order_id, timeout=30)  # localstripe posts payment_intent.succeeded, signed
 
-    assert output["payment"]["status"] == "succeeded" and output["confirmation"]["status"] == "PAID"
+    assert output["payment"]["status"] == "succeeded" and output["split"]["confirmation"]["status"] == "PAID"
     states = entered_states(history(stack, order_id))
-    assert states[:6] == ["TakePayment", "PaymentOutcome", "AwaitAuthentication", "AuthenticationOutcome",
-                          "ConfirmOrder", "SplitOrder"]
+    assert states[:5] == ["TakePayment", "PaymentOutcome", "AwaitAuthentication", "AuthenticationOutcome",
+                          "ConfirmAndSplit"]
     assert not [e for e in history(stack, order_id) if e["type"] == "TaskTimedOut"]
     assert calls.count("WebhooksFunction") == 0  # webhooks are HTTP: counted below through the gateway
     assert order_item(stack, order_id)["status"]["S"] == "FULFILLING"
@@ -390,8 +394,8 @@ def test_a_payment_step_dying_for_good_after_the_charge_confirms_the_order_inste
     wait_paid(stack, order_id)
 
     assert crashes == [order_id]
-    assert entered_states(history(stack, order_id))[:5] == [
-        "TakePayment", "AbandonPayment", "AbandonOutcome", "ConfirmOrder", "SplitOrder"]
+    assert entered_states(history(stack, order_id))[:4] == [
+        "TakePayment", "AbandonPayment", "AbandonOutcome", "ConfirmAndSplit"]
     item = order_item(stack, order_id)
     assert item["status"]["S"] == "FULFILLING" and item["payment_status"]["S"] == "succeeded"
     [intent] = intents_for(stack, order_id)
@@ -461,12 +465,14 @@ def test_confirm_twice_leaves_the_order_paid_once(stack, admin):
     order_id, sku = paid_order(stack, admin, "confirm")
     paid_item = order_item(stack, order_id)
     stock = stock_of(stack, sku)
-    event = sample("orders_confirm/confirm.json", order_id=order_id,
+    event = sample("fulfillment/confirm_and_split.json", order_id=order_id,
                    payment_intent_id=paid_item["payment_intent_id"]["S"])
 
-    again = stack.invoke("ConfirmOrderFunction", event)
-    assert again == {"order_id": order_id, "status": "FULFILLING"}
-    with function_environment(stack.function_env("ConfirmOrderFunction")):
+    # ConfirmAndSplit again (Step Functions delivers at least once): confirmed and split already, nothing written
+    again = stack.invoke("FulfillmentFunction", event)
+    assert again["confirmation"] == {"order_id": order_id, "status": "FULFILLING"}
+    assert again["shipments"] == state_output(stack, order_id, "ConfirmAndSplit")["split"]["shipments"]
+    with function_environment(stack.function_env("FulfillmentFunction")):
         direct = orders_service.confirm_paid(order_id, paid_item["payment_intent_id"]["S"])
     assert direct["changed"] is False and direct["status"] == "FULFILLING"
     after = order_item(stack, order_id)
@@ -483,25 +489,26 @@ def test_confirm_refuses_an_order_that_was_never_charged(stack, admin):
             place(stack, shopper, key)
             before = order_item(stack, order_id)
             with pytest.raises(Exception) as caught:
-                stack.invoke("ConfirmOrderFunction", {"order_id": order_id, "payment_intent_id": None})
+                stack.invoke("FulfillmentFunction", {"action": "confirm_and_split", "order_id": order_id,
+                                                     "payment_intent_id": None})
             assert type(caught.value).__name__ == "Conflict"
             assert order_item(stack, order_id) == before
         finally:
             gate.opened.set()
-        assert wait_paid(stack, order_id)["confirmation"]["status"] == "PAID"  # the real payment then goes through
+        assert wait_paid(stack, order_id)["split"]["confirmation"]["status"] == "PAID"  # the real payment goes through
 
 
 @pytest.mark.audited  # the invariant audit runs around it
 def test_an_order_cancelled_while_it_was_paid_ends_at_the_confirmation_refunded_once(stack, admin):
-    """The shopper cancels between the charge and the confirmation: ConfirmOrder finds the order CANCELLED and
+    """The shopper cancels between the charge and the confirmation: ConfirmAndSplit finds the order CANCELLED and
     fails with OrderCancelledMeanwhile (not retried), which the state machine catches: the execution succeeds
     at CancelledMeanwhile, nothing is split, the cancellation released the stock and refunded once."""
     shopper, key, order_id, sku = prepared(stack, admin, "cancel-at-confirm", quantity=2)
     cancelled: list[dict[str, Any]] = []
 
     def cancel_first(logical_id: str, event: dict[str, Any]) -> None:
-        if logical_id == "ConfirmOrderFunction" and isinstance(event, dict) and event.get("order_id") == order_id \
-                and not cancelled:
+        if logical_id == "FulfillmentFunction" and isinstance(event, dict) and event.get("order_id") == order_id \
+                and event.get("action") == "confirm_and_split" and not cancelled:
             resp = stack.request("POST", f"/orders/{order_id}/cancel", token=shopper.id_token)
             assert resp.status == 200, resp.body
             cancelled.append(resp.json())
@@ -513,7 +520,7 @@ def test_an_order_cancelled_while_it_was_paid_ends_at_the_confirmation_refunded_
     assert done["status"] == "SUCCEEDED", done
     events = history(stack, order_id)
     states = entered_states(events)
-    assert states[-2:] == ["ConfirmOrder", "CancelledMeanwhile"] and "SplitOrder" not in states, states
+    assert states[-2:] == ["ConfirmAndSplit", "CancelledMeanwhile"] and "FulfilShipments" not in states, states
     assert lambda_failures(events) == ["OrderCancelledMeanwhile"]  # caught, not retried
     [cancel] = cancelled
     assert cancel["status"] == "CANCELLED" and cancel["payment"]["status"] == "refunded"
@@ -529,13 +536,12 @@ def test_an_order_cancelled_while_it_was_paid_ends_at_the_confirmation_refunded_
 
 
 # ------------------------------------------------------------------ sample events
-@pytest.mark.parametrize("folder", ["payments", "orders_confirm", "orders_release", "fulfillment"])
+@pytest.mark.parametrize("folder", ["payments", "orders_release", "fulfillment"])
 def test_task_sample_events_are_valid_inputs(folder):
     from pydantic import TypeAdapter
-    from shop.orders.tasks import ConfirmTask, FulfillmentTask, PaymentTask, ReleaseTask
+    from shop.orders.tasks import FulfillmentTask, PaymentTask, ReleaseTask
 
-    model: Any = {"payments": PaymentTask, "orders_confirm": ConfirmTask, "orders_release": ReleaseTask,
-                  "fulfillment": FulfillmentTask}[folder]
+    model: Any = {"payments": PaymentTask, "orders_release": ReleaseTask, "fulfillment": FulfillmentTask}[folder]
     files = sorted((EVENTS / folder).glob("*.json"))
     assert files
     for path in files:

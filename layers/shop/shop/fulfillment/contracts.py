@@ -84,9 +84,9 @@ class ShipmentLabelLink(ResponseModel):
 # them from there): the warehouse's routes do not define them at their cold start (issue 17). Importable from
 # here as before, loaded on first access.
 _WORKFLOW = frozenset({
-    "ShipmentItemToPick", "ParcelAllocationData", "ShipmentToFulfil", "OrderSplit", "TaskOpened", "PickTaskDone",
-    "PackTaskDone", "PickupTaskDone", "StockCommitted", "LabelCreated", "ShipmentHandedOver", "CancelledOrderRefund",
-    "CancelledOrderPayment", "FulfillmentCancelled"})
+    "ShipmentItemToPick", "ParcelAllocationData", "ShipmentToFulfil", "OrderSplit", "OrderConfirmedAndSplit",
+    "TaskOpened", "PickTaskDone", "PackTaskDone", "PickupTaskDone", "StockCommitted", "LabelCreated",
+    "ShipmentHandedOver", "CancelledOrderRefund", "CancelledOrderPayment", "FulfillmentCancelled"})
 
 
 def __getattr__(name: str) -> Any:

@@ -41,6 +41,7 @@ from shop.inventory.repository import known_warehouse
 from shop.models import Warehouse
 from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
+from shop.orders import service as orders_service
 from shop.orders.models import Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -123,6 +124,24 @@ def split(order_id: str) -> dict[str, Any]:
          "items": [i.model_dump(mode="json") for i in s.items],
          "allocations": [a.model_dump(mode="json", exclude_none=True) for a in repo.parcel_allocations(order, s)]}
         for s in shipments]}
+
+
+def confirm_and_split(order_id: str, payment_intent_id: str | None) -> dict[str, Any]:
+    """The workflow's ConfirmAndSplit step (issue 17: what ConfirmOrder and SplitOrder did, one state): the order
+    PAID and OrderPaid published (shop.orders.service.confirm_paid: the confirmation email), then split.
+    Each part is safe to repeat, so a retry after a crash between the two confirms nothing twice (the order
+    is PAID already: OrderPaid published again, consumers dedupe) and splits once. An order the shopper
+    cancelled meanwhile fails the step with OrderCancelledMeanwhile (before the split), one closed during the
+    split with OrderNotShippable: both caught by the state machine. ``confirmation["changed"]``: this call
+    made it PAID (the handler's metric; not in the step's output)."""
+    confirmed = orders_service.confirm_paid(order_id, payment_intent_id)
+    if confirmed["status"] == S.CANCELLED:
+        raise orders_service.OrderCancelledMeanwhile(f"order {order_id} was cancelled while it was being paid",
+                                                     details={"order_id": order_id, "status": "CANCELLED"})
+    planned = split(order_id)
+    return {"order_id": order_id, "confirmation": {"order_id": order_id, "status": str(confirmed["status"]),
+                                                   "changed": bool(confirmed["changed"])},
+            "shipments": planned["shipments"]}
 
 
 # ------------------------------------------------------------------ tasks (workflow side)

@@ -14,6 +14,7 @@ from shop.fulfillment.contract_parts import TaskPickedLine
 from shop.fulfillment.models import ShipmentStatus
 from shop.money import Money
 from shop.orders.models import OrderStatus
+from shop.orders.workflow_contracts import OrderConfirmed
 
 # ------------------------------------------------------------------ the order workflow's fulfillment steps
 # functions/fulfillment, by action (inputs: shop.orders.tasks.FulfillmentTask), and what the warehouse task
@@ -48,15 +49,32 @@ class ShipmentToFulfil(WorkflowData):
         description="the order's reservations of the parcel's SKUs in its warehouse: the pack's stock commit")
 
 
-class OrderSplit(WorkflowData):
-    """split (SplitOrder, at ``$.split``): the Map FulfilShipments runs once per shipment."""
+_SHIPMENTS = [{
+    "shipment_id": _SHIPMENT, "warehouse_id": "berlin", "items": [
+        {"sku": "MUG-BLUE-350", "name": "Blue mug 350 ml", "quantity": 2, "weight_grams": 400, "bin": "A-01-3"}],
+    "allocations": [{"sku": "MUG-BLUE-350", "quantity": 2}]}]
 
-    model_config = example({"order_id": _ORDER, "shipments": [{
-        "shipment_id": _SHIPMENT, "warehouse_id": "berlin", "items": [
-            {"sku": "MUG-BLUE-350", "name": "Blue mug 350 ml", "quantity": 2, "weight_grams": 400, "bin": "A-01-3"}],
-        "allocations": [{"sku": "MUG-BLUE-350", "quantity": 2}]}]})
+
+class OrderSplit(WorkflowData):
+    """split (SplitOrder, at ``$.split``, in executions started before ConfirmAndSplit): the Map FulfilShipments
+    runs once per shipment."""
+
+    model_config = example({"order_id": _ORDER, "shipments": _SHIPMENTS})
 
     order_id: str
+    shipments: list[ShipmentToFulfil] = Field(description="one per warehouse the reservation was allocated to")
+
+
+class OrderConfirmedAndSplit(WorkflowData):
+    """confirm_and_split (ConfirmAndSplit, at ``$.split``): the order confirmed (``confirmation``: what the
+    ConfirmOrder step answered at ``$.confirmation``), then split (``shipments``: the Map FulfilShipments runs
+    once per shipment), in one step (issue 17)."""
+
+    model_config = example({"order_id": _ORDER, "confirmation": {"order_id": _ORDER, "status": "PAID"},
+                            "shipments": _SHIPMENTS})
+
+    order_id: str
+    confirmation: OrderConfirmed = Field(description="PAID, or a later status (a retried step)")
     shipments: list[ShipmentToFulfil] = Field(description="one per warehouse the reservation was allocated to")
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shop.orders.tasks import OrderTask
+from shop.orders.tasks import ConfirmTask, OrderTask
 
 # an order's parcel (numbered) or an exchange's replacement parcel (x + the exchange's id: shop.fulfillment.split)
 ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_([0-9]{1,3}|x[a-f0-9]{20})$")]
@@ -18,6 +18,13 @@ ShipmentId = Annotated[str, StringConstraints(pattern=r"^shp_[a-z2-7]{10,40}_([0
 # ------------------------------------------------------------------ fulfillment
 class SplitTask(OrderTask):
     action: Literal["split"]
+
+
+class ConfirmAndSplitTask(ConfirmTask):
+    """ConfirmAndSplit: the order PAID (what ConfirmOrder did), then split (what SplitOrder did), in one step
+    (issue 17: a state transition fewer per order)."""
+
+    action: Literal["confirm_and_split"]
 
 
 class ShipmentTask(OrderTask):
@@ -62,6 +69,18 @@ class OpenTaskTask(ShipmentTask):
     kind: Literal["pick", "pack", "pickup"]
     task_token: str = Field(min_length=1)
     shipment: CarriedShipment | None = None
+    # a pickup step that buys the parcel's label first, in the same invocation (issue 17: the label step merged
+    # into the pickup step, a state transition fewer); with the pack task's weight in the order workflow
+    create_label: bool = False
+    package_weight_grams: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _label_only_with_a_pickup(self) -> OpenTaskTask:
+        if (self.create_label or self.package_weight_grams is not None) and self.kind != "pickup":
+            raise ValueError("create_label and package_weight_grams go with a pickup task only")
+        if self.package_weight_grams is not None and not self.create_label:
+            raise ValueError("package_weight_grams is the label's: it needs create_label")
+        return self
 
 
 class CommitStockTask(ShipmentTask):
@@ -86,5 +105,6 @@ class CancelOrderTask(OrderTask):
 
 
 FulfillmentTask = Annotated[
-    SplitTask | OpenTaskTask | CommitStockTask | CreateLabelTask | MarkShippedTask | CancelOrderTask,
+    ConfirmAndSplitTask | SplitTask | OpenTaskTask | CommitStockTask | CreateLabelTask | MarkShippedTask
+    | CancelOrderTask,
     Field(discriminator="action")]

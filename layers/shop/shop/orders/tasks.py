@@ -47,8 +47,9 @@ class ReleaseTask(OrderTask):
 # there): the payment and order steps do not define them at their cold start (issue 17). Importable from here
 # as before, loaded on first access.
 _FULFILLMENT_TASKS = frozenset({
-    "SplitTask", "ShipmentTask", "ShipmentId", "CarriedItem", "CarriedAllocation", "CarriedShipment", "OpenTaskTask",
-    "CommitStockTask", "CreateLabelTask", "MarkShippedTask", "CancelOrderTask", "FulfillmentTask"})
+    "ConfirmAndSplitTask", "SplitTask", "ShipmentTask", "ShipmentId", "CarriedItem", "CarriedAllocation",
+    "CarriedShipment", "OpenTaskTask", "CommitStockTask", "CreateLabelTask", "MarkShippedTask", "CancelOrderTask",
+    "FulfillmentTask"})
 
 
 def __getattr__(name: str) -> Any:
