@@ -18,7 +18,6 @@ from shop.fulfillment import service
 from shop.fulfillment.contracts import ShipmentLabelLink, WarehouseTaskCompleted, WarehouseTaskPage
 from shop.fulfillment.models import TaskCompletion
 from shop.observability import observability
-from shop.returns import inspection
 
 obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket",
                                         "cors_allowed_origins"))
@@ -38,6 +37,10 @@ def list_tasks(warehouseId: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,6
 @tasks.post("/warehouse/tasks/<taskId>/complete")
 def complete_task(taskId: Annotated[str, Path(min_length=1, max_length=120)],
                   body: TaskCompletion) -> WarehouseTaskCompleted:
+    # returns' inspection check (and the returns' models and repository it loads) is imported by this route only:
+    # the task list and the label link do not load it (issue 17)
+    from shop.returns import inspection
+
     who = require_group(app, GROUP)
     obs.logger.append_keys(task_id=taskId, staff_id=who.user_id)
     # a return inspection's refund decisions are checked against the return before anything is written

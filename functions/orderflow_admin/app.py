@@ -17,13 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from shop.api import JSON, Guard, Principal, http_handler, idempotency_key, make_resolver, once_per_key, require_group
 from shop.observability import observability
 from shop.orderflow import admin as service
-from shop.orderflow import attention, customers
+from shop.orderflow import admin_contracts as answers
 from shop.orderflow.admin_contracts import (
     AdminOrderFilter,
     AdminOrderPage,
-    AdminOrderView,
-    CustomerPage,
-    CustomerView,
     NoteIn,
     RefundIn,
     ResolveIn,
@@ -32,8 +29,9 @@ from shop.orderflow.admin_contracts import (
     StaffNote,
     StaffRefund,
 )
-from shop.returns import service as returns_service
 
+# the returns service, the attention list (failed workflows: retry, resolve, their event) and the customer pages
+# (users, tickets) are imported by the routes that use them, not by every cold start (issue 17)
 obs = observability("orderflow_admin", needs=(
     "orders_table", "inventory_table", "promotions_table", "support_table", "idempotency_table", "event_bus_name",
     "order_state_machine_arn", "user_pool_id", "shop_secrets_arn", "stripe_api_base", "stage",
@@ -71,11 +69,20 @@ def list_orders(status: Annotated[AdminOrderFilter | None, Query()] = None,
     admin()
     return service.list_orders(status=status.value if status else None, email=email, created_from=created_from,
                                created_to=created_to, sku=sku, limit=limit, cursor=cursor,
-                               customers_of=customers.ids_by_email)
+                               customers_of=_customer_ids)
+
+
+def _customer_ids(email: str) -> list[str]:
+    """The e-mail filter's customer ids (shop.orderflow.customers, imported when a list filters by e-mail)."""
+    from shop.orderflow import customers
+
+    return customers.ids_by_email(email)
 
 
 @orders.get("/admin/orders/<orderId>")
-def get_order(orderId: OrderId) -> AdminOrderView:
+def get_order(orderId: OrderId) -> answers.AdminOrderView:
+    from shop.returns import service as returns_service  # the reads' and cancel's returns (issue 17)
+
     admin()
     obs.logger.append_keys(order_id=orderId)
     return service.detail(orderId, returns_service.views_of_order)
@@ -83,12 +90,13 @@ def get_order(orderId: OrderId) -> AdminOrderView:
 
 # ------------------------------------------------------------------ actions
 @actions.post("/admin/orders/<orderId>/cancel")
-def cancel_order(orderId: OrderId) -> AdminOrderView:
+def cancel_order(orderId: OrderId) -> answers.AdminOrderView:
     """As the shopper's cancellation: before any parcel is packed (else 409 already_shipping), stock released and
     the payment refunded in full; repeating it is safe."""
     # imported by this rare route, not by the reads' cold starts (the refund's payment service, the workflow's
     # ports; issue 17)
     from shop.orderflow import cancellation
+    from shop.returns import service as returns_service  # the reads' and cancel's returns (issue 17)
 
     who = admin()
     obs.logger.append_keys(order_id=orderId, staff_id=who.user_id)
@@ -132,6 +140,8 @@ def add_note(orderId: OrderId, body: NoteIn) -> Response[StaffNote]:
 def retry_order(orderId: OrderId) -> RetryOutcome:
     """Resume an order marked NEEDS_ATTENTION: a new workflow execution while no parcel is packed, the
     cancellation's compensation for a cancelled order; 409 not_retryable with the reason otherwise."""
+    from shop.orderflow import attention  # see the imports' note (issue 17)
+
     who = admin()
     obs.logger.append_keys(order_id=orderId, staff_id=who.user_id)
 
@@ -148,6 +158,8 @@ def resolve_attention(orderId: OrderId, body: ResolveIn) -> ResolveOutcome:
     """Clear the order's needs-attention mark by hand once a person settled it (what a retry cannot: a packed
     parcel, a delivery without the signature); the status is unchanged, the note is kept in the staff history.
     409 not_marked when there is no mark (already resolved or retried)."""
+    from shop.orderflow import attention  # see the imports' note (issue 17)
+
     who = admin()
     obs.logger.append_keys(order_id=orderId, staff_id=who.user_id)
 
@@ -161,14 +173,19 @@ def resolve_attention(orderId: OrderId, body: ResolveIn) -> ResolveOutcome:
 
 # ------------------------------------------------------------------ customers
 @customer_routes.get("/admin/customers")
-def search_customers(email: Annotated[str, Query(min_length=1, max_length=254)]) -> CustomerPage:
+def search_customers(email: Annotated[str, Query(min_length=1, max_length=254)]) -> answers.CustomerPage:
     """Customers whose sign-in e-mail starts with ``email`` (at most 20)."""
+    from shop.orderflow import customers  # see the imports' note (issue 17)
+
     admin()
     return customers.search(email)
 
 
 @customer_routes.get("/admin/customers/<customerId>")
-def get_customer(customerId: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]) -> CustomerView:
+def get_customer(customerId: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]) -> answers.CustomerView:
+    from shop.orderflow import customers  # see the imports' note (issue 17)
+    from shop.returns import service as returns_service
+
     admin()
     obs.logger.append_keys(customer_id=customerId)
     return customers.get(customerId, returns_service.views_of_order)
@@ -182,6 +199,8 @@ http = http_handler(app, obs, Guard("/admin/", "admin"), Guard("/"))
 
 
 def _workflow_ended(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from shop.orderflow import attention  # see the imports' note (issue 17)
+
     result = attention.on_execution_ended(event.get("detail") or {})
     obs.logger.info("order workflow ended", extra=result)
     if result.get("marked"):

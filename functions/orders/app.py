@@ -15,9 +15,7 @@ from shop.observability import observability
 from shop.orderflow import views
 from shop.orders import service
 from shop.orders.contracts import OrderPage, OrderView
-from shop.returns import service as returns_service
-from shop.returns.contracts import ReturnLabelLink, ReturnView
-from shop.returns.models import ExchangeIn, ReturnIn
+from shop.returns import answers as returns_answers
 
 obs = observability("orders", needs=("orders_table", "inventory_table", "promotions_table", "catalog_table",
                                      "event_bus_name", "labels_bucket",
@@ -28,6 +26,8 @@ obs = observability("orders", needs=("orders_table", "inventory_table", "promoti
 app = make_resolver(obs.logger)
 orders = Router()
 returns = Router()
+# the returns routes name their answers and bodies through shop.returns.answers (imported on the route's first
+# request) and import the returns service when they run: an order route's cold start loads neither (issue 17)
 
 
 @orders.get("/orders")
@@ -61,7 +61,9 @@ def cancel_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> 
 
 @returns.post("/orders/<orderId>/returns", status_code=201)
 def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
-                   body: ReturnIn) -> Response[ReturnView]:
+                   body: returns_answers.ReturnIn) -> Response[returns_answers.ReturnView]:
+    from shop.returns import service as returns_service
+
     who = principal(app)
     obs.logger.append_keys(order_id=orderId)
     view = returns_service.request_return(orderId, who.user_id, body)
@@ -72,7 +74,7 @@ def request_return(orderId: Annotated[str, Path(min_length=1, max_length=64)],
 
 @returns.post("/orders/<orderId>/exchanges", status_code=201)
 def request_exchange(orderId: Annotated[str, Path(min_length=1, max_length=64)],
-                     body: ExchangeIn) -> Response[ReturnView]:
+                     body: returns_answers.ExchangeIn) -> Response[returns_answers.ReturnView]:
     """Exchange delivered units of one line for another SKU (size, colour) of the same product: a return of
     kind ``exchange``, followed at GET /returns/{returnId}. 422 naming the field (not delivered, too many units,
     another product), 409 ``out_of_stock`` (``details.field`` replacement_sku) or ``return_quantity_exceeded``
@@ -88,14 +90,18 @@ def request_exchange(orderId: Annotated[str, Path(min_length=1, max_length=64)],
 
 
 @returns.get("/returns/<returnId>")
-def get_return(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> ReturnView:
+def get_return(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> returns_answers.ReturnView:
+    from shop.returns import service as returns_service
+
     who = principal(app)
     return returns_service.get_for_customer(returnId, who.user_id)
 
 
 @returns.get("/returns/<returnId>/label")
-def get_return_label(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> ReturnLabelLink:
+def get_return_label(returnId: Annotated[str, Path(min_length=1, max_length=64)]) -> returns_answers.ReturnLabelLink:
     """A short-lived link to the return label's PDF (issued by the returns workflow), for the shopper to print."""
+    from shop.returns import service as returns_service
+
     who = principal(app)
     return returns_service.label_link_for_customer(returnId, who.user_id)
 

@@ -9,8 +9,8 @@ from typing import Any
 from shop.errors import DomainError
 from shop.observability import observability
 from shop.orders import service
-from shop.orders.contracts import ExpiredReservationsSwept
 from shop.orders.models import OrderStatus
+from shop.orders.workflow_contracts import ExpiredReservationsSwept
 
 obs = observability("reservation-sweeper", needs=("orders_table", "inventory_table", "promotions_table"))
 BATCH = 100

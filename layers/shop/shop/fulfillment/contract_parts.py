@@ -2,8 +2,6 @@
 (shop.fulfillment.workflow_contracts), and shown by the returns' answers too (shop.returns.contracts): each of
 those modules imports them from here without the others' models (issue 17, cold imports)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -6,8 +6,6 @@ A task's ``result`` holds what completed it, by kind: ``picked`` (pick), ``packa
 of its kind are present (``exclude_if``), as stored.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Shipments, warehouse tasks and carrier events (the fulfillment side of an order)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit

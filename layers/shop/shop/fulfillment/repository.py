@@ -40,7 +40,6 @@ from shop.fulfillment.models import (
     TrackingEvent,
     WarehouseTask,
 )
-from shop.inventory import repository as inventory
 from shop.models import StockLevel
 from shop.orders.models import Order, OrderStatus
 from shop.orders.repository import (
@@ -161,6 +160,8 @@ def stock_levels_at(skus: list[str], warehouse_ids: list[str]) -> list[StockLeve
     query per SKU (a level seen sharded for the first time: one more read, for its shards). Pairs without a
     level are not found. The read is not remembered as where the SKUs are stocked (it looks at a few
     warehouses only)."""
+    from shop.inventory import repository as inventory  # the split and the packing only (issue 17)
+
     read = inventory.stock_read(skus, warehouse_ids, everywhere=True)
     with aws.translate_common_errors("stock lookup"):
         found = batch_get_tables(aws.client("dynamodb"), read.reads) if read.keys else {}
@@ -393,6 +394,8 @@ def commit_stock_actions(order: Order | None, shipment: Shipment, now: str,
         if order is None:
             raise ValueError("the order or the parcel's allocations are needed")
         allocations = parcel_allocations(order, shipment)
+    from shop.inventory import repository as inventory  # the packing only (issue 17)
+
     actions = []
     for item in shipment.items:
         allocs = [a for a in allocations if a.sku == item.sku]
@@ -474,6 +477,8 @@ def pack_shipment(order: Order | str, shipment: Shipment, package_weight_grams: 
                                       ":w": {"N": str(package_weight_grams)}, ":now": {"S": now}},
     }})
     actions.extend(commit_stock_actions(None if isinstance(order, str) else order, shipment, now, allocations))
+    from shop.inventory import repository as inventory  # the packing only (issue 17)
+
     for item in shipment.items:  # the ledger: on_hand is the sum of its movements
         actions.append(inventory.movement_action(item.sku, shipment.warehouse_id, -item.quantity, "shipment", now,
                                                  ref=shipment.shipment_id))

@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shop import events, workflow
+from shop import workflow
 from shop.config import get_settings
 from shop.errors import Conflict, InvalidInput, NotFound, ServiceBusy
-from shop.fulfillment import event_details
 from shop.fulfillment import repository as repo
 from shop.fulfillment.models import (
     HANDED_OVER,
@@ -36,16 +35,15 @@ from shop.fulfillment.models import (
     WarehouseTask,
 )
 from shop.fulfillment.split import is_exchange_shipment, plan_shipments, task_id_for
-from shop.inventory import restock
-from shop.inventory.repository import known_warehouse
-from shop.models import Warehouse
-from shop.orders import event_details as order_events
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders_service
 from shop.orders.models import Order, OrderStatus
 
+# The event bus, the event details and inventory's stock and restock code are imported by the steps and routes that
+# publish or read stock, inside them: the warehouse's task list and label link load none of them (issue 17)
 if TYPE_CHECKING:
     from shop.fulfillment import carrier
+    from shop.models import Warehouse
 
 S = OrderStatus
 SH = ShipmentStatus
@@ -92,6 +90,10 @@ def _order_and_shipment(order_id: str, shipment_id: str) -> tuple[Order, Shipmen
 
 # ------------------------------------------------------------------ split
 def split(order_id: str) -> dict[str, Any]:
+    from shop import events
+    from shop.fulfillment import event_details
+    from shop.inventory import restock
+
     order = _order(order_id)
     levels = repo.stock_levels_at(sorted({ln.sku for ln in order.lines}),
                                   sorted({a.warehouse_id for ln in order.lines for a in ln.allocations}))
@@ -155,6 +157,9 @@ def _open_carried(order_id: str, shipment_id: str, kind: TaskKind, token: str,
     label step booked it) in one transaction, conditional on the order not being closed. False, nothing
     written, when a condition failed (a retry, a cancelled order, a shipment moved on or not booked): the
     caller then reads and decides as it always did."""
+    from shop import events
+    from shop.fulfillment import event_details
+
     allocations = carried.get("allocations") if kind == TaskKind.PACK else None
     task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
                          order_id=order_id, shipment_id=shipment_id, warehouse_id=carried["warehouse_id"],
@@ -178,6 +183,9 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str,
     the open task the new token; a task done already resumes the workflow at once with its result.
     ``carried``: the shipment's split entry (shipment_id, warehouse_id, items) when the workflow passes it (a
     task is then opened without reading the order and the shipment; older executions do not)."""
+    from shop import events
+    from shop.fulfillment import event_details
+
     if (carried is not None and carried.get("items") and carried.get("shipment_id") == shipment_id
             and _open_carried(order_id, shipment_id, kind, token, carried)):
         return {"task_id": task_id_for(shipment_id, kind.value), "waiting": True}
@@ -352,6 +360,9 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
     same; a different result, or a cancelled task, is a 409. ``check`` validates an open task's completion against
     what another context knows (a return inspection's refund decisions against the return: shop.returns),
     raising InvalidInput before anything is written."""
+    from shop import events
+    from shop.fulfillment import event_details
+
     found = repo.get_task(task_id) if task_id.startswith("tsk_") else None
     if found is None:
         raise NotFound(f"task {task_id} not found")
@@ -458,6 +469,10 @@ def create_label(order_id: str, shipment_id: str, package_weight_grams: int | No
 
     The carrier module (its label document, the shipping rates) is imported by the label and pickup steps only,
     not by the warehouse's and the webhooks' routes, which import this module too (issue 17)."""
+    from shop import events
+    from shop.fulfillment import event_details
+    from shop.inventory.repository import known_warehouse
+
     order, shipment = _order_and_shipment(order_id, shipment_id)
     if package_weight_grams is not None:
         if _commit(order, shipment, package_weight_grams):
@@ -503,6 +518,8 @@ def book_pickup(shipment: Shipment, *, save: bool = True) -> dict[str, Any] | No
     labelled without one; the carrier's pickup scan then completes that task. Returns the booking (None when
     there was nothing to book); ``save`` False leaves recording it to the caller (the label's write, or the
     task's transaction)."""
+    from shop.inventory.repository import known_warehouse
+
     if shipment.pickup is not None or shipment.tracking_number is None or shipment.status != SH.PACKED:
         return None
     origin = known_warehouse(shipment.warehouse_id)
@@ -564,6 +581,9 @@ def mark_shipped(order_id: str, shipment_id: str, picked_up_at: str | None = Non
     """The carrier picked the parcel up: shipment SHIPPED; the order SHIPPED once every parcel is. The exchanges
     workflow's step (MarkReplacementShipped); an order's own parcels are handed over by the carrier's scan that
     completes their pickup task (:func:`_hand_over`), with no step after AwaitPickup."""
+    from shop import events
+    from shop.fulfillment import event_details
+
     at = picked_up_at or orders_repo.now_iso()
     repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.SHIPPED], SH.SHIPPED, {"shipped_at": at})
     # after the write, one consistent query: the order and every parcel's status (the decision below)
@@ -581,6 +601,9 @@ def _resume_pickup(shipment: Shipment, occurred_at: str) -> bool:
     """The carrier has the parcel: complete the pickup task and resume the workflow waiting on it. A scan that
     comes before the workflow opened the task (the label is printed, the parcel handed over, the scan sent,
     and the workflow not yet there) stores the task as done: opening it then resumes the workflow at once."""
+    from shop import events
+    from shop.fulfillment import event_details
+
     task_id = task_id_for(shipment.shipment_id, TaskKind.PICKUP.value)
     task: WarehouseTask | None
     try:  # the usual case: the workflow opened the task and waits on it (one conditional write, no read first)
@@ -615,6 +638,9 @@ def _hand_over(order: Order, parcels: list[Shipment], shipment: Shipment, tracki
     one conditional write (a parcel no longer PACKED, scanned in transit first, only gets the scan added); the
     order SHIPPED once every parcel is handed over; ShipmentShipped published (again on a repeat: consumers
     dedupe). ``parcels``: the order's shipments read before the write."""
+    from shop import events
+    from shop.fulfillment import event_details
+
     order_id, shipment_id = order.order_id, shipment.shipment_id
     changed = repo.set_shipment_status(order_id, shipment_id, SHIPMENT_FROM[SH.SHIPPED], SH.SHIPPED,
                                        {"shipped_at": tracking.occurred_at}, event=tracking)
@@ -654,6 +680,10 @@ def _delivery_findings(shipment: Shipment) -> dict[str, Any]:
 
 
 def carrier_event(event: CarrierEvent) -> dict[str, Any]:
+    from shop import events
+    from shop.fulfillment import event_details
+    from shop.orders import event_details as order_events
+
     found = repo.tracking_lookup(event.tracking_number)
     if found is None:
         raise NotFound(f"tracking number {event.tracking_number} is not one of our parcels")

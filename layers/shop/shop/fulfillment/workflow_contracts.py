@@ -3,8 +3,6 @@ functions/fulfillment by action and what the warehouse task tokens are resumed w
 the fulfillment function does not define the warehouse's HTTP answers (shop.fulfillment.contracts, which
 offers these by name too) at its cold start (issue 17)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -37,7 +37,6 @@ from shop.fulfillment import repository as fulfillment_repo
 from shop.money import Money
 from shop.orderflow import views
 from shop.orderflow.admin_contracts import RefundIn
-from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders import service as orders
 from shop.orders.models import Order, OrderStatus
@@ -262,6 +261,8 @@ def refund(order_id: str, body: RefundIn, request_key: str, staff_id: str, gatew
     orders_repo.record_staff_refund(order_id, key, {
         "refund_id": done.refund_id, "amount": done.amount.model_dump(), "reason": body.reason, "at": at,
         "by": staff_id, "key": key}, f"refunded {done.amount} ({body.reason})")
+    from shop.orders import event_details  # the order events' contract: loaded by a refund only (issue 17)
+
     order_ports.events.publish(event_details.refund_issued(order, done.refund_id, done.amount, "staff", key))
     ops = orders_repo.order_ops(order_id)
     refunded = ops.refunded_amount if ops else body.amount.amount

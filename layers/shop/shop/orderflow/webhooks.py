@@ -28,7 +28,7 @@ import hmac
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -37,12 +37,13 @@ from pydantic import ValidationError
 from shop import idempotency
 from shop.api import parse_json
 from shop.errors import InvalidInput, PayloadTooLarge, ServiceBusy, Unauthorized
-from shop.fulfillment import service as fulfillment
-from shop.fulfillment.models import CarrierEvent
-from shop.orderflow import deliveries
-from shop.payments import service as payments
 from shop.secrets import optional_secret, require_secret
 from shop.timeutil import parse_aware
+
+# Each route imports what it works with (issue 17): Stripe's the payments service, the carrier's the fulfillment
+# service, its event model and the delivery exceptions; a cold start serving one loads none of the other's
+if TYPE_CHECKING:
+    from shop.fulfillment.models import CarrierEvent
 
 TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 256 * 1024
@@ -109,6 +110,8 @@ def handle_stripe(event: dict[str, Any], lambda_context: Any = None) -> dict[str
     if not order_id or not intent_id:
         return {"event_id": event_id, "type": kind, "handled": False, "reason": "not a shop order's payment"}
 
+    from shop.payments import service as payments
+
     def work() -> dict[str, Any]:
         return {"event_id": event_id, "type": kind, "handled": True,
                 **payments.on_intent_event(str(order_id), str(intent_id))}
@@ -123,6 +126,8 @@ def carrier_signature(secret: str, timestamp: int, body: str) -> str:
 
 
 def carrier_event(body: str, signature: str | None, now: float | None = None) -> CarrierEvent:
+    from shop.fulfillment.models import CarrierEvent
+
     _check_size(body)
     secret = optional_secret("carrier_webhook_secret")
     if not secret:
@@ -165,6 +170,9 @@ def event_time(text: str, now: datetime, field: str = "occurred_at") -> str:
 def handle_carrier(event: CarrierEvent, lambda_context: Any = None) -> dict[str, Any]:
     """The event recorded on its parcel (shop.fulfillment.service.carrier_event); a ``delivered`` one lacking the
     signature its order asked for becomes a delivery exception staff see (shop.orderflow.deliveries)."""
+    from shop.fulfillment import service as fulfillment
+    from shop.orderflow import deliveries
+
     def work() -> dict[str, Any]:
         result = fulfillment.carrier_event(event)
         if result.pop("signature_missing", False):

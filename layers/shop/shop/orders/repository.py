@@ -18,10 +18,8 @@ from shop import aws
 from shop.config import get_settings
 from shop.dynamo import batch_get, encode_cursor, from_item, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict, NotFound
-from shop.inventory import repository as inventory
 from shop.money import Money
 from shop.orders.models import Order, OrderStatus
-from shop.promotions.repository import release_actions as coupon_release_actions
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): the order record and the partition
 # of an order's items (ORDER#<order_id>) are keyed here only. Fulfillment and returns keep their items in that
@@ -316,6 +314,11 @@ def release(order: Order, to: OrderStatus, sources: frozenset[OrderStatus], note
     if expired_before is not None:
         update["Update"]["ConditionExpression"] += " AND reservation_expires_at < :expiry"
         update["Update"]["ExpressionAttributeValues"][":expiry"] = {"N": str(expired_before)}
+    # inventory's and promotions' repositories are loaded by a release only: the order-side functions that never
+    # release an order (tasks, views, webhooks) load neither (issue 17)
+    from shop.inventory import repository as inventory
+    from shop.promotions.repository import release_actions as coupon_release_actions
+
     actions = [update]
     for line in order.lines:
         for alloc in line.allocations:

@@ -1,8 +1,6 @@
 """Inputs of the order workflow's task functions (validated; a malformed input fails the task). Their outputs are
 models in shop.payments.contracts, shop.orders.contracts and shop.fulfillment.contracts (docs/conventions.md)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

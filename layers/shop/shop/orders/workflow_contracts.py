@@ -3,8 +3,6 @@ tasks (functions/orders_confirm, functions/orders_release, functions/orders_swee
 that those functions do not define the shopper's HTTP answers (shop.orders.contracts, which offers these by name too) at
 their cold start (issue 17)."""
 
-from __future__ import annotations
-
 from shop.contracts import WorkflowData, example
 from shop.orders.models import OrderStatus
 

@@ -7,8 +7,6 @@ with ``payment_intent_id`` and waits ``auth_timeout_seconds`` for 3-D Secure: do
 model per task; tests/unit/test_workflow_contracts.py checks the ASL against them.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

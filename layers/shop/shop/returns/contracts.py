@@ -106,26 +106,8 @@ class ReturnView(ResponseModel):
 
 
 # ---------------------------------------------------------- staff (functions/returns_admin)
-class StaffReturnSummary(ResponseModel):
-    """A return in the staff queue (GET /admin/returns)."""
-
-    return_id: str
-    order_id: str
-    customer_id: str
-    email: str | None = Field(None, exclude_if=absent)
-    status: ReturnStatus
-    units: int = Field(description="units being returned, all lines together")
-    refund_total: Money = Field(description="what the lines give back in full")
-    refund_due: Money | None = Field(None, exclude_if=absent, description="what the inspection decided")
-    refunded: Money | None = Field(None, exclude_if=absent)
-    created_at: str
-    updated_at: str
-
-
-class StaffReturnPage(ResponseModel):
-    status: ReturnStatus
-    items: list[StaffReturnSummary] = Field(description="newest first")
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+# the queue's page (StaffReturnSummary, StaffReturnPage) is shop.returns.queue_contracts: the queue's list route
+# does not define the return view's models at its cold start (issue 17); importable from here, loaded on first access
 
 
 class StaffReturnLine(ReturnLineView):
@@ -156,6 +138,10 @@ _WORKFLOW = frozenset({
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("StaffReturnSummary", "StaffReturnPage"):
+        from shop.returns import queue_contracts
+
+        return getattr(queue_contracts, name)
     if name in _WORKFLOW:
         from shop.returns import workflow_contracts
 

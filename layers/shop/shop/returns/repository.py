@@ -16,8 +16,6 @@ from shop import aws
 from shop.config import get_settings
 from shop.dynamo import encode_cursor, model_from_item, page_query, status_update, to_item, value
 from shop.errors import Conflict
-from shop.inventory import repository as inventory
-from shop.orders.repository import count_returned_action, now_iso, order_collection_pk
 from shop.returns.models import CustomerReturn, ReturnStatus
 
 # Who owns a table (docs/conventions.md; tests/unit/test_table_ownership.py): returns' items of the OrdersTable
@@ -33,6 +31,27 @@ OWNER = "return_customer_id"  # the stored name of the return's customer_id (kep
 # CloudFormation adds only one GSI to a table per stack update, and a second would double the index writes.
 QUEUE = "status_pk"
 QUEUE_INDEX = "OrdersByStatus"
+
+
+# the orders' repository is imported when a return is read by its key or written: the staff queue's list
+# (functions/returns_admin, one query of the queue index) never loads it (issue 17)
+def order_collection_pk(order_id: str) -> str:
+    """shop.orders.repository.order_collection_pk: a return is kept in its order's partition."""
+    from shop.orders import repository as orders
+
+    return orders.order_collection_pk(order_id)
+
+
+def now_iso() -> str:
+    from shop.orders import repository as orders
+
+    return orders.now_iso()
+
+
+def count_returned_action(order_id: str, lines: dict[str, tuple[int, int, int]]) -> dict[str, Any]:
+    from shop.orders import repository as orders
+
+    return orders.count_returned_action(order_id, lines)
 
 
 def queue_partition(status: ReturnStatus) -> str:
@@ -136,6 +155,8 @@ def restock_actions(ret: CustomerReturn, sellable: dict[str, int]) -> list[dict[
     """Sellable units go back on the shelf of the warehouse that inspected them (the level is created there if
     that warehouse never stocked the SKU): on_hand and available up, with the movement (damaged ones are
     written off: they never re-enter stock). Never more than the return line's units (ValueError)."""
+    from shop.inventory import repository as inventory  # the restock only: the returns' reads load it not (issue 17)
+
     now = now_iso()
     warehouse = inspecting_warehouse(ret)
     out: list[dict[str, Any]] = []
