@@ -17,10 +17,7 @@ obs = observability("confirm-order", needs=("orders_table", "event_bus_name"))
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = ConfirmTask.model_validate(event)
     obs.logger.append_keys(order_id=task.order_id)
-    result = service.confirm_paid(task.order_id, task.payment_intent_id)
-    if result["status"] == "CANCELLED":
-        raise service.OrderCancelledMeanwhile(f"order {task.order_id} was cancelled while it was being paid",
-                                              details={"order_id": task.order_id, "status": "CANCELLED"})
+    result = service.confirm_paid_step(task.order_id, task.payment_intent_id)
     if result["changed"]:
         obs.count("OrderPaid")
     return OrderConfirmed.emit({"order_id": task.order_id, "status": str(result["status"])})

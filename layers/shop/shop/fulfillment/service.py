@@ -136,10 +136,7 @@ def confirm_and_split(order_id: str, payment_intent_id: str | None) -> dict[str,
     cancelled meanwhile fails the step with OrderCancelledMeanwhile (before the split), one closed during the
     split with OrderNotShippable: both caught by the state machine. ``confirmation["changed"]``: this call
     made it PAID (the handler's metric; not in the step's output)."""
-    confirmed = orders_service.confirm_paid(order_id, payment_intent_id)
-    if confirmed["status"] == S.CANCELLED:
-        raise orders_service.OrderCancelledMeanwhile(f"order {order_id} was cancelled while it was being paid",
-                                                     details={"order_id": order_id, "status": "CANCELLED"})
+    confirmed = orders_service.confirm_paid_step(order_id, payment_intent_id)
     planned = split(order_id)
     return {"order_id": order_id, "confirmation": {"order_id": order_id, "status": str(confirmed["status"]),
                                                    "changed": bool(confirmed["changed"])},

@@ -115,6 +115,17 @@ def confirm_paid(order_id: str, payment_intent_id: str | None) -> dict[str, Any]
     return {"order_id": order_id, "status": order.status, "changed": changed}
 
 
+def confirm_paid_step(order_id: str, payment_intent_id: str | None) -> dict[str, Any]:
+    """The workflow's confirmation (ConfirmAndSplit; ConfirmOrder in executions started before it): confirm_paid,
+    and an order the shopper cancelled meanwhile fails the step with OrderCancelledMeanwhile, which the state
+    machine catches to end the workflow (the cancellation released the stock and refunded)."""
+    result = confirm_paid(order_id, payment_intent_id)
+    if result["status"] == S.CANCELLED:
+        raise OrderCancelledMeanwhile(f"order {order_id} was cancelled while it was being paid",
+                                      details={"order_id": order_id, "status": "CANCELLED"})
+    return result
+
+
 def release(order_id: str, target: OrderStatus, *, note: str | None = None,
             expired_only: bool = False) -> dict[str, Any]:
     """Release the order's reserved stock and close it with ``target`` (PAYMENT_FAILED, EXPIRED,
