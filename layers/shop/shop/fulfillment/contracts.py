@@ -6,10 +6,10 @@ A task's ``result`` holds what completed it, by kind: ``picked`` (pick), ``packa
 of its kind are present (``exclude_if``), as stored.
 """
 
-from typing import Any
 
 from pydantic import Field
 
+from shop import lazy
 from shop.contracts import ResponseModel, absent
 from shop.fulfillment.contract_parts import DamagedRefundView, TaskPickedLine
 from shop.fulfillment.models import TaskKind, TaskStatus
@@ -87,9 +87,5 @@ _WORKFLOW = frozenset({
     "ShipmentHandedOver", "CancelledOrderRefund", "CancelledOrderPayment", "FulfillmentCancelled"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WORKFLOW:
-        from shop.fulfillment import workflow_contracts
+__getattr__ = lazy.attributes_from(__name__, {"shop.fulfillment.workflow_contracts": _WORKFLOW})
 
-        return getattr(workflow_contracts, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,7 @@ nothing to say (a level's ``bin``; ``shards`` and ``slots`` of an unsharded leve
 Request bodies the service does not take as a whole (``ShardsIn``: it takes the count) are here too.
 """
 
-from importlib import import_module
-from typing import Any
+from shop import lazy
 
 # each group is a module of its own, imported on the first access to one of its names (issue 17): the routes
 # name their answers and bodies ``contracts.X``, which Powertools resolves on the route's first request (or when
@@ -19,11 +18,7 @@ _GROUPS = {
     "shop.inventory.movement_contracts": ("StockMovement", "StockMovementPage"),
     "shop.inventory.models": ("WarehouseIn", "StockIn", "AdjustmentIn"),  # the other request bodies
 }
-_WHERE = {name: module for module, names in _GROUPS.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy.attributes_from(__name__, _GROUPS)
+

@@ -7,11 +7,11 @@ shop.orderflow.admin_customer_contracts (both offered here by name).
 """
 
 from enum import StrEnum
-from importlib import import_module
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shop import lazy
 from shop.contracts import ResponseModel, absent
 from shop.models import Totals
 from shop.money import Money
@@ -155,11 +155,7 @@ _GROUPS = {
                                              "AdminOrderView"),
     "shop.orderflow.admin_customer_contracts": ("CustomerProfile", "CustomerPage", "CustomerView"),
 }
-_WHERE = {name: module for module, names in _GROUPS.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy.attributes_from(__name__, _GROUPS)
+

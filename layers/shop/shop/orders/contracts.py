@@ -9,10 +9,11 @@ answer shares, are declared in ``shop.orders.order_parts`` (checkout defines onl
 the shipments and views of the order routes; issue 17) and the two used here importable from here as before.
 """
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from shop import lazy
 from shop.contracts import ResponseModel, absent
 from shop.models import Totals
 from shop.money import Money
@@ -123,9 +124,5 @@ class OrderView(ResponseModel):
 _WORKFLOW = frozenset({"OrderWorkflowInput", "OrderConfirmed", "ReservationReleased", "ExpiredReservationsSwept"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WORKFLOW:
-        from shop.orders import workflow_contracts
+__getattr__ = lazy.attributes_from(__name__, {"shop.orders.workflow_contracts": _WORKFLOW})
 
-        return getattr(workflow_contracts, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shop import lazy
 from shop.models import OrderId
 
 
@@ -50,9 +51,5 @@ _FULFILLMENT_TASKS = frozenset({
     "FulfillmentTask"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in _FULFILLMENT_TASKS:
-        from shop.orders import fulfillment_tasks
+__getattr__ = lazy.attributes_from(__name__, {"shop.orders.fulfillment_tasks": _FULFILLMENT_TASKS})
 
-        return getattr(fulfillment_tasks, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,30 +9,25 @@ works as before; the admin API's routes name their answers ``contracts.X``, whic
 route's first request (or when the OpenAPI document is made).
 """
 
-from importlib import import_module
-from typing import Any
+from shop import lazy
 
 _GROUPS = {
     # suppliers and their contracts
-    "supplier_contracts": ("SupplierView", "SupplierList", "SupplierContractView", "SupplierContractListItem",
-                           "SupplierContractList"),
+    "shop.procurement.supplier_contracts": ("SupplierView", "SupplierList", "SupplierContractView",
+                                            "SupplierContractListItem", "SupplierContractList"),
     # a purchase order itself
-    "order_contracts": ("PurchaseOrderLineView", "PurchaseOrderEvent", "PurchaseOrderView", "PurchaseOrderConfirmed",
-                        "PurchaseOrderPage"),
+    "shop.procurement.order_contracts": ("PurchaseOrderLineView", "PurchaseOrderEvent", "PurchaseOrderView",
+                                         "PurchaseOrderConfirmed", "PurchaseOrderPage"),
     # a purchase order with its records: receipts, returns, invoices, the supplier's e-mail
-    "record_contracts": ("MailAttachmentView", "SupplierMailView", "ReceiptLineView", "GoodsReceiptRecord",
-                         "SupplierReturnRecord", "InvoiceLineView", "InvoiceDifference", "SupplierInvoiceRecord",
-                         "SupplierInvoiceRecorded", "PurchaseOrderDetail", "PurchaseOrderReceived",
-                         "PurchaseOrderReturned"),
+    "shop.procurement.record_contracts": ("MailAttachmentView", "SupplierMailView", "ReceiptLineView",
+                                          "GoodsReceiptRecord", "SupplierReturnRecord", "InvoiceLineView",
+                                          "InvoiceDifference", "SupplierInvoiceRecord", "SupplierInvoiceRecorded",
+                                          "PurchaseOrderDetail", "PurchaseOrderReceived", "PurchaseOrderReturned"),
     # the consumer's outputs (functions/procurement_restock)
-    "workflow_contracts": ("RestockSkipped", "RestockOrdered", "SupplierMailed"),
+    "shop.procurement.workflow_contracts": ("RestockSkipped", "RestockOrdered", "SupplierMailed"),
 }
-_WHERE = {name: group for group, names in _GROUPS.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    group = _WHERE.get(name)
-    if group is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"shop.procurement.{group}"), name)
+__getattr__ = lazy.attributes_from(__name__, _GROUPS)
+
 

@@ -2,11 +2,11 @@
 
 from datetime import date
 from enum import StrEnum
-from importlib import import_module
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from shop import lazy
 from shop.models import Frozen, SkuCode, Slug
 from shop.money import Money
 
@@ -124,16 +124,9 @@ class InvoiceStatus(StrEnum):
 # request bodies (shop.procurement.requests) and the consumer's events (shop.procurement.trigger_events) are
 # modules of their own, named here on first access (issue 17): the restock consumer, the supplier's e-mail and
 # the daily report load neither, the admin API's read routes no request body, the API no consumer event
-_ELSEWHERE = {
-    **dict.fromkeys(("In", "SupplierIn", "ContractIn", "PoLineIn", "PurchaseOrderIn", "QuantityLine", "ReceiptIn",
-                     "SupplierReturnIn", "InvoiceLineIn", "InvoiceIn", "ConfirmationIn", "Email", "Note"),
-                    "requests"),
-    **dict.fromkeys(("StockLowDetail", "StockLowEvent", "PoSubmittedDetail", "PoSubmittedEvent"), "trigger_events"),
-}
+__getattr__ = lazy.attributes_from(__name__, {
+    "shop.procurement.requests": ("In", "SupplierIn", "ContractIn", "PoLineIn", "PurchaseOrderIn", "QuantityLine",
+                                  "ReceiptIn", "SupplierReturnIn", "InvoiceLineIn", "InvoiceIn", "ConfirmationIn",
+                                  "Email", "Note"),
+    "shop.procurement.trigger_events": ("StockLowDetail", "StockLowEvent", "PoSubmittedDetail", "PoSubmittedEvent")})
 
-
-def __getattr__(name: str) -> Any:
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"shop.procurement.{module}"), name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from shop import lazy
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.money import Money
 from shop.promotions import engine
@@ -181,9 +182,5 @@ def active_promotions(currency: str, now: datetime | None = None) -> tuple[dict[
 _SALE_PRICES = frozenset({"Unit", "SalePrice", "sale_prices", "best_sale"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SALE_PRICES:
-        from shop.promotions import sale_prices as module
+__getattr__ = lazy.attributes_from(__name__, {"shop.promotions.sale_prices": _SALE_PRICES})
 
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

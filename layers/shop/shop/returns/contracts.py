@@ -5,10 +5,11 @@ later by the returns workflow (``label``, ``inspection``, ``refund_id``, ``refun
 (``email``, ``note``, a timeline entry's ``note``) are declared with ``exclude_if``: absent, never null.
 """
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from shop import lazy
 from shop.contracts import ResponseModel, absent
 from shop.fulfillment.contract_parts import DamagedRefundView
 from shop.money import Money
@@ -137,13 +138,7 @@ _WORKFLOW = frozenset({
     "ExchangeCompleted"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("StaffReturnSummary", "StaffReturnPage"):
-        from shop.returns import queue_contracts
+__getattr__ = lazy.attributes_from(__name__, {
+    "shop.returns.queue_contracts": ("StaffReturnSummary", "StaffReturnPage"),
+    "shop.returns.workflow_contracts": _WORKFLOW})
 
-        return getattr(queue_contracts, name)
-    if name in _WORKFLOW:
-        from shop.returns import workflow_contracts
-
-        return getattr(workflow_contracts, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,11 +2,9 @@
 (shop.notifications.optouts), "recommended for you" (shop.analytics.recommendations, its answer in
 shop.storefront.recommendation_contracts) and the order updates' channels (shop.notifications)."""
 
-from importlib import import_module
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from shop import lazy
 from shop.contracts import ResponseModel
 
 
@@ -28,14 +26,8 @@ class MarketingPreferencesIn(BaseModel):  # PUT /account/marketing body (no docs
 # product summary it extends) and the notification channels' answer and body, so a cold start of the account
 # function builds the models of the route it serves only (its routes name them as this module's attributes,
 # which Powertools resolves on the route's first request)
-_ELSEWHERE = {"Recommendation": "shop.storefront.recommendation_contracts",
-              "Recommendations": "shop.storefront.recommendation_contracts",
-              "NotificationChannels": "shop.notifications.contracts",
-              "ChannelsIn": "shop.notifications.sms"}
+__getattr__ = lazy.attributes_from(__name__, {
+    "shop.storefront.recommendation_contracts": ("Recommendation", "Recommendations"),
+    "shop.notifications.contracts": ("NotificationChannels",),
+    "shop.notifications.sms": ("ChannelsIn",)})
 
-
-def __getattr__(name: str) -> Any:
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module), name)
