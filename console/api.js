@@ -5,7 +5,7 @@
 const TOKEN_KEY = "shop.console.idToken";
 let apiBase = "";
 
-/** Reads config.json beside index.html: {"api_base": "https://...execute-api.../prod"} on AWS (written by
+/** Reads config.json beside index.html: {"api_base": "https://<api id>.execute-api.<region>.amazonaws.com"} on AWS (written by
  * `make deploy-console`), "" (this origin) locally. */
 export async function loadConfig() {
   try {
@@ -74,7 +74,9 @@ async function errorFrom(response) {
     const fields = ((err.details && err.details.fields) || []).map((f) => ({field: f.field, message: f.message}));
     return new ApiError(response.status, err.code || "error", err.message || response.statusText, fields);
   }
-  // API Gateway's own answers (authorizer 401, unknown route 403, 413): {"message": "..."}
+  // the HTTP API's own answers (authorizer 401, unknown route 404, 413, 500): {"message": "..."}. They carry no
+  // CORS header, so from another origin (the console on CloudFront) fetch() fails instead: session() drops an
+  // expired token before it is sent (docs/local-gateway.md, CORS)
   const message = (body && body.message) || response.statusText || "request failed";
   return new ApiError(response.status, "gateway", message, []);
 }

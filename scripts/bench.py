@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextvars
+import functools
 import inspect
 import json
 import math
@@ -60,8 +61,9 @@ import flash_sale_sim  # noqa: E402
 # us-east-1 list prices (USD), looked up on PRICES_DATE; free tiers ignored, first volume tier everywhere.
 # Lambda: https://aws.amazon.com/lambda/pricing/ ($0.20 per 1M requests; duration per GB-s, x86 first
 #   6 B GB-s/month, Arm first 7.5 B GB-s/month; billed in 1 ms increments)
-# API Gateway REST APIs: https://aws.amazon.com/api-gateway/pricing/ ($3.50 per million, first 333 M/month;
-#   HTTP APIs $1.00 per million, first 300 M/month - named as the alternative, not used in the model)
+# API Gateway HTTP APIs: https://aws.amazon.com/api-gateway/pricing/ ($1.00 per million, first 300 M/month;
+#   metered in 512 KB increments: the shop's requests are far below one). REST APIs ($3.50 per million,
+#   first 333 M/month) are the API the shop ran before issue 17: priced only for the comparison (api_tradeoff)
 # Step Functions Standard: https://aws.amazon.com/step-functions/pricing/ ($0.025 per 1,000 state transitions)
 # DynamoDB on-demand, Standard table class: https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.625 per
 #   million write request units, $0.125 per million read request units since the Nov 2024 price cut;
@@ -70,7 +72,7 @@ import flash_sale_sim  # noqa: E402
 # SES: https://aws.amazon.com/ses/pricing/ ($0.10 per 1,000 outbound emails)
 # S3 Standard: https://aws.amazon.com/s3/pricing/ ($0.005 per 1,000 PUT, COPY, POST, LIST requests)
 # CloudWatch Logs: https://aws.amazon.com/cloudwatch/pricing/ ($0.50 per GB ingested, Standard class; the
-#   first tier of the tiered Lambda log pricing of May 2025)
+#   first tier of the tiered Lambda log pricing of May 2025; the API's access logs at the same price)
 # Cognito user pools, Essentials tier: https://aws.amazon.com/cognito/pricing/ ($0.015 per MAU above 10,000
 #   free) - a note in the model, not a line of it (it is per active user, not per order)
 # X-Ray: https://aws.amazon.com/xray/pricing/ ($5.00 per million traces recorded above 100,000 free) - a note
@@ -97,7 +99,7 @@ PRICES: dict[str, float] = {
 }
 PRICE_LABELS: dict[str, str] = {
     "lambda_request": "$0.20 / M", "lambda_gb_s_x86_64": "$0.0000166667 / GB-s",
-    "lambda_gb_s_arm64": "$0.0000133334 / GB-s", "apigw_rest_request": "$3.50 / M",
+    "lambda_gb_s_arm64": "$0.0000133334 / GB-s", "apigw_http_request": "$1.00 / M", "apigw_rest_request": "$3.50 / M",
     "sfn_transition": "$0.025 / 1,000", "ddb_wru": "$0.625 / M", "ddb_rru": "$0.125 / M",
     "ddb_storage_gb_month": "$0.25 / GB-month", "ddb_pitr_gb_month": "$0.20 / GB-month",
     "events_custom_event": "$1.00 / M", "ses_email": "$0.10 / 1,000", "s3_put": "$0.005 / 1,000",
@@ -130,6 +132,68 @@ ASSUMPTIONS: dict[str, float] = {
     # the data an order leaves in DynamoDB, priced for one month (it is charged again every month it is kept)
     "storage_months": 1,
 }
+# API access logs (issue 17): the HTTP API writes one line per request to ApiAccessLogGroup in the format of
+# template.yaml (ShopHttpApi, AccessLogSettings.Format). Its size per request is estimated by rendering that format with
+# the typical values below (a variable API Gateway has no value for renders "-") and adding the 26 bytes CloudWatch
+# Logs counts per log event; the figure follows the template's format.
+ACCESS_LOG_EVENT_OVERHEAD = 26
+TYPICAL_CONTEXT: dict[str, str] = {
+    "requestId": "0f6b8f4e-5c1a-4d2b-9e3f-7a8b9c0d1e2f",  # 36 characters
+    "extendedRequestId": "Mc7UVioPPHcEKPA=",
+    "identity.sourceIp": "203.0.113.45",
+    "identity.userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    "requestTime": "01/Dec/2026:12:00:00 +0000",
+    "requestTimeEpoch": "1796126400000",
+    "httpMethod": "GET",
+    "path": "/products/colombia-huila",
+    "protocol": "HTTP/1.1",
+    "routeKey": "GET /products/{productId}",
+    "stage": "$default",
+    "status": "200",
+    "responseLength": "1843",
+    "responseLatency": "45",
+    "integrationLatency": "38",
+    "integrationStatus": "200",
+    "integration.status": "200",
+    "integration.latency": "38",
+    "integrationErrorMessage": "-",
+    "integration.error": "-",
+    "error.message": "-",
+    "authorizer.error": "-",
+}
+UNKNOWN_CONTEXT_CHARS = 16  # a variable without a typical value above
+
+
+@dataclass(frozen=True)
+class AccessLogEstimate:
+    """The template's access log format rendered once with TYPICAL_CONTEXT: the bytes ingested per API request."""
+    format: str
+    line: str
+    unknown: tuple[str, ...]  # $context variables without a typical value (UNKNOWN_CONTEXT_CHARS each)
+
+    @property
+    def bytes(self) -> int:
+        return len(self.line.encode()) + ACCESS_LOG_EVENT_OVERHEAD if self.format else 0
+
+
+CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
+
+
+@functools.cache
+def shop_api(template: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    """ShopHttpApi's properties as template.yaml declares them."""
+    from shoplocal.template import load_yaml
+
+    return dict(load_yaml(template)["Resources"]["ShopHttpApi"].get("Properties") or {})
+
+
+def access_log_estimate(template: Path = ROOT / "template.yaml") -> AccessLogEstimate:
+    fmt = str((shop_api(template).get("AccessLogSettings") or {}).get("Format") or "")
+    unknown = tuple(dict.fromkeys(v for v in CONTEXT_VARIABLE.findall(fmt) if v not in TYPICAL_CONTEXT))
+    line = CONTEXT_VARIABLE.sub(lambda m: TYPICAL_CONTEXT.get(m.group(1), "x" * UNKNOWN_CONTEXT_CHARS), fmt)
+    return AccessLogEstimate(fmt, line, unknown)
+
+
 ORDER_SKUS = ["COL-HUI-250", "FILTER-02-100", "V60-02-WHITE", "MUG-350-SAND", "TEA-ASSAM-100", "ESP-NO5-500"]
 ORDER_WAREHOUSE = "berlin"  # every ORDER_SKUS line is stocked there: one parcel for a Berlin address
 
@@ -672,7 +736,7 @@ def quantities(u: Usage) -> dict[str, float]:
 
 
 COST_LINES: list[tuple[str, str, str]] = [  # (label, quantity key, price key)
-    ("API Gateway REST API requests", "api", "apigw_rest_request"),
+    ("API Gateway HTTP API requests", "api", "apigw_http_request"),
     ("Lambda requests", "lambda_requests", "lambda_request"),
     ("Lambda duration x86_64 (GB-s, 1 ms rounding)", "gb_s:x86_64", "lambda_gb_s_x86_64"),
     ("Lambda duration arm64 (GB-s, 1 ms rounding)", "gb_s:arm64", "lambda_gb_s_arm64"),
@@ -684,7 +748,8 @@ COST_LINES: list[tuple[str, str, str]] = [  # (label, quantity key, price key)
     ("EventBridge custom events", "events", "events_custom_event"),
     ("SES emails", "emails", "ses_email"),
     ("S3 PUT requests (shipping label PDFs, daily report files)", "s3_puts", "s3_put"),
-    ("CloudWatch Logs ingestion", "log_gb", "logs_ingest_gb"),
+    ("CloudWatch Logs ingestion, function logs", "log_gb", "logs_ingest_gb"),
+    ("CloudWatch Logs ingestion, API access logs", "access_log_gb", "logs_ingest_gb"),
 ]
 
 
@@ -712,10 +777,16 @@ def cost_model(order: dict[str, float], routes: dict[str, dict[str, float]], par
             browsing[key] += times * value
     order = dict(order)
     order["s3_puts"] = order.get("s3_puts", 0) + ASSUMPTIONS["report_puts_per_day"] / ASSUMPTIONS["orders_per_day"]
+    # one access log line per API request, of the size the template's format renders to
+    per_request_gb = access_log_estimate().bytes / 2**30
+    order["access_log_gb"] = order.get("api", 0.0) * per_request_gb
+    browsing["access_log_gb"] = browsing.get("api", 0.0) * per_request_gb
     lines = [CostLine(label, key, order.get(key, 0.0), browsing.get(key, 0.0), price)
              for label, key, price in COST_LINES]
-    # one Lambda duration line per architecture the functions run on (both when the template mixes them)
-    return [line for line in lines if line.flow or line.browsing or not line.label.startswith("Lambda duration")]
+    # one Lambda duration line per architecture the functions run on (both when the template mixes them); no
+    # access log line when the template turns access logs off
+    return [line for line in lines if line.flow or line.browsing
+            or not (line.label.startswith("Lambda duration") or line.key == "access_log_gb")]
 
 
 def fmt_usd(x: float) -> str:
@@ -849,17 +920,22 @@ def dominates(lines: list[CostLine], o: OrderResult, total: float) -> str:
     top = ranked[:3]
     by_key = {li.key: li for li in lines}
     requests = sum(BROWSING_PER_ORDER.values())
-    behind = sum(li.browsing * PRICES[li.price_key] for li in lines if li.key != "api") / requests * 1e6
-    api = PRICES["apigw_rest_request"] * 1e6
+    gateway_keys = ("api", "access_log_gb")
+    behind = sum(li.browsing * PRICES[li.price_key] for li in lines if li.key not in gateway_keys) / requests * 1e6
+    api = PRICES["apigw_http_request"] * 1e6
+    access = access_log_estimate().bytes / 2**30 * PRICES["logs_ingest_gb"] * 1e6
+    gateway = api + access
+    than = ("more than" if gateway > 1.05 * behind else "less than" if gateway < 0.95 * behind
+            else "about as much as")
     ddb = sum(by_key[k].per_1000 for k in ("wru", "rru", "storage_gb", "pitr_gb") if k in by_key)
     wru = o.shop.wru
     heaviest = max(wru, key=lambda t: wru[t]) if wru else "-"
     return (
         "**What dominates.** " + ", ".join(f"{li.label} ({li.per_1000 / total:.0%})" for li in top)
         + f" make up {sum(li.per_1000 for li in top) / total:.0%} of the total. API Gateway charges every request, "
-        f"browsing included: ${api:.2f} per million, more than what runs behind an average browsing request "
-        f"(Lambda, DynamoDB, logs: ${behind:.2f} per million); an HTTP API with a JWT authorizer would charge "
-        f"${PRICES['apigw_http_request'] * 1e6:.2f}. Step Functions Standard charges each of the order's "
+        f"browsing included: ${api:.2f} per million on the HTTP API, and its access log lines add ${access:.2f} per "
+        f"million in CloudWatch Logs: {than} what runs behind an average browsing request (Lambda, DynamoDB, "
+        f"function logs: ${behind:.2f} per million). Step Functions Standard charges each of the order's "
         f"{o.transitions} state transitions, SES each of its {o.shop.emails} emails. DynamoDB on-demand is "
         f"{ddb / total:.0%} of the total at {sum(o.shop.rru.values()):g} read and {sum(wru.values()):g} write "
         f"request units per order, {wru.get(heaviest, 0) / max(1.0, sum(wru.values())):.0%} of the writes on "
@@ -867,46 +943,67 @@ def dominates(lines: list[CostLine], o: OrderResult, total: float) -> str:
 
 
 def api_tradeoff(lines: list[CostLine], total: float) -> list[str]:
-    """Issue 17: REST API (today) against an HTTP API with a JWT authorizer on the user pool. The prices come from
-    this run's request counts; the feature rows from API Gateway's "Choose between REST APIs and HTTP APIs" and
-    what template.yaml uses of each feature (a row that the template starts to use changes the verdict)."""
-    api = next(li for li in lines if li.key == "api")
+    """Issue 17's decision: the HTTP API with a JWT authorizer on the user pool (template.yaml, ShopHttpApi), against
+    the REST API it replaced. The prices come from this run's request counts and the template's access log format; the
+    feature rows from API Gateway's "Choose between REST APIs and HTTP APIs" and "Configure CORS for HTTP APIs"
+    pages and from what the template uses (or used) of each feature."""
+    by_key = {li.key: li for li in lines}
+    api = by_key["api"]
     requests = api.flow + api.browsing
-    rest = api.per_1000
-    http = requests * PRICES["apigw_http_request"] * 1000
+    http = api.per_1000
+    rest = requests * PRICES["apigw_rest_request"] * 1000
+    logs = by_key["access_log_gb"].per_1000 if "access_log_gb" in by_key else 0.0
+    before = total - http - logs + rest
+    throttle = shop_api().get("DefaultRouteSettings") or {}
+    limits = (f"{throttle['ThrottlingBurstLimit']:,} burst / {throttle['ThrottlingRateLimit']:,} requests a second"
+              if {"ThrottlingBurstLimit", "ThrottlingRateLimit"} <= set(throttle) else "none set")
     rows = [
-        ("price per million requests (first tier)", f"${PRICES['apigw_rest_request'] * 1e6:.2f}",
-         f"${PRICES['apigw_http_request'] * 1e6:.2f}"),
-        (f"per 1,000 orders ({fmt_qty(requests)} requests an order, browsing included)", fmt_usd(rest), fmt_usd(http)),
-        ("total per 1,000 orders (this table)", fmt_usd(total), f"{fmt_usd(total - rest + http)} "
-                                                                 f"({(http - rest) / total:+.0%})"),
-        ("latency", "not measured: the local gateway runs in-process and emulates neither",
-         "measure on a deployed stage before switching"),
-        ("Cognito sign-in tokens checked by the gateway", "yes (Cognito user pool authorizer)",
-         "yes (JWT authorizer: the pool's issuer, the app client as audience)"),
-        ("request validation (JSON schema models)", "available, not used: handlers validate with pydantic", "no"),
-        ("AWS WAF", "available, not attached", "no (only through CloudFront in front)"),
-        ("usage plans, API keys, per-client throttling", "available, not used (stage throttling is)",
-         "no; stage and route throttling only"),
-        ("caching", "available, not used (answers are per user or change with stock; `CKV_AWS_120` skip)", "no"),
-        ("resource policies", "available, not used", "no"),
-        ("X-Ray trace of the gateway", "yes (`TracingEnabled`)", "no: a trace starts at the function"),
-        ("CORS", "preflight `*`, the functions name `AllowedOrigins`; `GatewayResponses` add it to the gateway's "
-                 "own 401, 403, 413, 5xx", "the gateway's CORS config (a list of origins) on preflights and "
-                 "integration answers, the functions' headers ignored; its own errors: not documented"),
-        ("edge-optimized or private endpoint", "available", "no (regional only)"),
+        ("price per million requests (first tier)",
+         f"${PRICES['apigw_http_request'] * 1e6:.2f} (first 300 M a month; metered in 512 KB increments, the "
+         "shop's requests are far below one)", f"${PRICES['apigw_rest_request'] * 1e6:.2f} (first 333 M a month)"),
+        (f"requests per 1,000 orders ({fmt_qty(requests)} an order, browsing included)", fmt_usd(http), fmt_usd(rest)),
+        (f"access logs per 1,000 orders ({access_log_estimate().bytes} bytes ingested a request)", fmt_usd(logs),
+         "none (access logs off)"),
+        ("total per 1,000 orders (this table)", f"{fmt_usd(total)} ({(total - before) / before:+.0%} against REST)",
+         fmt_usd(before)),
+        ("latency", "not measured (the local gateway runs in-process): measure on a deployed stage",
+         "not measured either"),
+        ("Cognito sign-in tokens checked by the gateway",
+         "JWT authorizer: the user pool as issuer, the app client as audience (an ID token's `aud`, an access "
+         "token's `client_id`), so ID or access tokens pass; `token_use` is not checked",
+         "Cognito user pool authorizer"),
+        ("request validation (JSON schema models)", "no: handlers validate with pydantic",
+         "available, not used either: handlers validate with pydantic"),
+        ("AWS WAF", "not attachable: put CloudFront with WAF in front if it is ever needed", "available, not attached"),
+        ("usage plans, API keys, per-client throttling",
+         f"no; stage and route throttling kept (`DefaultRouteSettings`: {limits})",
+         "available, not used (stage throttling, the same limits)"),
+        ("caching", "no", "available, not used (answers are per user or change with stock; the `CKV_AWS_120` skip)"),
+        ("resource policies", "no", "available, not used"),
+        ("X-Ray", "no gateway segment: a trace starts at the function (functions, state machines and AWS calls are "
+                  "still traced)", "a gateway segment (`TracingEnabled`)"),
+        ("CORS", "`CorsConfiguration` for the `AllowedOrigins` list: the gateway answers preflights itself and adds "
+                 "the headers to the functions' answers, ignoring the functions' own; AWS's CORS page names only "
+                 "those two, not the gateway's own errors (the JWT authorizer's 401, throttling's 429)",
+         "preflight `*` (a mock integration), the functions' headers for `AllowedOrigins`, `GatewayResponses` adding "
+         "`*` to the gateway's own 4XX and 5XX"),
+        ("access logs", "on: JSON lines to `ApiAccessLogGroup`, delivered without the account-wide role REST APIs "
+                        "need", "off (the `CKV_AWS_76` skip: they need the account-wide API Gateway CloudWatch role)"),
+        ("endpoint types", "regional only", "edge-optimized, regional or private"),
     ]
     return [
-        f"**REST API or HTTP API** (issue 17): API Gateway is {rest / total:.0%} of the total above.", "",
-        "| | REST API (today) | HTTP API + JWT authorizer |", "|---|---|---|",
-        *(f"| {name} | {rest_text} | {http_text} |" for name, rest_text, http_text in rows), "",
-        f"Of the features an HTTP API lacks, the shop uses two: the gateway's X-Ray segment (the functions, state "
-        f"machines and AWS calls stay traced) and gateway responses (whether a browser then sees the JWT "
-        f"authorizer's 401 or a CORS failure has to be tried on a deployed stage). The table "
-        f"favours the HTTP API ({fmt_usd(rest - http)} less per 1,000 orders), but it is not adopted yet: "
-        f"switching changes the Lambda event format (payload 2.0, or 1.0 kept on purpose), the local gateway "
-        f"(`shoplocal`), the OpenAPI document and the tests that pin REST behaviour, and its latency has to be "
-        f"measured on a deployed stage first.",
+        f"**REST API or HTTP API** (issue 17): HTTP API adopted. Its requests are {http / total:.0%} of the total "
+        f"above, its access logs {logs / total:.1%}.", "",
+        "| | HTTP API (adopted) | REST API (before) |", "|---|---|---|",
+        *(f"| {name} | {http_text} | {rest_text} |" for name, http_text, rest_text in rows), "",
+        f"Why: the price ({fmt_usd(rest - http)} less per 1,000 orders in requests, of which the access logs now "
+        f"turned on take {fmt_usd(logs)} back), and of the features an HTTP API lacks the shop used only two: the "
+        f"gateway's X-Ray segment and gateway responses (CORS headers on the gateway's own errors). What changed: the "
+        f"Lambda events keep payload format 1.0, so the handlers (Powertools' `APIGatewayRestResolver`) are "
+        f"unchanged, and the local gateway (`shoplocal`) emulates the HTTP API (JWT authorizer, `CorsConfiguration`, "
+        f"the `$default` stage at the root). To try on a deployed stage: the latency through the gateway, against "
+        f"the REST API's, and the JWT authorizer's 401 as a browser sees it (with the CORS headers, or as a CORS "
+        f"failure).",
     ]
 
 
@@ -914,13 +1011,14 @@ def levers(lines: list[CostLine], total: float) -> str:
     """What each unit of the per-order figures is worth against issue 17's cost target (TARGET_COST_PER_1000)."""
     per_invocation = PRICES["lambda_request"] + ASSUMPTIONS["log_bytes_per_invocation"] / 2**30 * PRICES[
         "logs_ingest_gb"]
+    per_request = PRICES["apigw_http_request"] + access_log_estimate().bytes / 2**30 * PRICES["logs_ingest_gb"]
     gap = total - bench_targets.TARGET_COST_PER_1000
     head = (f"**Toward {fmt_usd(bench_targets.TARGET_COST_PER_1000)}** (issue 17): {fmt_usd(gap)} to go. "
             if gap > 0 else f"**Issue 17's {fmt_usd(bench_targets.TARGET_COST_PER_1000)}** is met. ")
     return head + (
         f"Per 1,000 orders, each state transition fewer per order saves {fmt_usd(PRICES['sfn_transition'] * 1000)}, "
-        f"each email {fmt_usd(PRICES['ses_email'] * 1000)}, each API request (browsing included) "
-        f"{fmt_usd(PRICES['apigw_rest_request'] * 1000)} on the REST API, each Lambda invocation about "
+        f"each email {fmt_usd(PRICES['ses_email'] * 1000)}, each API request (browsing included) about "
+        f"{fmt_usd(per_request * 1000)} (the HTTP API's price and its access log line), each Lambda invocation about "
         f"{fmt_usd(per_invocation * 1000)} (request and log lines), each write request unit "
         f"{fmt_usd(PRICES['ddb_wru'] * 1000)}; arm64 saves a fifth of the Lambda duration lines"
         + (" (adopted)." if any(line.key == "gb_s:arm64" for line in lines) else "."))
@@ -950,6 +1048,23 @@ def analytics_batching(o: OrderResult, total: float) -> str:
             "run it with.")
 
 
+def access_log_assumption() -> str:
+    """How the access log bytes per API request were estimated, from the template's format (AccessLogEstimate)."""
+    est = access_log_estimate()
+    if not est.format:
+        return "- **API access logs**: off in `template.yaml` (ShopHttpApi has no `AccessLogSettings.Format`): no line."
+    values = ", ".join(
+        f"`{name}` " + ("36 characters" if name == "requestId" else f"`{TYPICAL_CONTEXT[name]}`")
+        for name in dict.fromkeys(CONTEXT_VARIABLE.findall(est.format)) if name in TYPICAL_CONTEXT)
+    unknown = (f"; without a typical value, counted as {UNKNOWN_CONTEXT_CHARS} characters each: "
+               + ", ".join(f"`{name}`" for name in est.unknown)) if est.unknown else ""
+    return (f"- **API access logs**: {est.bytes} bytes ingested per API request, one JSON line each in "
+            f"`ApiAccessLogGroup`: the format of `template.yaml` (ShopHttpApi, `AccessLogSettings.Format`) rendered "
+            f"with typical values ({values}{unknown}; a variable API Gateway has no value for renders `-`) is "
+            f"{len(est.line.encode())} bytes, plus the {ACCESS_LOG_EVENT_OVERHEAD} bytes CloudWatch Logs counts per "
+            "log event.")
+
+
 def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResult], checkout: Usage,
              ran_at: str) -> str:
     total = sum(line.per_1000 for line in lines)
@@ -970,6 +1085,8 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
     md.append(dominates(lines, o, total))
     md += ["", *api_tradeoff(lines, total), "", analytics_batching(o, total), "", levers(lines, total)]
     s = o.shop
+    max_age = (shop_api().get("CorsConfiguration") or {}).get("MaxAge")
+    preflight_cache = f"up to {max_age} s" if max_age else "as long as the browser's default"
     md += ["", "DynamoDB per order (order flow), per table:", "",
            "| table | requests touching it | read request units | write request units |", "|---|---:|---:|---:|"]
     for table in sorted(set(s.rru) | set(s.wru), key=lambda t: -(s.rru[t] + s.wru[t])):
@@ -1008,6 +1125,7 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
            "DynamoDB-bound handlers and optimistic for the Stripe calls. "
            f"**Logs**: {ASSUMPTIONS['log_bytes_per_invocation']:.0f} bytes ingested per "
            "invocation (platform START/END/REPORT lines, a Powertools metrics line, an INFO line).",
+           access_log_assumption(),
            "- **DynamoDB units** computed from the stored items' sizes with the published rules (moto's "
            "ConsumedCapacity is a constant per call); transactional writes count twice, index writes once per "
            "affected GSI. **Storage**: the bytes an order leaves behind (items and index entries, 100 B overhead "
@@ -1020,11 +1138,14 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
            f"${PRICES['cognito_mau_essentials']} per monthly active user above 10,000 free, so a shopper who "
            f"logs in once a month to order once costs ${PRICES['cognito_mau_essentials'] * 1000:.0f} per 1,000 such "
            "shoppers beyond the free tier" + (" - more than the whole table" if PRICES["cognito_mau_essentials"] * 1000
-                                              > total else "") + "; X-Ray traces (tracing is on for functions, "
-           "API and state machines; $5.00 per million traces recorded beyond the free tier, sampled), CloudWatch "
-           "custom metrics from Powertools (per metric per month), log storage, cold-start INIT time, data "
-           "transfer out, the once-a-day report run and its email, the reservation sweeper's schedule, Stripe's "
-           "and the carrier's fees, and everything a return or a cancellation adds."]
+                                              > total else "") + "; X-Ray traces (tracing is on for functions "
+           "and state machines, the HTTP API has no segment of its own; $5.00 per million traces recorded beyond "
+           "the free tier, sampled), CloudWatch custom metrics from Powertools (per metric per month), log "
+           f"storage, CORS preflights (a browser sends one before a cross-origin request with a token, cached "
+           f"{preflight_cache}; the gateway answers them, not counted as requests here), cold-start INIT time, data "
+           "transfer out, the once-a-day report run and its email, the "
+           "reservation sweeper's schedule, Stripe's and the carrier's fees, and everything a return or a "
+           "cancellation adds."]
     return "\n".join(md) + "\n"
 
 

@@ -363,10 +363,9 @@ class Deployer:
         )
 
     def skip(self, lid: str, p: dict[str, Any]) -> None:
-        """API Gateway is served by shoplocal.gateway from the template's routes; permissions don't apply."""
-        ref = "localapi" if "RestApi" in self.d.types.get(lid, "") else f"{lid}-local"
-        self.d.physical[lid] = ref
-        self.d.attributes[lid] = {"RootResourceId": "root"}
+        """The HTTP API is served by shoplocal.gateway from the template's routes; permissions don't apply."""
+        self.d.physical[lid] = "localapi" if self.d.types.get(lid) == "AWS::ApiGatewayV2::Api" else f"{lid}-local"
+        self.d.attributes[lid] = {}
 
     def state_machine(self, lid: str, p: dict[str, Any]) -> None:
         name = p.get("StateMachineName") or self.name_for(lid, 80)
@@ -598,9 +597,8 @@ PROVISIONERS: dict[str, Callable[[Deployer, str, dict[str, Any]], None]] = {
     "AWS::Lambda::LayerVersion": Deployer.layer,
     "AWS::Lambda::Function": Deployer.function,
     "AWS::Lambda::Permission": Deployer.skip,
-    "AWS::ApiGateway::RestApi": Deployer.skip,
-    "AWS::ApiGateway::Deployment": Deployer.skip,
-    "AWS::ApiGateway::Stage": Deployer.skip,
+    "AWS::ApiGatewayV2::Api": Deployer.skip,
+    "AWS::ApiGatewayV2::Stage": Deployer.skip,
     "AWS::StepFunctions::StateMachine": Deployer.state_machine,
     "AWS::Events::EventBus": Deployer.event_bus,
     "AWS::Events::Rule": Deployer.rule,

@@ -1,18 +1,21 @@
-"""API Gateway (REST API, v1 Lambda proxy integration) emulation built from the template's routes.
+"""API Gateway HTTP API emulation (Lambda proxy integrations, payload format 1.0) built from the template's routes.
 
-Requests become Lambda proxy events shaped like API Gateway's; protected routes are checked by a Cognito
-user-pool authorizer (RS256 signature against the pool's JWKS, expiry, issuer, audience, token_use) before
-the function runs, as API Gateway does; the function's proxy result becomes the HTTP response.
+Requests become payload format 1.0 events as an HTTP API sends them; routes protected by the API's JWT
+authorizer (the Cognito user pool as issuer) are checked before the function runs (RS256 signature against the
+pool's JWKS, exp/nbf/iat, iss, aud or client_id); the function's answer becomes the HTTP response, with the CORS
+headers of the API's CorsConfiguration.
 
-Behaviour mirrored from API Gateway (see docs/local-gateway.md):
-- unknown path, or a method the matched resource does not define (any method, TRACE included): 403
-  {"message": "Missing Authentication Token"}
-- missing/invalid/expired/forged token on a protected route: 401 {"message": "Unauthorized"}, function not invoked
-- body over 10 MB: 413 {"message": "Request Too Long"}
-- handler exception or malformed proxy result: 502 {"message": "Internal server error"} (traceback logged)
-- OPTIONS preflight answered from the API's Cors setting without invoking anything (SAM's mock integration)
-- the gateway's own answers (the errors above) carry exactly the headers of the API's GatewayResponses;
-  a function's answer is passed through as it is: no CORS header is added to it
+Behaviour mirrored from an HTTP API (sources and the choices made where AWS is not documented: docs/local-gateway.md):
+- no route for the path and method: 404 {"message": "Not Found"}
+- missing token on a protected route: 401 {"message": "Unauthorized"}; an invalid one (bad signature, expired,
+  other issuer or audience): the same plus ``www-authenticate: Bearer scope="" error="invalid_token" ...``;
+  the function is not invoked
+- body over 10 MB: 413 {"message": "Request Entity Too Large"}
+- handler exception or malformed Lambda result: 500 {"message": "Internal Server Error"} (traceback logged)
+- CORS: every preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered by the gateway itself,
+  204, with the configured headers only when the origin, method and requested headers are allowed; a function's
+  answer gets Access-Control-Allow-Origin (and Expose-Headers / Allow-Credentials) for an allowed Origin, and any
+  Access-Control-* header the function set is dropped. The gateway's own errors get no CORS header.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import binascii
 import contextlib
 import json
 import logging
+import os
+import re
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,39 +44,56 @@ from shoplocal.template import load_yaml
 
 log = logging.getLogger("shoplocal.gateway")
 
-MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_BODY = 10 * 1024 * 1024  # an HTTP API's payload limit
 ACCOUNT_ID = "123456789012"
-IMPLICIT_API = "ServerlessRestApi"  # SAM's logical id for the API of events without RestApiId
+STAGE = "$default"  # the only stage emulated: paths have no stage prefix
+IMPLICIT_API = "ServerlessHttpApi"  # SAM's logical id for the HTTP API of events without ApiId
+PAYLOAD_FORMAT = "1.0"
 PROXY_RESULT_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 
 HeadersIn = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
+Resolve = Callable[[Any], Any]
 
 
 # --------------------------------------------------------------------------- routes
 @dataclass(frozen=True)
 class Route:
     method: str  # upper case; "ANY" matches every method
-    path: str  # resource path template, e.g. /products/{productId}
+    path: str  # route path, e.g. /products/{productId}
     function: str  # function logical id
-    auth: str  # "COGNITO" or "NONE"
+    auth: str  # "COGNITO" (the API's JWT authorizer on the Cognito pool) or "NONE"
     api: str | None = None  # API logical id
 
     @property
     def segments(self) -> list[str]:
         return [s for s in self.path.split("/") if s]
 
+    @property
+    def key(self) -> str:
+        """The route key, e.g. "GET /products/{productId}"."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def greedy(self) -> bool:
+        return bool(self.segments) and self.segments[-1].endswith("+}")
+
     def specificity(self) -> tuple[int, ...]:
         """Per segment: literal (2) beats {param} (1) beats {proxy+} (0); compared left to right."""
         return tuple(0 if s.endswith("+}") else 1 if s.startswith("{") else 2 for s in self.segments)
 
+    def priority(self, method: str) -> tuple[int, tuple[int, ...], int]:
+        """An HTTP API's choice among matching routes: a route without a greedy variable first, then the most
+        specific path, then the method named over ANY."""
+        return (0 if self.greedy else 1, self.specificity(), 1 if self.method == method else 0)
+
     def match(self, path: str) -> dict[str, str] | None:
-        """Path parameters when ``path`` (as requested, percent-encoded or not) fits this template."""
+        """Path parameters (URL-decoded) when ``path`` fits this route's path."""
         parts = [unquote(p) for p in path.split("/") if p]
         params: dict[str, str] = {}
         segs = self.segments
         for i, seg in enumerate(segs):
             if seg.startswith("{") and seg.endswith("+}"):
-                if i >= len(parts):  # a greedy parameter needs at least one segment
+                if i >= len(parts):  # a greedy variable needs at least one segment
                     return None
                 params[seg[1:-2]] = "/".join(parts[i:])
                 return params
@@ -87,117 +108,77 @@ class Route:
 
 @dataclass(frozen=True)
 class CorsConfig:
-    allow_origin: str = "*"
-    allow_headers: str = ""
-    allow_methods: str = ""
-    max_age: str = ""
+    """An HTTP API's CorsConfiguration. Origins, methods and headers as configured; "*" allows any."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
     allow_credentials: bool = False
 
-    def preflight_headers(self, methods: Iterable[str] = ()) -> dict[str, str]:
-        """What SAM's generated OPTIONS mock integration answers; methods default to the resource's."""
-        out = {"Access-Control-Allow-Origin": self.allow_origin}
+    def allow_origin(self, origin: str | None) -> str | None:
+        """The Access-Control-Allow-Origin value for ``origin``: the origin itself if listed, "*" when any origin
+        is allowed (the origin itself with credentials), else None (no CORS header at all)."""
+        if not origin:
+            return None
+        if origin in self.allow_origins:
+            return origin
+        if "*" in self.allow_origins:
+            return origin if self.allow_credentials else "*"
+        return None
+
+    def preflight_headers(self, origin: str | None, method: str | None,
+                          requested_headers: str | None) -> dict[str, str]:
+        """The headers of the gateway's preflight answer: none unless origin, method and every requested header
+        are allowed (then the browser is told what is allowed)."""
+        allowed = self.allow_origin(origin)
+        if allowed is None or not method:
+            return {}
+        methods = {m.upper() for m in self.allow_methods}
+        if "*" not in methods and method.upper() not in methods:
+            return {}
+        wanted = {h.strip().lower() for h in (requested_headers or "").split(",") if h.strip()}
+        headers = {h.lower() for h in self.allow_headers}
+        if "*" not in headers and not wanted <= headers:
+            return {}
+        out = {"Access-Control-Allow-Origin": allowed,
+               "Access-Control-Allow-Methods": ",".join(self.allow_methods)}
         if self.allow_headers:
-            out["Access-Control-Allow-Headers"] = self.allow_headers
-        allow_methods = self.allow_methods or ",".join(sorted({*methods, "OPTIONS"}))
-        out["Access-Control-Allow-Methods"] = allow_methods
-        if self.max_age:
-            out["Access-Control-Max-Age"] = self.max_age
+            out["Access-Control-Allow-Headers"] = ",".join(self.allow_headers)
+        if self.max_age is not None:
+            out["Access-Control-Max-Age"] = str(self.max_age)
         if self.allow_credentials:
             out["Access-Control-Allow-Credentials"] = "true"
         return out
 
-    # kept for callers of the first version
-    def headers(self) -> dict[str, str]:
-        return self.preflight_headers()
-
-
-@dataclass(frozen=True)
-class GatewayResponseConfig:
-    """One entry of the API's ``GatewayResponses``: headers (static ``'value'`` or ``method.request.header.X``)
-    and an optional status override. ``ResponseTemplates``, ``Paths`` and ``QueryStrings`` are not emulated
-    and make ``load_gateway_responses`` fail rather than answer differently from API Gateway."""
-
-    headers: tuple[tuple[str, str], ...] = ()
-    status: int | None = None
-
-    def render(self, request_headers: Sequence[tuple[str, str]]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for name, expr in self.headers:
-            if expr.startswith("method.request.header."):
-                wanted = expr.removeprefix("method.request.header.").lower()
-                value = next((v for k, v in request_headers if k.lower() == wanted), None)
-                if value is not None:
-                    out[name] = value
-            else:
-                out[name] = _unquote_cors(expr)
+    def response_headers(self, origin: str | None) -> dict[str, str]:
+        """What the gateway adds to a function's answer for a request from ``origin``."""
+        allowed = self.allow_origin(origin)
+        if allowed is None:
+            return {}
+        out = {"Access-Control-Allow-Origin": allowed}
+        if self.expose_headers:
+            out["Access-Control-Expose-Headers"] = ",".join(self.expose_headers)
+        if self.allow_credentials:
+            out["Access-Control-Allow-Credentials"] = "true"
         return out
 
 
-def _gateway_response_from(api_id: str, response_type: str, value: Any) -> GatewayResponseConfig:
-    if not isinstance(value, dict):
-        raise ValueError(f"{api_id}.GatewayResponses.{response_type} must be a map")
-    unsupported = set(value) - {"ResponseParameters", "StatusCode"}
-    params = value.get("ResponseParameters") or {}
-    unsupported |= {f"ResponseParameters.{k}" for k in set(params) - {"Headers"}}
-    if unsupported:
-        raise ValueError(f"{api_id}.GatewayResponses.{response_type}: {sorted(unsupported)} not emulated locally")
-    headers: list[tuple[str, str]] = []
-    for name, expr in (params.get("Headers") or {}).items():
-        text = str(expr).strip()
-        if not (text.startswith("method.request.header.") or (len(text) >= 2 and text[0] == text[-1] == "'")):
-            raise ValueError(f"{api_id}.GatewayResponses.{response_type}.Headers.{name}: only 'static' values and "
-                             "method.request.header.* are emulated locally")
-        headers.append((str(name), text))
-    status = value.get("StatusCode")
-    return GatewayResponseConfig(tuple(headers), int(status) if status is not None else None)
+@dataclass(frozen=True)
+class JwtConfig:
+    """The JWT authorizer the routes use: the token is read from ``identity_header``."""
+
+    issuer: str
+    audience: tuple[str, ...]
+    identity_header: str = "Authorization"
 
 
 @dataclass(frozen=True)
-class GatewayResponses:
-    """The API's customized gateway responses by type; an uncustomized type falls back to DEFAULT_4XX/5XX."""
-
-    by_type: Mapping[str, GatewayResponseConfig] = field(default_factory=dict)
-
-    def lookup(self, response_type: str, status: int) -> GatewayResponseConfig | None:
-        found = self.by_type.get(response_type)
-        if found is None:
-            found = self.by_type.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX")
-        return found
-
-
-def load_gateway_responses(template_path: Path | str, api_id: str | None = None) -> GatewayResponses:
-    """The ``GatewayResponses`` of the template's API (the one the routes use, ``api_id``, else the only one)."""
-    template = load_yaml(Path(template_path))
-    resources = template["Resources"]
-    apis = {lid: r for lid, r in resources.items() if r.get("Type") == "AWS::Serverless::Api"}
-    if api_id is None:
-        if len(apis) > 1:
-            raise ValueError(f"several APIs {sorted(apis)}: name the one the gateway serves")
-        api_id = next(iter(apis), None)
-    props = ((apis.get(api_id) or {}).get("Properties") or {}) if api_id else {}
-    configured = props.get("GatewayResponses") or {}
-    return GatewayResponses({str(t): _gateway_response_from(str(api_id), str(t), v) for t, v in configured.items()})
-
-
-def _unquote_cors(value: Any) -> str:
-    text = str(value if value is not None else "").strip()
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
-
-
-def _cors_from(value: Any) -> CorsConfig | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return CorsConfig(allow_origin=_unquote_cors(value))
-    if isinstance(value, dict):
-        return CorsConfig(
-            allow_origin=_unquote_cors(value.get("AllowOrigin", "'*'")),
-            allow_headers=_unquote_cors(value.get("AllowHeaders")),
-            allow_methods=_unquote_cors(value.get("AllowMethods")),
-            max_age=_unquote_cors(value.get("MaxAge")),
-            allow_credentials=bool(value.get("AllowCredentials", False)),
-        )
-    raise ValueError(f"unsupported Cors setting {value!r}")
+class HttpApiSpec:
+    routes: list[Route]
+    cors: CorsConfig | None
+    jwt: JwtConfig | None
 
 
 def _ref(value: Any) -> str | None:
@@ -206,96 +187,224 @@ def _ref(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def load_routes(template_path: Path | str) -> tuple[list[Route], CorsConfig | None]:
-    """Routes (most specific first) and the CORS setting from the ORIGINAL SAM template."""
+def template_defaults(template: Mapping[str, Any], region: str = "us-east-1") -> Resolve:
+    """Resolves what an HTTP API's settings use without a deployment: Ref to a parameter (its Default) or to a
+    resource (its logical id), pseudo parameters, Fn::Sub and Fn::Split. Anything else fails loudly."""
+    params = {k: str(v.get("Default", "")) for k, v in (template.get("Parameters") or {}).items()}
+    pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
+              "AWS::URLSuffix": "amazonaws.com"}
+    resources = set(template.get("Resources") or {})
+
+    def ref(name: str) -> str:
+        if name in pseudo:
+            return pseudo[name]
+        if name in params:
+            return params[name]
+        if name in resources:
+            return name
+        raise ValueError(f"Ref to {name}: neither a parameter nor a resource of the template")
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if set(node) == {"Ref"}:
+            return ref(str(node["Ref"]))
+        if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: ref(m.group(1)), node["Fn::Sub"])
+        if set(node) == {"Fn::Split"}:
+            sep, text = node["Fn::Split"]
+            return str(resolve(text)).split(str(sep))
+        if any(str(k).startswith("Fn::") for k in node):
+            raise ValueError(f"{node!r}: not resolvable without a deployment")
+        return {k: resolve(v) for k, v in node.items()}
+
+    return resolve
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise ValueError(f"{what} must be a list of strings, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+CORS_KEYS = frozenset({"AllowOrigins", "AllowHeaders", "AllowMethods", "ExposeHeaders", "MaxAge", "AllowCredentials"})
+
+
+def _cors_from(api_id: str, value: Any, resolve: Resolve) -> CorsConfig | None:
+    if value is None or value is False:
+        return None
+    if value is True:  # SAM: every origin, no other header
+        return CorsConfig(allow_origins=("*",))
+    if not isinstance(value, dict):
+        raise ValueError(f"{api_id}.CorsConfiguration {value!r}: only a map or true is emulated")
+    unknown = set(value) - CORS_KEYS
+    if unknown:
+        raise ValueError(f"{api_id}.CorsConfiguration: {sorted(unknown)} not emulated locally")
+    v = resolve(value)
+    max_age = v.get("MaxAge")
+    return CorsConfig(
+        allow_origins=_strings(v.get("AllowOrigins"), f"{api_id}.CorsConfiguration.AllowOrigins"),
+        allow_headers=_strings(v.get("AllowHeaders"), f"{api_id}.CorsConfiguration.AllowHeaders"),
+        allow_methods=tuple(m.upper() for m in _strings(v.get("AllowMethods"), f"{api_id}.AllowMethods")),
+        expose_headers=_strings(v.get("ExposeHeaders"), f"{api_id}.CorsConfiguration.ExposeHeaders"),
+        max_age=int(max_age) if max_age is not None else None,
+        allow_credentials=bool(v.get("AllowCredentials", False)),
+    )
+
+
+def _jwt_from(where: str, name: str, spec: Any, resolve: Resolve) -> JwtConfig:
+    if not isinstance(spec, dict) or not isinstance(spec.get("JwtConfiguration"), dict):
+        raise ValueError(f"{where}: authorizer {name} is not a JWT authorizer (JwtConfiguration); the local "
+                         "gateway only emulates those")
+    unsupported = set(spec) - {"JwtConfiguration", "IdentitySource"}
+    if unsupported:
+        raise ValueError(f"{where}: authorizer {name}: {sorted(unsupported)} not emulated locally")
+    conf = resolve(spec["JwtConfiguration"])
+    issuer = conf.get("issuer")
+    audience = _strings(conf.get("audience"), f"{where}: authorizer {name} audience")
+    if not isinstance(issuer, str) or not issuer or not audience:
+        raise ValueError(f"{where}: authorizer {name} needs a JwtConfiguration issuer and audience")
+    source = str(resolve(spec.get("IdentitySource", "$request.header.Authorization")))
+    if not source.startswith("$request.header.") or "," in source:
+        raise ValueError(f"{where}: authorizer {name}: identity source {source!r} not emulated (one header only)")
+    return JwtConfig(issuer, audience, source.removeprefix("$request.header."))
+
+
+API_KEYS_EMULATED = frozenset({"CorsConfiguration", "Auth", "DefaultRouteSettings", "AccessLogSettings", "StageName",
+                               "Description", "Tags", "RouteSettings", "FailOnWarnings", "Name"})
+
+
+def load_api(template_path: Path | str, resolve: Resolve | None = None) -> HttpApiSpec:
+    """Routes (most specific first), CORS and JWT authorizer of the template's HTTP API, from the ORIGINAL SAM
+    template; ``resolve`` resolves intrinsic functions (default: the template's parameter defaults)."""
     template = load_yaml(Path(template_path))
+    resolve = resolve or template_defaults(template)
     resources = template["Resources"]
-    global_api = ((template.get("Globals") or {}).get("Api")) or {}
+    global_api = ((template.get("Globals") or {}).get("HttpApi")) or {}
     apis: dict[str, dict[str, Any]] = {
         lid: {**global_api, **(r.get("Properties") or {})}
-        for lid, r in resources.items() if r.get("Type") == "AWS::Serverless::Api"
+        for lid, r in resources.items() if r.get("Type") == "AWS::Serverless::HttpApi"
     }
     routes: list[Route] = []
+    jwts: dict[str, JwtConfig] = {}
     for lid, res in resources.items():
         if res.get("Type") != "AWS::Serverless::Function":
             continue
         for name, event in ((res.get("Properties") or {}).get("Events") or {}).items():
-            if event.get("Type") != "Api":
+            if event.get("Type") == "Api":
+                raise ValueError(f"{lid}.{name}: a REST API event (Type: Api); the local gateway emulates an HTTP API")
+            if event.get("Type") != "HttpApi":
                 continue
+            where = f"{lid}.{name}"
             p = event.get("Properties") or {}
-            api_id = _ref(p.get("RestApiId")) or IMPLICIT_API
-            api_props = apis.get(api_id, global_api if api_id == IMPLICIT_API else None)
-            if api_props is None:
-                raise ValueError(f"{lid}.{name}: RestApiId {api_id} is not an AWS::Serverless::Api of the template")
-            api_auth = api_props.get("Auth") or {}
-            authorizer = (p.get("Auth") or {}).get("Authorizer", api_auth.get("DefaultAuthorizer"))
-            if not authorizer or authorizer == "NONE":
-                auth = "NONE"
-            else:
-                spec = (api_auth.get("Authorizers") or {}).get(authorizer)
-                if not isinstance(spec, dict) or "UserPoolArn" not in spec:
-                    raise ValueError(f"{lid}.{name}: authorizer {authorizer} is not a Cognito user-pool authorizer; "
-                                     "the local gateway only emulates those")
-                auth = "COGNITO"
-            routes.append(Route(str(p["Method"]).upper(), "/" + str(p["Path"]).strip("/"), lid, auth, api_id))
+            version = str(p.get("PayloadFormatVersion", "2.0"))  # SAM's default for HttpApi events
+            if version != PAYLOAD_FORMAT:
+                raise ValueError(f"{where}: PayloadFormatVersion {version}; only {PAYLOAD_FORMAT} is emulated "
+                                 "(the functions read REST-shaped events)")
+            if "Path" not in p or "Method" not in p:
+                raise ValueError(f"{where}: the $default route (no Path/Method) is not emulated locally")
+            unsupported = set(p) - {"ApiId", "PayloadFormatVersion", "Path", "Method", "Auth", "TimeoutInMillis"}
+            unsupported |= {f"Auth.{k}" for k in set(p.get("Auth") or {}) - {"Authorizer"}}
+            if unsupported:
+                raise ValueError(f"{where}: {sorted(unsupported)} not emulated locally")
+            api_id = _ref(p.get("ApiId")) or IMPLICIT_API
             if api_id == IMPLICIT_API:
                 apis.setdefault(IMPLICIT_API, global_api)
+            api_props = apis.get(api_id)
+            if api_props is None:
+                raise ValueError(f"{where}: ApiId {api_id} is not an AWS::Serverless::HttpApi of the template")
+            api_auth = api_props.get("Auth") or {}
+            authorizer = (p.get("Auth") or {}).get("Authorizer", api_auth.get("DefaultAuthorizer"))
+            auth = "NONE"
+            if authorizer and authorizer != "NONE":
+                spec = (api_auth.get("Authorizers") or {}).get(authorizer)
+                jwts[f"{api_id}.{authorizer}"] = _jwt_from(where, str(authorizer), spec, resolve)
+                auth = "COGNITO"
+            routes.append(Route(str(p["Method"]).upper(), "/" + str(p["Path"]).strip("/"), lid, auth, api_id))
+    used = sorted({r.api for r in routes if r.api})
+    if len(used) > 1:
+        raise ValueError(f"routes on several HTTP APIs {used}: the local gateway serves one")
+    if len(set(jwts.values())) > 1:
+        raise ValueError(f"several JWT authorizers {sorted(jwts)}: the local gateway emulates one")
     cors: CorsConfig | None = None
-    for api_id in sorted(apis):
-        found = _cors_from(apis[api_id].get("Cors"))
-        if found is not None and any(r.api == api_id for r in routes):
-            cors = found
-            break
+    if used:
+        props = apis[used[0]]
+        unknown = set(props) - API_KEYS_EMULATED
+        if unknown:
+            raise ValueError(f"{used[0]}: {sorted(unknown)} not emulated locally")
+        auth_keys = set(props.get("Auth") or {}) - {"DefaultAuthorizer", "Authorizers"}
+        if auth_keys:
+            raise ValueError(f"{used[0]}.Auth: {sorted(auth_keys)} not emulated locally")
+        if props.get("StageName") not in (None, STAGE):
+            raise ValueError(f"{used[0]}: stage {props['StageName']!r}; only the $default stage is emulated")
+        cors = _cors_from(used[0], props.get("CorsConfiguration"), resolve)
     routes.sort(key=lambda r: r.specificity(), reverse=True)
-    return routes, cors
+    return HttpApiSpec(routes, cors, next(iter(jwts.values()), None))
+
+
+def load_routes(template_path: Path | str) -> tuple[list[Route], CorsConfig | None]:
+    """The routes and CORS of the template's HTTP API, intrinsics resolved with the parameters' defaults."""
+    spec = load_api(template_path)
+    return spec.routes, spec.cors
 
 
 def describe_routes(routes: list[Route]) -> list[str]:
-    return [f"{r.method:<7} {r.path:<45} {'public' if r.auth == 'NONE' else 'cognito'}  -> {r.function}"
+    return [f"{r.method:<7} {r.path:<45} {'public' if r.auth == 'NONE' else 'jwt'}  -> {r.function}"
             for r in sorted(routes, key=lambda r: (r.path, r.method))]
 
 
 # --------------------------------------------------------------------------- authorizer
 class Unauthorized(Exception):
-    """The token was missing or did not verify; API Gateway answers 401 without invoking the function."""
+    """The token was missing or did not verify: 401 without invoking the function. ``description`` is what an
+    HTTP API's www-authenticate header states for an invalid token (None when there was no token)."""
+
+    def __init__(self, description: str | None):
+        super().__init__(description or "no token")
+        self.description = description
 
 
-def _apigw_date(epoch: Any) -> str:
-    """API Gateway renders exp/iat claims for REST APIs like "Wed May 20 19:01:35 UTC 2020"."""
-    return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(int(epoch)))
+def _claim_text(value: Any) -> str:
+    """One claim as a JWT authorizer renders it for payload format 1.0 (Go's formatting of the decoded JSON):
+    strings as they are, numbers in decimal, booleans true/false, lists "[a b]", objects "map[k:v]"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_claim_text(v)}" for k, v in sorted(value.items())) + "]"
+    return str(value)
 
 
 def claims_for_event(claims: Mapping[str, Any]) -> dict[str, str]:
-    """Claims as a REST API Cognito authorizer passes them: every value a string, lists comma-joined."""
-    out: dict[str, str] = {}
-    for key, value in claims.items():
-        if key in ("exp", "iat") and isinstance(value, int | float) and not isinstance(value, bool):
-            out[key] = _apigw_date(value)
-        elif isinstance(value, list | tuple):
-            out[key] = ",".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, dict):
-            out[key] = json.dumps(value, separators=(",", ":"))
-        else:
-            out[key] = str(value)
-    return out
+    """The verified token's claims as requestContext.authorizer.claims: every value a string."""
+    return {str(k): _claim_text(v) for k, v in claims.items()}
 
 
-class CognitoAuthorizer:
-    """Verifies Cognito ID tokens the way an API Gateway COGNITO_USER_POOLS authorizer does.
+class JwtAuthorizer:
+    """Verifies a bearer JWT the way an HTTP API's JWT authorizer does (no token_use check: Cognito ID and access
+    tokens both pass when their aud, or client_id without aud, is in the audience).
 
     The JWKS is fetched once and cached; a token signed with an unknown ``kid`` triggers one refetch (key
     rotation), at most every ``min_refetch_seconds`` so forged kids cannot turn into a request flood.
     """
 
-    def __init__(self, jwks_url: str, issuer: str, audience: str, *, min_refetch_seconds: float = 5.0,
-                 leeway_seconds: int = 0):
+    def __init__(self, jwks_url: str, issuer: str, audience: Sequence[str], *, identity_header: str = "Authorization",
+                 min_refetch_seconds: float = 5.0):
+        if isinstance(audience, str):
+            raise TypeError("audience is a list of client ids")
         self.jwks_url = jwks_url
         self.issuer = issuer
-        self.audience = audience
+        self.audience = tuple(audience)
+        self.identity_header = identity_header
         self.min_refetch_seconds = min_refetch_seconds
-        self.leeway_seconds = leeway_seconds
         self._keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
@@ -327,34 +436,36 @@ class CognitoAuthorizer:
 
     @staticmethod
     def token_from_header(header_value: str | None) -> str:
-        """Accepts "<token>" and "Bearer <token>"."""
+        """The identity source holds the token alone or prefixed with "Bearer "."""
         token = (header_value or "").strip()
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
         if not token:
-            raise Unauthorized("no token")
+            raise Unauthorized(None)
         return token
 
-    def verify(self, token: str | None) -> dict[str, str]:
-        """The token's claims as API Gateway puts them into requestContext.authorizer.claims; else Unauthorized."""
-        raw = self.token_from_header(token)
+    def verify(self, header_value: str | None) -> dict[str, str]:
+        """The token's claims as requestContext.authorizer.claims; else Unauthorized."""
+        raw = self.token_from_header(header_value)
         try:
             header = jwt.get_unverified_header(raw)
             if header.get("alg") != "RS256":
-                raise Unauthorized(f"unexpected algorithm {header.get('alg')!r}")
+                raise Unauthorized(f"signing method {header.get('alg')} is invalid")
             kid = header.get("kid")
             if not isinstance(kid, str) or not kid:
-                raise Unauthorized("token without kid")
-            claims = jwt.decode(
-                raw, self._key(kid), algorithms=["RS256"], issuer=self.issuer, leeway=self.leeway_seconds,
-                options={"verify_aud": False, "require": ["exp", "iat", "iss", "sub", "token_use"]},
-            )
+                raise Unauthorized("token has no kid")
+            claims = jwt.decode(raw, self._key(kid), algorithms=["RS256"], issuer=self.issuer, leeway=0,
+                                options={"verify_aud": False, "require": ["exp", "iat", "iss"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the token has expired") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise Unauthorized("the token does not have a valid issuer") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized(str(exc)) from exc
-        if claims.get("token_use") != "id":
-            raise Unauthorized("an ID token is required")
-        if claims.get("aud") != self.audience:
-            raise Unauthorized("token issued for another app client")
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        aud = claims.get("aud")  # evaluated when present; client_id only without aud
+        candidates = (aud if isinstance(aud, list) else [aud]) if aud is not None else [claims.get("client_id")]
+        if not any(isinstance(c, str) and c in self.audience for c in candidates):
+            raise Unauthorized("the token does not have a valid audience")
         return claims_for_event(claims)
 
 
@@ -384,11 +495,15 @@ def _has(headers: Mapping[str, Any], name: str) -> bool:
     return any(k.lower() == name.lower() for k in headers)
 
 
-def _gateway_error(status: int, message: str, error_type: str, request_id: str,
-                   extra: Mapping[str, str] | None = None) -> GatewayResponse:
+def request_id() -> str:
+    """An id shaped like an HTTP API's (apigw-requestid, e.g. "Mc7UVioPPHcEKPA=")."""
+    return base64.b64encode(os.urandom(10)).decode()
+
+
+def gateway_error(status: int, message: str, req_id: str, extra: Mapping[str, str] | None = None) -> GatewayResponse:
+    """One of the HTTP API's own answers: {"message": ...}, never a CORS header."""
     body = json.dumps({"message": message})
-    headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id, "x-amzn-ErrorType": error_type,
-               **(extra or {})}
+    headers = {"Content-Type": "application/json", "apigw-requestid": req_id, **(extra or {})}
     return GatewayResponse(status, headers, body, body.encode())
 
 
@@ -410,6 +525,10 @@ def _pairs(headers: HeadersIn | None) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in headers]
 
 
+def _first(pairs: Sequence[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in pairs if k.lower() == name.lower()), None)
+
+
 def _query(query: str | Mapping[str, Any] | None) -> dict[str, list[str]]:
     multi: dict[str, list[str]] = {}
     if isinstance(query, str):
@@ -425,48 +544,24 @@ def _query(query: str | Mapping[str, Any] | None) -> dict[str, list[str]]:
 
 class Gateway:
     def __init__(self, routes: list[Route], invoke: Callable[[str, dict[str, Any]], Any],
-                 authorizer: CognitoAuthorizer | None, cors: CorsConfig | None = None, stage: str = "local",
-                 gateway_responses: GatewayResponses | None = None):
+                 authorizer: JwtAuthorizer | None, cors: CorsConfig | None = None):
         self.routes = sorted(routes, key=lambda r: r.specificity(), reverse=True)
         self.invoke = invoke
         self.authorizer = authorizer
         self.cors = cors
-        self.gateway_responses = gateway_responses or GatewayResponses()
-        self.stage = stage
-        # resources (path templates) in precedence order, each with its routes by method
-        self._resources: dict[str, dict[str, Route]] = {}
-        for route in self.routes:
-            self._resources.setdefault(route.path, {})[route.method] = route
-
-    def resource(self, path: str) -> tuple[str, dict[str, str]] | None:
-        """The most specific resource whose template matches ``path`` and its path parameters."""
-        for template, methods in self._resources.items():
-            params = next(iter(methods.values())).match(path)
-            if params is not None:
-                return template, params
-        return None
 
     def find(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """As API Gateway: the resource is chosen first, then its method (or ANY) - no fallback to others."""
-        found = self.resource(path)
-        if found is None:
-            return None
-        template, params = found
-        methods = self._resources[template]
-        route = methods.get(method.upper()) or methods.get("ANY")
-        return (route, params) if route is not None else None
-
-    def error(self, status: int, response_type: str, message: str, error_type: str, request_id: str,
-              request_headers: Sequence[tuple[str, str]] = ()) -> GatewayResponse:
-        """One of API Gateway's own answers, with the headers (and status) the API's GatewayResponses give its
-        type (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html)
-        or else DEFAULT_4XX / DEFAULT_5XX."""
-        configured = self.gateway_responses.lookup(response_type, status)
-        extra: dict[str, str] = {}
-        if configured is not None:
-            extra = configured.render(request_headers)
-            status = configured.status or status
-        return _gateway_error(status, message, error_type, request_id, extra)
+        """An HTTP API's route selection: among the routes whose path fits and whose method is ``method`` or
+        ANY, one without a greedy variable first, then the most specific path, then the named method."""
+        method = method.upper()
+        best: tuple[Route, dict[str, str]] | None = None
+        for route in self.routes:
+            if route.method not in (method, "ANY"):
+                continue
+            params = route.match(path)
+            if params is not None and (best is None or route.priority(method) > best[0].priority(method)):
+                best = (route, params)
+        return best
 
     def handle(self, method: str, path: str, *, headers: HeadersIn | None = None,
                query: str | Mapping[str, Any] | None = None, body: str | bytes | None = None,
@@ -476,70 +571,74 @@ class Gateway:
         path = "/" + path.lstrip("/")
         if query is None and query_in_path:
             query = query_in_path
-        request_id = str(uuid.uuid4())
+        req_id = request_id()
         pairs = _pairs(headers)
         raw_body = body.encode() if isinstance(body, str) else (body or b"")
         if len(raw_body) > MAX_BODY:
-            return self.error(413, "REQUEST_TOO_LARGE", "Request Too Long", "RequestTooLarge", request_id, pairs)
-        if method == "OPTIONS" and self.cors is not None:
-            found_resource = self.resource(path)
-            if found_resource is None:
-                return self.error(403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token",
-                                  "MissingAuthenticationTokenException", request_id, pairs)
-            methods = [m for m in self._resources[found_resource[0]] if m != "ANY"]
-            # SAM's OPTIONS method: a mock integration answering the Cors headers, no auth, nothing invoked
-            hdrs = {**self.cors.preflight_headers(methods), "Content-Type": "application/json",
-                    "x-amzn-RequestId": request_id}
-            return GatewayResponse(200, hdrs, "", b"")
+            return gateway_error(413, "Request Entity Too Large", req_id)
+        origin = _first(pairs, "Origin")
+        wanted_method = _first(pairs, "Access-Control-Request-Method")
+        if self.cors is not None and method == "OPTIONS" and origin and wanted_method:
+            # the API's CORS answers every preflight itself, on any path: no route, no authorizer, nothing invoked
+            hdrs = self.cors.preflight_headers(origin, wanted_method, _first(pairs, "Access-Control-Request-Headers"))
+            return GatewayResponse(204, {**hdrs, "apigw-requestid": req_id}, "", b"")
         found = self.find(method, path)
         if found is None:
-            return self.error(403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token",
-                              "MissingAuthenticationTokenException", request_id, pairs)
+            return gateway_error(404, "Not Found", req_id)
         route, params = found
         claims: dict[str, str] | None = None
-        if route.auth == "COGNITO":
+        if route.auth != "NONE":
             if self.authorizer is None:
-                log.error("%s %s needs a Cognito authorizer but the gateway has none", method, route.path)
-                return self.error(500, "AUTHORIZER_CONFIGURATION_ERROR", "Internal server error",
-                                  "AuthorizerConfigurationException", request_id, pairs)
-            auth_header = next((v for k, v in pairs if k.lower() == "authorization"), None)
+                log.error("%s needs a JWT authorizer but the gateway has none", route.key)
+                return gateway_error(500, "Internal Server Error", req_id)
             try:
-                claims = self.authorizer.verify(auth_header)
+                claims = self.authorizer.verify(_first(pairs, self.authorizer.identity_header))
             except Unauthorized as exc:
                 log.info("401 on %s %s: %s", method, path, exc)
-                return self.error(401, "UNAUTHORIZED", "Unauthorized", "UnauthorizedException", request_id, pairs)
-        event = self.event(route, method, path, params, pairs, query, raw_body, claims, source_ip, request_id)
+                extra = None
+                if exc.description is not None:
+                    extra = {"www-authenticate": f'Bearer scope="" error="invalid_token" '
+                                                 f'error_description="{exc.description}"'}
+                return gateway_error(401, "Unauthorized", req_id, extra)
+        event = self.event(route, method, path, params, pairs, query, raw_body, claims, source_ip, req_id)
         try:
             result = self.invoke(route.function, event)
         except Exception:
-            log.exception("%s raised for %s %s (request %s)", route.function, method, path, request_id)
-            return self.error(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException",
-                              request_id, pairs)
+            log.exception("%s raised for %s %s (request %s)", route.function, method, path, req_id)
+            return gateway_error(500, "Internal Server Error", req_id)
         try:
-            return self.response(result, None, request_id)
+            resp = self.response(result, req_id)
         except MalformedProxyResponse as exc:
             log.error("%s returned a malformed Lambda proxy response for %s %s: %s; got %.500r",
                       route.function, method, path, exc, result)
-            return self.error(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException",
-                              request_id, pairs)
+            return gateway_error(500, "Internal Server Error", req_id)
+        return self.with_cors(resp, origin)
+
+    def with_cors(self, resp: GatewayResponse, origin: str | None) -> GatewayResponse:
+        """A function's answer as the client gets it when the API has CORS: the function's own Access-Control-*
+        headers dropped, the configured ones added for an allowed origin."""
+        if self.cors is None:
+            return resp
+        multi = {k: v for k, v in resp.multi_headers.items() if not k.lower().startswith("access-control-")}
+        multi.update({k: [v] for k, v in self.cors.response_headers(origin).items()})
+        return GatewayResponse(resp.status, {k: ", ".join(v) for k, v in multi.items()}, resp.body, resp.raw, multi)
 
     def event(self, route: Route, method: str, path: str, params: dict[str, str],
               headers: HeadersIn | None, query: str | Mapping[str, Any] | None,
               body: bytes, claims: dict[str, str] | None, source_ip: str = "127.0.0.1",
-              request_id: str | None = None) -> dict[str, Any]:
-        """The REST API Lambda proxy event (v1 payload) for a request already matched to ``route``."""
-        pairs = _pairs(headers)
-        if not any(k.lower() == "x-forwarded-for" for k, _ in pairs):
-            pairs = [*pairs, ("X-Forwarded-For", source_ip)]
-        if not any(k.lower() == "x-forwarded-proto" for k, _ in pairs):
-            pairs = [*pairs, ("X-Forwarded-Proto", "http")]
+              req_id: str | None = None) -> dict[str, Any]:
+        """The payload format 1.0 event of an HTTP API for a request already matched to ``route``."""
+        pairs = [(k.lower(), v) for k, v in _pairs(headers)]  # an HTTP API lower-cases header names
+        present = {k for k, _ in pairs}
+        for name, value in (("x-forwarded-for", source_ip), ("x-forwarded-port", "443"),
+                            ("x-forwarded-proto", "https")):
+            if name not in present:
+                pairs.append((name, value))
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
-        names: dict[str, str] = {}  # lower -> first spelling seen
         for k, v in pairs:
-            name = names.setdefault(k.lower(), k)
-            single[name] = v
-            multi.setdefault(name, []).append(v)
+            single[k] = v  # the last value, as in the documented example
+            multi.setdefault(k, []).append(v)
         multi_query = _query(query)
         is_b64 = False
         text: str | None = None
@@ -549,49 +648,51 @@ class Gateway:
             except UnicodeDecodeError:
                 text, is_b64 = base64.b64encode(body).decode(), True
         now = time.time()
-        user_agent = next((v for k, v in single.items() if k.lower() == "user-agent"), None)
+        req_id = req_id or request_id()
         context: dict[str, Any] = {
             "accountId": ACCOUNT_ID,
-            "resourceId": "local",
-            "stage": self.stage,
-            "requestId": request_id or str(uuid.uuid4()),
-            "extendedRequestId": str(uuid.uuid4()),
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "requestTimeEpoch": int(now * 1000),
-            "identity": {
-                "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None, "caller": None,
-                "accessKey": None, "sourceIp": source_ip, "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None, "userArn": None, "userAgent": user_agent, "user": None,
-            },
-            "path": f"/{self.stage}{path}",
-            "resourcePath": route.path,
-            "httpMethod": method,
             "apiId": route.api or "localapi",
-            "protocol": "HTTP/1.1",
             "domainName": "localhost",
             "domainPrefix": "localhost",
+            "extendedRequestId": req_id,
+            "httpMethod": method,
+            "identity": {
+                "accessKey": None, "accountId": None, "caller": None, "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None, "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
+                "principalOrgId": None, "sourceIp": source_ip, "user": None, "userAgent": single.get("user-agent"),
+                "userArn": None,
+            },
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "requestId": req_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "resourceId": route.key,
+            "resourcePath": route.path,
+            "stage": STAGE,
         }
         if claims is not None:
-            context["authorizer"] = {"claims": dict(claims)}
+            context["authorizer"] = {"claims": dict(claims), "scopes": None}
         return {
+            "version": PAYLOAD_FORMAT,
             "resource": route.path,
             "path": path,
             "httpMethod": method,
             "headers": single or None,
             "multiValueHeaders": multi or None,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            # the first value, as in the documented example (multiValueQueryStringParameters has them all)
+            "queryStringParameters": {k: v[0] for k, v in multi_query.items()} or None,
             "multiValueQueryStringParameters": multi_query or None,
+            "requestContext": context,
             "pathParameters": dict(params) or None,
             "stageVariables": None,
-            "requestContext": context,
             "body": text,
             "isBase64Encoded": is_b64,
         }
 
     @staticmethod
-    def response(result: Any, extra_headers: Mapping[str, str] | None = None,
-                 request_id: str | None = None) -> GatewayResponse:
-        """Map a Lambda proxy result to the HTTP response; MalformedProxyResponse when API Gateway would 502."""
+    def response(result: Any, req_id: str | None = None) -> GatewayResponse:
+        """Map a payload 1.0 Lambda result to the HTTP response; MalformedProxyResponse when the API would 500."""
         if not isinstance(result, dict):
             raise MalformedProxyResponse(f"result is a {type(result).__name__}, not an object")
         extra = set(result) - PROXY_RESULT_KEYS
@@ -614,15 +715,12 @@ class Gateway:
         for k, v in single.items():
             if isinstance(v, dict | list):
                 raise MalformedProxyResponse(f"headers[{k!r}] is not a scalar")
-            if not _has(multi, str(k)):  # multiValueHeaders win for the same name, as in API Gateway
+            if not _has(multi, str(k)):  # multiValueHeaders win for the same name
                 multi[str(k)] = [str(v).lower() if isinstance(v, bool) else str(v)]
-        for k, v in (extra_headers or {}).items():
-            if not _has(multi, k):
-                multi[k] = [v]
         if not _has(multi, "Content-Type"):
             multi["Content-Type"] = ["application/json"]
-        if request_id and not _has(multi, "x-amzn-RequestId"):
-            multi["x-amzn-RequestId"] = [request_id]
+        if req_id and not _has(multi, "apigw-requestid"):
+            multi["apigw-requestid"] = [req_id]
         body = result.get("body")
         if body is not None and not isinstance(body, str):
             raise MalformedProxyResponse(f"body is a {type(body).__name__}, not a string")
@@ -694,7 +792,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "://" in target:  # absolute-form request target
             target = "/" + target.split("://", 1)[1].partition("/")[2]
         path, _, query = target.partition("?")
-        request_id = str(uuid.uuid4())
+        req_id = request_id()
         try:
             body = self._read_body()
             from shoplocal.static import static_response  # the console and /docs; None for API requests
@@ -703,17 +801,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.command, path, headers=list(self.headers.items()), query=query, body=body,
                 source_ip=self.client_address[0])
         except OverflowError:
-            resp = self.gateway.error(413, "REQUEST_TOO_LARGE", "Request Too Long", "RequestTooLarge", request_id,
-                                      list(self.headers.items()))
+            resp = gateway_error(413, "Request Entity Too Large", req_id)
             self.close_connection = True  # the unread body makes the connection unusable
         except BadRequest as exc:
-            resp = self.gateway.error(400, "BAD_REQUEST_BODY", str(exc), "BadRequestException", request_id,
-                                      list(self.headers.items()))
+            log.info("400 on %s %s: %s", self.command, self.path, exc)
+            resp = gateway_error(400, "Bad Request", req_id)
             self.close_connection = True
         except Exception:
             log.exception("gateway failed on %s %s", self.command, self.path)
-            resp = self.gateway.error(500, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException",
-                                      request_id, list(self.headers.items()))
+            resp = gateway_error(500, "Internal Server Error", req_id)
         self._write(resp)
 
     def _write(self, resp: GatewayResponse) -> None:
@@ -734,8 +830,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
     def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, CONNECT, PROPFIND...) goes to the gateway too, which answers it as API
-        # Gateway does for a method the resource does not define (403), instead of http.server's 501.
+        # Any other method (TRACE, CONNECT, PROPFIND...) goes to the gateway too, which answers it as an HTTP
+        # API does for a method no route defines (404), instead of http.server's 501.
         if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
             return self._serve
         raise AttributeError(name)
@@ -802,6 +898,6 @@ def serve(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> GatewaySe
     return GatewayServer(_Server((host, port), handler), host)
 
 
-__all__ = ["CognitoAuthorizer", "CorsConfig", "Gateway", "GatewayResponse", "GatewayResponseConfig", "GatewayResponses",
-           "GatewayServer", "MalformedProxyResponse", "Route", "Unauthorized", "claims_for_event", "describe_routes",
-           "load_gateway_responses", "load_routes", "serve"]
+__all__ = ["CorsConfig", "Gateway", "GatewayResponse", "GatewayServer", "HttpApiSpec", "JwtAuthorizer", "JwtConfig",
+           "MalformedProxyResponse", "Route", "Unauthorized", "claims_for_event", "describe_routes", "gateway_error",
+           "load_api", "load_routes", "serve", "template_defaults"]

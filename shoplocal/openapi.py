@@ -80,7 +80,8 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {
             "cognito": {"type": "apiKey", "in": "header", "name": "Authorization",
-                        "description": "Cognito ID token, optionally prefixed with 'Bearer '."}}},
+                        "description": "Cognito ID or access token of the storefront app client, optionally "
+                                       "prefixed with 'Bearer '."}}},
     }
     auth = {(r.path, r.method.lower()): r.auth for r in routes}
     for lid in sorted({r.function for r in routes}):

@@ -227,19 +227,22 @@ class Stack:
         raise TimeoutError(f"localstripe did not start: {last_output}")
 
     def _start_gateway(self) -> None:
-        from shoplocal.gateway import CognitoAuthorizer, Gateway, load_gateway_responses, load_routes, serve
+        from shoplocal.deploy import Resolver
+        from shoplocal.gateway import Gateway, JwtAuthorizer, load_api, serve
 
-        routes, cors = load_routes(self.template_path)
-        pool_id = self.physical_id_of_type("AWS::Cognito::UserPool")
-        client_id = self.physical_id_of_type("AWS::Cognito::UserPoolClient")
+        # the HTTP API's routes, CorsConfiguration and JWT authorizer, intrinsics resolved against this deployment
+        api = load_api(self.template_path, Resolver(self.loaded.original, self.deployment).resolve)
         authorizer = None
-        if pool_id and client_id:
-            authorizer = CognitoAuthorizer(
-                jwks_url=f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json",
-                issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}", audience=client_id)
-        stage = self.deployment.parameters.get("Stage", "local")
-        self.gateway = Gateway(routes, self.invoker.invoke, authorizer, cors=cors, stage=stage,
-                               gateway_responses=load_gateway_responses(self.template_path))
+        if api.jwt is not None:
+            # the issuer is a pool of this stack (moto serves its JWKS); it stays AWS's URL, as in the tokens moto signs
+            prefix = f"https://cognito-idp.{REGION}.amazonaws.com/"
+            if not api.jwt.issuer.startswith(prefix):
+                raise ValueError(f"JWT issuer {api.jwt.issuer}: only a Cognito pool of the stack is served locally")
+            pool_id = api.jwt.issuer.removeprefix(prefix)
+            authorizer = JwtAuthorizer(jwks_url=f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json",
+                                       issuer=api.jwt.issuer, audience=api.jwt.audience,
+                                       identity_header=api.jwt.identity_header)
+        self.gateway = Gateway(api.routes, self.invoker.invoke, authorizer, cors=api.cors)
         if self.serve_http:
             self._http = serve(self.gateway, "127.0.0.1", self.gateway_port)
 

@@ -33,7 +33,7 @@ IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 obs = observability("reports", needs=("analytics_table", "catalog_table", "procurement_table", "reports_bucket",
                                       "report_time_zone", "management_emails", "sender_email",
                                       "email_configuration_set", "currency", "notifications_table",
-                                      "api_url_parameter", "console_url_parameter", "cors_allowed_origins"),
+                                      "api_url_parameter", "console_url_parameter"),
                     optional=("promised_ship_hours",))
 app = make_resolver(obs.logger)
 reports = Router()

@@ -13,8 +13,7 @@ from shop.auth.models import ConfirmIn, EmailOnlyIn, LoginIn, RefreshIn, Registe
 from shop.errors import DomainError
 from shop.observability import observability
 
-obs = observability("auth", needs=("user_pool_id", "user_pool_client_id", "auto_confirm_signups",
-                                   "cors_allowed_origins"))
+obs = observability("auth", needs=("user_pool_id", "user_pool_client_id", "auto_confirm_signups"))
 app = make_resolver(obs.logger)
 auth = Router()
 

@@ -23,8 +23,7 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")]
 Country = Annotated[CountryCode | None, Query(description="ISO 3166-1 alpha-2 destination country")]
 Region = Annotated[RegionCode | None, Query(description="state/province code where tax depends on it, e.g. CA")]
 
-obs = observability("cart", needs=("carts_table", "catalog_table", "inventory_table", "promotions_table", "currency",
-                                   "cors_allowed_origins"),
+obs = observability("cart", needs=("carts_table", "catalog_table", "inventory_table", "promotions_table", "currency"),
                     optional=("cart_ttl_seconds", "default_country", "max_cart_lines", "max_line_quantity",
                               "shipping_rates", "shipping_zones", "tax_rates_bps", "tax_shipping"))
 app = make_resolver(obs.logger)

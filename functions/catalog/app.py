@@ -25,7 +25,7 @@ from shop.observability import observability
 from shop.storefront import service as storefront
 
 obs = observability("catalog", needs=("catalog_table", "inventory_table", "analytics_table", "promotions_table",
-                                      "currency", "cors_allowed_origins"))
+                                      "currency"))
 app = make_resolver(obs.logger)
 categories = Router()
 products = Router()

@@ -19,8 +19,7 @@ from shop.fulfillment.contracts import ShipmentLabelLink, WarehouseTaskCompleted
 from shop.fulfillment.models import TaskCompletion
 from shop.observability import observability
 
-obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket",
-                                        "cors_allowed_origins"))
+obs = observability("warehouse", needs=("orders_table", "inventory_table", "event_bus_name", "labels_bucket"))
 app = make_resolver(obs.logger)
 tasks = Router()
 GROUP = "warehouse"

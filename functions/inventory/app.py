@@ -12,8 +12,7 @@ from shop.inventory import contracts, service  # contracts: each route's models,
 from shop.models import SkuCode, Slug
 from shop.observability import observability
 
-obs = observability("inventory", needs=("inventory_table", "catalog_table", "idempotency_table", "event_bus_name",
-                                        "cors_allowed_origins"),
+obs = observability("inventory", needs=("inventory_table", "catalog_table", "idempotency_table", "event_bus_name"),
                     optional=("shipping_rates",))
 app = make_resolver(obs.logger)
 warehouses = Router()

@@ -12,7 +12,7 @@ from shop.orderflow import webhooks
 from shop.webhook_contracts import CarrierWebhookAnswer, StripeWebhookAnswer
 
 obs = observability("webhooks", needs=("orders_table", "idempotency_table", "event_bus_name", "shop_secrets_arn",
-                                       "stripe_api_base", "stage", "cors_allowed_origins"))
+                                       "stripe_api_base", "stage"))
 app = make_resolver(obs.logger)
 stripe_hooks = Router()
 carrier_hooks = Router()

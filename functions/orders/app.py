@@ -20,8 +20,7 @@ from shop.returns import answers as returns_answers
 obs = observability("orders", needs=("orders_table", "inventory_table", "promotions_table", "catalog_table",
                                      "event_bus_name", "labels_bucket",
                                      "returns_state_machine_arn", "exchanges_state_machine_arn",
-                                     "shop_secrets_arn", "stripe_api_base", "stage",
-                                     "cors_allowed_origins"),
+                                     "shop_secrets_arn", "stripe_api_base", "stage"),
                     optional=("return_window_days",))
 app = make_resolver(obs.logger)
 orders = Router()

@@ -17,7 +17,7 @@ from shop.procurement import models, service
 from shop.procurement.models import PoStatus, RecordId
 
 obs = observability("procurement", needs=("procurement_table", "inventory_table", "idempotency_table",
-                                          "event_bus_name", "cors_allowed_origins"))
+                                          "event_bus_name"))
 app = make_resolver(obs.logger)
 suppliers = Router()
 contracts = Router()

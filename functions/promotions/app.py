@@ -16,7 +16,7 @@ from shop.promotions import service
 from shop.promotions.contracts import ActivePromotions, CouponView, SaleList, SaleView
 from shop.promotions.models import CouponCode, CouponIn, SaleId, SaleIn
 
-obs = observability("promotions", needs=("promotions_table", "currency", "cors_allowed_origins"))
+obs = observability("promotions", needs=("promotions_table", "currency"))
 app = make_resolver(obs.logger)
 sales = Router()
 coupons = Router()

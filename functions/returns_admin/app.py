@@ -14,7 +14,7 @@ from shop.observability import observability
 from shop.returns import answers, queue
 from shop.returns.models import ReturnStatus
 
-obs = observability("returns-admin", needs=("orders_table", "cors_allowed_origins"))
+obs = observability("returns-admin", needs=("orders_table",))
 app = make_resolver(obs.logger)
 staff = Router()
 GROUP = "admin"

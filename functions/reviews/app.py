@@ -17,7 +17,7 @@ from shop.reviews import service
 from shop.reviews.contracts import ReviewPage, ReviewView
 from shop.reviews.models import ReviewIn
 
-obs = observability("reviews", needs=("reviews_table", "catalog_table", "orders_table", "cors_allowed_origins"))
+obs = observability("reviews", needs=("reviews_table", "catalog_table", "orders_table"))
 app = make_resolver(obs.logger)
 reviews = Router()
 

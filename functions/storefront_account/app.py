@@ -21,8 +21,7 @@ from shop.api import Guard, http_handler, make_resolver, principal
 from shop.observability import observability
 from shop.storefront import account_contracts as answers  # each route's models on its first request (issue 17)
 
-obs = observability("account", needs=("notifications_table", "analytics_table", "catalog_table", "currency",
-                                      "cors_allowed_origins"))
+obs = observability("account", needs=("notifications_table", "analytics_table", "catalog_table", "currency"))
 app = make_resolver(obs.logger)
 account = Router()
 notifications = Router()

@@ -25,8 +25,7 @@ from shop.support.contracts import (
 )
 from shop.support.models import TICKET_ID_PATTERN, MessageIn, TicketIn, TicketStatus
 
-obs = observability("support", needs=("support_table", "orders_table", "idempotency_table", "event_bus_name",
-                                      "cors_allowed_origins"))
+obs = observability("support", needs=("support_table", "orders_table", "idempotency_table", "event_bus_name"))
 app = make_resolver(obs.logger)
 tickets = Router()
 staff = Router()

@@ -88,7 +88,7 @@ def gateway_refused(resp: requests.Response, status: int, message: str) -> None:
     """API Gateway's own answer: the function never ran."""
     assert resp.status_code == status, (resp.status_code, resp.text[:500])
     assert resp.json() == {"message": message}
-    assert resp.headers.get("x-amzn-ErrorType")
+    assert resp.headers.get("apigw-requestid")
 
 
 def cart(http: Http, token: str) -> list[tuple[str, int]]:
@@ -374,7 +374,9 @@ def b64url(data: bytes) -> str:
 
 
 def forged_tokens(real: str) -> dict[str, str]:
-    """Variants of a real ID token (same user) that API Gateway's Cognito authorizer must refuse."""
+    """Variants of a real ID token (same user) that the HTTP API's JWT authorizer must refuse. It checks the
+    signature, expiry, issuer and audience, not token_use or sub: a token Cognito signed without those is no
+    forgery (an access token passes; a function refuses a token without sub itself)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -401,8 +403,6 @@ def forged_tokens(real: str) -> dict[str, str]:
         "expired": sign(iat=now - 7200, exp=now - 3600),
         "wrong audience": sign(aud="another-app-client"),
         "wrong issuer": sign(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OTHERPOOL"),
-        "access token": sign(token_use="access"),
-        "without subject": sign(sub=None),
         "without expiry": sign(exp=None),
         "alg none": f"{b64url(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{payload}.",
         "alg HS256 keyed with the public key": f"{hs_head}.{payload}.{hs_mac}",
@@ -427,6 +427,21 @@ def test_forged_tokens_are_401_from_the_gateway_and_change_nothing(shop: Shop) -
     shop.unchanged()
     # the real token still works (the refusals were about the forgeries, not the user)
     assert shop.http("GET", "/cart", token=shop.shopper.id_token).status_code == 200
+
+
+def test_tokens_the_jwt_authorizer_lets_through_are_judged_by_the_function(shop: Shop) -> None:
+    """The JWT authorizer checks no token_use and no sub: Cognito's access token of the same app client is the
+    same shopper; a signed token without sub reaches the function, which refuses it with its own 401."""
+    resp = shop.http("GET", "/cart", token=shop.shopper.access_token)
+    assert resp.status_code == 200 and sorted((i["sku"], i["quantity"]) for i in resp.json()["items"]) == [
+        (shop.sku, 2)]
+    claims = jwt.decode(shop.shopper.id_token, options={"verify_signature": False})
+    kid = jwt.get_unverified_header(shop.shopper.id_token)["kid"]
+    no_sub = jwt.encode({k: v for k, v in claims.items() if k != "sub"}, moto_signing_key(), algorithm="RS256",
+                        headers={"kid": kid})
+    resp = shop.http("PUT", f"/cart/items/{shop.sku}", token=no_sub, json_body={"quantity": 1})
+    assert resp.status_code == 401 and "error" in resp.json(), resp.text  # the function's envelope
+    shop.unchanged()
 
 
 # ---------------------------------------------------------------------------------------------- ownership
@@ -488,11 +503,11 @@ def test_a_shopper_on_admin_and_warehouse_routes_is_403_whatever_the_body(stack:
     shop.unchanged()
 
 
-def test_an_undefined_method_or_path_is_403_from_the_gateway_not_a_5xx(shop: Shop) -> None:
+def test_an_undefined_method_or_path_is_404_from_the_gateway_not_a_5xx(shop: Shop) -> None:
     for method, path in (("TRACE", "/cart"), ("PATCH", f"/cart/items/{shop.sku}"), ("GET", "/nope"),
                          ("PROPFIND", "/products")):
         resp = shop.http(method, path, token=shop.shopper.id_token)
-        gateway_refused(resp, 403, "Missing Authentication Token")
+        gateway_refused(resp, 404, "Not Found")
 
 
 # ---------------------------------------------------------------------------------------------- webhooks

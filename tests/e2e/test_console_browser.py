@@ -233,8 +233,8 @@ def test_the_console_and_swagger_ui_are_served_beside_the_api(stack):
     assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
     spec = requests.get(f"{stack.base_url}/docs/openapi.json", timeout=10).json()
     assert "/admin/orders" in spec["paths"]
-    # the API answers as before: the gateway's 403 for what is no route, the authorizer's 401
-    assert requests.post(f"{stack.base_url}/console/app.js", timeout=10).status_code == 403
+    # the API answers as before: the gateway's 404 for what is no route, the authorizer's 401
+    assert requests.post(f"{stack.base_url}/console/app.js", timeout=10).status_code == 404
     assert requests.get(f"{stack.base_url}/admin/orders", timeout=10).status_code == 401
 
 

@@ -1,4 +1,5 @@
-"""CognitoAuthorizer against tokens signed with a local RSA key, published by a tiny JWKS stub server."""
+"""JwtAuthorizer (an HTTP API JWT authorizer) against tokens signed with a local RSA key, published by a tiny JWKS stub
+server."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shoplocal.gateway import CognitoAuthorizer, Gateway, Route, Unauthorized
+from shoplocal.gateway import Gateway, JwtAuthorizer, Route, Unauthorized
 
 pytestmark = pytest.mark.unit
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TESTPOOL"
 CLIENT_ID = "local-client-id"
+SECOND_CLIENT = "second-client-id"  # an authorizer's audience is a list
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -87,8 +89,8 @@ def jwks(signing_key) -> Iterator[JwksStub]:
 
 
 @pytest.fixture
-def authorizer(jwks) -> CognitoAuthorizer:
-    return CognitoAuthorizer(jwks.url, ISSUER, CLIENT_ID)
+def authorizer(jwks) -> JwtAuthorizer:
+    return JwtAuthorizer(jwks.url, ISSUER, [CLIENT_ID, SECOND_CLIENT])
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
@@ -104,18 +106,41 @@ def sign(key: rsa.RSAPrivateKey, payload: dict[str, Any], kid: str = "kid-1", al
     return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
 
 
-def test_valid_id_token_gives_api_gateway_style_claims(authorizer, signing_key):
+def access_claims(**overrides: Any) -> dict[str, Any]:
+    """A Cognito access token: no aud, the app client in client_id, token_use access."""
+    now = int(time.time())
+    base = {"sub": str(uuid.uuid4()), "iss": ISSUER, "client_id": CLIENT_ID, "token_use": "access",
+            "scope": "aws.cognito.signin.user.admin", "iat": now, "auth_time": now, "exp": now + 3600,
+            "username": "shopper", "cognito:groups": ["admin"]}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def test_valid_id_token_gives_the_claims_as_strings(authorizer, signing_key):
     payload = claims()
     out = authorizer.verify(sign(signing_key, payload))
     assert out["sub"] == payload["sub"]
     assert out["email"] == "shopper@example.com"
-    assert out["cognito:groups"] == "admin,warehouse"
+    assert out["cognito:groups"] == "[admin warehouse]"
     assert out["email_verified"] == "true"
     assert out["token_use"] == "id"
     assert out["aud"] == CLIENT_ID
-    assert out["exp"] == time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(payload["exp"]))
+    assert out["exp"] == str(payload["exp"])
+    assert out["iat"] == str(payload["iat"])
     assert out["auth_time"] == str(payload["auth_time"])
     assert all(isinstance(v, str) for v in out.values())
+
+
+def test_access_token_passes_on_client_id(authorizer, signing_key):
+    # an HTTP API JWT authorizer checks no token_use: client_id stands for aud when aud is absent
+    out = authorizer.verify(sign(signing_key, access_claims()))
+    assert out["token_use"] == "access" and out["client_id"] == CLIENT_ID and "aud" not in out
+    assert out["cognito:groups"] == "[admin]"
+
+
+def test_any_audience_of_the_list_passes(authorizer, signing_key):
+    assert authorizer.verify(sign(signing_key, claims(aud=SECOND_CLIENT)))["aud"] == SECOND_CLIENT
+    assert authorizer.verify(sign(signing_key, claims(aud=["x", SECOND_CLIENT])))["aud"] == f"[x {SECOND_CLIENT}]"
 
 
 def test_bearer_prefix_and_bare_token_both_accepted(authorizer, signing_key, jwks):
@@ -126,18 +151,33 @@ def test_bearer_prefix_and_bare_token_both_accepted(authorizer, signing_key, jwk
     assert jwks.fetches == 1  # fetched once, then cached
 
 
-@pytest.mark.parametrize(("case", "payload"), [
-    ("expired", claims(exp=int(time.time()) - 5, iat=int(time.time()) - 3605)),
-    ("wrong issuer", claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OTHER")),
-    ("wrong audience", claims(aud="another-client")),
-    ("access token", claims(token_use="access", aud=None, client_id=CLIENT_ID)),
-    ("no token_use", claims(token_use=None)),
-    ("no sub", claims(sub=None)),
-    ("no exp", claims(exp=None)),
+@pytest.mark.parametrize(("case", "payload", "description"), [
+    ("expired", claims(exp=int(time.time()) - 5, iat=int(time.time()) - 3605), "the token has expired"),
+    ("wrong issuer", claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OTHER"),
+     "the token does not have a valid issuer"),
+    ("wrong audience", claims(aud="another-client"), "the token does not have a valid audience"),
+    # aud is evaluated when present, even if client_id would match
+    ("aud wins over client_id", claims(aud="another-client", client_id=CLIENT_ID),
+     "the token does not have a valid audience"),
+    ("access token of another client", access_claims(client_id="another-client"),
+     "the token does not have a valid audience"),
+    ("neither aud nor client_id", claims(aud=None), "the token does not have a valid audience"),
+    ("not yet valid", claims(nbf=int(time.time()) + 600), None),
+    ("issued in the future", claims(iat=int(time.time()) + 600), None),
+    ("no exp", claims(exp=None), None),
+    ("no iat", claims(iat=None), None),
 ])
-def test_invalid_claims_are_rejected(authorizer, signing_key, case, payload):
-    with pytest.raises(Unauthorized):
+def test_invalid_claims_are_rejected(authorizer, signing_key, case, payload, description):
+    with pytest.raises(Unauthorized) as raised:
         authorizer.verify(sign(signing_key, payload))
+    assert raised.value.description
+    if description is not None:
+        assert raised.value.description == description
+
+
+def test_no_token_use_or_sub_check(authorizer, signing_key):
+    # only signature, exp/nbf/iat, iss and aud/client_id are checked, as an HTTP API does
+    assert authorizer.verify(sign(signing_key, claims(token_use=None, sub=None)))["iss"] == ISSUER
 
 
 def test_bad_signature_is_rejected(authorizer, signing_key, other_key):
@@ -162,7 +202,7 @@ def test_unknown_kid_is_rejected(authorizer, other_key, jwks):
 
 
 def test_unknown_kid_refetches_jwks_for_rotated_keys(jwks, signing_key, other_key):
-    authorizer = CognitoAuthorizer(jwks.url, ISSUER, CLIENT_ID, min_refetch_seconds=0)
+    authorizer = JwtAuthorizer(jwks.url, ISSUER, [CLIENT_ID], min_refetch_seconds=0)
     assert authorizer.verify(sign(signing_key, claims()))["iss"] == ISSUER
     jwks.keys = [*jwks.keys, jwk(other_key, "kid-2")]  # the pool rotated its keys
     assert authorizer.verify(sign(other_key, claims(), kid="kid-2"))["iss"] == ISSUER
@@ -186,15 +226,23 @@ def test_none_algorithm_and_hmac_confusion_are_rejected(authorizer, signing_key)
         authorizer.verify((signing_input + b"." + mac).decode())
 
 
-@pytest.mark.parametrize("value", [None, "", "Bearer", "Bearer ", "not-a-jwt", "a.b.c"])
-def test_garbage_is_rejected(authorizer, value):
-    with pytest.raises(Unauthorized):
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_no_token_is_rejected_without_description(authorizer, value):
+    with pytest.raises(Unauthorized) as raised:
         authorizer.verify(value)
+    assert raised.value.description is None
+
+
+@pytest.mark.parametrize("value", ["Bearer", "Bearer ", "not-a-jwt", "a.b.c", "Bearer a.b.c"])
+def test_garbage_is_rejected_as_an_invalid_token(authorizer, value):
+    with pytest.raises(Unauthorized) as raised:
+        authorizer.verify(value)
+    assert raised.value.description
 
 
 def test_jwks_unavailable_is_unauthorized_not_a_crash(jwks, signing_key):
     jwks.fail = True
-    authorizer = CognitoAuthorizer(jwks.url, ISSUER, CLIENT_ID, min_refetch_seconds=0)
+    authorizer = JwtAuthorizer(jwks.url, ISSUER, [CLIENT_ID], min_refetch_seconds=0)
     with pytest.raises(Unauthorized, match="signing keys unavailable"):
         authorizer.verify(sign(signing_key, claims()))
     jwks.fail = False
@@ -212,11 +260,33 @@ def test_gateway_with_real_authorizer_passes_claims_and_blocks_forgeries(authori
     payload = claims()
     ok = gw.handle("GET", "/cart", headers={"Authorization": f"Bearer {sign(signing_key, payload)}"})
     assert ok.status == 200
-    assert calls[0]["requestContext"]["authorizer"]["claims"]["sub"] == payload["sub"]
-    assert calls[0]["requestContext"]["authorizer"]["claims"]["cognito:groups"] == "admin,warehouse"
-    for token in (sign(other_key, payload), sign(signing_key, claims(exp=int(time.time()) - 1)),
-                  sign(signing_key, claims(token_use="access"))):
+    assert calls[0]["requestContext"]["authorizer"] == {"claims": authorizer.verify(sign(signing_key, payload)),
+                                                        "scopes": None}
+    assert calls[0]["requestContext"]["authorizer"]["claims"]["cognito:groups"] == "[admin warehouse]"
+    assert gw.handle("GET", "/cart", headers={"Authorization": sign(signing_key, access_claims())}).status == 200
+    for token, why in ((sign(other_key, payload), None),
+                       (sign(signing_key, claims(exp=int(time.time()) - 1)), "the token has expired"),
+                       (sign(signing_key, claims(aud="another-client")), "the token does not have a valid audience")):
         resp = gw.handle("GET", "/cart", headers={"Authorization": token})
         assert resp.status == 401
         assert resp.json() == {"message": "Unauthorized"}
-    assert len(calls) == 1
+        challenge = resp.header("www-authenticate") or ""
+        assert challenge.startswith('Bearer scope="" error="invalid_token" error_description="'), challenge
+        if why:
+            assert f'error_description="{why}"' in challenge
+    missing = gw.handle("GET", "/cart")
+    assert missing.status == 401 and missing.header("www-authenticate") is None
+    assert len(calls) == 2
+
+
+def test_identity_header_is_the_configured_one(jwks, signing_key):
+    authorizer = JwtAuthorizer(jwks.url, ISSUER, [CLIENT_ID], identity_header="X-Token")
+    gw = Gateway([Route("GET", "/cart", "Cart", "COGNITO")], lambda f, e: {"statusCode": 200}, authorizer)
+    token = sign(signing_key, claims())
+    assert gw.handle("GET", "/cart", headers={"Authorization": f"Bearer {token}"}).status == 401
+    assert gw.handle("GET", "/cart", headers={"x-token": token}).status == 200
+
+
+def test_audience_must_be_a_list():
+    with pytest.raises(TypeError):
+        JwtAuthorizer("http://x", ISSUER, CLIENT_ID)

@@ -1,4 +1,5 @@
-"""CognitoAuthorizer and Gateway against real Cognito tokens issued by a moto server (no stack needed)."""
+"""JwtAuthorizer (on a Cognito pool, as the template configures it) and Gateway against real Cognito tokens issued by a
+moto server (no stack needed)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from shop.api import make_resolver, principal
 
-from shoplocal.gateway import CognitoAuthorizer, Gateway, Route, Unauthorized
+from shoplocal.gateway import Gateway, JwtAuthorizer, Route, Unauthorized
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +35,11 @@ class Pool:
     other_client_id: str
     idp: Any
 
-    def authorizer(self, audience: str | None = None) -> CognitoAuthorizer:
-        return CognitoAuthorizer(jwks_url=f"{self.endpoint}/{self.pool_id}/.well-known/jwks.json",
-                                 issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{self.pool_id}",
-                                 audience=audience or self.client_id)
+    def authorizer(self, audience: str | None = None) -> JwtAuthorizer:
+        """The template's JWT authorizer: issuer the pool, audience [the app client]."""
+        return JwtAuthorizer(jwks_url=f"{self.endpoint}/{self.pool_id}/.well-known/jwks.json",
+                             issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{self.pool_id}",
+                             audience=[audience or self.client_id])
 
     def login(self, groups: tuple[str, ...] = (), client_id: str | None = None) -> tuple[str, dict[str, str]]:
         email = f"u-{uuid.uuid4().hex[:10]}@example.com"
@@ -89,7 +91,7 @@ def pool(idp, moto_endpoint) -> Pool:
     return _pool(idp, moto_endpoint)
 
 
-def test_real_id_token_verifies_with_api_gateway_claims(pool):
+def test_real_id_token_verifies_with_http_api_claims(pool):
     sub, tokens = pool.login(groups=("admin", "warehouse"))
     claims = pool.authorizer().verify(f"Bearer {tokens['IdToken']}")
     assert claims["sub"] == sub
@@ -97,26 +99,30 @@ def test_real_id_token_verifies_with_api_gateway_claims(pool):
     assert claims["aud"] == pool.client_id
     assert claims["iss"].endswith(f"/{pool.pool_id}")
     assert claims["email"].endswith("@example.com")
-    assert set(claims["cognito:groups"].split(",")) == {"admin", "warehouse"}
+    assert claims["cognito:groups"] in ("[admin warehouse]", "[warehouse admin]")
+    assert claims["exp"].isdigit() and claims["iat"].isdigit()
     assert all(isinstance(v, str) for v in claims.values())
 
 
 def test_user_without_groups_has_no_groups_claim_or_an_empty_one(pool):
     _, tokens = pool.login()
     claims = pool.authorizer().verify(tokens["IdToken"])
-    assert claims.get("cognito:groups", "") == ""
+    assert claims.get("cognito:groups", "[]") == "[]"
 
 
-def test_access_token_is_rejected(pool):
-    _, tokens = pool.login()
-    with pytest.raises(Unauthorized, match="ID token"):
-        pool.authorizer().verify(tokens["AccessToken"])
+def test_access_token_is_accepted_on_its_client_id(pool):
+    # an HTTP API JWT authorizer checks no token_use; without aud, client_id must be in the audience
+    sub, tokens = pool.login(groups=("admin",))
+    claims = pool.authorizer().verify(tokens["AccessToken"])
+    assert claims["sub"] == sub and claims["token_use"] == "access" and claims["client_id"] == pool.client_id
+    assert "aud" not in claims
 
 
-def test_token_of_another_app_client_is_rejected(pool):
+def test_tokens_of_another_app_client_are_rejected(pool):
     _, tokens = pool.login(client_id=pool.other_client_id)
-    with pytest.raises(Unauthorized, match="another app client"):
-        pool.authorizer().verify(tokens["IdToken"])
+    for token in (tokens["IdToken"], tokens["AccessToken"]):
+        with pytest.raises(Unauthorized, match="valid audience"):
+            pool.authorizer().verify(token)
     assert pool.authorizer(audience=pool.other_client_id).verify(tokens["IdToken"])["aud"] == pool.other_client_id
 
 
@@ -136,8 +142,8 @@ def test_tampered_real_token_is_rejected(pool):
         pool.authorizer().verify(f"{header}.{payload}.{flipped}")
 
 
-def test_gateway_to_powertools_principal_with_real_token(pool):
-    """Token -> authorizer -> REST event -> shop.api.principal sees the user and the groups."""
+def test_gateway_to_powertools_principal_with_real_tokens(pool):
+    """Token -> JWT authorizer -> payload 1.0 event -> shop.api.principal sees the user and the groups."""
     app = make_resolver()
     me = Router()
 
@@ -147,12 +153,14 @@ def test_gateway_to_powertools_principal_with_real_token(pool):
         return {"user_id": p.user_id, "email": p.email, "groups": sorted(p.groups)}
 
     app.include_router(me)
-    gw = Gateway([Route("GET", "/me", "Me", "COGNITO", "ShopApi")],
+    gw = Gateway([Route("GET", "/me", "Me", "COGNITO", "ShopHttpApi")],
                  lambda fn, event: app.resolve(event, None), pool.authorizer())  # type: ignore[arg-type]
     sub, tokens = pool.login(groups=("warehouse", "admin"))
     resp = gw.handle("GET", "/me", headers={"Authorization": f"Bearer {tokens['IdToken']}"})
     assert resp.status == 200, resp.body
-    assert resp.json()["user_id"] == sub
-    assert resp.json()["groups"] == ["admin", "warehouse"]
+    assert resp.json() == {"user_id": sub, "email": resp.json()["email"], "groups": ["admin", "warehouse"]}
+    assert resp.json()["email"].endswith("@example.com")
+    by_access = gw.handle("GET", "/me", headers={"Authorization": tokens["AccessToken"]})
+    assert by_access.status == 200, by_access.body
+    assert by_access.json()["user_id"] == sub and by_access.json()["groups"] == ["admin", "warehouse"]
     assert gw.handle("GET", "/me").status == 401
-    assert gw.handle("GET", "/me", headers={"Authorization": tokens["AccessToken"]}).status == 401

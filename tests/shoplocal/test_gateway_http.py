@@ -1,4 +1,4 @@
-"""serve(): the gateway over real HTTP/1.1 sockets (keep-alive, concurrency, limits, header mapping)."""
+"""serve(): the HTTP API emulation over real HTTP/1.1 sockets (keep-alive, concurrency, limits, header mapping)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from shoplocal.gateway import MAX_BODY, CorsConfig, Gateway, GatewayServer, Rout
 pytestmark = pytest.mark.unit
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+SHOP = "http://localhost:5173"
 
 
 class Echo:
@@ -58,7 +59,9 @@ def server(echo) -> Iterator[GatewayServer]:
               Route("GET", "/slow/{n}", "Slow", "NONE"), Route("GET", "/binary", "Binary", "NONE"),
               Route("GET", "/cookies", "Cookies", "NONE"), Route("GET", "/boom", "Boom", "NONE"),
               Route("GET", "/private", "Private", "COGNITO")]
-    gw = Gateway(routes, echo, None, cors=CorsConfig("*", "Content-Type,Authorization", "GET,POST,OPTIONS"))
+    cors = CorsConfig(allow_origins=(SHOP,), allow_headers=("Content-Type", "Authorization"),
+                      allow_methods=("GET", "POST", "OPTIONS"))
+    gw = Gateway(routes, echo, None, cors=cors)
     srv = serve(gw, "127.0.0.1", 0)
     yield srv
     srv.shutdown()
@@ -76,8 +79,10 @@ def test_get_with_path_params_and_multi_value_query(server):
     assert data["pathParameters"] == {"itemId": "it em-1"}
     assert data["query"] == {"tag": ["a", "b"], "q": ["x y"]}
     assert data["sourceIp"] == "127.0.0.1"
-    assert "Access-Control-Allow-Origin" not in resp.headers  # a function's answer gets nothing added
-    assert resp.headers["x-amzn-RequestId"]
+    assert "Access-Control-Allow-Origin" not in resp.headers  # no Origin: no CORS header
+    assert resp.headers["apigw-requestid"]
+    from_shop = requests.get(f"{server.url}/items/1", headers={"Origin": SHOP}, timeout=5)
+    assert from_shop.headers["Access-Control-Allow-Origin"] == SHOP
 
 
 def test_post_json_and_chunked_bodies(server):
@@ -102,7 +107,7 @@ def test_duplicate_request_headers_become_multi_value_headers(server):
         data = json.loads(conn.getresponse().read())
     finally:
         conn.close()
-    assert data["headers"]["X-Dup"] == ["one", "two"]
+    assert data["headers"]["x-dup"] == ["one", "two"]  # an HTTP API lower-cases header names
 
 
 def test_binary_response_and_multi_value_set_cookie(server):
@@ -121,22 +126,26 @@ def test_binary_response_and_multi_value_set_cookie(server):
 
 def test_gateway_errors_over_http(server):
     missing = requests.get(f"{server.url}/nope", timeout=5)
-    assert missing.status_code == 403 and missing.json() == {"message": "Missing Authentication Token"}
-    boom = requests.get(f"{server.url}/boom", timeout=5)
-    assert boom.status_code == 502 and boom.json() == {"message": "Internal server error"}
+    assert missing.status_code == 404 and missing.json() == {"message": "Not Found"}
+    boom = requests.get(f"{server.url}/boom", headers={"Origin": SHOP}, timeout=5)
+    assert boom.status_code == 500 and boom.json() == {"message": "Internal Server Error"}
+    assert "Access-Control-Allow-Origin" not in boom.headers  # the gateway's own answer
     private = requests.get(f"{server.url}/private", timeout=5)
     assert private.status_code == 500  # no authorizer configured: closed, never open
 
 
 def test_preflight_and_head(server):
-    pre = requests.options(f"{server.url}/items/1", headers={"Origin": "http://localhost:5173",
+    pre = requests.options(f"{server.url}/items/1", headers={"Origin": SHOP,
                                                              "Access-Control-Request-Method": "GET"}, timeout=5)
-    assert pre.status_code == 200
+    assert pre.status_code == 204
     assert pre.headers["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
-    assert pre.headers["Access-Control-Allow-Origin"] == "*"
+    assert pre.headers["Access-Control-Allow-Origin"] == SHOP
     assert pre.content == b""
+    refused = requests.options(f"{server.url}/items/1", headers={"Origin": "https://evil.example",
+                                                                 "Access-Control-Request-Method": "GET"}, timeout=5)
+    assert refused.status_code == 204 and "Access-Control-Allow-Origin" not in refused.headers
     head = requests.head(f"{server.url}/items/1", timeout=5)
-    assert head.status_code == 403  # no HEAD method on the resource, as in API Gateway
+    assert head.status_code == 404  # no HEAD route
     assert head.content == b""
 
 
@@ -152,14 +161,17 @@ def test_body_over_10_mb_is_413_without_reading_it(server):
             data += chunk
     status_line = data.split(b"\r\n", 1)[0]
     assert status_line.startswith(b"HTTP/1.1 413")
-    assert b'{"message": "Request Too Long"}' in data
+    assert b'{"message": "Request Entity Too Large"}' in data
 
 
 def test_invalid_content_length_is_400(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
-        data = sock.recv(4096)
+        data = b""
+        while chunk := sock.recv(4096):  # the server closes the connection after this answer
+            data += chunk
     assert data.startswith(b"HTTP/1.1 400")
+    assert data.endswith(b'{"message": "Bad Request"}')
 
 
 def test_keep_alive_reuses_one_connection(server, echo):

@@ -80,7 +80,7 @@ def test_nothing_outside_the_folders_is_served(server, path):
 def test_api_requests_answer_as_before(server):
     # a method other than GET/HEAD under the prefixes, and every other path, are the gateway's
     posted = requests.post(server.url + "/console/app.js", timeout=10)
-    assert posted.status_code == 403 and posted.json() == {"message": "Missing Authentication Token"}
+    assert posted.status_code == 404 and posted.json() == {"message": "Not Found"}
     assert requests.get(server.url + "/items/1", timeout=10).json() == {"function": "Item"}
     assert requests.get(server.url + "/consoles", timeout=10).json() == {"function": "Catchall"}
     assert requests.head(server.url + "/console/app.js", timeout=10).status_code == 200

@@ -1,19 +1,24 @@
-"""CORS headers of the HTTP functions' answers (shop.api): configured at run time, echoed for allowed origins."""
+"""The HTTP functions write no CORS header (shop.api): the HTTP API's CorsConfiguration (template.yaml, ShopHttpApi)
+answers the preflights and adds the CORS headers to every answer, ignoring any a function returns
+(tests/unit/test_template_cors.py pins that configuration)."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from shop.api import Guard, body_refused, make_resolver, with_cors
-from shop.config import function_environment, get_settings
-from shop.errors import ConfigurationError
+from shop.api import Guard, http_handler, make_resolver
+from shop.config import function_environment
+from shop.observability import observability
+
+from shoplocal.lambdas import LambdaContext
 
 pytestmark = pytest.mark.unit
 
-ORIGINS = "https://shop.example,https://admin.shop.example"
+ORIGIN = "https://shop.example"
 
 
 class Body(BaseModel):
@@ -21,7 +26,7 @@ class Body(BaseModel):
 
 
 def _app() -> Any:
-    app = make_resolver()  # built before any configuration exists, as a function module does at import
+    app = make_resolver()
 
     @app.get("/things/<id>")
     def get_thing(id: str) -> dict[str, str]:
@@ -34,81 +39,68 @@ def _app() -> Any:
     return app
 
 
-def _event(origin: str | None, method: str = "GET", body: str | None = None) -> dict[str, Any]:
+def _event(method: str = "GET", body: str | None = None, *, claims: dict[str, str] | None = None,
+           origin: str | None = ORIGIN) -> dict[str, Any]:
     headers = {"Origin": origin} if origin else {}
     if body is not None:
         headers["Content-Type"] = "application/json"
+    context: dict[str, Any] = {"resourcePath": "/things/{id}", "httpMethod": method, "requestId": "r-1",
+                               "stage": "$default"}
+    if claims is not None:
+        context["authorizer"] = {"claims": claims}
     return {"resource": "/things/{id}", "path": "/things/1", "httpMethod": method, "headers": headers,
             "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
-            "multiValueQueryStringParameters": None, "pathParameters": {"id": "1"},
-            "requestContext": {"resourcePath": "/things/{id}", "httpMethod": method, "requestId": "r-1",
-                               "stage": "local"},
+            "multiValueQueryStringParameters": None, "pathParameters": {"id": "1"}, "requestContext": context,
             "body": body, "isBase64Encoded": False}
 
 
-def _headers(result: dict[str, Any]) -> dict[str, str]:
-    out = {k: v for k, v in (result.get("headers") or {}).items()}
-    out.update({k: ", ".join(v) for k, v in (result.get("multiValueHeaders") or {}).items()})
-    return out
+def _context() -> LambdaContext:
+    return LambdaContext("probe", "$LATEST", "arn:aws:lambda:us-east-1:000000000000:function:probe", 128,
+                         "req-1", "/aws/lambda/probe", "stream", int(time.time() * 1000) + 10_000)
 
 
-def _cors(result: dict[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in _headers(result).items() if k.lower().startswith("access-control-")}
+def _cors(result: dict[str, Any]) -> dict[str, Any]:
+    """The answer's Access-Control-* headers, and the Vary a function added for them."""
+    headers = [*(result.get("headers") or {}).items(), *(result.get("multiValueHeaders") or {}).items()]
+    return {k: v for k, v in headers if str(k).lower().startswith("access-control-") or str(k).lower() == "vary"}
 
 
-@pytest.mark.parametrize("origin", ["https://shop.example", "https://admin.shop.example"])
-def test_allowed_origin_is_echoed_on_2xx_and_4xx(origin):
+# a stage's environment once carried the allowed origins: even with that variable set, nothing is echoed
+@pytest.mark.parametrize("env", [{}, {"CORS_ALLOWED_ORIGINS": ORIGIN}])
+@pytest.mark.parametrize("origin", [ORIGIN, "https://evil.example", None])
+def test_resolver_answers_carry_no_cors_header(env, origin):
     app = _app()
-    with function_environment({"CORS_ALLOWED_ORIGINS": ORIGINS}):
-        ok = app.resolve(_event(origin), {})
-        bad = app.resolve(_event(origin, "PUT", json.dumps({"quantity": "many"})), {})
-    assert ok["statusCode"] == 200 and bad["statusCode"] == 422
-    for result in (ok, bad):
-        cors = _cors(result)
-        assert cors["Access-Control-Allow-Origin"] == origin
-        allowed = {h.strip() for h in cors["Access-Control-Allow-Headers"].split(",")}
-        assert {"Authorization", "Content-Type", "Idempotency-Key"} <= allowed
-        assert cors["Access-Control-Max-Age"] == "600"
-        assert "Access-Control-Allow-Credentials" not in cors
-        assert _headers(result)["Vary"] == "Origin"
+    with function_environment(env):
+        ok = app.resolve(_event(origin=origin), {})
+        bad = app.resolve(_event("PUT", json.dumps({"quantity": "many"}), origin=origin), {})
+        unknown = app.resolve({**_event(origin=origin), "resource": "/nothing", "path": "/nothing"}, {})
+    assert (ok["statusCode"], bad["statusCode"], unknown["statusCode"]) == (200, 422, 404)
+    for result in (ok, bad, unknown):
+        assert _cors(result) == {}
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "https://shop.example.evil.example", "null", None])
-def test_other_origins_get_no_cors_header(origin):
-    app = _app()
-    with function_environment({"CORS_ALLOWED_ORIGINS": ORIGINS}):
-        result = app.resolve(_event(origin), {})
-    assert result["statusCode"] == 200
-    assert _cors(result) == {}
+def test_a_preflight_reaching_a_function_is_not_answered_with_cors_headers():
+    # the HTTP API answers every preflight itself; a function has no OPTIONS route
+    preflight = {**_event("OPTIONS"), "headers": {"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}}
+    result = _app().resolve(preflight, {})
+    assert result["statusCode"] == 404 and _cors(result) == {}
 
 
-def test_configuration_is_read_per_request_not_at_import():
-    app = _app()
-    with function_environment({}):
-        assert _cors(app.resolve(_event("https://shop.example"), {})) == {}
-    with function_environment({"CORS_ALLOWED_ORIGINS": "https://shop.example"}):
-        assert _cors(app.resolve(_event("https://shop.example"), {}))["Access-Control-Allow-Origin"] == \
-            "https://shop.example"
+def test_answers_given_before_the_resolver_carry_no_cors_header_either():
+    handler = http_handler(_app(), observability("probe"), Guard("/things"), max_body_bytes=10)
+    with function_environment({"CORS_ALLOWED_ORIGINS": ORIGIN}):
+        denied = handler(_event(), _context())
+        too_big = handler(_event("PUT", json.dumps({"quantity": 10 ** 20}), claims={"sub": "u-1"}), _context())
+        ok = handler(_event(claims={"sub": "u-1"}), _context())
+    assert (denied["statusCode"], too_big["statusCode"], ok["statusCode"]) == (401, 413, 200)
+    for result in (denied, too_big, ok):
+        assert _cors(result) == {}
 
 
-def test_answers_built_before_the_resolver_get_the_headers_too():
-    event = {**_event("https://shop.example"), "resource": "/cart"}
-    with function_environment({"CORS_ALLOWED_ORIGINS": ORIGINS}):
-        denied = with_cors(event, Guard("/").denied(event) or {})
-        big = with_cors(event, body_refused({**event, "body": "x" * 100}, max_body_bytes=10) or {})
-        foreign = with_cors({**event, "headers": {"origin": "https://evil.example"}}, Guard("/").denied(event) or {})
-    assert denied["statusCode"] == 401 and _cors(denied)["Access-Control-Allow-Origin"] == "https://shop.example"
-    assert big["statusCode"] == 413 and _cors(big)["Access-Control-Allow-Origin"] == "https://shop.example"
-    assert foreign["statusCode"] == 401 and _cors(foreign) == {}
-
-
-@pytest.mark.parametrize("value", ["https://shop.example/", "shop.example", "https://a.example;https://b.example",
-                                   "javascript:alert(1)"])
-def test_malformed_origins_are_a_configuration_error(value):
-    with function_environment({"CORS_ALLOWED_ORIGINS": value}), pytest.raises(ConfigurationError):
-        get_settings()
-
-
-def test_origins_are_split_trimmed_and_deduplicated():
-    with function_environment({"CORS_ALLOWED_ORIGINS": " https://a.example, https://b.example:8443,,https://a.example"}):
-        assert get_settings().cors_origins == ("https://a.example", "https://b.example:8443")
+def test_a_misconfigured_function_answers_500_without_cors_headers():
+    handler = http_handler(_app(), observability("probe", needs=("orders_table",)))
+    with function_environment({"CORS_ALLOWED_ORIGINS": ORIGIN}):
+        answer = handler(_event(claims={"sub": "u-1"}), _context())
+    assert answer["statusCode"] == 500
+    assert json.loads(answer["body"])["error"]["code"] == "configuration_error"
+    assert _cors(answer) == {}

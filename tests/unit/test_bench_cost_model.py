@@ -49,14 +49,58 @@ def test_duration_is_priced_per_architecture_and_compared_with_the_other(bench: 
     assert "`Architectures: [arm64]` instead of `x86_64`" in bench.other_arch_text(on_x86)
 
 
-def test_http_api_row_reprices_every_request(bench: ModuleType) -> None:
+def test_api_line_is_the_http_api_and_the_decision_compares_the_rest_api(bench: ModuleType) -> None:
     lines = bench.cost_model(ORDER, ROUTES, 1)
-    total = sum(line.per_1000 for line in lines)
-    text = "\n".join(bench.api_tradeoff(lines, total))
+    api = next(line for line in lines if line.key == "api")
+    assert (api.label, api.price_key, bench.PRICE_LABELS[api.price_key]) == (
+        "API Gateway HTTP API requests", "apigw_http_request", "$1.00 / M")
     requests = 7 + 25
-    http_total = total - requests * 3.50e-3 + requests * 1.00e-3
-    assert f"| {bench.fmt_usd(total)} | {bench.fmt_usd(http_total)} (" in text
-    assert "X-Ray" in text and "WAF" in text and "request validation" in text
+    assert api.per_1000 == pytest.approx(requests * 1.00e-3)
+    assert bench.PRICES["apigw_rest_request"] == pytest.approx(3.50e-6)  # the alternative compared against
+    total = sum(line.per_1000 for line in lines)
+    access = next(line for line in lines if line.key == "access_log_gb").per_1000
+    text = "\n".join(bench.api_tradeoff(lines, total))
+    rest_total = total - requests * 1.00e-3 - access + requests * 3.50e-3  # before: no access logs
+    assert "HTTP API adopted" in text and "| | HTTP API (adopted) | REST API (before) |" in text
+    assert f"| {bench.fmt_usd(total)} (" in text and f" | {bench.fmt_usd(rest_total)} |" in text
+    assert f"| {bench.fmt_usd(access)} | none (access logs off) |" in text
+    assert "X-Ray" in text and "WAF" in text and "request validation" in text and "500 burst / 1,000" in text
+    assert "an HTTP API" not in bench.dominates(lines, bench.OrderResult(
+        lines=2, parcels=1, shop=bench.Usage(), poll=bench.Usage(), steps={}, transitions=13, states=[],
+        history_events=0, storage={}, pitr_bytes=0, stripe_webhooks=1, email_subjects=[]), total)
+
+
+def test_access_log_bytes_come_from_the_template(bench: ModuleType, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoplocal.template import load_yaml
+
+    estimate = bench.access_log_estimate()
+    settings = load_yaml(ROOT / "template.yaml")["Resources"]["ShopHttpApi"]["Properties"]["AccessLogSettings"]
+    assert estimate.format == settings["Format"] and not estimate.unknown
+    assert "01/Dec/2026:12:00:00 +0000" in estimate.line and len(bench.TYPICAL_CONTEXT["requestId"]) == 36
+    assert estimate.bytes == len(estimate.line.encode()) + 26
+    lines = bench.cost_model(ORDER, ROUTES, 1)
+    access = next(line for line in lines if line.key == "access_log_gb")
+    assert access.label == "CloudWatch Logs ingestion, API access logs" and access.price_key == "logs_ingest_gb"
+    assert access.per_1000 == pytest.approx((7 + 25) * estimate.bytes / 2**30 * 0.50 * 1000)
+    assert f"{estimate.bytes} bytes ingested per API request" in bench.access_log_assumption()
+
+    # another format, another figure: each $context variable takes its typical value (16 characters when unknown)
+    other = tmp_path / "template.yaml"
+    other.write_text("Resources:\n  ShopHttpApi:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n"
+                     "      AccessLogSettings:\n        Format: '{\"id\":\"$context.requestId\",\"route\":"
+                     "\"$context.routeKey\",\"new\":\"$context.somethingNew\"}'\n")
+    got = bench.access_log_estimate(other)
+    line = ('{"id":"' + bench.TYPICAL_CONTEXT["requestId"] + '","route":"GET /products/{productId}","new":"'
+            + "x" * 16 + '"}')
+    assert (got.bytes, got.unknown) == (len(line) + 26, ("somethingNew",))
+
+    # no access logs in the template: no line
+    off = tmp_path / "off.yaml"
+    off.write_text("Resources:\n  ShopHttpApi:\n    Type: AWS::Serverless::HttpApi\n    Properties: {}\n")
+    assert bench.access_log_estimate(off).bytes == 0
+    monkeypatch.setattr(bench, "access_log_estimate", lambda: bench.AccessLogEstimate("", "", ()))
+    assert "access_log_gb" not in {line.key for line in bench.cost_model(ORDER, ROUTES, 1)}
 
 
 def test_analytics_batching_nets_saved_invocations_against_queue_requests(bench: ModuleType) -> None:
@@ -75,6 +119,9 @@ def test_levers_say_how_far_the_target_is(bench: ModuleType) -> None:
     assert bench.levers(lines, 1.30).startswith("**Toward $0.800** (issue 17): $0.500 to go.")
     assert "is met" in bench.levers(lines, 0.75)
     assert bench.levers(lines, 1.30).endswith("(adopted).")
+    per_request = 1.00e-6 + bench.access_log_estimate().bytes / 2**30 * 0.50
+    assert f"each API request (browsing included) about {bench.fmt_usd(per_request * 1000)} (the HTTP API's" in (
+        bench.levers(lines, 1.30))
 
 
 def test_cold_import_probes_see_only_what_lambda_has(bench: ModuleType) -> None:

@@ -13,7 +13,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUTS = {"ApiUrl": "https://abc123.execute-api.eu-central-1.amazonaws.com/prod/",
+OUTPUTS = {"ApiUrl": "https://abc123.execute-api.eu-central-1.amazonaws.com",
            "ConsoleUrl": "https://d111111abcdef8.cloudfront.net", "ConsoleBucket": "b", "ConsoleDistributionId": "E1"}
 
 
@@ -27,8 +27,10 @@ def script() -> Any:
     return module
 
 
-def test_config_names_the_stage_url_without_a_trailing_slash(script):
-    assert script.console_config(OUTPUTS) == {"api_base": "https://abc123.execute-api.eu-central-1.amazonaws.com/prod"}
+def test_config_names_the_api_url_without_a_trailing_slash(script):
+    assert script.console_config(OUTPUTS) == {"api_base": "https://abc123.execute-api.eu-central-1.amazonaws.com"}
+    slashed = {**OUTPUTS, "ApiUrl": "https://abc123.execute-api.eu-central-1.amazonaws.com/"}
+    assert script.console_config(slashed) == {"api_base": "https://abc123.execute-api.eu-central-1.amazonaws.com"}
 
 
 @pytest.mark.parametrize(("allowed", "missing"), [

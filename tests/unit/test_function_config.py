@@ -53,8 +53,6 @@ SETTING_OF_VAR = {env_var(name): name for name in FIELDS}
 # Variables a function may get without declaring a setting for them: the one list, each with its reason.
 POWERTOOLS_PREFIX = "POWERTOOLS_"  # read by Powertools itself (service name, metrics namespace, log level)
 ALLOWED_UNDECLARED = {
-    "CORS_ALLOWED_ORIGINS": "in Globals by design, so an HTTP function added later cannot miss it "
-                            "(test_template_cors pins it there); functions without an API route ignore it",
     "PYDANTIC_DISABLE_PLUGINS": "read by pydantic itself: no plugins are shipped, so no function scans the "
                                 "installed distributions' entry points for them (issue 17, cold imports)",
 }
@@ -87,7 +85,7 @@ def template_functions() -> dict[str, TemplateFunction]:
         own = ((props.get("Environment") or {}).get("Variables")) or {}
         events = (props.get("Events") or {}).values()
         out[lid] = TemplateFunction(lid, Path(props["CodeUri"]).name, {**global_env, **own},
-                                    any(e.get("Type") == "Api" for e in events))
+                                    any(e.get("Type") in ("Api", "HttpApi") for e in events))
     return out
 
 
@@ -154,11 +152,6 @@ def test_the_first_invocation_finds_every_needed_setting(logical_id: str) -> Non
     assert declared.missing(env) == []
     for name in sorted(declared.needs - MAY_BE_EMPTY):  # and each one is really checked
         assert declared.missing({k: v for k, v in env.items() if k != env_var(name)}) == [env_var(name)]
-
-
-def test_every_http_function_declares_the_cors_origins() -> None:
-    for lid, fn in template_functions().items():
-        assert ("cors_allowed_origins" in declaration(fn.folder).needs) == fn.http, lid
 
 
 def test_the_template_does_not_repeat_a_code_default() -> None:
@@ -351,7 +344,7 @@ class _Walk:
 
 
 def _settings_property_reads() -> dict[str, set[str]]:
-    """Settings properties (``cors_origins``) -> the fields they read."""
+    """Settings properties (none at present) -> the fields they read."""
     path = LAYER / "shop" / "config.py"
     cls = next(n for n in ast.parse(path.read_text()).body if isinstance(n, ast.ClassDef) and n.name == "Settings")
     out = {}
@@ -418,14 +411,11 @@ def test_the_declaration_is_what_the_code_reads(logical_id: str) -> None:
 
 
 def test_the_walk_sees_reads_through_helpers_and_modules() -> None:
-    """The walk itself: a read three calls away (checkout -> repository -> workflow via require) is found, and
-    an HTTP function reads the CORS origins through shop.api."""
+    """The walk itself: a read three calls away (checkout -> repository -> workflow via require) is found."""
     checkout = code_reads("checkout")
     assert "order_state_machine_arn" in checkout and "tax_rates_bps" in checkout
     assert any(place.startswith("shop.pricing:") for place in checkout["tax_rates_bps"])
     assert "returns_state_machine_arn" in code_reads("orders")  # workflow.start("returns_state_machine_arn")
-    assert "shop.api:cors_config" in code_reads("promotions")["cors_allowed_origins"]
-    assert "cors_allowed_origins" not in code_reads("payments")
     # through the ports (payment_ports.gateway is stripe_adapter), and only what is called through them: the
     # order store's inventory_table is read by release, which the payment steps (starting, recording and
     # confirming a payment through shop.orders.service) never call
@@ -434,14 +424,15 @@ def test_the_walk_sees_reads_through_helpers_and_modules() -> None:
     assert "inventory_table" in code_reads("orders_release")
 
 
-def test_the_walk_finds_each_kind_of_read() -> None:
+def test_the_walk_finds_each_kind_of_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(PROPERTY_READS, "tax_label", {"tax_rates_bps"})  # a Settings property reading a field
     tree = ast.parse("def f(settings):\n"
                      "    a = get_settings().orders_table\n"
                      "    b = settings.currency\n"
                      "    c = get_settings().require('carts_table')\n"
-                     "    d = settings.cors_origins\n"
+                     "    d = settings.tax_label\n"
                      "    e = order.currency\n")
-    assert _settings_read(list(tree.body)) == {"orders_table", "currency", "carts_table", "cors_allowed_origins"}
+    assert _settings_read(list(tree.body)) == {"orders_table", "currency", "carts_table", "tax_rates_bps"}
 
 
 # ---------------------------------------------------------------- the declaration at run time
@@ -502,12 +493,13 @@ def test_an_http_caller_gets_500_configuration_error_without_internals() -> None
     handler, calls = _probe()
     event = {"httpMethod": "GET", "path": "/x", "resource": "/x", "headers": {"Origin": "https://shop.example"},
              "requestContext": {"requestId": "r-1"}}
-    with function_environment({"CORS_ALLOWED_ORIGINS": "https://shop.example"}):
+    with function_environment({}):
         answer = handler(event, _context())
     assert answer["statusCode"] == 500
     assert json.loads(answer["body"]) == {"error": {"code": "configuration_error",
                                                     "message": "the service is misconfigured"}}
-    assert answer["headers"]["Access-Control-Allow-Origin"] == "https://shop.example"
+    # no CORS header: the HTTP API's CorsConfiguration adds them to every answer (test_template_cors)
+    assert not any(k.lower().startswith("access-control-") for k in answer["headers"])
     assert calls == []
 
 

@@ -143,12 +143,12 @@ def test_every_dead_letter_queue_is_alarmed(template):
 def test_the_report_link_is_the_admin_api_and_its_url_is_read_at_run_time(template):
     res = template["Resources"]
     fn = res["ReportsFunction"]["Properties"]
-    events = {e["Properties"]["Path"]: e for e in fn["Events"].values() if e["Type"] == "Api"}
+    events = {e["Properties"]["Path"]: e for e in fn["Events"].values() if e["Type"] == "HttpApi"}
     stored = events["/admin/reports/daily/{date}"]["Properties"]
-    assert stored["Method"] == "get" and "Auth" not in stored  # the default: the Cognito authorizer
+    assert stored["Method"] == "get" and "Auth" not in stored  # the default: the JWT authorizer on the pool
     param = res["ApiUrlParameter"]["Properties"]
     assert param["Name"] == {"Fn::Sub": "/${AWS::StackName}/api-url"}
-    assert param["Value"] == {"Fn::Sub": "https://${ShopApi}.execute-api.${AWS::Region}.amazonaws.com/${Stage}/"}
+    assert param["Value"] == {"Fn::Sub": "https://${ShopHttpApi}.execute-api.${AWS::Region}.amazonaws.com/"}
     env = fn["Environment"]["Variables"]
     assert env["API_URL_PARAMETER"] == param["Name"]
     assert {"SSMParameterReadPolicy": {"ParameterName": {"Fn::Sub": "${AWS::StackName}/api-url"}}} in fn["Policies"]
@@ -158,8 +158,8 @@ def test_no_function_of_the_api_refers_to_the_api(template):
     """The API's integrations refer to its functions: a function that referred back (e.g. its URL in the
     environment) would be a circular dependency CloudFormation refuses. Read the URL at run time instead."""
     for lid, fn in of_type(template, "AWS::Serverless::Function").items():
-        apis = {refs(e["Properties"].get("RestApiId")).pop() for e in (fn["Properties"].get("Events") or {}).values()
-                if e["Type"] == "Api" and e["Properties"].get("RestApiId")}
+        apis = {refs(e["Properties"].get("ApiId")).pop() for e in (fn["Properties"].get("Events") or {}).values()
+                if e["Type"] == "HttpApi" and e["Properties"].get("ApiId")}
         assert not apis & refs({k: v for k, v in fn["Properties"].items() if k != "Events"}), lid
 
 

@@ -178,8 +178,10 @@ def test_every_state_machine_logs_and_alarms_on_failures_and_timeouts(template):
 def test_functions_api_and_tables_are_alarmed(template):
     assert set(of_type(template, "AWS::Serverless::Function")) <= watched(template, "AWS/Lambda", "Errors")
     assert alarms_on(template, "AWS/Lambda", "Throttles")
-    assert "AWS::StackName" in watched(template, "AWS/ApiGateway", "5XXError")
-    assert [p for p in alarms_on(template, "AWS/ApiGateway", "Latency") if p.get("ExtendedStatistic") == "p99"]
+    # an HTTP API's metrics: 5xx and Latency by ApiId on its $default stage
+    assert "ShopHttpApi" in watched(template, "AWS/ApiGateway", "5xx")
+    latency = [p for p in alarms_on(template, "AWS/ApiGateway", "Latency") if p.get("ExtendedStatistic") == "p99"]
+    assert latency and {"Name": "Stage", "Value": "$default"} in latency[0]["Dimensions"]
     tables = set(of_type(template, "AWS::DynamoDB::Table"))
     assert tables <= watched(template, "AWS/DynamoDB", "WriteThrottleEvents")
     assert tables <= watched(template, "AWS/DynamoDB", "ReadThrottleEvents")

@@ -32,8 +32,7 @@ PROBE_STAGE = "probe-stage"
 SCOPED_OR_REFERENCE = {
     ("AWS::Cognito::UserPoolGroup", "GroupName"),  # per user pool (the code checks the group "admin")
     ("AWS::Cognito::UserPoolClient", "ClientName"),  # per user pool
-    ("AWS::ApiGateway::Stage", "StageName"),  # per REST API
-    ("AWS::ApiGateway::Deployment", "StageName"),
+    ("AWS::ApiGatewayV2::Stage", "StageName"),  # per HTTP API: its $default stage
     ("AWS::CloudWatch::Alarm", "MetricName"),  # a metric, not the alarm
     ("AWS::Lambda::Permission", "FunctionName"),
     ("AWS::Events::Rule", "EventBusName"),

@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -33,7 +32,6 @@ from pydantic import BaseModel
 
 from shop import errors as E
 from shop import idempotency
-from shop.config import get_settings
 
 JSON = content_types.APPLICATION_JSON
 # Largest request body an HTTP function accepts (API Gateway itself allows 10 MB). The biggest legitimate
@@ -239,69 +237,13 @@ def _domain_handler(app: APIGatewayRestResolver, cls: type[E.DomainError]) -> No
     app.exception_handler(cls)(handle)
 
 
-# CORS: the browser headers a storefront on another origin needs on every answer of a handler. API Gateway
-# answers the preflight (OPTIONS) itself from the template's Cors and its own errors from GatewayResponses;
-# with Lambda proxy integration everything else must come from the function.
-CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
-CORS_MAX_AGE_SECONDS = 600
-
-
-def cors_config() -> CORSConfig | None:
-    """Powertools CORS for the configured origins (``CORS_ALLOWED_ORIGINS``, read at call time); None when
-    no origin is allowed. An allowed ``Origin`` is echoed in ``Access-Control-Allow-Origin``, any other gets
-    no CORS header at all."""
-    origins = get_settings().cors_origins
-    if not origins:
-        return None
-    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]), allow_headers=CORS_ALLOW_HEADERS,
-                      max_age=CORS_MAX_AGE_SECONDS)
-
-
-def _vary_on_origin(response: dict[str, Any]) -> dict[str, Any]:
-    """A response whose Access-Control-Allow-Origin depends on the request's Origin must say so to caches."""
-    multi = response.get("multiValueHeaders")
-    single = response.get("headers")
-    names = {str(k).lower() for k in (multi or {})} | {str(k).lower() for k in (single or {})}
-    if "access-control-allow-origin" not in names or "vary" in names:
-        return response
-    if isinstance(multi, dict):
-        multi["Vary"] = ["Origin"]
-    else:
-        response["headers"] = {**(single or {}), "Vary": "Origin"}
-    return response
-
-
-class ShopResolver(APIGatewayRestResolver):
-    """The REST resolver with CORS taken from the settings at each response, not when the module is imported
-    (functions build their resolver at import time, before any configuration may be read)."""
-
-    # CORS must be enabled when routes are registered (each route copies the flag). This config allows no
-    # real origin (.invalid never resolves); it stands for "no origin configured", as None would make
-    # Powertools fall back to its permissive default ('*').
-    NO_ORIGIN = CORSConfig(allow_origin="https://no-origin-allowed.invalid")
-
-    def __init__(self, **kwargs: Any):
-        # an answer that does not match its route's response model is the server's fault: 500, never a 422
-        super().__init__(cors=self.NO_ORIGIN, response_validation_error_http_code=500, **kwargs)
-
-    def _build_response(self, response_builder: ResponseBuilder) -> dict[str, Any]:
-        return _vary_on_origin(response_builder.build(self.current_event, cors_config() or self.NO_ORIGIN))
-
-
-def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
-    """Add the CORS headers for the request's Origin to a proxy response built outside the resolver."""
-    cors = cors_config()
-    origin = _header(event, "origin")
-    allowed = cors.allowed_origin(origin) if cors is not None and origin else None
-    if cors is None or allowed is None:
-        return response
-    headers = dict(response.get("headers") or {})
-    headers.update(cors.to_dict(allowed))
-    return _vary_on_origin({**response, "headers": headers})
-
-
 def make_resolver(logger: Any = None) -> APIGatewayRestResolver:
-    app = ShopResolver(enable_validation=True, json_body_deserializer=parse_json)
+    """The REST resolver (the HTTP API's Lambda events keep payload format 1.0) with the shop's error mapping.
+    It writes no CORS header: the HTTP API's CorsConfiguration (template.yaml, ShopHttpApi) answers every preflight
+    itself and adds the CORS headers to every answer, ignoring any a function returns."""
+    # an answer that does not match its route's response model is the server's fault: 500, never a 422
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json,
+                                 response_validation_error_http_code=500)
     app.shop_logger = logger  # type: ignore[attr-defined]
     for cls in STATUS:
         _domain_handler(app, cls)
@@ -505,10 +447,10 @@ def http_handler(app: APIGatewayRestResolver, obs: Any, *guards: Guard,
         for guard in guards:
             blocked = guard.denied(event)
             if blocked is not None:
-                return with_cors(event, blocked)
+                return blocked
         refused = body_refused(event, max_body_bytes)
         if refused is not None:
-            return with_cors(event, refused)
+            return refused
         return app.resolve(event, context)
 
     return obs.entrypoint(handler, correlation_paths.API_GATEWAY_REST)

@@ -16,14 +16,13 @@ Defaults live in one place each:
   time-to-live, the reservation time-out, the promised shipping time): the code defaults below are the only
   source; template.yaml does not repeat them (a function may still override one with its env var, declared
   ``optional``).
-- values a stage chooses (currency, sender and report addresses, report time zone, 3-D Secure time-out, CORS
-  origins, Stripe address, auto-confirmation): the template's Parameters; the function ``needs`` them, so the
-  code default of such a field only serves code run without a function environment (unit tests, tools).
+- values a stage chooses (currency, sender and report addresses, report time zone, 3-D Secure time-out, Stripe
+  address, auto-confirmation): the template's Parameters; the function ``needs`` them, so the code default of
+  such a field only serves code run without a function environment (unit tests, tools).
 - resource names and ARNs: the template (``!Ref``); they have no code default.
 """
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,7 +34,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json, Validat
 
 from shop.errors import ConfigurationError
 
-_ORIGIN_RE = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
 _function_env: ContextVar[Mapping[str, str] | None] = ContextVar("shop_function_env", default=None)
 
 
@@ -69,13 +67,6 @@ DEFAULT_RATES = {
     "europe": {"base": 1490, "per_kg": 300},
     "world": {"base": 2490, "per_kg": 600},
 }
-
-
-def _origins_well_formed(v: str) -> str:
-    for origin in (o.strip() for o in v.split(",")):
-        if origin and not _ORIGIN_RE.match(origin):
-            raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port] without a path, or *")
-    return v
 
 
 def _rates_in_range(v: dict[str, int]) -> dict[str, int]:
@@ -189,15 +180,6 @@ class Settings(BaseModel):
     reservation_ttl_seconds: int = Field(15 * 60, gt=0, alias="RESERVATION_TTL_SECONDS")
     max_cart_lines: int = Field(50, gt=0, le=90, alias="MAX_CART_LINES")
     max_line_quantity: int = Field(100, gt=0, alias="MAX_LINE_QUANTITY")
-    cors_allowed_origins: Annotated[str, AfterValidator(_origins_well_formed)] = Field(
-        "", alias="CORS_ALLOWED_ORIGINS",
-        description="comma-separated browser origins (scheme://host[:port]) whose requests get CORS headers; "
-                    "empty: none")
-
-    @property
-    def cors_origins(self) -> tuple[str, ...]:
-        """The allowed origins in the configured order, without blanks and duplicates."""
-        return tuple(dict.fromkeys(o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()))
 
     def require(self, name: str) -> str:
         value = getattr(self, name)

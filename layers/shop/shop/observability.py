@@ -31,16 +31,12 @@ def is_http(event: Any) -> bool:
     return isinstance(event, dict) and "httpMethod" in event
 
 
-def _misconfigured_answer(event: dict[str, Any], exc: ConfigurationError) -> dict[str, Any]:
+def _misconfigured_answer(exc: ConfigurationError) -> dict[str, Any]:
     """The 500 configuration_error an HTTP caller gets, with the public body shop.api gives every configuration
     error (the log names the variables; the client learns nothing internal)."""
     from shop import api  # HTTP functions only, and only on this path
 
-    response = api.proxy_error(exc)
-    try:
-        return api.with_cors(event, response)
-    except ConfigurationError:  # the allowed origins are themselves invalid: answer without CORS headers
-        return response
+    return api.proxy_error(exc)
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ class Observability:
                 except ConfigurationError as exc:
                     self.logger.error("function misconfigured", extra={"error_code": exc.code, "reason": str(exc)})
                     if is_http(event):
-                        return _misconfigured_answer(event, exc)
+                        return _misconfigured_answer(exc)
                     raise
                 configured = True
             return fn(event, context)
