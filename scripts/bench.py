@@ -15,7 +15,9 @@
 3. Per order, checkout to DELIVERED (``--lines`` lines of one unit, one parcel; ``--orders`` orders, the one
    with the median Lambda GB-s reported): API Gateway requests, Lambda invocations and GB-s (measured
    handler time, and with AWS's 1 ms rounding), Step Functions state transitions, DynamoDB calls and request
-   units per table, EventBridge events, SES emails, storage added.
+   units per table, EventBridge events, SES emails, storage added; in 2 and 3 also the function log bytes
+   CloudWatch Logs ingests per invocation: what each handler writes (counted per invocation by FunctionOutput, with
+   the deployed Powertools settings) and Lambda's own START, END and REPORT lines (platform_log_bytes).
    Only the shop's own work is counted: the bench's waiting (task-list and order polling) is tagged and
    reported on its own line, and the per-route measurements taken mid-order are left out.
 4. The cost per 1,000 orders at the list prices in PRICES, from the figures of 2 and 3 and the assumptions
@@ -38,6 +40,7 @@ import functools
 import inspect
 import json
 import math
+import os
 import re
 import statistics
 import sys
@@ -123,8 +126,9 @@ BROWSING_PER_ORDER: dict[str, float] = {
     "GET /warehouse/{warehouseId}/tasks": 2,  # per parcel
 }
 ASSUMPTIONS: dict[str, float] = {
-    # Lambda platform lines (START, END, REPORT with the X-Ray line, ~0.4 KB), a Powertools EMF metrics
-    # line and a structured INFO line where the handler logs one (~0.5 KB each)
+    # function logs are measured per invocation (FunctionOutput, platform_log_bytes); this figure is only the
+    # fallback for figures that carry none (an invocation counted without its output): Lambda's START, END and
+    # REPORT lines (~0.4 KB), a Powertools EMF metrics line and a structured INFO line (~0.5 KB each)
     "log_bytes_per_invocation": 1536,
     # the daily report writes JSON, CSV and HTML to S3 once a day; at this many orders a day
     "orders_per_day": 1000,
@@ -162,6 +166,41 @@ TYPICAL_CONTEXT: dict[str, str] = {
     "authorizer.error": "-",
 }
 UNKNOWN_CONTEXT_CHARS = 16  # a variable without a typical value above
+
+# Function logs (CloudWatch Logs ingestion): per invocation, what the handler writes to stdout / stderr (measured by
+# FunctionOutput while the bench runs, with the deployed POWERTOOLS_* settings of DEPLOYED_POWERTOOLS) plus the
+# lines Lambda itself writes in the Text log format (template.yaml sets no LoggingConfig.LogFormat): START, END and
+# REPORT, REPORT with the X-Ray line since Tracing is Active, in the formats of
+# https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html (fields tab-separated, each ending in a tab) and
+# X-Ray's trace ids (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html: 1-8 hex-24 hex;
+# segment ids 16 hex). Each line one log event (the REPORT line and its X-Ray line one event), each event counted
+# with the 26 bytes CloudWatch Logs adds; the request id 36 characters; warm invocations (no Init Duration).
+LOG_EVENT_OVERHEAD = ACCESS_LOG_EVENT_OVERHEAD
+TYPICAL_TRACE_ID = "1-5e34a614-10bd4a2bf1fb44f07bc535a1"  # 35 characters
+TYPICAL_SEGMENT_ID = "07f5a2b12d1f6f85"  # 16 characters
+TYPICAL_MAX_MEMORY_MB = 100  # "Max Memory Used" of a warm Python function with boto3, Powertools and pydantic
+DEPLOYED_POWERTOOLS = {"POWERTOOLS_METRICS_DISABLED": "false", "POWERTOOLS_LOG_LEVEL": "INFO"}
+
+
+def platform_lines(duration_ms: float, memory_mb: int, max_memory_mb: int = TYPICAL_MAX_MEMORY_MB) -> list[str]:
+    """The log events Lambda writes for one warm invocation in the Text format, with Active tracing."""
+    rid = TYPICAL_CONTEXT["requestId"]
+    return [f"START RequestId: {rid} Version: $LATEST",
+            f"END RequestId: {rid}",
+            f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\tBilled Duration: "
+            f"{max(1, math.ceil(duration_ms))} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\t"
+            f"\nXRAY TraceId: {TYPICAL_TRACE_ID}\tSegmentId: {TYPICAL_SEGMENT_ID}\tSampled: true\t"]
+
+
+def platform_log_bytes(seconds: float, memory_mb: int) -> int:
+    """Bytes ingested for Lambda's own lines of one invocation (each line one event, 26 bytes added per event)."""
+    return sum(len(line.encode()) + LOG_EVENT_OVERHEAD for line in platform_lines(seconds * 1000, memory_mb))
+
+
+def output_log_bytes(text: str) -> int:
+    """Bytes ingested for what a handler wrote: each line one log event (without its newline), 26 bytes added; an
+    empty line is no event (CloudWatch Logs takes no empty message)."""
+    return sum(len(line.encode()) + LOG_EVENT_OVERHEAD for line in text.split("\n") if line)
 
 
 @dataclass(frozen=True)
@@ -587,6 +626,7 @@ class Rec:
     wru: float = 0.0
     units: int = 1
     params: dict[str, Any] | None = None  # a DynamoDB call's arguments (replayed bare for the route floor)
+    log_bytes: int | None = None  # a Lambda invocation's output, as ingested (None: not measured)
 
 
 RECS: list[Rec] = []
@@ -640,12 +680,70 @@ class ClientSpy:
             RECS.append(Rec("aws", f"{self._service}.{op}", tag))
 
 
+class FunctionOutput:
+    """sys.stdout and sys.stderr while the bench runs. What is written on a thread while it runs an invocation
+    (Invoker.invoke, wrapped by ``install``) is kept for that invocation, to be counted, and goes nowhere else;
+    everything else (the bench's own prints) passes through to the real stream."""
+
+    local = threading.local()  # .stack: the output of the invocations running on this thread, innermost last
+
+    def __init__(self, real: TextIO):
+        self._real = real
+
+    def write(self, text: str) -> int:
+        stack = getattr(self.local, "stack", None)
+        if stack:
+            stack[-1].append(text)
+            return len(text)
+        return self._real.write(text)
+
+    def flush(self) -> None:
+        self._real.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    @classmethod
+    def current(cls) -> int | None:
+        """The bytes ingested for what the invocation running on this thread has written so far."""
+        stack = getattr(cls.local, "stack", None)
+        return output_log_bytes("".join(stack[-1])) if stack else None
+
+    @classmethod
+    def install(cls) -> None:
+        """Before the Stack starts: Powertools' Logger binds sys.stdout when a function's module creates it (at
+        its first invocation), the Metrics flush print()s to the sys.stdout of the moment. The deployed log
+        level and metrics (template.yaml, Globals) replace the local stack's quiet defaults."""
+        from shoplocal.lambdas import Invoker
+
+        os.environ.update(DEPLOYED_POWERTOOLS)
+        if not isinstance(sys.stdout, cls):
+            sys.stdout = cls(sys.stdout)  # type: ignore[assignment]
+            sys.stderr = cls(sys.stderr)  # type: ignore[assignment]
+        real = Invoker.invoke
+        if getattr(real, "bench_output", False):
+            return
+
+        @functools.wraps(real)
+        def invoke(self: Any, logical_id_or_name: str, event: Any) -> Any:
+            stack = cls.local.__dict__.setdefault("stack", [])
+            stack.append([])
+            try:
+                return real(self, logical_id_or_name, event)
+            finally:
+                stack.pop()
+
+        invoke.bench_output = True  # type: ignore[attr-defined]
+        Invoker.invoke = invoke  # type: ignore[method-assign]
+
+
 class TaggedInvocations(list[tuple[str, float]]):
-    """The invoker's (function, seconds) list; each append also records the invoking thread's tag."""
+    """The invoker's (function, seconds) list; each append also records the invoking thread's tag and the bytes
+    the invocation wrote (appended by Invoker.invoke as the invocation ends, on its thread)."""
 
     def append(self, item: tuple[str, float]) -> None:
         super().append(item)
-        RECS.append(Rec("lambda", item[0], TAG.get(), seconds=item[1]))
+        RECS.append(Rec("lambda", item[0], TAG.get(), seconds=item[1], log_bytes=FunctionOutput.current()))
 
 
 def instrument(stack: Any, meter: DynamoMeter, tables: Mapping[str, str]) -> None:
@@ -684,6 +782,9 @@ class Usage:
     emails: int = 0
     s3_puts: int = 0
     other: Counter[str] = field(default_factory=Counter)
+    # per function, per measured invocation: the bytes ingested (its output and Lambda's lines), its output alone
+    log_bytes: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    log_output: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass
@@ -706,6 +807,9 @@ def usage(recs: list[Rec], keep: Callable[[str | None], bool], fns: Functions) -
             u.seconds += r.seconds
             u.gb_s += gb * r.seconds
             u.gb_s_billed[fns.arch.get(r.name, "x86_64")] += gb * math.ceil(r.seconds * 1000) / 1000
+            if r.log_bytes is not None:
+                u.log_output[r.name].append(r.log_bytes)
+                u.log_bytes[r.name].append(r.log_bytes + platform_log_bytes(r.seconds, fns.memory_mb.get(r.name, 128)))
         elif r.kind == "ddb":
             u.ddb_calls[r.name] += 1
         elif r.kind == "ddb_units":
@@ -725,14 +829,46 @@ def usage(recs: list[Rec], keep: Callable[[str | None], bool], fns: Functions) -
     return u
 
 
+def log_bytes_per_invocation(u: Usage, function: str | None = None) -> float:
+    """The median bytes ingested per invocation measured in u (of one function, or of all); the fallback
+    ASSUMPTIONS["log_bytes_per_invocation"] when none was measured."""
+    measured = u.log_bytes.get(function, []) if function else [b for runs in u.log_bytes.values() for b in runs]
+    return statistics.median(measured) if measured else ASSUMPTIONS["log_bytes_per_invocation"]
+
+
+def logged_bytes(u: Usage) -> float:
+    """Every byte the invocations in u ingested, as measured; an invocation recorded without its output (not
+    measured) counts at the median of those measured."""
+    measured = [b for runs in u.log_bytes.values() for b in runs]
+    unmeasured = max(0, sum(u.lambdas.values()) - len(measured))
+    return sum(measured) + unmeasured * log_bytes_per_invocation(u)
+
+
 def quantities(u: Usage) -> dict[str, float]:
     invocations = sum(u.lambdas.values())
     return {
         "api": sum(u.api.values()), "lambda_requests": invocations,
         "gb_s:x86_64": u.gb_s_billed["x86_64"], "gb_s:arm64": u.gb_s_billed["arm64"],
         "wru": sum(u.wru.values()), "rru": sum(u.rru.values()), "events": u.events, "emails": u.emails,
-        "s3_puts": u.s3_puts, "log_gb": invocations * ASSUMPTIONS["log_bytes_per_invocation"] / 2**30,
+        "s3_puts": u.s3_puts, "log_gb": logged_bytes(u) / 2**30 if invocations else 0.0,
     }
+
+
+def with_logs(figures: Mapping[str, float]) -> dict[str, float]:
+    """Figures without a measured log_gb get the fallback bytes per invocation for their Lambda requests."""
+    got = dict(figures)
+    if "log_gb" not in got:
+        got["log_gb"] = got.get("lambda_requests", 0.0) * ASSUMPTIONS["log_bytes_per_invocation"] / 2**30
+    return got
+
+
+def invocation_log_bytes(lines: list[CostLine]) -> float:
+    """The order flow's bytes ingested per Lambda invocation, as the cost lines price them."""
+    by_key = {line.key: line for line in lines}
+    logs, requests = by_key.get("log_gb"), by_key.get("lambda_requests")
+    if logs is None or requests is None or not requests.flow:
+        return ASSUMPTIONS["log_bytes_per_invocation"]
+    return logs.flow * 2**30 / requests.flow
 
 
 COST_LINES: list[tuple[str, str, str]] = [  # (label, quantity key, price key)
@@ -773,9 +909,9 @@ def cost_model(order: dict[str, float], routes: dict[str, dict[str, float]], par
         if per_request is None:
             continue
         times = count * (parcels if route.startswith("GET /warehouse/") else 1)
-        for key, value in per_request.items():
+        for key, value in with_logs(per_request).items():
             browsing[key] += times * value
-    order = dict(order)
+    order = with_logs(order)
     order["s3_puts"] = order.get("s3_puts", 0) + ASSUMPTIONS["report_puts_per_day"] / ASSUMPTIONS["orders_per_day"]
     # one access log line per API request, of the size the template's format renders to
     per_request_gb = access_log_estimate().bytes / 2**30
@@ -850,6 +986,11 @@ class RouteResult:
     def vs_bare(self) -> float:
         return self.handler_ms / self.bare_ms if self.bare_ms else math.inf
 
+    @property
+    def log_bytes(self) -> float:
+        """Function log bytes ingested per request (the median request's)."""
+        return self.q.get("log_gb", 0.0) * 2**30
+
 
 @dataclass
 class OrderResult:
@@ -889,6 +1030,7 @@ def print_order(out: TextIO, o: OrderResult, fns: Functions) -> None:
              f"{', '.join(sorted({f'{m} MB' for m in (fns.memory_mb.get(n, 128) for n in s.lambdas)}))}), "
              f"billed with 1 ms rounding: {by_arch}; measured in {len(o.gb_s_runs)} orders: "
              f"{', '.join(f'{g:.3f}' for g in o.gb_s_runs)} GB-s, the median order shown")
+    say(out, "   " + function_logs_text(s))
     say(out, f"   state transitions     {o.transitions:4d} (Standard; history events {o.history_events}): "
              f"{', '.join(o.states)}")
     say(out, f"   DynamoDB calls        {sum(s.ddb_calls.values()):4d}: {dict(s.ddb_calls)}")
@@ -912,6 +1054,29 @@ def print_order(out: TextIO, o: OrderResult, fns: Functions) -> None:
     p = o.poll
     say(out, f"   bench polling (excluded): {sum(p.api.values())} API requests {dict(p.api)}, "
              f"{sum(p.lambdas.values())} Lambda invocations ({p.gb_s:.4f} GB-s), {units_text(p)}")
+
+
+def lambda_lines_bytes(u: Usage) -> float:
+    """The median bytes of Lambda's own lines (START, END, REPORT) of the invocations measured in u."""
+    totals = [b for runs in u.log_bytes.values() for b in runs]
+    outputs = [b for runs in u.log_output.values() for b in runs]
+    return statistics.median(t - o for t, o in zip(totals, outputs, strict=True)) if totals else 0.0
+
+
+def function_logs_text(u: Usage) -> str:
+    """The function log bytes measured per invocation in u: the median, its parts and each function's median."""
+    totals = [b for runs in u.log_bytes.values() for b in runs]
+    if not totals:
+        return (f"function logs          not measured: {ASSUMPTIONS['log_bytes_per_invocation']:.0f} bytes per "
+                "invocation assumed")
+    outputs = [b for runs in u.log_output.values() for b in runs]
+    unmeasured = sum(u.lambdas.values()) - len(totals)
+    return (f"function logs          {statistics.median(totals):.0f} bytes ingested per invocation (median of "
+            f"{len(totals)}; mean {statistics.mean(totals):.0f}): the handler's output "
+            f"{statistics.median(outputs):.0f} (median) + Lambda's START/END/REPORT lines {lambda_lines_bytes(u):.0f}"
+            + (f"; {unmeasured} invocations not measured" if unmeasured else "") + "; per function (median): "
+            + ", ".join(f"{name.removesuffix('Function')} {statistics.median(runs):.0f}"
+                        for name, runs in sorted(u.log_bytes.items())))
 
 
 def dominates(lines: list[CostLine], o: OrderResult, total: float) -> str:
@@ -1009,8 +1174,8 @@ def api_tradeoff(lines: list[CostLine], total: float) -> list[str]:
 
 def levers(lines: list[CostLine], total: float) -> str:
     """What each unit of the per-order figures is worth against issue 17's cost target (TARGET_COST_PER_1000)."""
-    per_invocation = PRICES["lambda_request"] + ASSUMPTIONS["log_bytes_per_invocation"] / 2**30 * PRICES[
-        "logs_ingest_gb"]
+    log_bytes = invocation_log_bytes(lines)
+    per_invocation = PRICES["lambda_request"] + log_bytes / 2**30 * PRICES["logs_ingest_gb"]
     per_request = PRICES["apigw_http_request"] + access_log_estimate().bytes / 2**30 * PRICES["logs_ingest_gb"]
     gap = total - bench_targets.TARGET_COST_PER_1000
     head = (f"**Toward {fmt_usd(bench_targets.TARGET_COST_PER_1000)}** (issue 17): {fmt_usd(gap)} to go. "
@@ -1019,7 +1184,8 @@ def levers(lines: list[CostLine], total: float) -> str:
         f"Per 1,000 orders, each state transition fewer per order saves {fmt_usd(PRICES['sfn_transition'] * 1000)}, "
         f"each email {fmt_usd(PRICES['ses_email'] * 1000)}, each API request (browsing included) about "
         f"{fmt_usd(per_request * 1000)} (the HTTP API's price and its access log line), each Lambda invocation about "
-        f"{fmt_usd(per_invocation * 1000)} (request and log lines), each write request unit "
+        f"{fmt_usd(per_invocation * 1000)} (request and log lines, {log_bytes:,.0f} bytes ingested), each write "
+        "request unit "
         f"{fmt_usd(PRICES['ddb_wru'] * 1000)}; arm64 saves a fifth of the Lambda duration lines"
         + (" (adopted)." if any(line.key == "gb_s:arm64" for line in lines) else "."))
 
@@ -1033,7 +1199,7 @@ def analytics_batching(o: OrderResult, total: float) -> str:
     What it saves (Lambda requests and their log lines) against what the queue adds (one SendMessage per event,
     a ReceiveMessage and a DeleteMessageBatch per batch), even with every batch full."""
     n = o.shop.lambdas.get(ANALYTICS, 0)
-    per_invocation = PRICES["lambda_request"] + ASSUMPTIONS["log_bytes_per_invocation"] / 2**30 * PRICES[
+    per_invocation = PRICES["lambda_request"] + log_bytes_per_invocation(o.shop, ANALYTICS) / 2**30 * PRICES[
         "logs_ingest_gb"]
     saved = n * (1 - 1 / SQS_BATCH) * per_invocation * 1000
     added = n * (1 + 2 / SQS_BATCH) * PRICES["sqs_request"] * 1000
@@ -1046,6 +1212,20 @@ def analytics_batching(o: OrderResult, total: float) -> str:
             f"{ASSUMPTIONS['orders_per_day']:,.0f} orders a day are seldom full. Not adopted: too little for a queue, "
             "a dead-letter path and partial-batch failures more, and the local runtime has no SQS event source to "
             "run it with.")
+
+
+def logs_assumption(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResult]) -> str:
+    """How the function log bytes were measured, with the figures the cost lines use."""
+    lambda_lines = f" (about {lambda_lines_bytes(o.shop):.0f} bytes)" if o.shop.log_bytes else ""
+    per_route = ", ".join(f"`{r.label}` {r.log_bytes:,.0f}" for r in routes.values())
+    return ("**Logs** (function logs, CloudWatch Logs ingestion): measured per invocation while the bench runs, "
+            "with the deployed `POWERTOOLS_LOG_LEVEL=INFO` and Powertools metrics on: the bytes the handler writes "
+            "to stdout and stderr (Powertools' log lines and its EMF metrics line), plus the lines Lambda writes "
+            f"itself in the Text log format{lambda_lines}: START, END and REPORT with its X-Ray line (tracing is "
+            f"active), in the documented formats with a 36-character request id; each line one log event, with the "
+            f"{LOG_EVENT_OVERHEAD} bytes CloudWatch Logs counts per event. The order flow's invocations ingest "
+            f"{invocation_log_bytes(lines):,.0f} bytes each on average (every invocation's bytes priced); per browsing "
+            f"request (the median request): {per_route} bytes.")
 
 
 def access_log_assumption() -> str:
@@ -1123,8 +1303,7 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
            "per route. Local times on a shared 2-core machine, with moto, the Step Functions engine and the "
            "handlers in one process, vary up to 2x between runs and are probably pessimistic for "
            "DynamoDB-bound handlers and optimistic for the Stripe calls. "
-           f"**Logs**: {ASSUMPTIONS['log_bytes_per_invocation']:.0f} bytes ingested per "
-           "invocation (platform START/END/REPORT lines, a Powertools metrics line, an INFO line).",
+           + logs_assumption(lines, o, routes),
            access_log_assumption(),
            "- **DynamoDB units** computed from the stored items' sizes with the published rules (moto's "
            "ConsumedCapacity is a constant per call); transactional writes count twice, index writes once per "
@@ -1182,7 +1361,7 @@ def measure_route(stack: Any, label: str, route: str, method: str, path: str, bo
             per_request.append(quantities(usage(RECS[i:], lambda t: t == tag, fns)))
     u = usage(RECS[start:], lambda t: t == tag, fns)
     # counts and units are the same for every request; durations are noisy on a shared machine: the median
-    q = {k: statistics.median(r[k] for r in per_request) if k.startswith("gb_s") else v / n
+    q = {k: statistics.median(r[k] for r in per_request) if k.startswith("gb_s") or k == "log_gb" else v / n
          for k, v in quantities(u).items()}
     pct = statistics.quantiles(times, n=100)
     handler = [r.seconds for r in RECS[start:] if r.kind == "lambda" and r.tag == tag]
@@ -1344,6 +1523,7 @@ def main() -> int:
             return 0
 
     meter = DynamoMeter()
+    FunctionOutput.install()  # before the Stack starts (and any function's module is imported)
     with Stack() as stack:
         meter.install()
         resources = stack.loaded.transformed["Resources"]
@@ -1380,11 +1560,13 @@ def main() -> int:
         order.gb_s_runs = [r[0].shop.gb_s for r in runs]
 
         say(out, f"2. per route ({args.requests} requests each, demo catalog): per request DynamoDB calls, "
-                 "read / write request units, Lambda GB-s; warm latency p50 / p99 through the gateway; the "
+                 "read / write request units, Lambda GB-s, function log bytes ingested (median request); warm "
+                 "latency p50 / p99 through the gateway; the "
                  "handler's median and its DynamoDB calls made bare with boto3 (same run), and their ratio")
         for r in routes.values():
             say(out, f"   {r.label:<34} {r.calls:4.1f} calls {r.q['rru']:5.1f} RRU {r.q['wru']:4.1f} WRU "
-                     f"{r.gb_s:.5f} GB-s  p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  handler "
+                     f"{r.gb_s:.5f} GB-s {r.log_bytes:4.0f} B logs  p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  "
+                     "handler "
                      f"{r.handler_ms:5.1f} ms " + (f"vs bare {r.bare_ms:5.1f} ms x{r.vs_bare:4.2f}" if r.bare_ms
                                                    else "(no DynamoDB calls)"))
         say(out, f"   POST /checkout ({args.lines} lines): {units_text(checkout_usage)} "

@@ -108,10 +108,99 @@ def test_analytics_batching_nets_saved_invocations_against_queue_requests(bench:
                               states=[], history_events=0, storage={}, pitr_bytes=0, stripe_webhooks=1,
                               email_subjects=[])
     order.shop.lambdas["AnalyticsFunction"] = 5
-    per_invocation = 0.20e-6 + 1536 / 2**30 * 0.50
+    per_invocation = 0.20e-6 + 1536 / 2**30 * 0.50  # nothing measured: the fallback
     net = 5 * (0.9 * per_invocation - 1.2 * 0.40e-6) * 1000
     text = bench.analytics_batching(order, 1.0)
     assert "5 times an order" in text and f"{bench.fmt_usd(net)} net" in text
+    order.shop.log_bytes["AnalyticsFunction"] = [600, 700, 9000]  # measured: the function's median invocation
+    order.shop.log_bytes["CheckoutFunction"] = [3000]
+    per_invocation = 0.20e-6 + 700 / 2**30 * 0.50
+    net = 5 * (0.9 * per_invocation - 1.2 * 0.40e-6) * 1000
+    assert f"{bench.fmt_usd(net)} net" in bench.analytics_batching(order, 1.0)
+
+
+def test_lambda_platform_lines_in_the_text_format(bench: ModuleType) -> None:
+    rid = bench.TYPICAL_CONTEXT["requestId"]
+    start, end, report = bench.platform_lines(12.341, 512)
+    assert start == f"START RequestId: {rid} Version: $LATEST" and len(start) == 70
+    assert end == f"END RequestId: {rid}" and len(end) == 51
+    assert report == (f"REPORT RequestId: {rid}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\t"
+                      "Max Memory Used: 100 MB\t\nXRAY TraceId: 1-5e34a614-10bd4a2bf1fb44f07bc535a1\t"
+                      "SegmentId: 07f5a2b12d1f6f85\tSampled: true\t")
+    assert len(bench.TYPICAL_TRACE_ID) == 35 and len(bench.TYPICAL_SEGMENT_ID) == 16
+    assert len(report) == 18 + 36 + 19 + 23 + 20 + 24 + 1 + 15 + 35 + 12 + 16 + 14 + 1 == 234
+    assert bench.platform_log_bytes(0.012341, 512) == 70 + 51 + 234 + 3 * 26 == 433
+    assert len(bench.platform_lines(0.2, 128)[2]) == 234 - 1 - 1  # 0.20 ms, billed 1 ms, 128 MB
+    # what a handler writes: each line one event (26 bytes added), the newline not counted
+    assert bench.output_log_bytes("") == 0
+    assert bench.output_log_bytes('{"a":1}\n') == 7 + 26
+    assert bench.output_log_bytes('{"a":1}\n{"_aws":{}}\n\npartial') == 7 + 11 + 7 + 3 * 26
+
+
+def test_function_logs_are_priced_from_the_measured_bytes(bench: ModuleType) -> None:
+    fns = bench.Functions(memory_mb={"CatalogFunction": 512, "CheckoutFunction": 1024},
+                          arch={"CatalogFunction": "arm64", "CheckoutFunction": "arm64"})
+    recs = [bench.Rec("lambda", "CatalogFunction", None, seconds=0.010, log_bytes=236),
+            bench.Rec("lambda", "CatalogFunction", None, seconds=0.010, log_bytes=236),
+            bench.Rec("lambda", "CheckoutFunction", None, seconds=0.100, log_bytes=2000)]
+    u = bench.usage(recs, lambda tag: True, fns)
+    lambda_lines = bench.platform_log_bytes(0.010, 512)
+    assert u.log_bytes["CatalogFunction"] == [236 + lambda_lines] * 2 and u.log_output["CatalogFunction"] == [236, 236]
+    assert bench.log_bytes_per_invocation(u) == 236 + lambda_lines  # the median invocation
+    assert bench.log_bytes_per_invocation(u, "CheckoutFunction") == 2000 + bench.platform_log_bytes(0.100, 1024)
+    assert bench.lambda_lines_bytes(u) == lambda_lines
+    q = bench.quantities(u)
+    checkout_bytes = 2000 + bench.platform_log_bytes(0.100, 1024)
+    # every invocation's bytes, not the median times the count
+    assert q["log_gb"] == pytest.approx((2 * (236 + lambda_lines) + checkout_bytes) / 2**30)
+    # an invocation recorded without its output (not measured) counts at the median of those measured
+    unmeasured = bench.usage([*recs, bench.Rec("lambda", "CatalogFunction", None, seconds=0.01)], lambda t: True, fns)
+    assert bench.quantities(unmeasured)["log_gb"] == pytest.approx(
+        (3 * (236 + lambda_lines) + checkout_bytes) / 2**30)
+
+    order = {**ORDER, "log_gb": 24 * 800 / 2**30}
+    routes = {"GET /products": {**ROUTES["GET /products"], "log_gb": 330 / 2**30}}
+    logs = next(line for line in bench.cost_model(order, routes, 1) if line.key == "log_gb")
+    assert logs.label == "CloudWatch Logs ingestion, function logs" and logs.price_key == "logs_ingest_gb"
+    assert (logs.flow * 2**30, logs.browsing * 2**30) == (pytest.approx(24 * 800), pytest.approx(25 * 330))
+    assert logs.per_1000 == pytest.approx((24 * 800 + 25 * 330) / 2**30 * 0.50 * 1000)
+    lines = bench.cost_model(order, routes, 1)
+    assert bench.invocation_log_bytes(lines) == pytest.approx(800)
+    per_invocation = 0.20e-6 + 800 / 2**30 * 0.50
+    assert (f"each Lambda invocation about {bench.fmt_usd(per_invocation * 1000)} (request and log lines, 800 bytes "
+            "ingested)") in bench.levers(lines, 1.30)
+    # figures without a log figure (none measured): the fallback per invocation
+    fallback = next(line for line in bench.cost_model(ORDER, ROUTES, 1) if line.key == "log_gb")
+    assert (fallback.flow * 2**30, fallback.browsing * 2**30) == (pytest.approx(24 * 1536), pytest.approx(25 * 1536))
+
+
+def test_function_output_is_counted_per_invocation_thread(bench: ModuleType) -> None:
+    import io
+    import threading
+
+    real = io.StringIO()
+    proxy = bench.FunctionOutput(real)
+    proxy.write("bench says\n")  # no invocation on this thread: passed through
+    got: dict[str, int | None] = {}
+
+    def invocation(name: str, text: str) -> None:
+        bench.FunctionOutput.local.__dict__.setdefault("stack", []).append([])
+        try:
+            proxy.write(name * 5)
+            print(name * 5, file=proxy)  # one line written in parts
+            proxy.write("\n" + text)  # an empty line: no event
+            got[name] = bench.FunctionOutput.current()
+        finally:
+            bench.FunctionOutput.local.stack.pop()
+
+    threads = [threading.Thread(target=invocation, args=(name, name * 10 + "\n")) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert real.getvalue() == "bench says\n"  # the functions' output went nowhere
+    assert got == {"a": 2 * (10 + 26), "b": 2 * (10 + 26)}
+    assert bench.FunctionOutput.current() is None
 
 
 def test_levers_say_how_far_the_target_is(bench: ModuleType) -> None:
