@@ -26,7 +26,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import socket
 import threading
 import time
@@ -61,7 +60,7 @@ class Route:
     method: str  # upper case; "ANY" matches every method
     path: str  # route path, e.g. /products/{productId}
     function: str  # function logical id
-    auth: str  # "COGNITO" (the API's JWT authorizer on the Cognito pool) or "NONE"
+    auth: str  # "JWT" (the API's JWT authorizer on the Cognito pool) or "NONE"
     api: str | None = None  # API logical id
 
     @property
@@ -188,39 +187,15 @@ def _ref(value: Any) -> str | None:
 
 
 def template_defaults(template: Mapping[str, Any], region: str = "us-east-1") -> Resolve:
-    """Resolves what an HTTP API's settings use without a deployment: Ref to a parameter (its Default) or to a
-    resource (its logical id), pseudo parameters, Fn::Sub and Fn::Split. Anything else fails loudly."""
+    """Resolves what an HTTP API's settings use without a deployment: the deployer's resolver
+    (shoplocal.deploy.Resolver) over the parameters' defaults, a resource's Ref being its logical id. An
+    intrinsic that needs a deployed resource (Fn::GetAtt) fails loudly."""
+    from shoplocal.deploy import Deployment, Resolver
+
     params = {k: str(v.get("Default", "")) for k, v in (template.get("Parameters") or {}).items()}
-    pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
-              "AWS::URLSuffix": "amazonaws.com"}
-    resources = set(template.get("Resources") or {})
-
-    def ref(name: str) -> str:
-        if name in pseudo:
-            return pseudo[name]
-        if name in params:
-            return params[name]
-        if name in resources:
-            return name
-        raise ValueError(f"Ref to {name}: neither a parameter nor a resource of the template")
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        if not isinstance(node, dict):
-            return node
-        if set(node) == {"Ref"}:
-            return ref(str(node["Ref"]))
-        if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
-            return re.sub(r"\$\{([^}!]+)\}", lambda m: ref(m.group(1)), node["Fn::Sub"])
-        if set(node) == {"Fn::Split"}:
-            sep, text = node["Fn::Split"]
-            return str(resolve(text)).split(str(sep))
-        if any(str(k).startswith("Fn::") for k in node):
-            raise ValueError(f"{node!r}: not resolvable without a deployment")
-        return {k: resolve(v) for k, v in node.items()}
-
-    return resolve
+    deployment = Deployment(stack_name="local", region=region, parameters=params,
+                            physical={lid: lid for lid in template.get("Resources") or {}})
+    return Resolver(dict(template), deployment).resolve
 
 
 def _strings(value: Any, what: str) -> tuple[str, ...]:
@@ -325,7 +300,7 @@ def load_api(template_path: Path | str, resolve: Resolve | None = None) -> HttpA
             if authorizer and authorizer != "NONE":
                 spec = (api_auth.get("Authorizers") or {}).get(authorizer)
                 jwts[f"{api_id}.{authorizer}"] = _jwt_from(where, str(authorizer), spec, resolve)
-                auth = "COGNITO"
+                auth = "JWT"
             routes.append(Route(str(p["Method"]).upper(), "/" + str(p["Path"]).strip("/"), lid, auth, api_id))
     used = sorted({r.api for r in routes if r.api})
     if len(used) > 1:

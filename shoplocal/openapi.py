@@ -89,7 +89,7 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         for path, ops in schema.get("paths", {}).items():
             for method, op in ops.items():
                 op.setdefault("tags", [lid.removesuffix("Function")])
-                protected = auth.get((path, method)) == "COGNITO"
+                protected = auth.get((path, method)) == "JWT"
                 if protected:
                     op["security"] = [{"cognito": []}]
                 op["responses"] = {**op.get("responses", {}), **error_responses(path, method, op, protected)}

@@ -81,9 +81,9 @@ ROUTES = [
     Route("GET", "/products", "Catalog", "NONE", "ShopHttpApi"),
     Route("GET", "/products/{productId}", "Catalog", "NONE", "ShopHttpApi"),
     Route("GET", "/products/search", "Search", "NONE", "ShopHttpApi"),
-    Route("GET", "/cart", "Cart", "COGNITO", "ShopHttpApi"),
-    Route("PUT", "/cart/items/{sku}", "Cart", "COGNITO", "ShopHttpApi"),
-    Route("DELETE", "/cart/items/{sku}", "Cart", "COGNITO", "ShopHttpApi"),
+    Route("GET", "/cart", "Cart", "JWT", "ShopHttpApi"),
+    Route("PUT", "/cart/items/{sku}", "Cart", "JWT", "ShopHttpApi"),
+    Route("DELETE", "/cart/items/{sku}", "Cart", "JWT", "ShopHttpApi"),
     Route("ANY", "/files/{proxy+}", "Files", "NONE", "ShopHttpApi"),
     Route("GET", "/files/special", "Special", "NONE", "ShopHttpApi"),
 ]
@@ -114,8 +114,8 @@ def test_real_template_routes_cors_and_jwt_authorizer_load():
     assert by_key["GET /products"].auth == "NONE"
     assert by_key["GET /products/{productId}"].auth == "NONE"
     assert by_key["POST /auth/login"].auth == "NONE"
-    assert by_key["GET /cart"].auth == "COGNITO"
-    assert by_key["POST /checkout"].auth == "COGNITO"
+    assert by_key["GET /cart"].auth == "JWT"
+    assert by_key["POST /checkout"].auth == "JWT"
     assert by_key["GET /cart"].function == "CartFunction"
     assert {r.api for r in spec.routes} == {"ShopHttpApi"}
     assert all(r.method == r.method.upper() and r.path.startswith("/") for r in spec.routes)
@@ -173,7 +173,7 @@ Resources:""" + POOL + """
 """)
     spec = load_api(path)
     assert {(r.key, r.auth, r.api) for r in spec.routes} == {
-        ("ANY /open", "NONE", "ServerlessHttpApi"), ("POST /closed", "COGNITO", "ServerlessHttpApi")}
+        ("ANY /open", "NONE", "ServerlessHttpApi"), ("POST /closed", "JWT", "ServerlessHttpApi")}
     assert spec.cors == CorsConfig(allow_origins=("https://a.example", "https://b.example"),
                                    expose_headers=("X-Request-Id",), allow_credentials=True)
     assert spec.jwt == JwtConfig("https://cognito-idp.us-east-1.amazonaws.com/UserPool", ("Client",), "X-Token")

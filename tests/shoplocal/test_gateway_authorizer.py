@@ -256,7 +256,7 @@ def test_gateway_with_real_authorizer_passes_claims_and_blocks_forgeries(authori
         calls.append(event)
         return {"statusCode": 200, "body": "{}"}
 
-    gw = Gateway([Route("GET", "/cart", "Cart", "COGNITO")], invoke, authorizer)
+    gw = Gateway([Route("GET", "/cart", "Cart", "JWT")], invoke, authorizer)
     payload = claims()
     ok = gw.handle("GET", "/cart", headers={"Authorization": f"Bearer {sign(signing_key, payload)}"})
     assert ok.status == 200
@@ -281,7 +281,7 @@ def test_gateway_with_real_authorizer_passes_claims_and_blocks_forgeries(authori
 
 def test_identity_header_is_the_configured_one(jwks, signing_key):
     authorizer = JwtAuthorizer(jwks.url, ISSUER, [CLIENT_ID], identity_header="X-Token")
-    gw = Gateway([Route("GET", "/cart", "Cart", "COGNITO")], lambda f, e: {"statusCode": 200}, authorizer)
+    gw = Gateway([Route("GET", "/cart", "Cart", "JWT")], lambda f, e: {"statusCode": 200}, authorizer)
     token = sign(signing_key, claims())
     assert gw.handle("GET", "/cart", headers={"Authorization": f"Bearer {token}"}).status == 401
     assert gw.handle("GET", "/cart", headers={"x-token": token}).status == 200

@@ -153,7 +153,7 @@ def test_gateway_to_powertools_principal_with_real_tokens(pool):
         return {"user_id": p.user_id, "email": p.email, "groups": sorted(p.groups)}
 
     app.include_router(me)
-    gw = Gateway([Route("GET", "/me", "Me", "COGNITO", "ShopHttpApi")],
+    gw = Gateway([Route("GET", "/me", "Me", "JWT", "ShopHttpApi")],
                  lambda fn, event: app.resolve(event, None), pool.authorizer())  # type: ignore[arg-type]
     sub, tokens = pool.login(groups=("warehouse", "admin"))
     resp = gw.handle("GET", "/me", headers={"Authorization": f"Bearer {tokens['IdToken']}"})

@@ -58,7 +58,7 @@ def server(echo) -> Iterator[GatewayServer]:
     routes = [Route("GET", "/items/{itemId}", "Item", "NONE"), Route("POST", "/items", "Create", "NONE"),
               Route("GET", "/slow/{n}", "Slow", "NONE"), Route("GET", "/binary", "Binary", "NONE"),
               Route("GET", "/cookies", "Cookies", "NONE"), Route("GET", "/boom", "Boom", "NONE"),
-              Route("GET", "/private", "Private", "COGNITO")]
+              Route("GET", "/private", "Private", "JWT")]
     cors = CorsConfig(allow_origins=(SHOP,), allow_headers=("Content-Type", "Authorization"),
                       allow_methods=("GET", "POST", "OPTIONS"))
     gw = Gateway(routes, echo, None, cors=cors)
