@@ -10,7 +10,7 @@ import pytest
 from shoplocal.stack import Stack, TestUser
 from tests.factories import AdminApi
 
-AUTH_TIMEOUT_SECONDS = 6
+AUTH_TIMEOUT_SECONDS = 10  # the payment step's wait: the charge and the shopper's 3-D Secure together
 FUZZ_MODULE = "tests/e2e/test_openapi_fuzz.py"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -206,6 +207,33 @@ def state_output(stack: Any, order_id: str, name: str) -> dict[str, Any]:
              and e["stateExitedEventDetails"]["name"] == name]
     assert exits, f"{name} never finished for {order_id}"
     return dict(json.loads(exits[-1]["output"]))
+
+
+def wait_parked(stack: Any, order_id: str, timeout: float = 20) -> dict[str, Any]:
+    """Wait until the order's payment step waits for the shopper's 3-D Secure: its task token parked on the order
+    (shop.payments.service.charge); returns the order item."""
+    return dict(wait_for(lambda: (item := order_item(stack, order_id)) and "auth_task_token" in item and item,
+                         timeout, f"{order_id}'s payment step waiting for 3-D Secure"))
+
+
+def function_failures(events: list[dict[str, Any]]) -> list[str]:
+    """The errors an execution's functions failed their steps with: a plain Lambda task's (LambdaFunctionFailed)
+    and a lambda:invoke.waitForTaskToken step's own invocation (TaskFailed whose cause is the function's error
+    payload), not a token failed with SendTaskFailure (an outcome: a declined payment, a closed order)."""
+    found: list[str] = []
+    for e in events:
+        if e["type"] == "LambdaFunctionFailed":
+            found.append(e["lambdaFunctionFailedEventDetails"].get("error", ""))
+        elif e["type"] == "TaskFailed" and _function_error(e["taskFailedEventDetails"].get("cause", "")):
+            found.append(e["taskFailedEventDetails"].get("error", ""))
+    return found
+
+
+def _function_error(cause: str) -> bool:
+    try:
+        return isinstance(payload := json.loads(cause), dict) and "errorType" in payload
+    except ValueError:
+        return False
 
 
 def wait_paid(stack: Any, order_id: str, timeout: float = 60) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from shop.observability import observability
 
 obs = observability("checkout", needs=("carts_table", "catalog_table", "inventory_table", "promotions_table",
                                        "orders_table", "order_state_machine_arn", "currency",
-                                       "signature_required_above"),
+                                       "signature_required_above", "payment_auth_timeout_seconds"),
                     optional=("reservation_ttl_seconds", "shipping_rates", "shipping_zones", "tax_rates_bps",
                               "tax_shipping"))
 app = make_resolver(obs.logger)

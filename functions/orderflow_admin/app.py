@@ -34,7 +34,8 @@ from shop.orderflow.admin_contracts import (
 # (users, tickets) are imported by the routes that use them, not by every cold start (issue 17)
 obs = observability("orderflow_admin", needs=(
     "orders_table", "inventory_table", "promotions_table", "support_table", "idempotency_table", "event_bus_name",
-    "order_state_machine_arn", "user_pool_id", "shop_secrets_arn", "stripe_api_base", "stage"))
+    "order_state_machine_arn", "payment_auth_timeout_seconds", "user_pool_id", "shop_secrets_arn", "stripe_api_base",
+    "stage"))
 app = make_resolver(obs.logger)
 orders = Router()
 actions = Router()

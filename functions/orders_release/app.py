@@ -22,6 +22,8 @@ def _failure_reason(state: Any) -> str:
     if isinstance(state, dict):
         error = state.get("error")
         if isinstance(error, dict):
+            if error.get("Error") in ("PaymentDeclined", "AuthenticationFailed"):  # shop.payments.errors
+                return "declined"
             return "authentication_timeout" if error.get("Error") == "States.Timeout" else "error"
     return "declined"
 

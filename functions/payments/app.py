@@ -1,9 +1,12 @@
 """Workflow task Payment (shop.payments.service), by action:
-- charge: PENDING_PAYMENT -> PAYMENT_PROCESSING, then one Stripe PaymentIntent per order (created unconfirmed,
-  recorded on the order, then confirmed). Output {status: succeeded | requires_action | declined | skipped,
-  payment_intent_id, decline_code, auth_timeout_seconds?}.
-- await_authentication (lambda:invoke.waitForTaskToken): parks the token for the Stripe webhook (3-D Secure),
-  which resumes it with the same output as charge (PaymentOutcome).
+- charge with a task token (TakePayment, lambda:invoke.waitForTaskToken): PENDING_PAYMENT -> PAYMENT_PROCESSING,
+  then one Stripe PaymentIntent per order (created unconfirmed, recorded on the order, then confirmed); the outcome
+  resumes the token when paid, fails it with PaymentDeclined or OrderAlreadyClosed, or (3-D Secure) parks it for
+  the Stripe webhook. Answers {waiting} (discarded by Step Functions).
+- charge without a token (executions started before TakePayment waited): the same charge, answering
+  {status: succeeded | requires_action | declined | skipped, payment_intent_id, decline_code, auth_timeout_seconds?}.
+- await_authentication (lambda:invoke.waitForTaskToken, those executions' AwaitAuthentication): parks the token
+  for the Stripe webhook.
 - abandon: cancels an intent that did not complete before the stock is released (or reports it succeeded).
 Provider outages raise DependencyFailed (the state machine retries, then compensates). Outputs are
 shop.payments.contracts models: the state machine reads them by JSONPath."""
@@ -29,7 +32,11 @@ METRICS = {"succeeded": "PaymentSucceeded", "declined": "PaymentDeclined",
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = TASK.validate_python({"action": "charge", **event})
     obs.logger.append_keys(order_id=task.order_id, action=task.action)
-    if isinstance(task, ChargeTask):
+    if isinstance(task, ChargeTask) and task.task_token is not None:
+        outcome, waiting = service.charge(task.order_id, task.task_token)
+        obs.count(METRICS[PaymentOutcome.emit(outcome)["status"]])
+        result = AuthenticationWait.emit({"waiting": waiting})
+    elif isinstance(task, ChargeTask):
         result = PaymentOutcome.emit(service.take_payment(task.order_id))
         obs.count(METRICS[result["status"]])
     elif isinstance(task, AwaitAuthenticationTask):

@@ -53,7 +53,8 @@ def test_an_in_stock_cart_reserves_every_line_places_the_order_and_empties_the_c
     assert totals.total.amount == totals.subtotal.amount + totals.shipping.amount + totals.tax.amount
     assert shop.tables.orders[order.order_id]["pending_pk"] == "PENDING"  # in the expiry index until paid
     assert shop.cart_items(CUSTOMER) == {} and shop.tables.carts[CUSTOMER]["version"] == 2
-    assert shop.workflow.executions == {order.order_id: ("order_state_machine_arn", {"order_id": order.order_id})}
+    assert shop.workflow.executions == {order.order_id: ("order_state_machine_arn", {
+        "order_id": order.order_id, "payment_timeout_seconds": 900})}  # the configured 3-D Secure wait
     assert told == ["OrderPlaced"] and shop.events.entries == []  # OrderPlaced is published by the workflow
 
 

@@ -160,6 +160,63 @@ def test_a_closed_order_resumes_a_late_authentication_step_as_declined(shop):
     token = shop.workflow.token("auth")
 
     assert payments.await_authentication(order_id, token) == {"waiting": False}
-    assert shop.workflow.outcomes[token][1]["decline_code"] == "order_closed"
+    # failed, as the workflow's AuthenticationOutcome Choice once sent a declined outcome: to AbandonPayment
+    assert shop.workflow.outcomes[token] == ("failure", "AuthenticationFailed")
     intent = shop.gateway.of_order(order_id)[0]
     assert intent.status == "canceled" and shop.gateway.charges == []  # abandoned: never chargeable later
+
+
+# ------------------------------------------------------------------ TakePayment waits on its token (issue 17)
+@pytest.mark.parametrize(("card", "kind", "sent"), [
+    ("pm_card_visa", "success", "succeeded"),
+    (DECLINED, "failure", "PaymentDeclined"),
+])
+def test_the_waiting_charge_reports_a_final_outcome_on_its_token(shop, card, kind, sent):
+    order_id = placed_order(shop, card=card)
+    token = shop.workflow.token("charge")
+
+    outcome, waiting = payments.charge(order_id, token)
+
+    assert waiting is False and shop.workflow.waiting == set()
+    recorded_kind, value = shop.workflow.outcomes[token]
+    assert recorded_kind == kind and (value["status"] if kind == "success" else value) == sent
+    assert outcome["status"] == ("succeeded" if card == "pm_card_visa" else "declined")
+    assert shop.store.auth_token(order_id) is None  # nothing parked
+    total = shop.store.require_order(order_id).totals.total.amount
+    assert shop.gateway.captured(order_id) == (total if kind == "success" else 0)
+
+
+def test_the_waiting_charge_of_a_closed_order_fails_its_token_without_charging(shop):
+    order_id = placed_order(shop)
+    cancellation.cancel(order_id, reason="shopper")
+    token = shop.workflow.token("charge")
+
+    outcome, waiting = payments.charge(order_id, token)
+
+    assert (outcome["status"], waiting) == ("skipped", False)
+    assert shop.workflow.outcomes[token] == ("failure", "OrderAlreadyClosed")
+    assert shop.gateway.intents == {} and shop.gateway.charges == []
+
+
+@pytest.mark.parametrize("success", [True, False])
+def test_the_waiting_charge_parks_its_token_for_3ds_and_a_retried_step_moves_it(shop, success):
+    """3-D Secure: the step's own token waits on the order; a retried step (a new token) charges nothing twice and
+    parks its own; the webhook resumes that one once (or fails it when the shopper did not authenticate)."""
+    order_id = placed_order(shop, card=NEEDS_AUTHENTICATION)
+    first, second = shop.workflow.token("charge"), shop.workflow.token("charge-retry")
+
+    assert payments.charge(order_id, first)[1] is True
+    outcome, waiting = payments.charge(order_id, second)
+
+    assert outcome["status"] == "requires_action" and waiting is True
+    assert shop.store.auth_token(order_id) == second and shop.workflow.outcomes == {}
+    assert len(shop.gateway.of_order(order_id)) == 1  # one intent
+    intent_id = outcome["payment_intent_id"]
+    shop.gateway.authenticate(intent_id, success=success)
+    assert payments.on_intent_event(order_id, intent_id)["resumed"] is True
+    assert payments.on_intent_event(order_id, intent_id)["resumed"] is False  # the webhook again
+    kind, value = shop.workflow.outcomes[second]
+    assert (kind, value["status"] if success else value) == (
+        ("success", "succeeded") if success else ("failure", "AuthenticationFailed"))
+    total = shop.store.require_order(order_id).totals.total.amount
+    assert shop.gateway.captured(order_id) == (total if success else 0)

@@ -49,7 +49,6 @@ from shop.orders.contracts import (
 from shop.orders.models import OrderStatus
 from shop.orders.tasks import (
     AbandonPaymentTask,
-    AwaitAuthenticationTask,
     CancelOrderTask,
     ChargeTask,
     CommitStockTask,
@@ -93,9 +92,8 @@ class TaskContract:
 
 # (function folder, Parameters' "action", Parameters' "kind") -> the task's models
 TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
-    ("payments", "charge", None): TaskContract(ChargeTask, PaymentOutcome),
-    ("payments", "await_authentication", None): TaskContract(AwaitAuthenticationTask, AuthenticationWait,
-                                                            PaymentOutcome),
+    # TakePayment waits (issue 17); the plain charge and await_authentication serve executions started before
+    ("payments", "charge", None): TaskContract(ChargeTask, AuthenticationWait, PaymentOutcome),
     ("payments", "abandon", None): TaskContract(AbandonPaymentTask, PaymentOutcome),
     ("orders_release", None, None): TaskContract(ReleaseTask, ReservationReleased),
     ("fulfillment", "confirm_and_split", None): TaskContract(ConfirmAndSplitTask, OrderConfirmedAndSplit),
@@ -586,10 +584,12 @@ def _mutated(machine: str, old: str, new: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("machine", "old", "new", "caught"), [
     # a Choice variable renamed
     ("order", '"Variable": "$.payment.status"', '"Variable": "$.payment.state"',
-     "PaymentOutcome.Choices[0].Variable: $.payment.state: $.payment is PaymentOutcome"),
+     "AbandonOutcome.Choices[0].Variable: $.payment.state: $.payment is PaymentOutcome"),
     # a Choice value the output never takes
-    ("order", '"StringEquals": "requires_action"', '"StringEquals": "requires-action"',
-     "$.payment.status is never 'requires-action'"),
+    ("order", '"StringEquals": "succeeded"', '"StringEquals": "paid"', "$.payment.status is never 'paid'"),
+    # a timeout read from the execution input
+    ("order", '"TimeoutSecondsPath": "$.payment_timeout_seconds"', '"TimeoutSecondsPath": "$.auth_timeout_seconds"',
+     "TakePayment.TimeoutSecondsPath: $.auth_timeout_seconds: $ is OrderWorkflowInput"),
     # a Parameters path into a task's output
     ("order", '"$.pack.package_weight_grams"', '"$.pack.weight_grams"',
      "FulfilShipments/AwaitPickup.Parameters.package_weight_grams.$: $.pack.weight_grams: $.pack is PackTaskDone"),
@@ -601,8 +601,8 @@ def _mutated(machine: str, old: str, new: str) -> dict[str, Any]:
      "ConfirmAndSplit.Parameters: ConfirmAndSplitTask has no field 'intent_id'"),
     # an output placed elsewhere: everything after it reads nothing
     ("order", '"ResultPath": "$.split"', '"ResultPath": "$.plan"',
-     "FulfilShipments.ItemsPath: $.split.shipments: $ is the state's data (fields: order_id, payment, plan), no "
-     "field 'split'"),
+     "FulfilShipments.ItemsPath: $.split.shipments: $ is the state's data (fields: order_id, payment, "
+     "payment_timeout_seconds, plan), no field 'split'"),
     # a constant the function refuses
     ("order", '"reason": "PAYMENT_FAILED"', '"reason": "PAYMENT_FAIL"',
      "ReleaseAfterDecline.Parameters: reason: 'PAYMENT_FAIL' is not a valid ReleaseTask.reason"),
@@ -620,11 +620,12 @@ def test_a_mutated_definition_is_caught(machine: str, old: str, new: str, caught
 
 
 def test_a_state_only_reached_without_the_output_it_reads_is_caught() -> None:
-    """Meet over paths: AwaitAuthentication reached straight from TakePayment's Catch (no $.payment) fails."""
+    """Meet over paths: ConfirmAndSplit reached straight from TakePayment's Catch (no $.payment) fails."""
     definition = load_machine("order")
-    definition["States"]["TakePayment"]["Catch"][0]["Next"] = "AwaitAuthentication"
+    definition["States"]["TakePayment"]["Catch"][-1]["Next"] = "ConfirmAndSplit"
     errors = walk("order", definition).errors
-    assert any("AwaitAuthentication.TimeoutSecondsPath: $.payment.auth_timeout_seconds" in e for e in errors), errors
+    assert any("ConfirmAndSplit.Parameters.payment_intent_id.$: $.payment.payment_intent_id" in e
+               for e in errors), errors
 
 
 # ================================================================== the errors a Catch or a Retry names
@@ -646,9 +647,11 @@ def test_every_error_a_state_machine_names_is_raised_by_that_name() -> None:
     Choice state after the task (ConfirmAndSplit's OrderCancelledMeanwhile) are named here too."""
     from shop import errors
     from shop.orders import service as orders_service
+    from shop.payments import errors as payment_errors
 
     raised = {c.__name__: c for c in (errors.ServiceBusy, errors.DependencyFailed,
-                                      orders_service.OrderCancelledMeanwhile, fulfillment_service.OrderNotShippable)}
+                                      orders_service.OrderCancelledMeanwhile, fulfillment_service.OrderNotShippable,
+                                      payment_errors.PaymentDeclined, payment_errors.OrderAlreadyClosed)}
     named = set().union(*(_error_names(load_machine(m)["States"]) for m in EXECUTION_INPUT))
     assert named == set(raised), named
     assert all(issubclass(c, Exception) for c in raised.values())
@@ -701,8 +704,7 @@ def _swap(old: type[BaseModel], new: type[BaseModel]) -> dict[tuple[str, str | N
 
 
 @pytest.mark.parametrize(("machine", "model", "old", "new", "caught"), [
-    ("order", PaymentOutcome, "status", "state", "PaymentOutcome.Choices[0].Variable: $.payment.status"),
-    ("order", PaymentOutcome, "auth_timeout_seconds", "timeout", "AwaitAuthentication.TimeoutSecondsPath"),
+    ("order", PaymentOutcome, "status", "state", "AbandonOutcome.Choices[0].Variable: $.payment.status"),
     ("order", PaymentOutcome, "payment_intent_id", "intent_id",
      "ConfirmAndSplit.Parameters.payment_intent_id.$: $.payment.payment_intent_id"),
     ("order", ReservationReleased, "status", "final", "ReleaseOutcome.Choices[0].Variable: $.release.status"),
@@ -722,6 +724,8 @@ def test_a_renamed_output_field_is_caught(machine: str, model: type[BaseModel], 
 def test_a_renamed_execution_input_or_task_input_field_is_caught() -> None:
     errors = walk("order", execution_input=_renamed(OrderWorkflowInput, "order_id", "id")).errors
     assert any("TakePayment.Parameters.order_id.$: $.order_id: $ is OrderWorkflowInput" in e for e in errors), errors
+    errors = walk("order", execution_input=_renamed(OrderWorkflowInput, "payment_timeout_seconds", "wait")).errors
+    assert any("TakePayment.TimeoutSecondsPath: $.payment_timeout_seconds" in e for e in errors), errors
     renamed = _renamed(ConfirmAndSplitTask, "payment_intent_id", "intent_id")
     tasks = {k: replace(c, input=renamed) if c.input is ConfirmAndSplitTask else c for k, c in TASKS.items()}
     errors = walk("order", tasks=tasks).errors
@@ -730,12 +734,13 @@ def test_a_renamed_execution_input_or_task_input_field_is_caught() -> None:
 
 
 def test_a_narrowed_output_value_is_caught() -> None:
-    """The payment outcome no longer says "skipped": the Choice branch to AlreadyClosed could never be taken."""
+    """The payment outcome no longer says "succeeded": AbandonOutcome's branch to ConfirmAndSplit could never be
+    taken."""
     narrowed = create_model("PaymentOutcome", __base__=WorkflowData, **{  # type: ignore[call-overload]
-        n: ((Literal["succeeded", "requires_action", "declined"] if n == "status" else f.annotation), copy.copy(f))
+        n: ((Literal["requires_action", "declined", "skipped"] if n == "status" else f.annotation), copy.copy(f))
         for n, f in PaymentOutcome.model_fields.items()})
     errors = walk("order", tasks=_swap(PaymentOutcome, narrowed)).errors
-    assert any("$.payment.status is never 'skipped'" in e for e in errors), errors
+    assert any("AbandonOutcome" in e and "$.payment.status is never 'succeeded'" in e for e in errors), errors
 
 
 # ================================================================== the models' examples through the handlers
@@ -792,8 +797,7 @@ def _sample_events() -> dict[tuple[str, str | None, str | None], dict[str, Any]]
 
 # the service call each handler makes, stubbed to answer what yields the model's example
 STUBS: dict[tuple[str, str | None, str | None], tuple[str, str, Callable[[dict[str, Any]], Any]]] = {
-    ("payments", "charge", None): ("service", "take_payment", lambda ex: ex),
-    ("payments", "await_authentication", None): ("service", "await_authentication", lambda ex: ex),
+    ("payments", "charge", None): ("service", "charge", lambda ex: (_example(PaymentOutcome), ex["waiting"])),
     ("payments", "abandon", None): ("service", "abandon", lambda ex: ex),
     ("orders_release", None, None): ("service", "fail_payment", lambda ex: {
         "order_id": ex["order_id"], "released": ex["released"], "status": OrderStatus(ex["status"])}),
@@ -875,14 +879,20 @@ def test_a_label_goes_with_a_pickup_step_only(payload: dict[str, Any]) -> None:
         OpenTaskTask.model_validate({**event, **payload})
 
 
-def test_a_handler_refuses_an_output_that_drifted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A service that renamed a key fails the task (the state machine catches it), not a later state."""
+@pytest.mark.parametrize("waits", [True, False])
+def test_a_handler_refuses_an_output_that_drifted(monkeypatch: pytest.MonkeyPatch, waits: bool) -> None:
+    """A service that renamed a key fails the task (the state machine catches it), not a later state; the waiting
+    charge checks the outcome before it resumes the token with it."""
     app = _app("payments")
     drifted = {**_example(PaymentOutcome)}
     drifted["state"] = drifted.pop("status")
     monkeypatch.setattr(app.service, "take_payment", lambda order_id: drifted)
+    monkeypatch.setattr(app.service.order_ports, "workflow", None)  # no token is resumed or failed
+    event = {**_sample_events()[("payments", "charge", None)]}
+    if not waits:
+        event.pop("task_token")
     with pytest.raises(ValidationError):
-        app._handle(_sample_events()[("payments", "charge", None)], None)
+        app._handle(event, None)
 
 
 def test_the_scheduled_and_event_handlers_give_their_models(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,6 +68,7 @@ from tests.factories import (
     emails_to,
     entered_states,
     execution_arn,
+    function_failures,
     history,
     hooked,
     ok,
@@ -83,6 +84,7 @@ from tests.factories import (
     uid,
     wait_for,
     wait_paid,
+    wait_parked,
 )
 
 pytestmark = [pytest.mark.workflow, pytest.mark.audited]
@@ -250,23 +252,8 @@ def place(stack: Any, prep: Prepared, pm: str = "pm_card_visa") -> dict[str, Any
 
 
 def lambda_failures(order_id: str, stack: Any) -> list[str]:
-    """The errors the order's functions failed their steps with: a plain Lambda task's (LambdaFunctionFailed) and a
-    lambda:invoke.waitForTaskToken step's own invocation (TaskFailed whose cause is the function's error payload,
-    as for the pickup step that buys the label first; not a token failed with SendTaskFailure)."""
-    found: list[str] = []
-    for e in history(stack, order_id):
-        if e["type"] == "LambdaFunctionFailed":
-            found.append(e["lambdaFunctionFailedEventDetails"].get("error", ""))
-        elif e["type"] == "TaskFailed" and _function_error(e["taskFailedEventDetails"].get("cause", "")):
-            found.append(e["taskFailedEventDetails"].get("error", ""))
-    return found
-
-
-def _function_error(cause: str) -> bool:
-    try:
-        return isinstance(payload := json.loads(cause), dict) and "errorType" in payload
-    except ValueError:
-        return False
+    """The errors the order's functions failed their steps with (tests.factories.function_failures)."""
+    return function_failures(history(stack, order_id))
 
 
 def tracking_of(stack: Any, prep: Prepared) -> str:
@@ -601,7 +588,7 @@ def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(sta
 def test_the_same_stripe_webhook_event_twice_resumes_the_payment_once(stack, admin):
     prep = prepare_checkout(stack, admin, "fault-dup-stripe", quantity=1)
     place(stack, prep, pm=three_ds_card(stack))
-    wait_execution_state(stack, prep.order_id, "AwaitAuthentication")
+    wait_parked(stack, prep.order_id)
     waiting = wait_for(lambda: (v := order_view(stack, prep.shopper.id_token, prep.order_id))
                        and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
     intent_id = waiting["payment"]["payment_intent_id"]
@@ -621,7 +608,7 @@ def test_the_same_stripe_webhook_event_twice_resumes_the_payment_once(stack, adm
     again = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signature(body)})
     assert again.json() == answers[0].json()  # also once the workflow went on
     states = entered_states(history(stack, prep.order_id))
-    assert states.count("AuthenticationOutcome") == 1 and states.count("ConfirmAndSplit") == 1
+    assert states.count("TakePayment") == 1 and states.count("ConfirmAndSplit") == 1
     timeline = [t.status for t in settled["order"].timeline]
     assert timeline.count("PAID") == 1, timeline
 

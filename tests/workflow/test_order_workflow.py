@@ -18,11 +18,13 @@ import requests
 from shop.errors import DependencyFailed
 
 from shoplocal.stack import ROOT, STRIPE_KEY
+from tests.conftest import AUTH_TIMEOUT_SECONDS
 from tests.factories import (
     checkout,
     emails_to,
     entered_states,
     execution_arn,
+    function_failures,
     history,
     hooked,
     make_product,
@@ -34,6 +36,7 @@ from tests.factories import (
     three_ds_card,
     wait_for,
     wait_paid,
+    wait_parked,
 )
 
 pytestmark = pytest.mark.workflow
@@ -63,8 +66,7 @@ def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
 
 
 def lambda_failures(events: list[dict[str, Any]]) -> list[str]:
-    return [e["lambdaFunctionFailedEventDetails"].get("error", "") for e in events
-            if e["type"] == "LambdaFunctionFailed"]
+    return function_failures(events)
 
 
 class Calls:
@@ -151,7 +153,7 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
         return entered if "Pick" in entered else None
 
     states = wait_for(picking, 30, f"{order_id}'s Pick step")
-    assert states[:5] == ["TakePayment", "PaymentOutcome", "ConfirmAndSplit", "FulfilShipments", "Pick"]
+    assert states[:4] == ["TakePayment", "ConfirmAndSplit", "FulfilShipments", "Pick"]
     assert calls.names.count("PaymentFunction") == 1 and calls.count("FulfillmentFunction", "confirm_and_split") == 1
     assert calls.count("ReleaseReservationFunction") == 0
 
@@ -167,8 +169,10 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
     [(_, stock)] = stock_of(stack, sku).items()
     assert stock == {"on_hand": 5, "available": 3, "reserved": 2}  # still reserved until packed
 
-    # the sample charge event replayed on the paid order reports the same intent and charges nothing more
-    again = stack.invoke("PaymentFunction", sample("payments/charge.json", order_id=order_id))
+    # the sample charge event replayed on the paid order (as a plain charge step of an execution started before
+    # TakePayment waited on a token) reports the same intent and charges nothing more
+    plain = {k: v for k, v in sample("payments/charge.json", order_id=order_id).items() if k != "task_token"}
+    again = stack.invoke("PaymentFunction", plain)
     assert again == {"order_id": order_id, "status": "succeeded", "payment_intent_id": intent["id"],
                      "decline_code": None}
     assert [pi["id"] for pi in intents_for(stack, order_id)] == [intent["id"]]
@@ -180,8 +184,11 @@ def test_declined_card_fails_the_execution_and_releases_the_stock(stack, admin):
     done = finish(stack, order_id)
 
     assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
-    assert entered_states(history(stack, order_id)) == ["TakePayment", "PaymentOutcome", "ReleaseAfterDecline",
-                                                        "ReleaseOutcome", "PaymentFailed"]
+    assert entered_states(history(stack, order_id)) == ["TakePayment", "ReleaseAfterDecline", "ReleaseOutcome",
+                                                        "PaymentFailed"]
+    # the refusal failed the payment step's token (an outcome, not a function error: no Retry)
+    assert [e["taskFailedEventDetails"]["error"] for e in history(stack, order_id)
+            if e["type"] == "TaskFailed"] == ["PaymentDeclined"]
     item = order_item(stack, order_id)
     assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
     assert item["decline_code"]["S"]
@@ -204,7 +211,7 @@ def test_unknown_payment_method_fails_once_without_retries_and_releases_the_stoc
     # a refusal is an outcome, not an outage: no Lambda error, so no Retry, one charge attempt
     assert lambda_failures(events) == []
     assert calls.count("PaymentFunction") == 1 and calls.count("ReleaseReservationFunction") == 1
-    assert json.loads(done["input"]) == {"order_id": order_id}
+    assert json.loads(done["input"]) == {"order_id": order_id, "payment_timeout_seconds": AUTH_TIMEOUT_SECONDS}
     item = order_item(stack, order_id)
     assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
     assert item["decline_code"]["S"]
@@ -217,8 +224,6 @@ def test_unknown_payment_method_fails_once_without_retries_and_releases_the_stoc
 def test_3ds_not_completed_in_time_releases_the_stock_and_the_intent_can_no_longer_be_charged(stack, admin):
     """The shopper never authenticates: after the configured wait (PaymentAuthTimeoutSeconds) the intent is
     cancelled and the stock released, so a late authentication cannot charge a closed order."""
-    from tests.conftest import AUTH_TIMEOUT_SECONDS
-
     pm = three_ds_card(stack)
     shopper, key, order_id, sku = prepared(stack, admin, "3ds-timeout", quantity=2)
     place(stack, shopper, key, pm=pm)
@@ -229,8 +234,7 @@ def test_3ds_not_completed_in_time_releases_the_stock_and_the_intent_can_no_long
 
     assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
     assert entered_states(history(stack, order_id)) == [
-        "TakePayment", "PaymentOutcome", "AwaitAuthentication", "AbandonPayment", "AbandonOutcome",
-        "ReleaseAfterDecline", "ReleaseOutcome", "PaymentFailed"]
+        "TakePayment", "AbandonPayment", "AbandonOutcome", "ReleaseAfterDecline", "ReleaseOutcome", "PaymentFailed"]
     timed_out = [e for e in history(stack, order_id) if e["type"] == "TaskTimedOut"]
     assert timed_out, "the wait must end by its timeout"
     item = order_item(stack, order_id)
@@ -258,7 +262,7 @@ def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_strip
         waiting = wait_for(lambda: (v := stack.request("GET", f"/orders/{order_id}", token=shopper.id_token).json())
                            and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
         # the workflow must be parked on its token before the shopper authenticates, else this proves less
-        wait_for(lambda: "AwaitAuthentication" in entered_states(history(stack, order_id)), 20, "the wait")
+        wait_parked(stack, order_id)
         intent_id = waiting["payment"]["payment_intent_id"]
         authed = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent_id}/_authenticate",
                                auth=(STRIPE_KEY, ""), timeout=10,
@@ -268,8 +272,7 @@ def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_strip
 
     assert output["payment"]["status"] == "succeeded" and output["split"]["confirmation"]["status"] == "PAID"
     states = entered_states(history(stack, order_id))
-    assert states[:5] == ["TakePayment", "PaymentOutcome", "AwaitAuthentication", "AuthenticationOutcome",
-                          "ConfirmAndSplit"]
+    assert states[:2] == ["TakePayment", "ConfirmAndSplit"]  # the payment step waited for the webhook itself
     assert not [e for e in history(stack, order_id) if e["type"] == "TaskTimedOut"]
     assert calls.count("WebhooksFunction") == 0  # webhooks are HTTP: counted below through the gateway
     assert order_item(stack, order_id)["status"]["S"] == "FULFILLING"
@@ -277,6 +280,42 @@ def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_strip
     assert intent["status"] == "succeeded"
     [(_, stock)] = stock_of(stack, sku).items()
     assert stock == {"on_hand": 5, "available": 4, "reserved": 1}
+
+
+def test_3ds_failed_by_the_shopper_abandons_the_intent_and_releases_the_stock_before_the_timeout(stack, admin):
+    """The shopper fails 3-D Secure: the signed webhook fails the waiting payment step (AuthenticationFailed), the
+    intent is abandoned and the stock released at once, not after the wait's timeout."""
+    pm = three_ds_card(stack)
+    shopper, key, order_id, sku = prepared(stack, admin, "3ds-failed", quantity=2)
+    place(stack, shopper, key, pm=pm)
+    waiting = wait_for(lambda: (v := stack.request("GET", f"/orders/{order_id}", token=shopper.id_token).json())
+                       and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
+    wait_parked(stack, order_id)
+    intent_id = waiting["payment"]["payment_intent_id"]
+    failed = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent_id}/_authenticate",
+                           auth=(STRIPE_KEY, ""), timeout=10,
+                           data={"client_secret": waiting["payment"]["client_secret"], "success": "false"})
+    assert failed.status_code == 200, failed.text
+    # Stripe then sends payment_intent.payment_failed (localstripe sends nothing for a failed authentication)
+    body = json.dumps({"id": f"evt_3ds_failed_{order_id}", "object": "event", "type": "payment_intent.payment_failed",
+                       "data": {"object": {"id": intent_id, "object": "payment_intent",
+                                           "metadata": {"order_id": order_id}}}})
+    hook = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signature(body)})
+    assert hook.status == 200 and hook.json()["resumed"] is True, hook.body
+    done = finish(stack, order_id, timeout=AUTH_TIMEOUT_SECONDS + 40)
+
+    assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
+    events = history(stack, order_id)
+    assert entered_states(events) == [
+        "TakePayment", "AbandonPayment", "AbandonOutcome", "ReleaseAfterDecline", "ReleaseOutcome", "PaymentFailed"]
+    assert [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"] == [
+        "AuthenticationFailed"]
+    assert not [e for e in events if e["type"] == "TaskTimedOut"]  # the webhook ended the wait
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "PAYMENT_FAILED" and item["payment_status"]["S"] == "declined"
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
+    assert [pi["status"] for pi in intents_for(stack, order_id)] == ["canceled"]  # never chargeable later
 
 
 def test_stripe_webhook_refuses_missing_or_forged_signatures_and_ignores_replays(stack, admin):
@@ -435,7 +474,8 @@ def test_release_is_idempotent_and_the_workflow_then_finds_the_order_closed(stac
     assert timeline_statuses(before[0]) == ["PENDING_PAYMENT", "PAYMENT_FAILED"]
     # the held payment step then finds the order closed: nothing charged, nothing changed
     assert done["status"] == "SUCCEEDED", done
-    assert json.loads(done["output"])["payment"]["status"] == "skipped"
+    error = json.loads(done["output"])["error"]
+    assert error["Error"] == "OrderAlreadyClosed"  # moto drops SendTaskFailure's cause (AWS keeps it: the outcome)
     assert entered_states(history(stack, order_id))[-1] == "AlreadyClosed"
     assert intents_for(stack, order_id) == []
     assert (order_item(stack, order_id), stock_of(stack, sku)) == before

@@ -55,6 +55,7 @@ from shop.money import Money
 from shop.orders.models import Order, OrderLine, OrderStatus, TimelineEntry
 from shop.orders.ports import ports as order_ports
 from shop.orders.service import order_view
+from shop.orders.workflow_contracts import order_workflow_input
 from shop.promotions import service as promotions
 
 RESERVE_ATTEMPTS = 5
@@ -122,8 +123,9 @@ def request_hash(body: CheckoutIn) -> str:
 
 
 def start_workflow(order_id: str) -> bool:
-    """Start the order workflow with execution name = order_id. False if it was already started."""
-    return order_ports.workflow.start(ORDER_WORKFLOW, order_id, {"order_id": order_id})
+    """Start the order workflow with execution name = order_id (input: OrderWorkflowInput, with how long its payment
+    step waits, the charge and the shopper's 3-D Secure together). False if it was already started."""
+    return order_ports.workflow.start(ORDER_WORKFLOW, order_id, order_workflow_input(order_id))
 
 
 def _replay(existing: Order, customer_id: str, body_hash: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from shop.orders import event_details
 from shop.orders import repository as orders_repo
 from shop.orders.models import Order, OrderStatus
 from shop.orders.ports import ports as order_ports
+from shop.orders.workflow_contracts import order_workflow_input
 
 PUBLISHED = shop_events.require("OrderNeedsAttention")
 S = OrderStatus
@@ -119,7 +120,7 @@ def retry(order_id: str, staff_id: str) -> dict[str, Any]:
         action, arn, note = "compensated", None, "the cancellation's release and refund were completed"
     elif order.status in RESTARTABLE:
         name = f"{order_id}-retry-{ops.workflow_retries + 1}"
-        order_ports.workflow.start("order_state_machine_arn", name, {"order_id": order_id})  # once per name
+        order_ports.workflow.start("order_state_machine_arn", name, order_workflow_input(order_id))  # once per name
         action, arn, note = "restarted", execution_arn(name), f"workflow restarted as {name}"
     else:
         raise NotRetryable(f"order {order_id} cannot be retried: {WHY_NOT[order.status]}",

@@ -19,6 +19,9 @@ class OrderTask(BaseModel):
 
 class ChargeTask(OrderTask):
     action: Literal["charge"] = "charge"
+    # TakePayment waits on this token (shop.payments.service.charge); executions started before it waited run a
+    # plain charge step without one and get the outcome as the invocation's answer
+    task_token: str | None = Field(None, min_length=1)
 
 
 class AwaitAuthenticationTask(OrderTask):

@@ -3,6 +3,11 @@ tasks (functions/orders_confirm, functions/orders_release, functions/orders_swee
 that those functions do not define the shopper's HTTP answers (shop.orders.contracts, which offers these by name too) at
 their cold start (issue 17)."""
 
+from typing import Any
+
+from pydantic import Field
+
+from shop.config import get_settings
 from shop.contracts import WorkflowData, example
 from shop.orders.models import OrderStatus
 
@@ -13,9 +18,18 @@ from shop.orders.models import OrderStatus
 class OrderWorkflowInput(WorkflowData):
     """The order state machine's execution input (shop.checkout.repository.start_workflow, named by the order)."""
 
-    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa"})
+    model_config = example({"order_id": "ord_sampleorderaaaaaaaaaaaaaaa", "payment_timeout_seconds": 900})
 
     order_id: str
+    payment_timeout_seconds: int = Field(gt=0, description="how long TakePayment waits, the charge and the "
+                                                           "shopper's 3-D Secure together (PaymentAuthTimeoutSeconds)")
+
+
+def order_workflow_input(order_id: str) -> dict[str, Any]:
+    """The input every execution of the order workflow starts with (the checkout's, a staff retry's): the order and
+    the configured wait of its payment step (PAYMENT_AUTH_TIMEOUT_SECONDS)."""
+    return OrderWorkflowInput(order_id=order_id, payment_timeout_seconds=get_settings().payment_auth_timeout_seconds
+                              ).model_dump(mode="json")
 
 
 class OrderConfirmed(WorkflowData):

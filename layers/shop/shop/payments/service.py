@@ -14,9 +14,15 @@ TakePayment (charge):
 3. confirm the recorded intent (or read its outcome when it is past confirmation) and record the result.
 Every step can be retried after a crash at any point without charging twice.
 
-requires_action (3-D Secure): the workflow waits with a task token (await_authentication) that the Stripe
-webhook resumes; on timeout or any error the intent is abandoned (cancelled; if it completed meanwhile, the
-order goes on as paid) before the stock is released, so a closed order can never be charged later.
+The workflow's TakePayment waits on a task token (:func:`charge`, issue 17: no Choice state after it): the charge
+resumes it with the outcome when the order is paid, fails it with PaymentDeclined (a refusal: the stock is released)
+or OrderAlreadyClosed (expired or cancelled before the charge: nothing to do), and on requires_action (3-D Secure)
+parks it on the order for the Stripe webhook (:func:`on_intent_event`), which resumes it when the shopper succeeds
+and fails it with AuthenticationFailed otherwise. On the step's timeout (the execution input's
+``payment_timeout_seconds``) or any other error the intent is abandoned (cancelled; if it completed meanwhile, the
+order goes on as paid) before the stock is released, so a closed order can never be charged later. Executions
+started before (a plain charge step, then AwaitAuthentication) get the answers they always got: ``charge``
+without a token returns the outcome, ``await_authentication`` parks its token.
 
 The provider, the order store, the bus and the workflow are read at call time from shop.payments.ports and
 shop.orders.ports (production: stripe_adapter, the orders repository, shop.events, shop.workflow).
@@ -24,6 +30,7 @@ shop.orders.ports (production: stripe_adapter, the orders repository, shop.event
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shop.config import get_settings
@@ -34,6 +41,8 @@ from shop.orders import service as orders
 from shop.orders.models import Order, OrderStatus
 from shop.orders.ports import ports as order_ports
 from shop.payments import stripe_adapter
+from shop.payments.contracts import PaymentOutcome
+from shop.payments.errors import AuthenticationFailed, OrderAlreadyClosed, PaymentDeclined
 from shop.payments.ports import ports as payment_ports
 
 S = OrderStatus
@@ -74,30 +83,62 @@ def take_payment(order_id: str) -> dict[str, Any]:
     return out
 
 
-def await_authentication(order_id: str, token: str) -> dict[str, Any]:
+def charge(order_id: str, token: str) -> tuple[dict[str, Any], bool]:
+    """TakePayment as a waiting step (lambda:invoke.waitForTaskToken): take the payment (:func:`take_payment`),
+    then report its outcome on the token: paid resumes it (the workflow confirms the order), a refusal fails it
+    with PaymentDeclined, an order closed before the charge with OrderAlreadyClosed; requires_action parks it on
+    the order for the Stripe webhook (3-D Secure). Returns the outcome and whether the step now waits for the
+    shopper. A retried step (a new token) charges nothing twice and reports, or parks, again."""
+    out = PaymentOutcome.emit(take_payment(order_id))  # what the token is resumed with: checked before it is sent
+    if out["status"] == "requires_action":
+        return out, _park(order_id, out["payment_intent_id"], token)
+    _report(token, out, declined=PaymentDeclined)
+    return out, False
+
+
+def _report(token: str, out: dict[str, Any], declined: type[Exception]) -> bool:
+    """Resume the waiting step with a final payment outcome: succeeded resumes it with the outcome, skipped fails it
+    with OrderAlreadyClosed, anything else with ``declined`` (the cause: the outcome as JSON)."""
+    if out["status"] == "succeeded":
+        return order_ports.workflow.send_success(token, out)
+    error = OrderAlreadyClosed if out["status"] == "skipped" else declined
+    return order_ports.workflow.send_failure(token, error.__name__, json.dumps(out))
+
+
+def _park(order_id: str, intent_id: str | None, token: str) -> bool:
     """Park the workflow's token on the order until the Stripe webhook reports the outcome. If the outcome is
-    already known (the shopper was quicker than this step, or the webhook came first), resume at once."""
-    order = order_ports.store.require_order(order_id)
-    if order.payment_intent_id is None or not order_ports.store.set_auth_token(order_id, token):
-        order_ports.workflow.send_success(token, _out(order_id, "declined", order.payment_intent_id, "order_closed"))
-        return {"waiting": False}
-    result = payment_ports.gateway.outcome(order.payment_intent_id)
+    already known (the shopper was quicker than this step, or the webhook came first), report it at once; an
+    order no longer being paid fails the token with AuthenticationFailed (the workflow abandons the intent).
+    True while the token waits."""
+    if intent_id is None or not order_ports.store.set_auth_token(order_id, token):
+        _report(token, _out(order_id, "declined", intent_id, "order_closed"), declined=AuthenticationFailed)
+        return False
+    result = payment_ports.gateway.outcome(intent_id)
     if result.status != "requires_action":
-        order_ports.workflow.send_success(token, _out(order_id, result.status, result.payment_intent_id,
-                                                      result.decline_code))
-        return {"waiting": False}
-    return {"waiting": True}
+        _report(token, _out(order_id, result.status, result.payment_intent_id, result.decline_code),
+                declined=AuthenticationFailed)
+        return False
+    return True
+
+
+def await_authentication(order_id: str, token: str) -> dict[str, Any]:
+    """The AwaitAuthentication step of executions started before TakePayment waited itself (retired: see
+    docs/deploy.md): park its token as the charge now does (:func:`_park`); a declined outcome fails it, which that
+    definition catches to AbandonPayment, where its AuthenticationOutcome Choice sent a declined outcome too."""
+    order = order_ports.store.require_order(order_id)
+    return {"waiting": _park(order_id, order.payment_intent_id, token)}
 
 
 def on_intent_event(order_id: str, intent_id: str) -> dict[str, Any]:
     """A Stripe webhook about the order's intent: read the intent's real state and, when it is final, resume
-    the workflow waiting for it. Safe to repeat (a used token is ignored)."""
+    the workflow waiting for it (succeeded; otherwise the wait fails with AuthenticationFailed). Safe to repeat (a
+    used token is ignored)."""
     order = order_ports.store.get_order(order_id)
     if order is None or order.payment_intent_id != intent_id:
         return {"order_id": order_id, "resumed": False, "reason": "not this order's payment"}
     if order.payment_status not in (None, "requires_action"):
         # the payment step recorded a final outcome: the workflow never parked a token (it waits only after
-        # recording requires_action, and await_authentication checks Stripe after parking it): no token read
+        # recording requires_action, and _park checks Stripe after parking it): no token read
         return {"order_id": order_id, "resumed": False, "reason": "the workflow is not waiting"}
     result = payment_ports.gateway.outcome(intent_id)
     if result.status == "requires_action":
@@ -105,8 +146,8 @@ def on_intent_event(order_id: str, intent_id: str) -> dict[str, Any]:
     token = order_ports.store.auth_token(order_id)
     if token is None:
         return {"order_id": order_id, "resumed": False, "reason": "the workflow is not waiting"}
-    resumed = order_ports.workflow.send_success(token,
-                                                _out(order_id, result.status, intent_id, result.decline_code))
+    resumed = _report(token, _out(order_id, result.status, intent_id, result.decline_code),
+                      declined=AuthenticationFailed)
     return {"order_id": order_id, "resumed": resumed, "status": result.status}
 
 
