@@ -1287,7 +1287,7 @@ def markdown(lines: list[CostLine], o: OrderResult, routes: dict[str, RouteResul
            f"{s.events} EventBridge events, {s.emails} emails to the shopper ("
            + "; ".join(f"`{subject}`" for subject in o.email_subjects) + "). The bench's own polling (task list "
            "and order status while it waits) is not counted. Each further parcel adds its own branch of the "
-           "state machine (3 transitions: pick, pack, label and pickup), two staff tasks, a label, a shipment email "
+           "state machine (2 transitions: pick and pack, label and pickup), two staff tasks, a label, a shipment email "
            "and the webhooks.",
            "- **Browsing per order** (requests that lead to an order without being part of its flow; cost per "
            "request measured per route): " + ", ".join(

@@ -4,11 +4,14 @@
   fails it with OrderCancelledMeanwhile, one closed during the split with OrderNotShippable (both caught by the
   state machine); a retry confirms nothing twice. Output {order_id, confirmation: {order_id, status}, shipments}
 - split: PAID -> FULFILLING with one shipment per warehouse; output {shipments: [{shipment_id, warehouse_id, items,
-  allocations}]}: the order workflow carries each entry to its Pick, Pack and AwaitPickup steps (``shipment``).
+  allocations}]}: the order workflow carries each entry to its PickAndPack and AwaitPickup steps (``shipment``).
   Its own step only in executions started before ConfirmAndSplit (kept for those)
 - open_task (lambda:invoke.waitForTaskToken): a pick, pack or pickup task holding the workflow's token; opened from
   the carried ``shipment`` with no read (the order's state checked in the task's write), else after reading (an
   older execution's input, the exchanges workflow's: opening the pickup task books a pickup not booked yet).
+  A pick with ``then: pack`` (the PickAndPack state, issue 17) is chained: its completion opens the pack task
+  with the same token, and the pack's completion resumes the workflow (a retry gives the token to the current
+  task of the two).
   A pickup with ``create_label`` (the AwaitPickup and AwaitReplacementPickup states, issue 17) first does what
   create_label does, in the same invocation, then records the token: one state for both. Its errors fail the
   task by their class name, as a plain task's do (the state's Retry and Catch); the label step's retry finds
@@ -84,7 +87,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             obs.count("ShipmentPacked")
         carried = task.shipment.model_dump(mode="json") if task.shipment is not None else None
         result = TaskOpened.emit(service.open_task(task.order_id, task.shipment_id, TaskKind(task.kind),
-                                                   task.task_token, carried))
+                                                   task.task_token, carried,
+                                                   then=TaskKind(task.then) if task.then else None))
         obs.count("WarehouseTaskOpened")
     elif isinstance(task, CommitStockTask):
         result = StockCommitted.emit(service.commit_stock(task.order_id, task.shipment_id, task.package_weight_grams))

@@ -82,10 +82,12 @@ class FakeFulfillment:
         return planned
 
     def pick(self, shipment: Shipment) -> None:
-        """The pick task is done: the shipment goes PICKING -> PACKING, the pack task opens."""
+        """The pick task is done: the shipment goes PICKING -> PACKING, the pack task opens with the pick's
+        workflow token (the PickAndPack state: shop.fulfillment.service._pick_then_pack)."""
         self._set(shipment, SH.PACKING)
-        self.tasks[(shipment.shipment_id, TaskKind.PICK)].status = TaskStatus.DONE
-        self.tasks[(shipment.shipment_id, TaskKind.PACK)] = Task(TaskStatus.OPEN, None)
+        picked = self.tasks[(shipment.shipment_id, TaskKind.PICK)]
+        picked.status = TaskStatus.DONE
+        self.tasks[(shipment.shipment_id, TaskKind.PACK)] = Task(TaskStatus.OPEN, picked.token)
 
     def pack(self, shipment: Shipment, package_weight_grams: int = 500) -> PackOutcome:
         """shop.fulfillment.repository.pack_shipment (staff completing the pack task)."""

@@ -90,7 +90,14 @@ class TaskContract:
     resumed_with: type[BaseModel] | None = None  # waitForTaskToken: what the token is resumed with
 
 
-# (function folder, Parameters' "action", Parameters' "kind") -> the task's models
+def kind_of(params: dict[str, Any]) -> str | None:
+    """The key's kind: Parameters' "kind", with the task its completion opens when chained (PickAndPack's
+    ``"then": "pack"``: "pick+pack", resumed by the pack task)."""
+    kind, then = params.get("kind"), params.get("then")
+    return f"{kind}+{then}" if then is not None else kind
+
+
+# (function folder, Parameters' "action", Parameters' "kind" (kind_of)) -> the task's models
 TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
     # TakePayment waits (issue 17); the plain charge and await_authentication serve executions started before
     ("payments", "charge", None): TaskContract(ChargeTask, AuthenticationWait, PaymentOutcome),
@@ -98,6 +105,7 @@ TASKS: dict[tuple[str, str | None, str | None], TaskContract] = {
     ("orders_release", None, None): TaskContract(ReleaseTask, ReservationReleased),
     ("fulfillment", "confirm_and_split", None): TaskContract(ConfirmAndSplitTask, OrderConfirmedAndSplit),
     ("fulfillment", "open_task", "pick"): TaskContract(OpenTaskTask, TaskOpened, PickTaskDone),
+    ("fulfillment", "open_task", "pick+pack"): TaskContract(OpenTaskTask, TaskOpened, PackTaskDone),
     ("fulfillment", "open_task", "pack"): TaskContract(OpenTaskTask, TaskOpened, PackTaskDone),
     ("fulfillment", "open_task", "pickup"): TaskContract(OpenTaskTask, TaskOpened, PickupTaskDone),
     ("fulfillment", "commit_stock", None): TaskContract(CommitStockTask, StockCommitted),
@@ -461,7 +469,7 @@ class Walk:
         payload = self.template(f"{where}.Parameters", params, effective, context(task_token=waits)) \
             if params is not None else effective
         params = params or {}
-        task = (function, params.get("action"), params.get("kind"))
+        task = (function, params.get("action"), kind_of(params))
         contract = self.tasks.get(task)
         if contract is None:
             self.error(where, f"no contract for {task}: add it to TASKS")
@@ -606,7 +614,12 @@ def _mutated(machine: str, old: str, new: str) -> dict[str, Any]:
     # a constant the function refuses
     ("order", '"reason": "PAYMENT_FAILED"', '"reason": "PAYMENT_FAIL"',
      "ReleaseAfterDecline.Parameters: reason: 'PAYMENT_FAIL' is not a valid ReleaseTask.reason"),
-    ("order", '"kind": "pack"', '"kind": "box"', "no contract for ('fulfillment', 'open_task', 'box')"),
+    ("exchanges", '"kind": "pack"', '"kind": "box"', "no contract for ('fulfillment', 'open_task', 'box')"),
+    ("order", '"then": "pack"', '"then": "box"', "no contract for ('fulfillment', 'open_task', 'pick+box')"),
+    # PickAndPack's flag lost: the token would be resumed by the pick (no package weight for AwaitPickup)
+    ("order", '"then": "pack",', '',
+     "FulfilShipments/AwaitPickup.Parameters.package_weight_grams.$: $.pack.package_weight_grams: $.pack is "
+     "PickTaskDone"),
     # the execution input
     ("returns", '"return_id.$": "$.return_id"', '"return_id.$": "$.returnId"',
      "Approve.Parameters.return_id.$: $.returnId: $ is ReturnWorkflowInput"),
@@ -788,7 +801,7 @@ def _sample_events() -> dict[tuple[str, str | None, str | None], dict[str, Any]]
         for path in sorted((ROOT / "events" / function).glob("*.json")):
             event = json.loads(path.read_text())
             action = event.get("action", "charge" if function == "payments" else None)
-            found[(function, action, event.get("kind"))] = event
+            found[(function, action, kind_of(event))] = event
     found.setdefault(("returns", "open_inspection", None), {
         "action": "open_inspection", "order_id": "ord_sampleorderaaaaaaaaaaaaaaa",
         "return_id": "ret_0123456789abcdef0123", "task_token": "token-1"})
@@ -804,6 +817,7 @@ STUBS: dict[tuple[str, str | None, str | None], tuple[str, str, Callable[[dict[s
     ("fulfillment", "confirm_and_split", None): ("service", "confirm_and_split", lambda ex: {
         **ex, "confirmation": {**ex["confirmation"], "changed": True}}),
     ("fulfillment", "open_task", "pick"): ("service", "open_task", lambda ex: ex),
+    ("fulfillment", "open_task", "pick+pack"): ("service", "open_task", lambda ex: ex),
     ("fulfillment", "open_task", "pack"): ("service", "open_task", lambda ex: ex),
     ("fulfillment", "open_task", "pickup"): ("service", "open_task", lambda ex: ex),
     ("fulfillment", "commit_stock", None): ("service", "commit_stock", lambda ex: ex),
@@ -831,7 +845,7 @@ def test_each_task_handler_takes_its_input_and_gives_its_output_model(
     function, contract = key[0], TASKS[key]
     event = _sample_events()[key]
     parsed = contract.input.model_validate(event if function != "payments" else {"action": "charge", **event})
-    assert (getattr(parsed, "action", None), getattr(parsed, "kind", None)) == key[1:]
+    assert (getattr(parsed, "action", None), kind_of(parsed.model_dump())) == key[1:]
     app = _app(function)
     owner, name, stub = STUBS[key]
     example = _example(contract.output)
@@ -861,7 +875,7 @@ def test_the_pickup_step_buys_the_label_first_with_the_pack_weight_then_opens_th
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(app.service, "create_label", lambda *a: calls.append(("create_label", *a)) or
                         _example(LabelCreated))
-    monkeypatch.setattr(app.service, "open_task", lambda *a: calls.append(("open_task", *a[:3])) or
+    monkeypatch.setattr(app.service, "open_task", lambda *a, **kw: calls.append(("open_task", *a[:3])) or
                         _example(TaskOpened))
     assert app._handle(event, None) == _example(TaskOpened)  # the token's task: what the step returns
     opened = ("open_task", event["order_id"], event["shipment_id"], TaskKind.PICKUP)
@@ -869,10 +883,25 @@ def test_the_pickup_step_buys_the_label_first_with_the_pack_weight_then_opens_th
                      else [opened])
 
 
+@pytest.mark.parametrize("key", [("fulfillment", "open_task", "pick+pack"), ("fulfillment", "open_task", "pick")])
+def test_the_pick_step_passes_its_chain_to_the_service(key: tuple[str, str | None, str | None],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """PickAndPack's ``then: pack`` reaches shop.fulfillment.service.open_task (the pick task stores it); the
+    Pick step of an execution started before it (and the exchanges' PickReplacement) passes none."""
+    app = _app("fulfillment")
+    calls: list[Any] = []
+    monkeypatch.setattr(app.service, "open_task", lambda *a, **kw: calls.append((a[2], kw)) or _example(TaskOpened))
+    assert app._handle(_sample_events()[key], None) == _example(TaskOpened)
+    assert calls == [(TaskKind.PICK, {"then": TaskKind.PACK if key[2] == "pick+pack" else None})]
+
+
 @pytest.mark.parametrize("payload", [{"kind": "pick", "create_label": True},
                                      {"kind": "pack", "package_weight_grams": 950},
-                                     {"kind": "pickup", "package_weight_grams": 950}])
+                                     {"kind": "pickup", "package_weight_grams": 950},
+                                     {"kind": "pack", "then": "pack"}, {"kind": "pickup", "then": "pack"},
+                                     {"kind": "pick", "then": "pickup"}])
 def test_a_label_goes_with_a_pickup_step_only(payload: dict[str, Any]) -> None:
+    """(and a chained task, ``then``, is a pick followed by its pack only)"""
     event = {**_sample_events()[("fulfillment", "open_task", "pickup")]}
     event.pop("create_label"), event.pop("package_weight_grams")
     with pytest.raises(ValidationError):

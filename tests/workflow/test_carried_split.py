@@ -1,8 +1,9 @@
-"""The split's entry for each parcel rides along in the execution's state (issue 17): the Pick, Pack and
-AwaitPickup steps open their tasks from it (AwaitPickup's label, bought first, books the carrier's pickup), and
-the pack task carries the order's reservations, so none of them reads the order or the shipment. What the
-order's state decides is still decided by the task's conditional write, and inputs without the carried fields
-(executions started before, retried steps) still work by reading.
+"""The split's entry for each parcel rides along in the execution's state (issue 17): the PickAndPack step (its
+pick task, and the pack task the pick's completion opens) and AwaitPickup open their tasks from it (AwaitPickup's
+label, bought first, books the carrier's pickup), and the pick and pack tasks carry the order's reservations, so
+none of them reads the order or the shipment. What the order's state decides is still decided by the task's
+conditional write, and inputs without the carried fields (executions started before, retried steps) still work by
+reading.
 """
 
 from __future__ import annotations

@@ -229,5 +229,5 @@ def test_the_workflow_talks_only_to_the_carrier_port(stack, admin, staff, record
 
     end_workflow(stack, shopper, order_id, tracking)  # its tracking number drives the same webhook
     states = entered_states(history(stack, order_id))
-    for state in ("Pick", "Pack", "AwaitPickup"):
+    for state in ("PickAndPack", "AwaitPickup"):
         assert states.count(state) == 1, (state, states)

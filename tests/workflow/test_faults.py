@@ -310,7 +310,7 @@ def test_a_provider_outage_during_the_payment_is_retried_and_charges_once(stack,
     fault = StripeFault(kind, "POST", path, prep.order_id, times=3)
     with stripe_faults(stack, fault):
         place(stack, prep)
-        assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
+        assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@PickAndPack")
     assert fault.injected == 3 and len(fault.seen) == 4  # the workflow's retry then went through
     assert lambda_failures(prep.order_id, stack) == ["DependencyFailed"]
     # every attempt, by the library and by the workflow, carried the same idempotency key
@@ -346,7 +346,7 @@ def test_a_timeout_after_stripe_accepted_the_request_does_not_charge_twice(stack
     fault = StripeFault("timeout_after", "POST", path, prep.order_id, times=1)
     with stripe_faults(stack, fault):
         place(stack, prep)
-        settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
+        settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@PickAndPack")
     assert fault.injected == 1 and len(fault.seen) == 2
     assert fault.seen[0]["idempotency_key"] == fault.seen[1]["idempotency_key"] is not None
     assert lambda_failures(prep.order_id, stack) == []
@@ -422,7 +422,7 @@ def test_a_transaction_conflict_on_the_confirmation_is_retried(stack, admin):
     fault = DynamoFault("update_item", "TransactionConflictException", order_write(prep.order_id, "PAID"))
     with dynamodb_faults(fault):
         place(stack, prep)
-        assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
+        assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@PickAndPack")
 
 
 # ------------------------------------------------------------------ a Lambda dying between two writes
@@ -480,7 +480,7 @@ def test_confirm_and_split_dying_midway_is_retried_and_confirms_and_splits_once(
 
     monkeypatch.setattr(fulfillment_service, "split", crash_once)
     place(stack, prep)
-    settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
+    settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@PickAndPack")
     assert crashed == ["PAID"] and lambda_failures(prep.order_id, stack) == ["Lambda.Unknown"]
     states = entered_states(history(stack, prep.order_id))
     assert states.count("ConfirmAndSplit") == 1 and states.count("FulfilShipments") == 1
@@ -604,7 +604,7 @@ def test_the_same_stripe_webhook_event_twice_resumes_the_payment_once(stack, adm
                              headers={"Stripe-Signature": stripe_signature(body)}) for _ in range(2)]
     assert [a.status for a in answers] == [200, 200] and answers[0].json() == answers[1].json()
     assert answers[0].json()["handled"] is True and answers[0].json()["status"] == "succeeded"
-    settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@Pick")
+    settled = assert_invariants(stack, prep, status="FULFILLING", execution="RUNNING@PickAndPack")
     again = stack.request("POST", "/webhooks/stripe", body=body, headers={"Stripe-Signature": stripe_signature(body)})
     assert again.json() == answers[0].json()  # also once the workflow went on
     states = entered_states(history(stack, prep.order_id))
@@ -624,7 +624,8 @@ def test_warehouse_completions_and_task_invocations_delivered_twice_have_one_eff
         path = f"/warehouse/tasks/{pick['task_id']}/complete"
         body = {"picked": [{"sku": i["sku"], "quantity": i["quantity"]} for i in pick["checklist"]]}
         first, second = (ok(stack.request("POST", path, token=staff.id_token, json=body)) for _ in range(2))
-        assert first["result"] == second["result"] and first["workflow_resumed"] is True
+        # PickAndPack: the pick's completion opens the pack task with the workflow's token (resumes nothing)
+        assert second == first and first["workflow_resumed"] is False
         pack = open_task(stack, staff.id_token, wh, prep.order_id, "pack")
         weight = {"package_weight_grams": sum(i["weight_grams"] * i["quantity"] for i in pack["checklist"]) + 100}
         barrier = threading.Barrier(2)
@@ -641,13 +642,16 @@ def test_warehouse_completions_and_task_invocations_delivered_twice_have_one_eff
         wait_execution_state(stack, prep.order_id, "AwaitPickup")
         open_task(stack, staff.id_token, wh, prep.order_id, "pickup")
 
-    # Step Functions delivers a task at least once: each recorded invocation again, with its own event
+    # Step Functions delivers a task at least once: each recorded invocation again, with its own event (PickAndPack's
+    # finds its pick and pack done: its token, used already, is resumed again to no effect)
     before = snapshot(stack, prep)
     # the pickup step buys the label first and carries the pack's weight (it commits if need be): delivered again
     # (its own token) it finds the label bought and the task open, and buys nothing
     label = next(e for e in recorder.events if e.get("action") == "open_task" and e.get("create_label"))
     assert label["kind"] == "pickup" and label["package_weight_grams"] == weight["package_weight_grams"]
-    for event in (recorder.first("confirm_and_split"), label):
+    pick_and_pack = recorder.first("open_task")
+    assert (pick_and_pack["kind"], pick_and_pack["then"]) == ("pick", "pack")
+    for event in (recorder.first("confirm_and_split"), pick_and_pack, label):
         stack.invoke("FulfillmentFunction", event)
     # a stock commit delivered for the packed parcel (the exchanges workflow's step; the order workflow's
     # commit is the pack completion's) finds it committed
@@ -663,9 +667,9 @@ def test_warehouse_completions_and_task_invocations_delivered_twice_have_one_eff
 
 def test_a_pack_completion_whose_token_a_retried_step_replaced_resumes_with_the_stored_one(
         stack, admin, staff, monkeypatch):
-    """Completing the pack task sends the token read before its transaction (no read back). A retried Pack
-    step may have stored a new token in between (the first attempt's token is then dead): Step Functions
-    refuses the old one, the stored one is read once and the workflow resumes with it."""
+    """Completing the pack task sends the token read before its transaction (no read back). A retried
+    PickAndPack step may have stored a new token in between (the first attempt's token is then dead): Step
+    Functions refuses the old one, the stored one is read once and the workflow resumes with it."""
     from shop.fulfillment import repository as fulfillment_repo
 
     prep = prepare_checkout(stack, admin, "fault-stale-token", quantity=1)

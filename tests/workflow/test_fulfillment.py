@@ -119,7 +119,7 @@ def test_two_warehouses_are_picked_packed_labelled_shipped_and_delivered(stack, 
     states = entered_states(history(stack, order_id))
     # each parcel's pickup task is its last state (the scan that completes it hands the parcel over), and the
     # Map is the execution's last state (no Succeed after it)
-    assert states.count("Pick") == states.count("Pack") == states.count("AwaitPickup") == 2
+    assert states.count("PickAndPack") == states.count("AwaitPickup") == 2
     exited = [e["stateExitedEventDetails"]["name"] for e in history(stack, order_id) if "stateExitedEventDetails" in e]
     assert states[-1] == "AwaitPickup" and exited[-1] == "FulfilShipments"
 
@@ -432,9 +432,10 @@ def test_warehouse_routes_refuse_wrong_people_and_wrong_input(stack, admin, staf
 
     good = {"picked": [{"sku": product.skus[0], "quantity": 2}]}
     first = ok(stack.request("POST", path, token=staff.id_token, json=good))
-    assert first["status"] == "DONE" and first["workflow_resumed"] is True
-    replay = ok(stack.request("POST", path, token=staff.id_token, json=good))  # resumes again: harmless
-    assert replay["status"] == "DONE" and replay["result"] == first["result"]
+    # PickAndPack: the pick's completion opens the pack task with the workflow's token, it resumes nothing
+    assert first["status"] == "DONE" and first["workflow_resumed"] is False
+    replay = ok(stack.request("POST", path, token=staff.id_token, json=good))  # the same answer: harmless
+    assert replay == first
     other = stack.request("POST", path, token=staff.id_token, json={"picked": [{"sku": product.skus[0], "quantity": 2}],
                                                                      "note": "again"})
     assert other.status == 200  # a note is not a different result

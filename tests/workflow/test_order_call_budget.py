@@ -64,31 +64,32 @@ def test_one_order_reads_its_record_by_key_once(stack, admin, staff):
     assert reads[("FulfillmentFunction", "ORDER")] == 1, reads
     # the rest by key: the split's stock levels in the warehouses the order's allocations name (one batch, not
     # a query per SKU), the task a completion names (pick; pack: its transaction's outcome is known, the token
-    # read before it is used, and read again only if Step Functions refuses it) and the carrier's tracking
-    # number; no shipment is read by key
+    # read before it is used (the pick's: carried to the pack task it opens), and read again only if Step Functions
+    # refuses it) and the carrier's tracking number; no shipment is read by key
     assert reads == Counter({("FulfillmentFunction", "ORDER"): 1, ("FulfillmentFunction", "WH"): 1,
                              ("WarehouseFunction", "TASK"): 2, ("WebhooksFunction", "TRACKING"): 1}), reads
     # budgets per function (measured: charge 3, confirm 1 (ConfirmAndSplit's first part, issue 17: the confirmation's
     # budget moved with it from ConfirmOrderFunction into FulfillmentFunction), split 3 (the order, the stock batch, the
-    # split's transaction) + three tasks 3 (one transaction each of the task, the order's check and the shipment's part:
-    # a pack's PICKING -> PACKING, a pickup's check that it is booked; from the split's entry the execution carries, no
-    # read) + label 2 (query + one transaction of the label with the carrier's pickup booking, in the pickup step's
-    # invocation before its task; the stock commit that was its own step is the pack completion's, checked on the
-    # shipment the label reads), pick 2 (the task, then its DONE in one transaction with the order's check) + pack 2
-    # (the task, which carries the parcel's reservations, then the commit's transaction: no read of the order), the
-    # delivery scan 6 with its idempotency record (it hands the parcel over too: no MarkShipped step; the only parcel's
-    # delivery and the order's DELIVERED are one transaction))
+    # split's transaction) + two tasks 2 (one transaction each of the task, the order's check and the shipment's part:
+    # a pickup's check that it is booked; from the split's entry the execution carries, no read; the pack task is
+    # the pick completion's, issue 17: PickAndPack) + label 2 (query + one transaction of the label with the carrier's
+    # pickup booking, in the pickup step's invocation before its task; the stock commit that was its own step is the
+    # pack completion's, checked on the shipment the label reads), pick 2 (the task, then one transaction of its DONE,
+    # the order's check, the shipment's PICKING -> PACKING and the pack task with the same token: what the Pack step's
+    # opening wrote) + pack 2 (the task, which carries the parcel's reservations, then the commit's transaction: no
+    # read of the order), the delivery scan 6 with its idempotency record (it hands the parcel over too: no
+    # MarkShipped step; the only parcel's delivery and the order's DELIVERED are one transaction))
     assert per_function["PaymentFunction"] <= 3, per_function
-    assert per_function["FulfillmentFunction"] <= 1 + 8, per_function  # confirm 1 + the rest of fulfillment 8
+    assert per_function["FulfillmentFunction"] <= 1 + 7, per_function  # confirm 1 + the rest of fulfillment 7
     assert per_function["WarehouseFunction"] <= 4 and per_function["WebhooksFunction"] <= 6, per_function
-    assert sum(per_function.values()) <= 22, per_function
+    assert sum(per_function.values()) <= 21, per_function
 
 
-def test_one_order_takes_six_state_transitions(stack, admin, staff):
-    """Step Functions Standard bills each state entered: one order with one parcel enters 6 (no Choice after
+def test_one_order_takes_five_state_transitions(stack, admin, staff):
+    """Step Functions Standard bills each state entered: one order with one parcel enters 5 (no Choice after
     the payment or the confirmation, no stock-commit or mark-shipped step, no Succeed after the Map; issue 17:
-    the payment step waits on its token and fails it on a decline, the confirmation and the split one step, the
-    label bought by the pickup step)."""
+    the payment step waits on its token and fails it on a decline, the confirmation and the split one step, pick
+    and pack one waiting state, the label bought by the pickup step)."""
     prep = prepare_checkout(stack, admin, "transition-budget", quantity=2, stock={"a": 5})
     ok(checkout(stack, prep.shopper.id_token, prep.key), 201)
     wait_paid(stack, prep.order_id)
@@ -96,4 +97,4 @@ def test_one_order_takes_six_state_transitions(stack, admin, staff):
     done = stack.wait_execution(execution_arn(stack, prep.order_id), timeout=60)
     assert done["status"] == "SUCCEEDED", done
     assert entered_states(history(stack, prep.order_id)) == [
-        "TakePayment", "ConfirmAndSplit", "FulfilShipments", "Pick", "Pack", "AwaitPickup"]
+        "TakePayment", "ConfirmAndSplit", "FulfilShipments", "PickAndPack", "AwaitPickup"]

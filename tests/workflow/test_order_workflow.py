@@ -147,13 +147,13 @@ def test_good_card_pays_the_order_and_keeps_the_stock_reserved(stack, admin):
 
     assert output["payment"]["status"] == "succeeded"
     assert output["split"]["confirmation"] == {"order_id": order_id, "status": "PAID"}
-    # wait_paid returns once FulfilShipments is entered; its first iteration's Pick follows a moment later
+    # wait_paid returns once FulfilShipments is entered; its first iteration's PickAndPack follows a moment later
     def picking() -> list[str] | None:
         entered = entered_states(history(stack, order_id))
-        return entered if "Pick" in entered else None
+        return entered if "PickAndPack" in entered else None
 
-    states = wait_for(picking, 30, f"{order_id}'s Pick step")
-    assert states[:4] == ["TakePayment", "ConfirmAndSplit", "FulfilShipments", "Pick"]
+    states = wait_for(picking, 30, f"{order_id}'s PickAndPack step")
+    assert states[:4] == ["TakePayment", "ConfirmAndSplit", "FulfilShipments", "PickAndPack"]
     assert calls.names.count("PaymentFunction") == 1 and calls.count("FulfillmentFunction", "confirm_and_split") == 1
     assert calls.count("ReleaseReservationFunction") == 0
 

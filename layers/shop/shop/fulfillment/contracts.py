@@ -62,7 +62,9 @@ class WarehouseTaskPage(ResponseModel):
 
 
 class WarehouseTaskCompleted(WarehouseTaskView):
-    workflow_resumed: bool = Field(description="the order's workflow waiting on this task was resumed by this call")
+    workflow_resumed: bool = Field(description="the order's workflow waiting on this task was resumed by this call "
+                                               "(false for a pick task of the order workflow: its completion opens the "
+                                               "pack task, whose completion resumes the workflow)")
 
 
 class ShipmentLabelLink(ResponseModel):

@@ -189,8 +189,12 @@ class WarehouseTask(Frozen):
     result: dict[str, object] | None = None
     instructions: str
     # a pack task opened from the workflow's carried split (issue 17): the order's allocations of its SKUs in
-    # the warehouse (None: opened by an older execution or for an exchange; the completion reads the order)
+    # the warehouse (None: opened by an older execution or for an exchange; the completion reads the order); a
+    # pick task with ``then`` carries them for the pack task its completion opens
     allocations: list[ParcelAllocation] | None = None
+    # a pick task of the PickAndPack state (issue 17: one waiting state for pick and pack): the task its completion
+    # opens with the same workflow token, instead of resuming the workflow (None: the workflow resumes)
+    then: TaskKind | None = None
 
 
 # ------------------------------------------------------------------ requests

@@ -428,8 +428,9 @@ def _task_done_action(task_id: str, result: dict[str, Any], by: str, now: str) -
 
 class TaskOutcome(StrEnum):
     DONE = "done"  # the task is DONE with this result (completed_at as given)
-    TASK_NOT_OPEN = "task_not_open"  # done or cancelled before (nothing written)
+    TASK_NOT_OPEN = "task_not_open"  # done or cancelled before (nothing written); chained: or its token changed
     ORDER_NOT_SHIPPABLE = "order_not_shippable"  # the order failed the check (nothing written)
+    NEXT_NOT_OPENED = "next_not_opened"  # chained: the shipment moved on or the next task exists (nothing written)
 
 
 def finish_task_if(task_id: str, result: dict[str, Any], by: str, now: str,
@@ -445,6 +446,42 @@ def finish_task_if(task_id: str, result: dict[str, Any], by: str, now: str,
             return TaskOutcome.ORDER_NOT_SHIPPABLE
         if failed and failed[0]:
             return TaskOutcome.TASK_NOT_OPEN
+        aws.busy_if_contended(exc, f"completing task {task_id}")
+        raise Conflict(f"completing task {task_id} failed: {exc.codes}") from exc
+    return TaskOutcome.DONE
+
+
+def finish_task_then_open(task_id: str, token: str | None, result: dict[str, Any], by: str, now: str,
+                          order_check: dict[str, Any], following: WarehouseTask,
+                          shipment_change: dict[str, Any]) -> TaskOutcome:
+    """A chained task's completion (the pick of the PickAndPack state): in ONE transaction, ``order_check`` (a
+    ConditionCheck on the order, orders.repository.status_check_action, as :func:`finish_task_if`), the task
+    OPEN -> DONE with the result (conditional on it still holding ``token``, the one read: a retried step that
+    gave it a new token meanwhile fails the condition, and the caller reads again), ``shipment_change`` (
+    :func:`pack_started_action`) and ``following`` created OPEN with that same token, as :func:`store_task_with`
+    creates it. Nothing is written unless all hold. ``now`` is the task's completed_at."""
+    done = _task_done_action(task_id, result, by, now)
+    update = done["Update"]
+    if token is None:
+        update["ConditionExpression"] += " AND attribute_not_exists(task_token)"
+    else:
+        update["ConditionExpression"] += " AND task_token = :token"
+        update["ExpressionAttributeValues"][":token"] = {"S": token}
+    item = {"pk": f"TASK#{following.task_id}", "sk": "TASK", **following.model_dump(mode="json", exclude_none=True),
+            **({"task_token": token} if token is not None else {}), "open_warehouse_id": following.warehouse_id}
+    actions = [order_check, done, shipment_change,
+               {"Put": {"TableName": _table(), "Item": to_item(item),
+                        "ConditionExpression": "attribute_not_exists(pk)"}}]
+    try:
+        _transact(actions)
+    except TransactionCancelled as exc:
+        failed = [c == "ConditionalCheckFailed" for c in exc.codes]
+        if failed and failed[0]:
+            return TaskOutcome.ORDER_NOT_SHIPPABLE
+        if len(failed) > 1 and failed[1]:
+            return TaskOutcome.TASK_NOT_OPEN
+        if any(failed[2:]):
+            return TaskOutcome.NEXT_NOT_OPENED
         aws.busy_if_contended(exc, f"completing task {task_id}")
         raise Conflict(f"completing task {task_id} failed: {exc.codes}") from exc
     return TaskOutcome.DONE

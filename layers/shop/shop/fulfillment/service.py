@@ -148,20 +148,21 @@ CLOSED = frozenset({S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED})
 
 
 def _open_carried(order_id: str, shipment_id: str, kind: TaskKind, token: str,
-                  carried: dict[str, Any]) -> bool:
+                  carried: dict[str, Any], then: TaskKind | None = None) -> bool:
     """The first opening of a pick, pack or pickup task from what the workflow carries (the split's lines and
     warehouse: ``carried``), with no read: the task (and a pack's PICKING -> PACKING; a pickup's check that the
     label step booked it) in one transaction, conditional on the order not being closed. False, nothing
     written, when a condition failed (a retry, a cancelled order, a shipment moved on or not booked): the
-    caller then reads and decides as it always did."""
+    caller then reads and decides as it always did. A pick with ``then`` (PickAndPack) keeps the parcel's
+    allocations for the pack task its completion opens."""
     from shop import events
     from shop.fulfillment import event_details
 
-    allocations = carried.get("allocations") if kind == TaskKind.PACK else None
+    allocations = carried.get("allocations") if TaskKind.PACK in (kind, then) else None
     task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
                          order_id=order_id, shipment_id=shipment_id, warehouse_id=carried["warehouse_id"],
                          checklist=carried["items"], created_at=orders_repo.now_iso(),
-                         instructions=INSTRUCTIONS[kind], allocations=allocations)
+                         instructions=INSTRUCTIONS[kind], allocations=allocations, then=then)
     change: dict[str, Any] | None = None
     if kind == TaskKind.PACK:
         change = repo.pack_started_action(order_id, shipment_id)
@@ -175,16 +176,26 @@ def _open_carried(order_id: str, shipment_id: str, kind: TaskKind, token: str,
 
 
 def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str,
-              carried: dict[str, Any] | None = None) -> dict[str, Any]:
+              carried: dict[str, Any] | None = None, *, then: TaskKind | None = None) -> dict[str, Any]:
     """Create the warehouse task the workflow now waits on (its token stored with it). A retried step gives
     the open task the new token; a task done already resumes the workflow at once with its result.
     ``carried``: the shipment's split entry (shipment_id, warehouse_id, items) when the workflow passes it (a
-    task is then opened without reading the order and the shipment; older executions do not)."""
+    task is then opened without reading the order and the shipment; older executions do not).
+
+    ``then`` (the PickAndPack state, issue 17: one waiting state for pick and pack): the pick task is stored
+    with it, and its completion opens the pack task with the same token instead of resuming the workflow
+    (:func:`_pick_then_pack`); the token is resumed by the pack's completion. A retried step gives its new
+    token to the chain's current task: the pick while it is open, else the pack task (opened here as the Pack
+    step would, should it be missing; a pack done already resumes at once with its result). Without ``then``
+    (executions started on the definition with separate Pick and Pack states, the exchanges workflow) the pick
+    completion resumes the workflow as before."""
     from shop import events
     from shop.fulfillment import event_details
 
+    if then is not None and (kind, then) != (TaskKind.PICK, TaskKind.PACK):
+        raise InvalidInput("then", f"a {kind.value} task is not followed by a {then.value} task")
     if (carried is not None and carried.get("items") and carried.get("shipment_id") == shipment_id
-            and _open_carried(order_id, shipment_id, kind, token, carried)):
+            and _open_carried(order_id, shipment_id, kind, token, carried, then)):
         return {"task_id": task_id_for(shipment_id, kind.value), "waiting": True}
     order, shipment = _order_and_shipment(order_id, shipment_id)
     if order.status in (S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED):
@@ -193,7 +204,7 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str,
     now = orders_repo.now_iso()
     task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
                          order_id=order_id, shipment_id=shipment_id, warehouse_id=shipment.warehouse_id,
-                         checklist=shipment.items, created_at=now, instructions=INSTRUCTIONS[kind])
+                         checklist=shipment.items, created_at=now, instructions=INSTRUCTIONS[kind], then=then)
     # the shipment's change that comes with the task (PACKING; the pickup booking) and the task, in one
     # transaction the first time; one by one on a retry (or when the transaction finds either done)
     change: dict[str, Any] | None = None
@@ -211,6 +222,10 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str,
         elif booking is not None:
             repo.save_pickup(order_id, shipment_id, booking)
         stored, stored_token = repo.store_task(task, token)
+    if stored.status == TaskStatus.DONE and then is not None:
+        # the chain moved on (its pick's completion opened the pack task in the same transaction): the token
+        # goes to the pack task, or resumes at once when that is done too
+        return open_task(order_id, shipment_id, then, token, carried)
     if stored.status == TaskStatus.DONE:
         workflow.send_success(token, task_output(stored))
         return {"task_id": stored.task_id, "waiting": False}
@@ -349,14 +364,64 @@ def _pack(task: WarehouseTask, result: dict[str, Any], staff_id: str, now: str) 
     return outcome == repo.PackOutcome.PACKED
 
 
+def _pick_then_pack(task: WarehouseTask, token: str | None, result: dict[str, Any],
+                    staff_id: str) -> tuple[WarehouseTask, WarehouseTask | None]:
+    """Completing an OPEN pick task of the PickAndPack state (``then`` pack) opens its pack task with the same
+    workflow token instead of resuming the workflow, in ONE transaction (repo.finish_task_then_open): the pick
+    DONE (conditional on OPEN and on the token read), the order's check (as a plain pick's: a cancellation
+    landing first refuses it, one landing after finds the pack task and cancels it), the shipment PICKING ->
+    PACKING and the pack task created as the Pack step creates it from the carried split entry (the pick task
+    keeps its checklist and allocations). Returns (the pick task, the pack task this call opened); the pack task
+    is None when the pick was no longer OPEN (a concurrent completion, a cancellation): the stored pick then
+    answers. A retried step that gave the pick a new token meanwhile, or contention, makes it read and try again
+    (bounded)."""
+    statuses = SHIPPABLE_EXCHANGE if is_exchange_shipment(task.shipment_id) else SHIPPABLE
+    order_check = orders_repo.status_check_action(task.order_id, statuses)
+    for attempt in range(PACK_ATTEMPTS):
+        now = orders_repo.now_iso()
+        pack = WarehouseTask(task_id=task_id_for(task.shipment_id, TaskKind.PACK.value), kind=TaskKind.PACK,
+                             status=TaskStatus.OPEN, order_id=task.order_id, shipment_id=task.shipment_id,
+                             warehouse_id=task.warehouse_id, checklist=task.checklist, created_at=now,
+                             instructions=INSTRUCTIONS[TaskKind.PACK], allocations=task.allocations)
+        outcome: repo.TaskOutcome | None
+        try:
+            outcome = repo.finish_task_then_open(task.task_id, token, result, staff_id, now, order_check, pack,
+                                                 repo.pack_started_action(task.order_id, task.shipment_id))
+        except ServiceBusy:  # met another write on these items (a concurrent completion, a retried step)
+            if attempt + 1 == PACK_ATTEMPTS:
+                raise
+            outcome = None
+        if outcome == repo.TaskOutcome.DONE:
+            done = task.model_copy(update={"status": TaskStatus.DONE, "result": result, "completed_by": staff_id,
+                                           "completed_at": now})
+            return done, pack
+        if outcome == repo.TaskOutcome.ORDER_NOT_SHIPPABLE:
+            raise _not_shippable(task.order_id, _order(task.order_id).status)
+        found = repo.get_task(task.task_id)  # what is stored decides
+        if found is None:
+            raise NotFound(f"task {task.task_id} not found")
+        if found[0].status != TaskStatus.OPEN:
+            return found[0], None
+        if outcome == repo.TaskOutcome.NEXT_NOT_OPENED:
+            shipment = repo.get_shipment(task.order_id, task.shipment_id)
+            raise Conflict(f"parcel {task.shipment_id} is {shipment.status.value}, not being picked",
+                           details={"task_id": task.task_id, "shipment_id": task.shipment_id})
+        task, token = found  # still OPEN: another token (a retried step), or contention
+        if outcome is None:
+            time.sleep(random.uniform(0.02, 0.08) * (attempt + 1))
+    raise ServiceBusy(f"completing task {task.task_id}: the task keeps changing, retry shortly")
+
+
 def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
                   check: Callable[[WarehouseTask, TaskCompletion], None] | None = None) -> dict[str, Any]:
     """Staff complete a pick or pack task: it becomes DONE with the result and the workflow resumes (a pack
-    task's completion commits the parcel's stock in the same write: see :func:`_pack`). Completing a DONE
-    task again with the same result resumes the workflow again (a lost resume is repaired) and answers the
-    same; a different result, or a cancelled task, is a 409. ``check`` validates an open task's completion against
-    what another context knows (a return inspection's refund decisions against the return: shop.returns),
-    raising InvalidInput before anything is written."""
+    task's completion commits the parcel's stock in the same write: see :func:`_pack`; a pick task of the
+    PickAndPack state opens the pack task with the workflow's token instead: :func:`_pick_then_pack`, and a
+    repeat of it resumes nothing either). Completing a DONE task again with the same result resumes the
+    workflow again (a lost resume is repaired) and answers the same; a different result, or a cancelled task,
+    is a 409. ``check`` validates an open task's completion against what another context knows (a return
+    inspection's refund decisions against the return: shop.returns), raising InvalidInput before anything is
+    written."""
     from shop import events
     from shop.fulfillment import event_details
 
@@ -370,7 +435,13 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
     if body.note:
         result["note"] = body.note
     changed = stale_token = False
-    if task.status == TaskStatus.OPEN and task.kind == TaskKind.PACK:
+    opened: WarehouseTask | None = None
+    token: str | None
+    if task.status == TaskStatus.OPEN and task.kind == TaskKind.PICK and task.then is not None:
+        # PickAndPack: the pick's completion opens the pack task with the token (nothing to resume)
+        task, opened = _pick_then_pack(task, token_read, result, staff_id)
+        token, changed = None, opened is not None
+    elif task.status == TaskStatus.OPEN and task.kind == TaskKind.PACK:
         now = orders_repo.now_iso()
         changed = _pack(task, result, staff_id, now)
         if changed:
@@ -409,13 +480,16 @@ def complete_task(task_id: str, body: TaskCompletion, staff_id: str,
             k: v for k, v in result.items() if k != "note"}:
         raise Conflict(f"task {task_id} was already completed with a different result",
                        details={"task_id": task_id, "result": task.result})
-    resumed = workflow.send_success(token, task_output(task)) if token else False
+    # a chained task's token is the next task's (it resumes the workflow): a repeated completion sends nothing
+    resumed = workflow.send_success(token, task_output(task)) if token and task.then is None else False
     if not resumed and stale_token:
         stored = repo.get_task(task_id)
         if stored is not None and stored[1] and stored[1] != token:
             resumed = workflow.send_success(stored[1], task_output(task))
     if changed or resumed:
         events.publish(event_details.task_changed("WarehouseTaskCompleted", task))
+    if opened is not None:  # the pack task the pick's completion opened (what the Pack step published)
+        events.publish(event_details.task_changed("WarehouseTaskOpened", opened))
     return {**task_view(task), "workflow_resumed": resumed}
 
 

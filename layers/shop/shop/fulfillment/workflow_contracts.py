@@ -37,8 +37,9 @@ class ParcelAllocationData(WorkflowData):
 
 
 class ShipmentToFulfil(WorkflowData):
-    """One Map item, passed whole to the Pick and Pack steps (``shipment``): opening their tasks needs the
-    lines and the warehouse, which the split knows, so the steps do not read the shipment again (issue 17)."""
+    """One Map item, passed whole to the PickAndPack step (the Pick and Pack steps in executions started before
+    it) (``shipment``): opening its tasks needs the lines and the warehouse, which the split knows, so the steps
+    do not read the shipment again (issue 17)."""
 
     shipment_id: str
     warehouse_id: str
@@ -87,7 +88,9 @@ class TaskOpened(WorkflowData):
 
 
 class PickTaskDone(WorkflowData):
-    """Pick (at ``$.pick``): the token resumed by staff completing the pick task."""
+    """Pick (at ``$.pick``; executions started before PickAndPack, the exchanges' PickReplacement): the token
+    resumed by staff completing the pick task. (A PickAndPack pick's completion resumes nothing: it opens the pack
+    task with the token, which is resumed with PackTaskDone.)"""
 
     model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pick", "kind": "pick", **_DONE,
                             "picked": [{"sku": "MUG-BLUE-350", "quantity": 2}]})
@@ -101,7 +104,7 @@ class PickTaskDone(WorkflowData):
 
 
 class PackTaskDone(WorkflowData):
-    """Pack (at ``$.pack``): CreateLabel (CommitReplacementStock in the exchanges workflow) reads
+    """PickAndPack and Pack (at ``$.pack``): AwaitPickup (CommitReplacementStock in the exchanges workflow) reads
     ``package_weight_grams``."""
 
     model_config = example({"task_id": "tsk_sampleorderaaaaaaaaaaaaaaa_1_pack", "kind": "pack", **_DONE,

@@ -73,6 +73,10 @@ class OpenTaskTask(ShipmentTask):
     # into the pickup step, a state transition fewer); with the pack task's weight in the order workflow
     create_label: bool = False
     package_weight_grams: int | None = Field(default=None, gt=0)
+    # the PickAndPack state (issue 17: pick and pack one waiting state, a state transition fewer): the pick task's
+    # completion opens the pack task with the same token, whose completion resumes the workflow. Absent (the
+    # Pick state of executions started before, the exchanges workflow): the pick's completion resumes it
+    then: Literal["pack"] | None = None
 
     @model_validator(mode="after")
     def _label_only_with_a_pickup(self) -> OpenTaskTask:
@@ -80,6 +84,8 @@ class OpenTaskTask(ShipmentTask):
             raise ValueError("create_label and package_weight_grams go with a pickup task only")
         if self.package_weight_grams is not None and not self.create_label:
             raise ValueError("package_weight_grams is the label's: it needs create_label")
+        if self.then is not None and self.kind != "pick":
+            raise ValueError("then (the task a completion opens) goes with a pick task only")
         return self
 
 
