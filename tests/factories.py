@@ -216,6 +216,24 @@ def wait_parked(stack: Any, order_id: str, timeout: float = 20) -> dict[str, Any
                          timeout, f"{order_id}'s payment step waiting for 3-D Secure"))
 
 
+def shopper_authenticates(stack: Any, shopper_token: str, order_id: str, *, success: bool = True) -> dict[str, Any]:
+    """The shopper answers 3-D Secure (localstripe's authentication) once the order shows it and the payment step
+    waits for it (so the webhook finds the token parked); returns the order view the shopper saw while waiting."""
+    import requests
+
+    from shoplocal.stack import STRIPE_KEY
+
+    waiting = wait_for(lambda: (v := order_view(stack, shopper_token, order_id))
+                       and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
+    wait_parked(stack, order_id)
+    answered = requests.post(f"{stack.stripe_base}/v1/payment_intents/{waiting['payment']['payment_intent_id']}"
+                             "/_authenticate", auth=(STRIPE_KEY, ""), timeout=10,
+                             data={"client_secret": waiting["payment"]["client_secret"],
+                                   "success": "true" if success else "false"})
+    assert answered.status_code == 200, answered.text
+    return dict(waiting)
+
+
 def function_failures(events: list[dict[str, Any]]) -> list[str]:
     """The errors an execution's functions failed their steps with: a plain Lambda task's (LambdaFunctionFailed)
     and a lambda:invoke.waitForTaskToken step's own invocation (TaskFailed whose cause is the function's error

@@ -78,13 +78,13 @@ from tests.factories import (
     order_write,
     pick_and_pack,
     prepare_checkout,
+    shopper_authenticates,
     stripe_faults,
     stripe_signature,
     three_ds_card,
     uid,
     wait_for,
     wait_paid,
-    wait_parked,
 )
 
 pytestmark = [pytest.mark.workflow, pytest.mark.audited]
@@ -588,14 +588,7 @@ def test_the_cancellation_dying_after_the_refund_refunds_once_and_records_it(sta
 def test_the_same_stripe_webhook_event_twice_resumes_the_payment_once(stack, admin):
     prep = prepare_checkout(stack, admin, "fault-dup-stripe", quantity=1)
     place(stack, prep, pm=three_ds_card(stack))
-    wait_parked(stack, prep.order_id)
-    waiting = wait_for(lambda: (v := order_view(stack, prep.shopper.id_token, prep.order_id))
-                       and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
-    intent_id = waiting["payment"]["payment_intent_id"]
-    authed = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent_id}/_authenticate",
-                           auth=(STRIPE_KEY, ""), timeout=10,
-                           data={"client_secret": waiting["payment"]["client_secret"], "success": "true"})
-    assert authed.status_code == 200, authed.text
+    intent_id = shopper_authenticates(stack, prep.shopper.id_token, prep.order_id)["payment"]["payment_intent_id"]
     # Stripe delivers at least once: the same event twice (localstripe also sends its own event for it)
     body = json.dumps({"id": f"evt_dup_{uid(12)}", "object": "event", "type": "payment_intent.succeeded",
                        "data": {"object": {"id": intent_id, "object": "payment_intent",

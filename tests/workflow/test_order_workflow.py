@@ -30,13 +30,13 @@ from tests.factories import (
     make_product,
     order_item,
     put_in_cart,
+    shopper_authenticates,
     state_output,
     stock_of,
     stripe_signature,
     three_ds_card,
     wait_for,
     wait_paid,
-    wait_parked,
 )
 
 pytestmark = pytest.mark.workflow
@@ -259,15 +259,8 @@ def test_3ds_completed_by_the_shopper_resumes_the_order_through_the_signed_strip
     calls = Calls(order_id)
     with hooked(stack, calls):
         place(stack, shopper, key, pm=pm)
-        waiting = wait_for(lambda: (v := stack.request("GET", f"/orders/{order_id}", token=shopper.id_token).json())
-                           and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
-        # the workflow must be parked on its token before the shopper authenticates, else this proves less
-        wait_parked(stack, order_id)
-        intent_id = waiting["payment"]["payment_intent_id"]
-        authed = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent_id}/_authenticate",
-                               auth=(STRIPE_KEY, ""), timeout=10,
-                               data={"client_secret": waiting["payment"]["client_secret"], "success": "true"})
-        assert authed.status_code == 200, authed.text
+        # the workflow is parked on its token before the shopper authenticates, else this proves less
+        shopper_authenticates(stack, shopper.id_token, order_id)
         output = wait_paid(stack, order_id, timeout=30)  # localstripe posts payment_intent.succeeded, signed
 
     assert output["payment"]["status"] == "succeeded" and output["split"]["confirmation"]["status"] == "PAID"
@@ -288,14 +281,7 @@ def test_3ds_failed_by_the_shopper_abandons_the_intent_and_releases_the_stock_be
     pm = three_ds_card(stack)
     shopper, key, order_id, sku = prepared(stack, admin, "3ds-failed", quantity=2)
     place(stack, shopper, key, pm=pm)
-    waiting = wait_for(lambda: (v := stack.request("GET", f"/orders/{order_id}", token=shopper.id_token).json())
-                       and v["payment"]["status"] == "requires_action" and v, 20, "the 3-D Secure step")
-    wait_parked(stack, order_id)
-    intent_id = waiting["payment"]["payment_intent_id"]
-    failed = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent_id}/_authenticate",
-                           auth=(STRIPE_KEY, ""), timeout=10,
-                           data={"client_secret": waiting["payment"]["client_secret"], "success": "false"})
-    assert failed.status_code == 200, failed.text
+    intent_id = shopper_authenticates(stack, shopper.id_token, order_id, success=False)["payment"]["payment_intent_id"]
     # Stripe then sends payment_intent.payment_failed (localstripe sends nothing for a failed authentication)
     body = json.dumps({"id": f"evt_3ds_failed_{order_id}", "object": "event", "type": "payment_intent.payment_failed",
                        "data": {"object": {"id": intent_id, "object": "payment_intent",

@@ -116,21 +116,23 @@ def _open_tasks_of(stack: Any, staff: Any, warehouse_id: str, order_id: str) -> 
 def _ready(stack: Any, admin: Any, staff: Any, label: str) -> tuple[Prepared, str, dict[str, Any]]:
     """A paid order of one parcel waiting in PickAndPack with its pick task open."""
     prep = prepare_checkout(stack, admin, label, quantity=2, stock={"a": 5})
+    return (prep, *_picking(stack, staff, prep))
+
+
+def _picking(stack: Any, staff: Any, prep: Prepared) -> tuple[str, dict[str, Any]]:
+    """The prepared order placed, paid and waiting in PickAndPack: its warehouse and its open pick task."""
     wh = prep.product.warehouses[0]
     place(stack, prep)
     wait_paid(stack, prep.order_id)
-    return prep, wh, open_task(stack, staff.id_token, wh, prep.order_id, "pick")
+    return wh, open_task(stack, staff.id_token, wh, prep.order_id, "pick")
 
 
 # ------------------------------------------------------------------ the chain
 def test_the_pick_completion_opens_the_pack_task_with_the_same_token_and_resumes_nothing(stack, admin, staff,
                                                                                          monkeypatch):
     prep = prepare_checkout(stack, admin, "pickpack-chain", quantity=2, stock={"a": 5})
-    wh = prep.product.warehouses[0]
     published = _published(monkeypatch, prep.order_id)
-    place(stack, prep)
-    wait_paid(stack, prep.order_id)
-    pick = open_task(stack, staff.id_token, wh, prep.order_id, "pick")
+    wh, pick = _picking(stack, staff, prep)
     stored = _task_item(stack, pick["task_id"])
     assert stored is not None and stored["then"] == {"S": "pack"} and stored["allocations"], stored
     token = stored["task_token"]["S"]
@@ -172,11 +174,8 @@ def test_the_pick_completion_opens_the_pack_task_with_the_same_token_and_resumes
 def test_the_same_pick_completion_at_once_opens_one_pack_task_and_answers_the_same(stack, admin, staff,
                                                                                   monkeypatch):
     prep = prepare_checkout(stack, admin, "pickpack-twice", quantity=2, stock={"a": 5})
-    wh = prep.product.warehouses[0]
     published = _published(monkeypatch, prep.order_id)
-    place(stack, prep)
-    wait_paid(stack, prep.order_id)
-    pick = open_task(stack, staff.id_token, wh, prep.order_id, "pick")
+    wh, pick = _picking(stack, staff, prep)
     token = _token(stack, pick["task_id"])
     barrier = threading.Barrier(N)
 
