@@ -37,6 +37,7 @@ from tests.factories import (
     three_ds_card,
     wait_for,
     wait_paid,
+    wait_parked,
 )
 
 pytestmark = pytest.mark.workflow
@@ -302,6 +303,35 @@ def test_3ds_failed_by_the_shopper_abandons_the_intent_and_releases_the_stock_be
     [(_, stock)] = stock_of(stack, sku).items()
     assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
     assert [pi["status"] for pi in intents_for(stack, order_id)] == ["canceled"]  # never chargeable later
+
+
+def test_an_order_cancelled_while_waiting_for_3ds_ends_the_wait_and_can_never_be_charged(stack, admin):
+    """The shopper cancels while the payment step waits for 3-D Secure: the cancellation releases the stock and
+    fails the parked token; the workflow abandons the intent and ends as cancelled meanwhile, before the timeout."""
+    pm = three_ds_card(stack)
+    shopper, key, order_id, sku = prepared(stack, admin, "3ds-cancel", quantity=2)
+    place(stack, shopper, key, pm=pm)
+    wait_parked(stack, order_id)
+    cancelled = stack.request("POST", f"/orders/{order_id}/cancel", token=shopper.id_token)
+    assert cancelled.status == 200 and cancelled.json()["status"] == "CANCELLED", cancelled.body
+    done = finish(stack, order_id, timeout=AUTH_TIMEOUT_SECONDS + 40)
+
+    assert done["status"] == "SUCCEEDED", done
+    events = history(stack, order_id)
+    assert entered_states(events) == ["TakePayment", "AbandonPayment", "AbandonOutcome", "ReleaseAfterDecline",
+                                      "ReleaseOutcome", "CancelledMeanwhile"]
+    assert not [e for e in events if e["type"] == "TaskTimedOut"]  # the cancellation ended the wait
+    item = order_item(stack, order_id)
+    assert item["status"]["S"] == "CANCELLED" and "refund_id" not in item  # nothing was charged
+    [(_, stock)] = stock_of(stack, sku).items()
+    assert stock == {"on_hand": 5, "available": 5, "reserved": 0}
+    [intent] = intents_for(stack, order_id)
+    assert intent["status"] == "canceled"
+    late = requests.post(f"{stack.stripe_base}/v1/payment_intents/{intent['id']}/_authenticate",
+                         auth=(STRIPE_KEY, ""), timeout=10,
+                         data={"client_secret": intent["client_secret"], "success": "true"})
+    assert late.status_code >= 400, late.text
+    assert [pi["status"] for pi in intents_for(stack, order_id)] == ["canceled"]
 
 
 def test_stripe_webhook_refuses_missing_or_forged_signatures_and_ignores_replays(stack, admin):
