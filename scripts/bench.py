@@ -735,6 +735,28 @@ class FunctionOutput:
 
         invoke.bench_output = True  # type: ignore[attr-defined]
         Invoker.invoke = invoke  # type: ignore[method-assign]
+        cls.serialize_metric_flushes()
+
+    @staticmethod
+    def serialize_metric_flushes() -> None:
+        """One Metrics flush at a time. Lambda runs one invocation per execution environment; here every function
+        runs in one process, where Powertools' metric set is shared by all Metrics instances, so two invocations
+        flushing at once (a Step Functions step and a webhook) could find it emptied between the flush's check and
+        its serializing, and fail the invocation (SchemaValidationError: "Must contain at least one metric")."""
+        from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+        flush = AmazonCloudWatchEMFProvider.flush_metrics
+        if getattr(flush, "bench_serialized", False):
+            return
+        lock = threading.Lock()
+
+        @functools.wraps(flush)
+        def serialized(self: Any, raise_on_empty_metrics: bool = False) -> None:
+            with lock:
+                flush(self, raise_on_empty_metrics)
+
+        serialized.bench_serialized = True  # type: ignore[attr-defined]
+        AmazonCloudWatchEMFProvider.flush_metrics = serialized  # type: ignore[method-assign]
 
 
 class TaggedInvocations(list[tuple[str, float]]):

@@ -34,6 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOOR = ("import boto3, aws_lambda_powertools.event_handler; from pydantic import BaseModel, create_model; "
          "create_model('Floor', x=(int, ...)); from aws_lambda_powertools import Logger, Metrics")
 MONEY_FLOOR = FLOOR + "; import stripe"  # functions that move money also need the Stripe SDK
+# what the developers' guide adds to every function (Powertools' Tracer, X-Ray's SDK patching botocore, as
+# shop.observability builds it) and to an HTTP function (the validating resolver, as shop.api.make_resolver builds
+# it): not in the issue's floor, so a function's ratio to its guide floor is what its own code costs on top of what
+# it must load
+TRACED = "; from aws_lambda_powertools import Tracer; Tracer(service='floor', patch_modules=('botocore',))"
+VALIDATING = ("; from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+              "APIGatewayRestResolver(enable_validation=True)")
 
 
 @cache
@@ -95,6 +102,16 @@ TARGET_ORDER_DDB_REQUESTS = 45
 TARGET_ORDER_ITEM_READS = 8
 TARGET_COST_PER_1000 = 0.80
 STOREFRONT_ROUTES = ("GET /products", "GET /products/{productId}", "GET /cart", "PUT /cart/items/{sku}")
+
+
+def guide_floor(money: bool, http: bool) -> str:
+    """The statement of a function's guide floor: its floor, the Tracer, and for an HTTP function the resolver."""
+    return (MONEY_FLOOR if money else FLOOR) + TRACED + (VALIDATING if http else "")
+
+
+def answers_http(fn: Path) -> bool:
+    """An HTTP function builds the shop's validating resolver (shop.api.make_resolver)."""
+    return "make_resolver" in (fn / "app.py").read_text()
 
 
 def moves_money(fn: Path) -> bool:
@@ -167,6 +184,8 @@ class InstructionRatios:
     floor: float  # x boto3
     money_floor: float  # x boto3
     functions: dict[str, tuple[float, float]]  # name -> (x boto3, x its own floor)
+    guide: dict[str, float] = field(default_factory=dict)  # name -> x its guide floor
+    guide_floors: dict[tuple[bool, bool], float] = field(default_factory=dict)  # (money, http) -> x its floor
 
 
 def instruction_ratios(functions: list[Path]) -> InstructionRatios | None:
@@ -174,16 +193,22 @@ def instruction_ratios(functions: list[Path]) -> InstructionRatios | None:
     without valgrind. One count per case (they repeat exactly), as many at a time as there are cores."""
     if shutil.which("valgrind") is None:
         return None
+    kinds = sorted({(moves_money(fn), answers_http(fn)) for fn in functions})
     cases: list[tuple[str, Path | None]] = [("pass", None), ("import boto3", None), (FLOOR, None),
-                                            (MONEY_FLOOR, None)] + [("import app", fn) for fn in functions]
+                                            (MONEY_FLOOR, None)] + [(guide_floor(*kind), None) for kind in kinds]
+    cases += [("import app", fn) for fn in functions]
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         counts = list(pool.map(lambda case: instructions(*case), cases))
     empty, boto3, floor, money_floor = counts[:4]
+    guides = dict(zip(kinds, counts[4:4 + len(kinds)], strict=True))
     out: dict[str, tuple[float, float]] = {}
-    for fn, n in zip(functions, counts[4:], strict=True):
+    guide: dict[str, float] = {}
+    for fn, n in zip(functions, counts[4 + len(kinds):], strict=True):
         own_floor = money_floor if moves_money(fn) else floor
         out[fn.name] = ((n - empty) / (boto3 - empty), (n - empty) / (own_floor - empty))
-    return InstructionRatios((floor - empty) / (boto3 - empty), (money_floor - empty) / (boto3 - empty), out)
+        guide[fn.name] = (n - empty) / (guides[moves_money(fn), answers_http(fn)] - empty)
+    return InstructionRatios((floor - empty) / (boto3 - empty), (money_floor - empty) / (boto3 - empty), out, guide,
+                             {k: (n - empty) / ((money_floor if k[0] else floor) - empty) for k, n in guides.items()})
 
 
 def package_of(module: str) -> str:
@@ -214,6 +239,9 @@ class ColdImport:
     offenders: list[tuple[str, float]] = field(default_factory=list)
     # the same two ratios in instructions (repeatable; None without valgrind): what to compare changes by
     instr: tuple[float, float] | None = None
+    http: bool = False
+    vs_guide: float = 0.0  # against its guide floor (guide_floor): what the function's own code adds
+    instr_guide: float | None = None  # the same in instructions
 
     @property
     def met(self) -> bool:
@@ -229,6 +257,8 @@ class ColdImports:
     functions: list[ColdImport]
     runs: int
     instr_floor: tuple[float, float] | None = None  # floor and floor + stripe in instructions, x boto3
+    guide: dict[tuple[bool, bool], float] = field(default_factory=dict)  # (money, http) -> guide floor CPU time
+    instr_guide: dict[tuple[bool, bool], float] = field(default_factory=dict)  # the same, instructions x its floor
 
 
 def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | None = None,
@@ -237,6 +267,8 @@ def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | 
     where valgrind is installed, each case's instructions counted once (``count_instructions``)."""
     cases: list[tuple[str, str, Path | None]] = [("boto3", "import boto3", None), ("floor", FLOOR, None),
                                                  ("money floor", MONEY_FLOOR, None)]
+    kinds = sorted({(moves_money(fn), answers_http(fn)) for fn in functions})
+    cases += [(f"guide {money} {http}", guide_floor(money, http), None) for money, http in kinds]
     cases += [(fn.name, "import app", fn) for fn in functions]
     got: dict[str, list[Probe]] = {name: [] for name, _, _ in cases}
     for i in range(runs):
@@ -251,19 +283,42 @@ def cold_imports(functions: list[Path], runs: int, say: Callable[[str], None] | 
     floor_mods = importtime(FLOOR, None)
     money_mods = importtime(MONEY_FLOOR, None)
     boto3, floor, money_floor = cpu("boto3"), cpu("floor"), cpu("money floor")
+    guide = {(money, http): cpu(f"guide {money} {http}") for money, http in kinds}
     out = []
     for fn in functions:
-        money = moves_money(fn)
+        money, http = moves_money(fn), answers_http(fn)
         t = cpu(fn.name)
         out.append(ColdImport(fn.name, money, t, statistics.median(p.wall for p in got[fn.name]),
                               any(p.stripe for p in got[fn.name]), t / boto3, t / (money_floor if money else floor),
-                              offenders(importtime("import app", fn), money_mods if money else floor_mods)))
+                              offenders(importtime("import app", fn), money_mods if money else floor_mods),
+                              http=http, vs_guide=t / guide[money, http]))
     counted = instruction_ratios(functions) if count_instructions else None
     if counted is not None:
         for f in out:
-            f.instr = counted.functions[f.name]
+            f.instr, f.instr_guide = counted.functions[f.name], counted.guide.get(f.name)
     return ColdImports(boto3, floor, money_floor, statistics.median(p.wall for p in got["boto3"]), out, runs,
-                       (counted.floor, counted.money_floor) if counted else None)
+                       (counted.floor, counted.money_floor) if counted else None, guide,
+                       counted.guide_floors if counted else {})
+
+
+def guide_summary(c: ColdImports) -> str:
+    """The guide floors against boto3 and the issue's floor, and the functions' spread against theirs."""
+    def named(money: bool, http: bool) -> str:
+        return ("floor + stripe" if money else "floor") + " + Tracer" + (" + validating resolver" if http else "")
+
+    floors = "; ".join(f"{named(money, http)} x{t / c.boto3:.2f} boto3, "
+                       f"x{t / (c.money_floor if money else c.floor):.2f} floor"
+                       + (f" (instructions x{c.instr_guide[money, http]:.2f} floor)"
+                          if (money, http) in c.instr_guide else "")
+                       for (money, http), t in sorted(c.guide.items()))
+    spread = sorted(f.vs_guide for f in c.functions)
+    counted = sorted(f.instr_guide for f in c.functions if f.instr_guide is not None)
+    return (f"what the developers' guide adds to every function (Powertools' Tracer with X-Ray's SDK patching "
+            f"botocore) and to an HTTP one (the validating resolver) is not in the floor: {floors}. Against these "
+            f"guide floors the functions' own code costs x{spread[0]:.2f} to x{spread[-1]:.2f} in CPU time (median "
+            f"x{statistics.median(spread):.2f}"
+            + (f"; in instructions x{counted[0]:.2f} to x{counted[-1]:.2f}, median x{statistics.median(counted):.2f}"
+               if counted else "") + "; column x guide floor)")
 
 
 def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
@@ -276,14 +331,17 @@ def print_cold_imports(say: Callable[[str], None], c: ColdImports) -> None:
     if c.instr_floor:
         say(f"   in instructions (valgrind, beyond an empty interpreter; repeatable): floor x{c.instr_floor[0]:.2f} "
             f"boto3, floor + stripe x{c.instr_floor[1]:.2f}")
-    say(f"   {'function':<22} {'import':>8} {'/boto3':>7} {'/floor':>7} {'instr. /boto3 /floor':>20}  target <= "
+    if c.guide:
+        say(f"   {guide_summary(c)}")
+    say(f"   {'function':<22} {'import':>8} {'/boto3':>7} {'/floor':>7} {'/guide':>7} {'instr. /boto3 /floor':>20}  "
+        "target <= "
         f"x{TARGET_VS_BOTO3} boto3 and <= x{TARGET_VS_FLOOR} floor; top -X importtime offenders beyond the floor "
         "(self ms)")
     for f in c.functions:
         floor = "floor+stripe" if f.money else "floor"
         extra = "" if f.money or not f.stripe_loaded else " [loads stripe without moving money]"
         instr = f"{f.instr[0]:9.2f}x {f.instr[1]:6.2f}x" if f.instr else f"{'-':>18}"
-        say(f"   {f.name:<22} {f.cpu * 1000:6.0f}ms {f.vs_boto3:6.2f}x {f.vs_floor:6.2f}x {instr}  "
+        say(f"   {f.name:<22} {f.cpu * 1000:6.0f}ms {f.vs_boto3:6.2f}x {f.vs_floor:6.2f}x {f.vs_guide:6.2f}x {instr}  "
             f"{'met' if f.met else 'not met':<7} vs {floor:<12} "
             + ", ".join(f"{name} {ms:.0f}" for name, ms in f.offenders) + extra)
 
@@ -381,11 +439,15 @@ def markdown(targets: list[Target], cold: ColdImports | None, flash: Sequence[Se
                    + (f"in instructions (valgrind's count beyond an empty interpreter, the same run after run: "
                       f"compare changes by these) floor x{cold.instr_floor[0]:.2f}, floor + stripe "
                       f"x{cold.instr_floor[1]:.2f}; " if cold.instr_floor else "")
+                   + (guide_summary(cold) + "; " if cold.guide else "")
                    + "the biggest offenders beyond the floor, per function (self ms of `-X importtime`):", "",
-               "| function | x boto3 | x floor | instructions x boto3 | instructions x floor | offenders |",
-               "|---|---:|---:|---:|---:|---|"]
-        md += [f"| {f.name}{' (money)' if f.money else ''} | {f.vs_boto3:.2f} | {f.vs_floor:.2f} | "
+               "| function | x boto3 | x floor | x guide floor | instructions x boto3 | instructions x floor | "
+               "instructions x guide floor | offenders |",
+               "|---|---:|---:|---:|---:|---:|---:|---|"]
+        md += [f"| {f.name}{' (money)' if f.money else ''}{' (HTTP)' if f.http else ''} | {f.vs_boto3:.2f} | "
+               f"{f.vs_floor:.2f} | {f.vs_guide:.2f} | "
                + (f"{f.instr[0]:.2f} | {f.instr[1]:.2f} | " if f.instr else "- | - | ")
+               + (f"{f.instr_guide:.2f} | " if f.instr_guide is not None else "- | ")
                + ", ".join(f"{name} {ms:.0f}" for name, ms in f.offenders) + " |" for f in cold.functions]
     if flash:
         md += ["", "Flash sale on one SKU, simulated (`scripts/flash_sale_sim.py`: 1,000 write units a second per "

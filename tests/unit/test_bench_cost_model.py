@@ -235,12 +235,35 @@ def test_cold_import_probes_see_only_what_lambda_has(bench: ModuleType) -> None:
 def test_instruction_ratios_count_beyond_an_empty_interpreter(bench: ModuleType,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     targets = bench.bench_targets
-    counts = {"pass": 100, "import boto3": 300, targets.FLOOR: 500, targets.MONEY_FLOOR: 600}
+    counts = {"pass": 100, "import boto3": 300, targets.FLOOR: 500, targets.MONEY_FLOOR: 600,
+              targets.guide_floor(True, False): 700, targets.guide_floor(False, True): 520}
     monkeypatch.setattr(targets.shutil, "which", lambda name: "/usr/bin/valgrind")
     apps = {"payments": 740, "catalog": 540}
     monkeypatch.setattr(targets, "instructions", lambda stmt, root: counts[stmt] if root is None else apps[root.name])
     got = targets.instruction_ratios([ROOT / "functions" / "payments", ROOT / "functions" / "catalog"])
     assert got is not None and (got.floor, got.money_floor) == (2.0, 2.5)
     assert got.functions == {"payments": (3.2, 1.28), "catalog": (2.2, 1.1)}  # payments moves money: floor + stripe
+    # against the guide floors: payments (a workflow task) floor + stripe + Tracer, catalog (HTTP) + the resolver
+    assert got.guide == {"payments": 640 / 600, "catalog": 440 / 420}
+    assert got.guide_floors == {(True, False): 1.2, (False, True): 1.05}
     monkeypatch.setattr(targets.shutil, "which", lambda name: None)
     assert targets.instruction_ratios([ROOT / "functions" / "catalog"]) is None
+
+
+def test_the_guide_floor_is_the_floor_with_what_the_guide_adds(bench: ModuleType) -> None:
+    """A function's guide floor: its floor (with stripe where money moves), Powertools' Tracer patching botocore,
+    and for an HTTP function the validating resolver; the summary puts each against boto3 and the floor."""
+    targets = bench.bench_targets
+    assert targets.answers_http(ROOT / "functions" / "catalog") and not targets.answers_http(
+        ROOT / "functions" / "payments")
+    assert targets.guide_floor(False, True) == targets.FLOOR + targets.TRACED + targets.VALIDATING
+    assert targets.guide_floor(True, False) == targets.MONEY_FLOOR + targets.TRACED
+    fn = targets.ColdImport("catalog", False, 0.55, 0.6, False, 2.2, 1.375, http=True, vs_guide=1.1)
+    cold = targets.ColdImports(0.25, 0.4, 0.45, 0.3, [fn], 1, None, {(False, True): 0.5})
+    assert targets.guide_summary(cold).endswith(
+        "floor + Tracer + validating resolver x2.00 boto3, x1.25 floor. Against these guide floors the functions' "
+        "own code costs x1.10 to x1.10 in CPU time (median x1.10; column x guide floor)")
+    fn.instr_guide, cold.instr_guide = 1.05, {(False, True): 1.2}
+    assert "x1.25 floor (instructions x1.20 floor)" in targets.guide_summary(cold)
+    assert targets.guide_summary(cold).endswith("(median x1.10; in instructions x1.05 to x1.05, median x1.05; column "
+                                                "x guide floor)")
