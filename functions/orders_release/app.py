@@ -12,9 +12,14 @@ from shop.orders import service
 from shop.orders.models import OrderStatus
 from shop.orders.tasks import ReleaseTask
 from shop.orders.workflow_contracts import ReservationReleased
+from shop.payments.errors import AuthenticationFailed, PaymentDeclined
 
 obs = observability("release-reservation", needs=("orders_table", "inventory_table", "promotions_table",
                                                   "event_bus_name"))
+
+
+# the errors the payment step's token is failed with when the shopper's card or authentication said no
+DECLINES = frozenset({PaymentDeclined.__name__, AuthenticationFailed.__name__})
 
 
 def _failure_reason(state: Any) -> str:
@@ -22,7 +27,7 @@ def _failure_reason(state: Any) -> str:
     if isinstance(state, dict):
         error = state.get("error")
         if isinstance(error, dict):
-            if error.get("Error") in ("PaymentDeclined", "AuthenticationFailed"):  # shop.payments.errors
+            if error.get("Error") in DECLINES:
                 return "declined"
             return "authentication_timeout" if error.get("Error") == "States.Timeout" else "error"
     return "declined"

@@ -33,8 +33,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = TASK.validate_python({"action": "charge", **event})
     obs.logger.append_keys(order_id=task.order_id, action=task.action)
     if isinstance(task, ChargeTask) and task.task_token is not None:
-        outcome, waiting = service.charge(task.order_id, task.task_token)
-        obs.count(METRICS[PaymentOutcome.emit(outcome)["status"]])
+        outcome, waiting = service.charge(task.order_id, task.task_token)  # the outcome checked before it was sent
+        obs.count(METRICS[outcome["status"]])
         result = AuthenticationWait.emit({"waiting": waiting})
     elif isinstance(task, ChargeTask):
         result = PaymentOutcome.emit(service.take_payment(task.order_id))

@@ -66,10 +66,6 @@ def intents_for(stack: Any, order_id: str) -> list[dict[str, Any]]:
     raise AssertionError("too many payment intents to page through")
 
 
-def lambda_failures(events: list[dict[str, Any]]) -> list[str]:
-    return function_failures(events)
-
-
 class Calls:
     """A hook recording which functions were invoked for one order."""
 
@@ -210,7 +206,7 @@ def test_unknown_payment_method_fails_once_without_retries_and_releases_the_stoc
     assert done["status"] == "FAILED" and done["error"] == "PaymentFailed", done
     events = history(stack, order_id)
     # a refusal is an outcome, not an outage: no Lambda error, so no Retry, one charge attempt
-    assert lambda_failures(events) == []
+    assert function_failures(events) == []
     assert calls.count("PaymentFunction") == 1 and calls.count("ReleaseReservationFunction") == 1
     assert json.loads(done["input"]) == {"order_id": order_id, "payment_timeout_seconds": AUTH_TIMEOUT_SECONDS}
     item = order_item(stack, order_id)
@@ -370,7 +366,7 @@ def test_payment_failing_twice_is_retried_and_charged_exactly_once(stack, admin)
         wait_paid(stack, order_id)
 
     assert len(attempts) == 3  # two failures, then the third attempt (Retry MaxAttempts 3) succeeds
-    assert lambda_failures(history(stack, order_id)) == ["DependencyFailed", "DependencyFailed"]
+    assert function_failures(history(stack, order_id)) == ["DependencyFailed", "DependencyFailed"]
     item = order_item(stack, order_id)
     assert item["status"]["S"] == "FULFILLING"
     intents = intents_for(stack, order_id)
@@ -582,7 +578,7 @@ def test_an_order_cancelled_while_it_was_paid_ends_at_the_confirmation_refunded_
     events = history(stack, order_id)
     states = entered_states(events)
     assert states[-2:] == ["ConfirmAndSplit", "CancelledMeanwhile"] and "FulfilShipments" not in states, states
-    assert lambda_failures(events) == ["OrderCancelledMeanwhile"]  # caught, not retried
+    assert function_failures(events) == ["OrderCancelledMeanwhile"]  # caught, not retried
     [cancel] = cancelled
     assert cancel["status"] == "CANCELLED" and cancel["payment"]["status"] == "refunded"
     item = order_item(stack, order_id)

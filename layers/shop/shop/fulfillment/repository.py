@@ -191,15 +191,27 @@ def new_shipment_action(shipment: Shipment) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ tasks
+def _open_task_item(task: WarehouseTask, token: str | None) -> dict[str, Any]:
+    """The task as stored OPEN, waiting with the workflow's ``token`` (none: a chained task whose pick held none),
+    listed under its warehouse (``open_warehouse_id``, the open-tasks index)."""
+    return {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
+            **({"task_token": token} if token is not None else {}), "open_warehouse_id": task.warehouse_id}
+
+
+def _new_open_task_action(task: WarehouseTask, token: str | None) -> dict[str, Any]:
+    """A Put creating the task OPEN with ``token``, once (for a transaction)."""
+    return {"Put": {"TableName": _table(), "Item": to_item(_open_task_item(task, token)),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
 def store_task(task: WarehouseTask, token: str) -> tuple[WarehouseTask, str | None]:
     """Create the task OPEN with the workflow's token, or (a retried step) give an OPEN task the new token.
     Returns the stored task; a task already DONE or CANCELLED is returned unchanged (token None)."""
-    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
-            "task_token": token, "open_warehouse_id": task.warehouse_id}
     ddb = aws.client("dynamodb")
     try:
         with aws.translate_common_errors("task create"):
-            ddb.put_item(TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+            ddb.put_item(TableName=_table(), Item=to_item(_open_task_item(task, token)),
+                         ConditionExpression="attribute_not_exists(pk)")
         return task, token
     except ClientError as exc:
         if not _conditional_failed(exc):
@@ -248,11 +260,7 @@ def store_task_with(task: WarehouseTask, token: str, shipment_change: dict[str, 
     the two writes were two. False, nothing written, when a condition failed (a retried step: the task or the
     shipment's change is there already; or the shipment moved on): the caller then makes them one by one
     (:func:`set_shipment_status` or :func:`save_pickup`, then :func:`store_task`), as it always did."""
-    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
-            "task_token": token, "open_warehouse_id": task.warehouse_id}
-    return _transact_first_time([shipment_change, {"Put": {"TableName": _table(), "Item": to_item(item),
-                                                           "ConditionExpression": "attribute_not_exists(pk)"}}],
-                                f"opening task {task.task_id}")
+    return _transact_first_time([shipment_change, _new_open_task_action(task, token)], f"opening task {task.task_id}")
 
 
 def store_task_checked(task: WarehouseTask, token: str, order_check: dict[str, Any],
@@ -262,11 +270,7 @@ def store_task_checked(task: WarehouseTask, token: str, order_check: dict[str, A
     transaction: the order's state decides atomically, with no read of it first. False, nothing written, when
     a condition failed (the order closed, the task there already, the shipment moved on): the caller then
     reads and proceeds one by one (:func:`store_task`)."""
-    item = {"pk": f"TASK#{task.task_id}", "sk": "TASK", **task.model_dump(mode="json", exclude_none=True),
-            "task_token": token, "open_warehouse_id": task.warehouse_id}
-    actions = [order_check, *([shipment_change] if shipment_change else []),
-               {"Put": {"TableName": _table(), "Item": to_item(item),
-                        "ConditionExpression": "attribute_not_exists(pk)"}}]
+    actions = [order_check, *([shipment_change] if shipment_change else []), _new_open_task_action(task, token)]
     return _transact_first_time(actions, f"opening task {task.task_id}")
 
 
@@ -467,11 +471,7 @@ def finish_task_then_open(task_id: str, token: str | None, result: dict[str, Any
     else:
         update["ConditionExpression"] += " AND task_token = :token"
         update["ExpressionAttributeValues"][":token"] = {"S": token}
-    item = {"pk": f"TASK#{following.task_id}", "sk": "TASK", **following.model_dump(mode="json", exclude_none=True),
-            **({"task_token": token} if token is not None else {}), "open_warehouse_id": following.warehouse_id}
-    actions = [order_check, done, shipment_change,
-               {"Put": {"TableName": _table(), "Item": to_item(item),
-                        "ConditionExpression": "attribute_not_exists(pk)"}}]
+    actions = [order_check, done, shipment_change, _new_open_task_action(following, token)]
     try:
         _transact(actions)
     except TransactionCancelled as exc:

@@ -147,6 +147,14 @@ def confirm_and_split(order_id: str, payment_intent_id: str | None) -> dict[str,
 CLOSED = frozenset({S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED})
 
 
+def _new_task(kind: TaskKind, order_id: str, shipment_id: str, warehouse_id: str, checklist: list[Any], now: str, *,
+              allocations: list[Any] | None = None, then: TaskKind | None = None) -> WarehouseTask:
+    """A warehouse task of the parcel, OPEN, with its kind's instructions (the workflow's steps open them)."""
+    return WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
+                         order_id=order_id, shipment_id=shipment_id, warehouse_id=warehouse_id, checklist=checklist,
+                         created_at=now, instructions=INSTRUCTIONS[kind], allocations=allocations, then=then)
+
+
 def _open_carried(order_id: str, shipment_id: str, kind: TaskKind, token: str,
                   carried: dict[str, Any], then: TaskKind | None = None) -> bool:
     """The first opening of a pick, pack or pickup task from what the workflow carries (the split's lines and
@@ -159,10 +167,8 @@ def _open_carried(order_id: str, shipment_id: str, kind: TaskKind, token: str,
     from shop.fulfillment import event_details
 
     allocations = carried.get("allocations") if TaskKind.PACK in (kind, then) else None
-    task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
-                         order_id=order_id, shipment_id=shipment_id, warehouse_id=carried["warehouse_id"],
-                         checklist=carried["items"], created_at=orders_repo.now_iso(),
-                         instructions=INSTRUCTIONS[kind], allocations=allocations, then=then)
+    task = _new_task(kind, order_id, shipment_id, carried["warehouse_id"], carried["items"], orders_repo.now_iso(),
+                     allocations=allocations, then=then)
     change: dict[str, Any] | None = None
     if kind == TaskKind.PACK:
         change = repo.pack_started_action(order_id, shipment_id)
@@ -202,9 +208,7 @@ def open_task(order_id: str, shipment_id: str, kind: TaskKind, token: str,
         workflow.send_failure(token, "OrderNotShippable", f"order {order_id} is {order.status.value}")
         return {"task_id": None, "waiting": False}
     now = orders_repo.now_iso()
-    task = WarehouseTask(task_id=task_id_for(shipment_id, kind.value), kind=kind, status=TaskStatus.OPEN,
-                         order_id=order_id, shipment_id=shipment_id, warehouse_id=shipment.warehouse_id,
-                         checklist=shipment.items, created_at=now, instructions=INSTRUCTIONS[kind], then=then)
+    task = _new_task(kind, order_id, shipment_id, shipment.warehouse_id, shipment.items, now, then=then)
     # the shipment's change that comes with the task (PACKING; the pickup booking) and the task, in one
     # transaction the first time; one by one on a retry (or when the transaction finds either done)
     change: dict[str, Any] | None = None
@@ -379,10 +383,8 @@ def _pick_then_pack(task: WarehouseTask, token: str | None, result: dict[str, An
     order_check = orders_repo.status_check_action(task.order_id, statuses)
     for attempt in range(PACK_ATTEMPTS):
         now = orders_repo.now_iso()
-        pack = WarehouseTask(task_id=task_id_for(task.shipment_id, TaskKind.PACK.value), kind=TaskKind.PACK,
-                             status=TaskStatus.OPEN, order_id=task.order_id, shipment_id=task.shipment_id,
-                             warehouse_id=task.warehouse_id, checklist=task.checklist, created_at=now,
-                             instructions=INSTRUCTIONS[TaskKind.PACK], allocations=task.allocations)
+        pack = _new_task(TaskKind.PACK, task.order_id, task.shipment_id, task.warehouse_id, task.checklist, now,
+                         allocations=task.allocations)
         outcome: repo.TaskOutcome | None
         try:
             outcome = repo.finish_task_then_open(task.task_id, token, result, staff_id, now, order_check, pack,
